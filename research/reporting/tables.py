@@ -81,7 +81,7 @@ def show_table(
     precision: int = 3,
     formatters: Mapping[Any, Formatter] | None = None,
     index: bool = True,
-) -> Table:
+) -> None:
     """Display a captioned table in a notebook (and in the PDF report).
 
     Parameters
@@ -96,17 +96,10 @@ def show_table(
         Per-column format strings or callables.
     index : bool
         Whether to print the index.
-
-    Returns
-    -------
-    Table
-        The displayed table (also useful for tests).
     """
     from IPython.display import display
 
-    table = Table(frame, caption, precision, dict(formatters or {}), index)
-    display(table)
-    return table
+    display(Table(frame, caption, precision, dict(formatters or {}), index))
 
 
 _LATEX_SPECIAL = {

@@ -1,0 +1,156 @@
+"""Provenance of a study: data hash, parameters, package versions, git commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import subprocess
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["data_hash", "file_hash", "package_versions", "git_commit", "provenance_frame"]
+
+_PACKAGES = (
+    "research",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "arch",
+    "numba",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+)
+
+
+def data_hash(frame: pd.DataFrame | pd.Series) -> str:
+    """SHA-256 of a frame's values, index and labels (stable across runs and machines).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or pandas.Series
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes())
+    labels = frame.columns if isinstance(frame, pd.DataFrame) else [frame.name]
+    digest.update("|".join(map(str, labels)).encode())
+    return digest.hexdigest()
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages a study depends on (and Python).
+
+    Parameters
+    ----------
+    packages : tuple of str
+        Distribution names.
+
+    Returns
+    -------
+    dict
+        ``{name: version}``; ``"not installed"`` where absent.
+    """
+    versions = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit(path: str | Path = ".") -> str:
+    """The git commit of the working tree at ``path`` (``"unknown"`` outside a checkout).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    str
+    """
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def provenance_frame(
+    *,
+    source: str,
+    data: pd.DataFrame | None = None,
+    source_file: str | Path | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A two-column table (item, value) recording how a result was produced.
+
+    Parameters
+    ----------
+    source : str
+        Data set name or file path as given.
+    data : pandas.DataFrame, optional
+        The data actually used (hash, shape, date range are recorded).
+    source_file : str or pathlib.Path, optional
+        Input file whose bytes are hashed.
+    parameters : mapping, optional
+        Study parameters and seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by item.
+    """
+    rows: dict[str, str] = {"source": str(source)}
+    if source_file is not None:
+        rows["input file SHA-256"] = file_hash(source_file)
+    if data is not None:
+        rows["data SHA-256"] = data_hash(data)
+        rows["shape"] = f"{data.shape[0]:,} rows x {data.shape[1]} columns"
+        if isinstance(data.index, pd.DatetimeIndex) and len(data):
+            rows["date range"] = f"{data.index[0]:%Y-%m-%d} .. {data.index[-1]:%Y-%m-%d}"
+    for key, value in (parameters or {}).items():
+        rows[f"parameter: {key}"] = repr(value)
+    rows["git commit"] = git_commit()
+    rows["run at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    rows.update({f"version: {k}": v for k, v in package_versions().items()})
+    return pd.DataFrame({"value": rows}).rename_axis("item")
