@@ -21,6 +21,8 @@ __all__ = [
     "ConvergenceWarning",
     "DataQualityWarning",
     "PSDRepairWarning",
+    "UnknownUnderlyingError",
+    "ExpiredInstrumentError",
 ]
 
 
@@ -74,3 +76,11 @@ class DataQualityWarning(ResearchWarning):
 
 class PSDRepairWarning(ResearchWarning):
     """A matrix was not positive semi-definite and was repaired."""
+
+
+class UnknownUnderlyingError(DataError):
+    """A position or scenario refers to an underlying the market data do not know."""
+
+
+class ExpiredInstrumentError(DataError):
+    """An instrument is at or past its expiry on the valuation date."""
