@@ -1,0 +1,94 @@
+"""The ``research`` command: a thin argparse layer over library functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from research.data import list_datasets
+
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(list_datasets().to_string())
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from research.data import load_prices
+
+    prices = load_prices(args.source)
+    print(prices.attrs["quality"])
+    return 0
+
+
+def _reports(args: argparse.Namespace) -> int:
+    from research.reporting import build_reports
+
+    parameters: dict[str, object] = {"fast": args.fast, "seed": args.seed}
+    if args.data:
+        parameters["data_path"] = str(args.data)
+    reports = build_reports(args.notebooks, args.out, parameters=parameters, studies=args.study)
+    total = sum(r.seconds for r in reports)
+    print(f"{len(reports)} report(s) written to {args.out} in {total:.0f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``research`` command."""
+    parser = argparse.ArgumentParser(
+        prog="research",
+        description="Stressed correlations, margin calibration and cross-margin offset backtests.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    datasets = commands.add_parser("datasets", help="list the bundled datasets")
+    datasets.set_defaults(func=_datasets)
+
+    data = commands.add_parser("data", help="inspect price data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    describe = data_commands.add_parser("describe", help="print the data-quality report")
+    describe.add_argument("source", help="a bundled dataset name or a CSV/Parquet price file")
+    describe.set_defaults(func=_describe)
+
+    reports = commands.add_parser("reports", help="run the study notebooks and write PDFs")
+    reports.add_argument("--data", help="price file to use instead of the bundled data")
+    reports.add_argument("--fast", action="store_true", help="reduced sample (for CI)")
+    reports.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    reports.add_argument("--out", default="reports", help="report folder (default: reports)")
+    reports.add_argument("--notebooks", default="notebooks", help="study folder")
+    reports.add_argument("--study", action="append", help="only this study (NN or NN_name)")
+    reports.set_defaults(func=_reports)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``research`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    from research.errors import ResearchError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ResearchError, FileNotFoundError) as exc:
+        print(f"research: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Shared fixtures: the location of the shared real-data files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data_dir() -> Path:
+    override = os.environ.get("RESEARCH_SHARED_DATA")
+    return Path(override) if override else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """``../shared/data`` beside the checkout (or ``$RESEARCH_SHARED_DATA``).
+
+    Skips when absent on a user's machine; fails in CI, where the files must be present.
+    """
+    path = _shared_data_dir()
+    if not (path / "crypto_spot_daily_binance.csv").is_file():
+        message = (
+            f"shared real-data files not found at {path}; they sit beside the checkout in CI "
+            "(set RESEARCH_SHARED_DATA to point elsewhere)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
