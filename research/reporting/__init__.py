@@ -10,6 +10,7 @@ from research.reporting.provenance import (
     package_versions,
     provenance_frame,
 )
+from research.reporting.results import read_records, record
 from research.reporting.studies import StudyReport, build_reports
 from research.reporting.tables import Table, show_table
 
@@ -28,6 +29,8 @@ __all__ = [
     "list_studies",
     "package_versions",
     "provenance_frame",
+    "read_records",
+    "record",
     "set_theme",
     "show_figure",
     "show_table",

@@ -57,3 +57,31 @@ def test_a_failing_study_names_study_and_cell_and_leaves_no_pdf(tmp_path):
     with pytest.raises(NotebookExecutionError, match=r"01_failing.py failed in cell .*did not converge"):
         build_reports(tmp_path, tmp_path / "reports")
     assert not list((tmp_path / "reports").glob("*.pdf"))
+
+
+RECORDING = '''# %% [markdown]
+# # Recording study
+
+# %% tags=["parameters"]
+fast = False
+
+# %%
+import pandas as pd
+import numpy as np
+from research.reporting import record
+record("coverage", pd.DataFrame({"isolated": [0.99], "cross": [0.985]}, index=["pair"]))
+record("zone", "green")
+record("exceptions", np.int64(3))
+'''
+
+
+def test_recorded_results_are_read_back_from_the_executed_notebook(tmp_path):
+    from research.reporting import read_records
+
+    path = tmp_path / "01_rec.py"
+    path.write_text(RECORDING)
+    executed = execute_notebook(path, tmp_path / "rec.ipynb")
+    records = read_records(executed.path)
+    assert records["zone"] == "green"
+    assert records["exceptions"] == 3
+    assert records["coverage"] == {"columns": ["isolated", "cross"], "index": ["pair"], "data": [[0.99, 0.985]]}
