@@ -1,0 +1,203 @@
+"""Forecasts of the DCC family: exact one step, Engle-Sheppard multi-step, labelled output.
+
+The fitted pieces (``qbar``, ``q_next``, univariate ``arch`` results) are built here from
+seeded simulated data and a plain numpy reference recursion of the DCC / cDCC / ADCC / CCC
+dynamics (written independently of the compiled kernels), so these tests do not depend on the
+estimator.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from arch import arch_model
+
+from research.correlation.forecast import (
+    DCCForecast,
+    forecast_correlation,
+    forecast_covariance,
+    forecast_dcc,
+    horizon_labels,
+    persistence,
+    univariate_forecast,
+)
+from research.errors import NotPositiveDefiniteError, SpecificationError
+
+# identities (same arithmetic, different order of operations)
+IDENTITY_TOL = 1e-12
+# a mean over P equal values carries up to ~P * eps relative rounding (P = 500 here)
+PATH_MEAN_TOL = 1e-10
+KINDS = ["dcc", "cdcc", "adcc", "ccc"]
+PARAMS = {"dcc": {"a": 0.05, "b": 0.90}, "cdcc": {"a": 0.04, "b": 0.93},
+          "adcc": {"a": 0.03, "b": 0.92, "g": 0.04}, "ccc": {}}
+
+
+def reference_q_path(z, kind, params, qbar, nbar):
+    """Plain numpy Q_1..Q_{T+1} (Q_1 = qbar)."""
+    a, b, g = params.get("a", 0.0), params.get("b", 0.0), params.get("g", 0.0)
+    q = qbar.copy()
+    out = [q]
+    for zt in z:
+        if kind == "ccc":
+            q = qbar.copy()
+        else:
+            e = zt * np.sqrt(np.diag(q)) if kind == "cdcc" else zt
+            new = (1 - a - b) * qbar + a * np.outer(e, e) + b * q
+            if kind == "adcc":
+                n = np.minimum(zt, 0.0)
+                new = new + g * (np.outer(n, n) - nbar)
+            q = new
+        out.append(q)
+    return np.array(out)
+
+
+def corr(q):
+    d = np.sqrt(np.diag(q))
+    return q / np.outer(d, d)
+
+
+def fake_result(kind, n_assets=3, n_obs=800, seed=0):
+    """A DCCResult-like namespace on seeded data with real arch GARCH(1,1) fits."""
+    rng = np.random.default_rng(seed)
+    chol = np.linalg.cholesky(0.5 * np.eye(n_assets) + 0.5)
+    x = rng.standard_normal((n_obs, n_assets)) @ chol.T
+    dates = pd.bdate_range("2015-01-01", periods=n_obs)
+    assets = [f"A{i}" for i in range(n_assets)]
+    returns = pd.DataFrame(x * 1.2 + 0.05, index=dates, columns=assets)
+    fits = {
+        a: arch_model(returns[a], mean="Constant", vol="GARCH", p=1, q=1).fit(disp="off")
+        for a in assets
+    }
+    z = pd.DataFrame({a: fits[a].std_resid for a in assets})
+    zz = z.to_numpy()
+    qbar = zz.T @ zz / n_obs
+    neg = np.minimum(zz, 0.0)
+    nbar = neg.T @ neg / n_obs
+    params = PARAMS[kind]
+    q_path = reference_q_path(zz, kind, params, qbar, nbar)
+    return types.SimpleNamespace(
+        kind=kind,
+        params=pd.Series(params, dtype=float),
+        qbar=qbar,
+        nbar=nbar if kind == "adcc" else None,
+        q_next=q_path[-1],
+        q_path=q_path,
+        std_resid=z,
+        univariate=types.SimpleNamespace(results=fits),
+        assets=assets,
+    )
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def result(request):
+    return fake_result(request.param)
+
+
+def test_one_step_is_last_step_of_recursion(result):
+    fc = forecast_dcc(result, horizon=1)
+    expected = corr(result.q_path[-1])
+    assert np.max(np.abs(fc.correlation_matrix(1).to_numpy() - expected)) < IDENTITY_TOL
+
+
+def test_one_step_covariance_uses_arch_variance(result):
+    fc = forecast_dcc(result, horizon=3)
+    for k in range(1, 4):
+        var = np.array(
+            [r.forecast(horizon=3, reindex=False).variance.values[-1, k - 1]
+             for r in result.univariate.results.values()]
+        )
+        h = fc.covariance_matrix(k).to_numpy()
+        r = fc.correlation_matrix(k).to_numpy()
+        assert np.max(np.abs(np.diag(h) - var)) < IDENTITY_TOL
+        assert np.max(np.abs(h - r * np.sqrt(np.outer(var, var)))) < IDENTITY_TOL
+
+
+def test_multistep_converges_to_rbar(result):
+    r, q = forecast_correlation(
+        result.kind, dict(result.params), result.qbar, result.nbar, result.q_next, 3000
+    )
+    # (a + b)^2999 < 1e-60 for every kind here, so the last step is Rbar to rounding
+    assert np.max(np.abs(r[-1] - corr(result.qbar))) < IDENTITY_TOL
+    assert np.max(np.abs(q[-1] - result.qbar)) < IDENTITY_TOL
+
+
+def test_engle_sheppard_hand_computed_value():
+    qbar = np.array([[1.0, 0.3], [0.3, 1.0]])
+    q_next = np.array([[1.44, 0.96], [0.96, 1.0]])  # R_{T+1} off-diagonal = 0.96 / 1.2 = 0.8
+    r, _ = forecast_correlation("dcc", {"a": 0.1, "b": 0.8}, qbar, None, q_next, 3)
+    # h = 3: phi^2 = 0.81; rho = 0.19 * 0.3 + 0.81 * 0.8 = 0.057 + 0.648 = 0.705
+    assert r[0, 0, 1] == pytest.approx(0.8, abs=IDENTITY_TOL)
+    assert r[1, 0, 1] == pytest.approx(0.1 * 0.3 + 0.9 * 0.8, abs=IDENTITY_TOL)
+    assert r[2, 0, 1] == pytest.approx(0.705, abs=IDENTITY_TOL)
+    assert np.allclose(np.diagonal(r, axis1=1, axis2=2), 1.0, atol=IDENTITY_TOL)
+
+
+def test_adcc_decay_excludes_g_and_ccc_is_constant():
+    assert persistence("adcc", {"a": 0.03, "b": 0.92, "g": 0.04}) == pytest.approx(0.95)
+    assert persistence("ccc", {"a": 0.5, "b": 0.4}) == 0.0
+    qbar = np.array([[1.0, 0.2], [0.2, 1.0]])
+    q_next = np.array([[2.0, 1.0], [1.0, 1.0]])
+    r, _ = forecast_correlation("ccc", {}, qbar, None, q_next, 4)
+    assert np.max(np.abs(r - qbar)) < IDENTITY_TOL
+
+
+def test_labels_and_summary(result):
+    fc = forecast_dcc(result, horizon=5)
+    assert isinstance(fc, DCCForecast)
+    assert fc.horizon == 5 and fc.assets == result.assets
+    assert list(fc.variance.index) == horizon_labels(5)
+    assert fc.correlation.index.names == ["horizon", "asset"]
+    assert fc.correlation.shape == (5 * 3, 3)
+    assert fc.origin == result.std_resid.index[-1]
+    summary = fc.summary()
+    assert list(summary.index) == horizon_labels(5)
+    with pytest.raises(SpecificationError):
+        fc.correlation_matrix(6)
+
+
+def test_simulation_method_matches_exact_first_step(result):
+    analytic = forecast_dcc(result, horizon=2)
+    sim = forecast_dcc(result, horizon=2, method="simulation", simulations=500, seed=3)
+    assert sim.method == "simulation" and sim.simulations == 500
+    # R_{T+1} and sigma_{T+1} are known at T: every path has them exactly
+    diff_r = sim.correlation_matrix(1).to_numpy() - analytic.correlation_matrix(1).to_numpy()
+    assert np.max(np.abs(diff_r)) < PATH_MEAN_TOL
+    assert np.max(np.abs(sim.variance.iloc[0] - analytic.variance.iloc[0])) < PATH_MEAN_TOL
+
+
+def test_forecast_covariance_shapes_and_errors():
+    r = np.broadcast_to(np.eye(2), (3, 2, 2)).copy()
+    h = forecast_covariance(r, np.full((3, 2), 4.0))
+    assert np.allclose(h, 4.0 * r)
+    with pytest.raises(SpecificationError):
+        forecast_covariance(r, np.ones((2, 2)))
+    with pytest.raises(SpecificationError):
+        forecast_covariance(r, -np.ones((3, 2)))
+
+
+def test_bad_input_errors(result):
+    with pytest.raises(SpecificationError, match="unknown DCC kind"):
+        forecast_correlation("bekk", {}, np.eye(2), None, np.eye(2), 1)
+    with pytest.raises(SpecificationError, match="horizon"):
+        forecast_dcc(result, horizon=0)
+    with pytest.raises(SpecificationError, match="method"):
+        forecast_dcc(result, horizon=1, method="bootstrap")
+    with pytest.raises(SpecificationError, match="must be 2x2"):
+        forecast_correlation("dcc", {"a": 0.1, "b": 0.8}, np.eye(2), None, np.eye(3), 1)
+    with pytest.raises(NotPositiveDefiniteError):
+        forecast_correlation("dcc", {"a": 0.1, "b": 0.8}, np.eye(2), None, -np.eye(2), 1)
+    with pytest.raises(SpecificationError, match="lacks"):
+        forecast_dcc(object(), horizon=1)
+
+
+def test_egarch_needs_simulation():
+    rng = np.random.default_rng(5)
+    y = pd.Series(rng.standard_normal(600), index=pd.bdate_range("2020-01-01", periods=600))
+    res = arch_model(y, vol="EGARCH", p=1, o=1, q=1).fit(disp="off")
+    with pytest.raises(SpecificationError, match="method='simulation'"):
+        univariate_forecast({"y": res}, horizon=3)
+    mean, var = univariate_forecast({"y": res}, horizon=1)
+    assert var.shape == (1, 1) and mean.index[0] == "h.1"
