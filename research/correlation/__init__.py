@@ -1,0 +1,1 @@
+"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC)."""

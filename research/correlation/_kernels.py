@@ -1,0 +1,584 @@
+r"""Compiled kernels of the DCC family: quasi-correlation recursions and likelihoods.
+
+Every kernel takes C-contiguous float64 arrays. The quasi-correlation recursion is
+
+.. math::
+
+    Q_{t+1} = (1 - a - b)\bar Q - g \bar N + a\, e_t e_t' + g\, n_t n_t' + b\, Q_t,
+    \qquad Q_1 = \bar Q,
+
+with :math:`e_t = z_t` (DCC, ADCC), :math:`e_t = \mathrm{diag}(Q_t)^{1/2} z_t` (cDCC),
+:math:`n_t = z_t \odot 1[z_t < 0]` and :math:`g = 0` except for ADCC. CCC keeps
+:math:`Q_t = \bar Q`. The conditional correlation is
+:math:`R_t = \mathrm{diag}(Q_t)^{-1/2} Q_t \mathrm{diag}(Q_t)^{-1/2}`.
+
+The per-observation correlation log-likelihood is the joint log density of the
+standardized residuals minus their independent standard-normal log density, so that
+*total = univariate + correlation* holds exactly for Gaussian univariate models:
+
+.. math::
+
+    \ell_t = -\tfrac12\left(\log|R_t| + z_t' R_t^{-1} z_t - z_t' z_t\right)
+    \quad\text{(normal)},
+
+and for the multivariate Student-t with ``nu`` degrees of freedom (scaled to
+covariance :math:`R_t`)
+
+.. math::
+
+    \ell_t = c(\nu) - \tfrac12\log|R_t|
+      - \tfrac{\nu+N}{2}\log\left(1 + \tfrac{z_t'R_t^{-1}z_t}{\nu-2}\right)
+      + \tfrac12\left(N\log 2\pi + z_t'z_t\right).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from research._typing import Float64Array1D, Float64Array2D, Float64Array3D
+
+__all__ = [
+    "KIND_CODES",
+    "DIST_CODES",
+    "PARAM_INDEX",
+    "dcc_q_path",
+    "cdcc_target",
+    "correlation_loglik",
+    "composite_loglik",
+    "t_constants",
+]
+
+#: Integer code of each model kind, as used by every kernel.
+KIND_CODES: dict[str, int] = {"dcc": 0, "cdcc": 1, "adcc": 2, "ccc": 3}
+#: Integer code of each innovation distribution.
+DIST_CODES: dict[str, int] = {"normal": 0, "t": 1}
+#: Column of each parameter in the score arrays returned by the likelihood kernels.
+PARAM_INDEX: dict[str, int] = {"a": 0, "b": 1, "g": 2, "nu": 3}
+
+_CDCC = 1
+_ADCC = 2
+_CCC = 3
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@nb.njit(cache=True)
+def _update_q(q, qnew, zt, a, b, g, qbar, nbar, kind):
+    """Write Q_{t+1} into ``qnew`` from Q_t = ``q`` and z_t."""
+    n = zt.shape[0]
+    if kind == _CCC:
+        for i in range(n):
+            for j in range(n):
+                qnew[i, j] = qbar[i, j]
+        return
+    c = 1.0 - a - b
+    for i in range(n):
+        ei = zt[i]
+        ni = zt[i] if zt[i] < 0.0 else 0.0
+        if kind == _CDCC:
+            ei = zt[i] * math.sqrt(q[i, i])
+        for j in range(i + 1):
+            ej = zt[j]
+            if kind == _CDCC:
+                ej = zt[j] * math.sqrt(q[j, j])
+            v = c * qbar[i, j] + a * ei * ej + b * q[i, j]
+            if kind == _ADCC:
+                nj = zt[j] if zt[j] < 0.0 else 0.0
+                v += g * (ni * nj - nbar[i, j])
+            qnew[i, j] = v
+            qnew[j, i] = v
+
+
+@nb.njit(cache=True)
+def dcc_q_path(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+) -> Float64Array3D:
+    """Quasi-correlation matrices Q_1 .. Q_{T+1} of a DCC-family model.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals (C-contiguous float64).
+    a, b, g : float
+        News, persistence and asymmetry parameters (``g`` is used by ADCC only).
+    qbar : ndarray, shape (N, N)
+        Intercept target (for cDCC the Aielli-corrected target, see :func:`cdcc_target`).
+    nbar : ndarray, shape (N, N)
+        Target of the negative parts (ADCC; pass zeros otherwise).
+    kind_code : int
+        One of :data:`KIND_CODES`.
+
+    Returns
+    -------
+    ndarray, shape (T + 1, N, N)
+        ``Q[0]`` is Q_1 = ``qbar``; ``Q[T]`` is Q_{T+1}, the one-step-ahead matrix
+        computed from data through T.
+    """
+    t_obs, n = z.shape
+    out = np.empty((t_obs + 1, n, n))
+    out[0] = qbar
+    for t in range(t_obs):
+        _update_q(out[t], out[t + 1], z[t], a, b, g, qbar, nbar, kind_code)
+    return out
+
+
+@nb.njit(cache=True)
+def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
+    r"""Aielli (2013) corrected target of the cDCC model.
+
+    The diagonal recursions :math:`q_{ii,t+1} = (1-a-b) + a z_{it}^2 q_{ii,t} + b q_{ii,t}`
+    (unit target, :math:`q_{ii,1} = 1`) rescale the residuals to
+    :math:`z^*_{it} = z_{it}\sqrt{q_{ii,t}}`; the target is the sample second-moment matrix
+    of :math:`z^*` normalized to unit diagonal.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals.
+    a, b : float
+        cDCC parameters.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+        Correlation matrix used as cDCC intercept target.
+    """
+    t_obs, n = z.shape
+    zs = np.empty((t_obs, n))
+    for i in range(n):
+        q = 1.0
+        for t in range(t_obs):
+            zs[t, i] = z[t, i] * math.sqrt(q)
+            q = (1.0 - a - b) + a * zs[t, i] * zs[t, i] + b * q
+    s = zs.T @ zs / t_obs
+    d = np.sqrt(np.diag(s))
+    for i in range(n):
+        for j in range(n):
+            s[i, j] = s[i, j] / (d[i] * d[j])
+    return s
+
+
+@nb.njit(cache=True)
+def _cholesky(q, low):
+    """Lower Cholesky factor of ``q`` into ``low``; False when not positive definite."""
+    n = q.shape[0]
+    for j in range(n):
+        s = q[j, j]
+        for k in range(j):
+            s -= low[j, k] * low[j, k]
+        if not s > 0.0:
+            return False
+        d = math.sqrt(s)
+        low[j, j] = d
+        for i in range(j + 1, n):
+            s = q[i, j]
+            for k in range(j):
+                s -= low[i, k] * low[j, k]
+            low[i, j] = s / d
+        for i in range(j):
+            low[i, j] = 0.0
+    return True
+
+
+@nb.njit(cache=True)
+def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad, ll_out, score_out):
+    """Add per-observation log-likelihoods (and scores) of one (sub-)model to the outputs.
+
+    Returns False if some Q_t is not positive definite.
+    """
+    t_obs, n = z.shape
+    q = qbar.copy()
+    qn = np.empty((n, n))
+    low = np.empty((n, n))
+    linv = np.empty((n, n))
+    qinv = np.empty((n, n))
+    u = np.empty(n)
+    y = np.empty(n)
+    w = np.empty(n)
+    dq = np.zeros((3, n, n))
+    dqn = np.zeros((3, n, n))
+    do_grad = want_grad and kind != _CDCC
+    n_par = 3 if kind == _ADCC else 2
+    sp = np.zeros(3)
+    for t in range(t_obs):
+        zt = z[t]
+        if not _cholesky(q, low):
+            return False
+        logdet_q = 0.0
+        sum_log_diag = 0.0
+        zz = 0.0
+        for i in range(n):
+            logdet_q += 2.0 * math.log(low[i, i])
+            sum_log_diag += math.log(q[i, i])
+            u[i] = zt[i] * math.sqrt(q[i, i])
+            zz += zt[i] * zt[i]
+        # forward solve L y = u ; m = y'y = u' Q^{-1} u
+        m = 0.0
+        for i in range(n):
+            s = u[i]
+            for k in range(i):
+                s -= low[i, k] * y[k]
+            y[i] = s / low[i, i]
+            m += y[i] * y[i]
+        logdet_r = logdet_q - sum_log_diag
+        if dist == 0:
+            ll_out[t] += -0.5 * (logdet_r + m - zz)
+        else:
+            ll_out[t] += (
+                c_nu
+                - 0.5 * logdet_r
+                - 0.5 * (nu + n) * math.log1p(m / (nu - 2.0))
+                + 0.5 * (n * _LOG_2PI + zz)
+            )
+            if want_grad:
+                score_out[t, 3] += (
+                    dc_nu
+                    - 0.5 * math.log1p(m / (nu - 2.0))
+                    + 0.5 * (nu + n) * m / ((nu - 2.0) * (nu - 2.0 + m))
+                )
+        if do_grad and kind != _CCC:
+            # back solve L' w = y  ->  w = Q^{-1} u
+            for i in range(n - 1, -1, -1):
+                s = y[i]
+                for k in range(i + 1, n):
+                    s -= low[k, i] * w[k]
+                w[i] = s / low[i, i]
+            # Q^{-1} = L^{-T} L^{-1}
+            for j in range(n):
+                for i in range(n):
+                    if i < j:
+                        linv[i, j] = 0.0
+                    elif i == j:
+                        linv[i, j] = 1.0 / low[i, i]
+                    else:
+                        s = 0.0
+                        for k in range(j, i):
+                            s -= low[i, k] * linv[k, j]
+                        linv[i, j] = s / low[i, i]
+            for i in range(n):
+                for j in range(i + 1):
+                    s = 0.0
+                    for k in range(i, n):
+                        s += linv[k, i] * linv[k, j]
+                    qinv[i, j] = s
+            if dist == 0:
+                f_m = 0.5
+            else:
+                f_m = 0.5 * (nu + n) / (nu - 2.0 + m)
+            # score_p = sum_ij M_ij dQ_p,ij with M = -Q^{-1}/2 + f_m w w' + diagonal terms
+            for i in range(n):
+                for j in range(i):
+                    mij = 2.0 * (f_m * w[i] * w[j] - 0.5 * qinv[i, j])
+                    for p in range(n_par):
+                        sp[p] += mij * dq[p, i, j]
+                mii = f_m * w[i] * w[i] - 0.5 * qinv[i, i] + (0.5 - f_m * w[i] * u[i]) / q[i, i]
+                for p in range(n_par):
+                    sp[p] += mii * dq[p, i, i]
+            for p in range(n_par):
+                score_out[t, p] += sp[p]
+                sp[p] = 0.0
+        _update_q(q, qn, zt, a, b, g, qbar, nbar, kind)
+        if do_grad and kind != _CCC:
+            for i in range(n):
+                ni = zt[i] if zt[i] < 0.0 else 0.0
+                for j in range(i + 1):
+                    dqn[0, i, j] = zt[i] * zt[j] - qbar[i, j] + b * dq[0, i, j]
+                    dqn[1, i, j] = q[i, j] - qbar[i, j] + b * dq[1, i, j]
+                    if n_par == 3:
+                        nj = zt[j] if zt[j] < 0.0 else 0.0
+                        dqn[2, i, j] = ni * nj - nbar[i, j] + b * dq[2, i, j]
+            dq, dqn = dqn, dq
+        q, qn = qn, q
+    return True
+
+
+@nb.njit(cache=True)
+def correlation_loglik(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+    dist_code: int,
+    nu: float,
+    c_nu: float,
+    dc_nu: float,
+    want_grad: bool,
+) -> tuple[Float64Array1D, Float64Array2D, bool]:
+    r"""Per-observation correlation log-likelihood and scores of the full model.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals.
+    a, b, g : float
+        Dynamics parameters.
+    qbar, nbar : ndarray, shape (N, N)
+        Targets (see :func:`dcc_q_path`).
+    kind_code, dist_code : int
+        Entries of :data:`KIND_CODES` and :data:`DIST_CODES`.
+    nu : float
+        Student-t degrees of freedom (ignored for the normal).
+    c_nu, dc_nu : float
+        Student-t normalizing constant :math:`c(\nu)` for dimension N and its derivative
+        in ``nu`` (see :func:`t_constants`).
+    want_grad : bool
+        Compute analytic scores (not for cDCC, whose target depends on ``a`` and ``b``).
+
+    Returns
+    -------
+    ll : ndarray, shape (T,)
+        Per-observation correlation log-likelihood.
+    scores : ndarray, shape (T, 4)
+        Scores in the order of :data:`PARAM_INDEX` (zeros where not computed).
+    ok : bool
+        False when a Q_t was not positive definite (``ll`` is then incomplete).
+    """
+    t_obs = z.shape[0]
+    ll = np.zeros(t_obs)
+    sc = np.zeros((t_obs, 4))
+    ok = _loglik_core(
+        z, a, b, g, qbar, nbar, kind_code, dist_code, nu, c_nu, dc_nu, want_grad, ll, sc
+    )
+    return ll, sc, ok
+
+
+@nb.njit(cache=True)
+def _diagonal_paths(zt, a, b, g, qbar, nbar, kind, want_grad):
+    """Diagonal q_ii,t (shape (N, T)) of every asset, which do not depend on other assets."""
+    n, t_obs = zt.shape
+    qd = np.empty((n, t_obs))
+    dqd = np.zeros((3, n, t_obs))
+    for i in range(n):
+        q = qbar[i, i]
+        da = 0.0
+        db = 0.0
+        dg = 0.0
+        for t in range(t_obs):
+            qd[i, t] = q
+            if want_grad:
+                dqd[0, i, t] = da
+                dqd[1, i, t] = db
+                dqd[2, i, t] = dg
+            zi = zt[i, t]
+            if kind == _CCC:
+                continue
+            e2 = zi * zi * q if kind == _CDCC else zi * zi
+            n2 = zi * zi if zi < 0.0 else 0.0
+            qn = (1.0 - a - b) * qbar[i, i] + a * e2 + b * q
+            if kind == _ADCC:
+                qn += g * (n2 - nbar[i, i])
+            if want_grad:
+                da = e2 - qbar[i, i] + b * da
+                db = q - qbar[i, i] + b * db
+                dg = n2 - nbar[i, i] + b * dg
+            q = qn
+    return qd, dqd
+
+
+@nb.njit(cache=True, parallel=True)
+def _composite_kernel(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+    dist_code: int,
+    nu: float,
+    c_nu2: float,
+    dc_nu2: float,
+    want_grad: bool,
+    pairs: np.ndarray,
+    n_chunks: int,
+) -> tuple[Float64Array1D, Float64Array2D, bool]:
+    """Composite likelihood over pairs, pairs split into ``n_chunks`` parallel chunks."""
+    t_obs = z.shape[0]
+    grad = want_grad and kind_code != _CDCC
+    zt = np.ascontiguousarray(z.T)
+    qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
+    n_chunks = max(1, min(n_chunks, pairs.shape[0]))
+    ll_c = np.zeros((n_chunks, t_obs))
+    sc_c = np.zeros((n_chunks, t_obs, 4))
+    ok_c = np.ones(n_chunks, dtype=np.bool_)
+    n_pairs = pairs.shape[0]
+    for c in nb.prange(n_chunks):
+        for p in range(c * n_pairs // n_chunks, (c + 1) * n_pairs // n_chunks):
+            i = pairs[p, 0]
+            j = pairs[p, 1]
+            q = qbar[i, j]
+            da = 0.0
+            db = 0.0
+            dg = 0.0
+            for t in range(t_obs):
+                zi = zt[i, t]
+                zj = zt[j, t]
+                qi = qd[i, t]
+                qj = qd[j, t]
+                s = math.sqrt(qi * qj)
+                rho = q / s
+                one_m = 1.0 - rho * rho
+                if not one_m > 0.0:
+                    ok_c[c] = False
+                    break
+                zz = zi * zi + zj * zj
+                m = (zz - 2.0 * rho * zi * zj) / one_m
+                lg = math.log(one_m)
+                if dist_code == 0:
+                    ll_c[c, t] += -0.5 * (lg + m - zz)
+                    f_m = 0.5
+                else:
+                    ll_c[c, t] += (
+                        c_nu2
+                        - 0.5 * lg
+                        - 0.5 * (nu + 2.0) * math.log1p(m / (nu - 2.0))
+                        + 0.5 * (2.0 * _LOG_2PI + zz)
+                    )
+                    f_m = 0.5 * (nu + 2.0) / (nu - 2.0 + m)
+                    if want_grad:
+                        sc_c[c, t, 3] += (
+                            dc_nu2
+                            - 0.5 * math.log1p(m / (nu - 2.0))
+                            + 0.5 * (nu + 2.0) * m / ((nu - 2.0) * (nu - 2.0 + m))
+                        )
+                if grad and kind_code != _CCC:
+                    dl_drho = rho / one_m - f_m * (2.0 * rho * m - 2.0 * zi * zj) / one_m
+                    sc_c[c, t, 0] += dl_drho * (
+                        da / s - 0.5 * rho * (dqd[0, i, t] / qi + dqd[0, j, t] / qj)
+                    )
+                    sc_c[c, t, 1] += dl_drho * (
+                        db / s - 0.5 * rho * (dqd[1, i, t] / qi + dqd[1, j, t] / qj)
+                    )
+                    if kind_code == _ADCC:
+                        sc_c[c, t, 2] += dl_drho * (
+                            dg / s - 0.5 * rho * (dqd[2, i, t] / qi + dqd[2, j, t] / qj)
+                        )
+                if kind_code == _CCC:
+                    continue
+                if kind_code == _CDCC:
+                    e = zi * zj * s
+                else:
+                    e = zi * zj
+                qn = (1.0 - a - b) * qbar[i, j] + a * e + b * q
+                nn = 0.0
+                if kind_code == _ADCC:
+                    nn = (zi if zi < 0.0 else 0.0) * (zj if zj < 0.0 else 0.0)
+                    qn += g * (nn - nbar[i, j])
+                if grad:
+                    da = e - qbar[i, j] + b * da
+                    db = q - qbar[i, j] + b * db
+                    dg = nn - nbar[i, j] + b * dg
+                q = qn
+    ll = np.zeros(t_obs)
+    sc = np.zeros((t_obs, 4))
+    for c in range(n_chunks):
+        ll += ll_c[c]
+        sc += sc_c[c]
+    return ll, sc, bool(ok_c.all())
+
+
+def composite_loglik(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+    dist_code: int,
+    nu: float,
+    c_nu2: float,
+    dc_nu2: float,
+    want_grad: bool,
+    pairs: np.ndarray,
+) -> tuple[Float64Array1D, Float64Array2D, bool]:
+    """Per-observation composite log-likelihood summed over bivariate pairs.
+
+    Engle, Shephard and Sheppard (2008): each pair (i, j) runs its own 2 x 2 recursion
+    with the pair's block of the targets; the pair log-likelihoods are summed. The
+    diagonal recursions are shared by all pairs and computed once per asset.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals.
+    a, b, g : float
+        Dynamics parameters.
+    qbar, nbar : ndarray, shape (N, N)
+        Targets of the full model.
+    kind_code, dist_code : int
+        Entries of :data:`KIND_CODES` and :data:`DIST_CODES`.
+    nu : float
+        Student-t degrees of freedom.
+    c_nu2, dc_nu2 : float
+        :func:`t_constants` for dimension 2.
+    want_grad : bool
+        Compute analytic scores (not for cDCC).
+    pairs : ndarray of int64, shape (P, 2)
+        The asset pairs.
+
+    Returns
+    -------
+    ll : ndarray, shape (T,)
+    scores : ndarray, shape (T, 4)
+    ok : bool
+        False when a pair correlation left (-1, 1).
+    """
+    return _composite_kernel(
+        z,
+        a,
+        b,
+        g,
+        qbar,
+        nbar,
+        kind_code,
+        dist_code,
+        nu,
+        c_nu2,
+        dc_nu2,
+        want_grad,
+        pairs,
+        nb.get_num_threads(),
+    )
+
+
+def t_constants(nu: float, n_assets: int) -> tuple[float, float]:
+    r"""Return the standardized multivariate-t log normalizing constant and its ``nu`` derivative.
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom (> 2).
+    n_assets : int
+        Dimension N.
+
+    Returns
+    -------
+    c : float
+        :math:`\log\Gamma((\nu+N)/2) - \log\Gamma(\nu/2) - \tfrac N2 \log(\pi(\nu-2))`.
+    dc : float
+        :math:`\partial c / \partial \nu`.
+    """
+    from scipy.special import digamma
+
+    n = n_assets
+    c = (
+        math.lgamma(0.5 * (nu + n))
+        - math.lgamma(0.5 * nu)
+        - 0.5 * n * math.log(math.pi * (nu - 2.0))
+    )
+    dc = (
+        0.5 * float(digamma(0.5 * (nu + n))) - 0.5 * float(digamma(0.5 * nu)) - 0.5 * n / (nu - 2.0)
+    )
+    return c, dc
