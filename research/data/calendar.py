@@ -1,0 +1,249 @@
+"""Trading calendars: frequency and calendar inference, expected periods and gaps.
+
+Equities trade five days a week (Monday to Friday; exchange holidays are not modelled,
+so a holiday is a one-day gap), crypto trades seven days a week and around the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from research.errors import DataError
+
+__all__ = [
+    "Calendar",
+    "Frequency",
+    "Gaps",
+    "calendar_index",
+    "find_gaps",
+    "infer_calendar",
+    "infer_frequency",
+]
+
+Calendar = Literal["equity", "crypto"]
+
+WEEKEND_SHARE_CRYPTO = 0.10
+"""Share of weekend stamps above which a series follows the 7-day (crypto) calendar.
+
+A 7-day calendar has 2/7 = 29% weekend stamps, an equity calendar none."""
+
+DAILY_MIN = pd.Timedelta(hours=20)
+"""Typical spacing at or above which stamps are daily (allows DST-shifted stamps)."""
+
+DAILY_MAX = pd.Timedelta(days=4)
+"""Typical spacing at or below which stamps are daily (long weekends included)."""
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """Sampling frequency of a time index.
+
+    Parameters
+    ----------
+    kind : {"daily", "intraday", "other"}
+        ``"other"`` covers weekly, monthly and irregular data (no gap detection).
+    step : pandas.Timedelta or None
+        The regular spacing: one day for daily data, the most common spacing for
+        intraday data, ``None`` for other data.
+    """
+
+    kind: Literal["daily", "intraday", "other"]
+    step: pd.Timedelta | None
+
+    def __str__(self) -> str:
+        if self.kind == "intraday" and self.step is not None:
+            return f"intraday {_step_label(self.step)}"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Runs of missing calendar periods between consecutive observations.
+
+    Parameters
+    ----------
+    start, end : pandas.DatetimeIndex
+        First and last missing period of each run.
+    periods : numpy.ndarray
+        Number of missing calendar periods in each run (int64).
+    """
+
+    start: pd.DatetimeIndex
+    end: pd.DatetimeIndex
+    periods: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def longer_than(self, max_gap: int) -> Gaps:
+        """Keep the runs with more than ``max_gap`` missing periods.
+
+        Parameters
+        ----------
+        max_gap : int
+            Largest tolerated run of missing periods.
+
+        Returns
+        -------
+        Gaps
+        """
+        keep = self.periods > max_gap
+        return Gaps(self.start[keep], self.end[keep], self.periods[keep])
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> Frequency:
+    """Infer whether a time index is daily, intraday or something else.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Sorted stamps.
+
+    Returns
+    -------
+    Frequency
+        Daily when the median spacing lies between 20 hours and 4 days, intraday
+        (with the most common spacing as step) when it is shorter, otherwise other.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> str(infer_frequency(pd.date_range("2024-01-01", periods=48, freq="h")))
+    'intraday 1h'
+    """
+    if len(index) < 2:
+        return Frequency("other", None)
+    spacing = pd.Series(index[1:] - index[:-1])
+    median = spacing.median()
+    if DAILY_MIN <= median <= DAILY_MAX:
+        return Frequency("daily", pd.Timedelta(days=1))
+    if median < DAILY_MIN:
+        step = spacing[spacing > pd.Timedelta(0)].mode()
+        return Frequency("intraday", pd.Timedelta(step.iloc[0]) if len(step) else None)
+    return Frequency("other", None)
+
+
+def infer_calendar(index: pd.DatetimeIndex) -> Calendar:
+    """Infer the trading calendar from the share of weekend stamps.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Stamps of the observations (all assets together).
+
+    Returns
+    -------
+    {"equity", "crypto"}
+        ``"crypto"`` (7 days a week) when more than 10% of the stamps fall on a
+        Saturday or Sunday, ``"equity"`` (Monday to Friday) otherwise.
+    """
+    if len(index) == 0:
+        return "equity"
+    weekend = np.asarray(index.day_of_week >= 5)
+    return "crypto" if weekend.mean() > WEEKEND_SHARE_CRYPTO else "equity"
+
+
+def calendar_index(
+    first: pd.Timestamp, last: pd.Timestamp, calendar: Calendar, frequency: Frequency
+) -> pd.DatetimeIndex:
+    """Every period of a calendar between two stamps (inclusive).
+
+    Parameters
+    ----------
+    first, last : pandas.Timestamp
+        Range ends; the time zone of ``first`` is kept.
+    calendar : {"equity", "crypto"}
+        ``"equity"``: Monday to Friday. ``"crypto"``: every day.
+    frequency : Frequency
+        Daily or intraday (the intraday grid uses ``frequency.step`` around the clock;
+        only the crypto calendar is supported intraday).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Named ``"date"``.
+
+    Raises
+    ------
+    DataError
+        For ``"other"`` frequencies and for intraday equity data, which have no
+        well-defined grid without exchange session times.
+    """
+    if frequency.kind == "daily":
+        days = pd.date_range(first, last, freq="D", name="date")
+        return days[days.day_of_week < 5] if calendar == "equity" else days
+    if frequency.kind == "intraday" and calendar == "crypto" and frequency.step is not None:
+        return pd.date_range(first, last, freq=frequency.step, name="date")
+    raise DataError(
+        f"no calendar grid for {frequency} data on the {calendar} calendar; "
+        "reindexing is supported for daily data and for 24/7 intraday data"
+    )
+
+
+def find_gaps(dates: pd.DatetimeIndex, calendar: Calendar, frequency: Frequency) -> Gaps:
+    """Find the runs of calendar periods with no observation between consecutive stamps.
+
+    Parameters
+    ----------
+    dates : pandas.DatetimeIndex
+        Sorted, unique stamps of one asset's valid observations.
+    calendar : {"equity", "crypto"}
+        Equity days are Monday to Friday (weekends are not gaps); crypto days are
+        every day and crypto intraday data are around the clock.
+    frequency : Frequency
+        From :func:`infer_frequency`.
+
+    Returns
+    -------
+    Gaps
+        Every run with at least one missing period. Empty for ``"other"`` frequencies
+        and for intraday equity data (no session times known).
+    """
+    if len(dates) < 2 or frequency.kind == "other" or frequency.step is None:
+        return _no_gaps(dates)
+    if frequency.kind == "intraday" and calendar == "equity":
+        return _no_gaps(dates)
+    if frequency.kind == "daily":
+        days = np.asarray(dates.values, dtype="datetime64[D]")
+        before, after = days[:-1], days[1:]
+        if calendar == "equity":
+            missing = np.busday_count(before + 1, after)
+            start = np.busday_offset(before + 1, 0, roll="forward")
+            end = np.busday_offset(after - 1, 0, roll="backward")
+        else:
+            missing = (after - before).astype("int64") - 1
+            start, end = before + 1, after - 1
+        keep = missing > 0
+        return Gaps(
+            _as_index(start[keep], dates.tz),
+            _as_index(end[keep], dates.tz),
+            missing[keep].astype("int64"),
+        )
+    spacing = np.asarray((dates[1:] - dates[:-1]) / frequency.step, dtype=float)
+    missing = np.rint(spacing).astype("int64") - 1
+    keep = missing > 0
+    starts = dates[:-1][keep] + frequency.step
+    ends = dates[1:][keep] - frequency.step
+    return Gaps(starts, ends, missing[keep])
+
+
+def _as_index(days: np.ndarray, tz: object) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(days.astype("datetime64[s]"))
+    return index.tz_localize(tz) if tz is not None else index
+
+
+def _no_gaps(dates: pd.DatetimeIndex) -> Gaps:
+    return Gaps(dates[:0], dates[:0], np.zeros(0, dtype="int64"))
+
+
+def _step_label(step: pd.Timedelta) -> str:
+    seconds = int(step.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}min"
+    return f"{seconds}s"

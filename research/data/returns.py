@@ -1,0 +1,265 @@
+"""Daily returns and multi-day (margin period of risk) returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from research.data._format import stamp_text
+from research.data.quality import DataQualityReport, repair_frame
+from research.errors import DataError, SpecificationError
+
+__all__ = ["mpor_returns", "to_returns"]
+
+RETURNS_ATTR = "returns"
+"""``attrs`` key describing a returns frame: kind, scale and rows dropped."""
+
+
+def to_returns(
+    prices: pd.DataFrame,
+    kind: Literal["log", "simple"] = "log",
+    scale: float = 100.0,
+    *,
+    missing: Literal["raise", "propagate"] = "raise",
+) -> pd.DataFrame:
+    r"""Turn a wide price panel into returns (log returns in percent by default).
+
+    .. math::
+
+        r_t = s \, \log(P_t / P_{t-1}) \quad\text{(log)}, \qquad
+        r_t = s \, (P_t / P_{t-1} - 1) \quad\text{(simple)}
+
+    with scale :math:`s` (100 gives percent, the scale ``arch`` models work best in).
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Prices (DatetimeIndex, one column per asset), e.g. from
+        :func:`research.data.load_prices`.
+    kind : {"log", "simple"}
+        Log returns (additive over time: use them for MPOR sums) or simple returns.
+    scale : float
+        Multiplier; 100.0 for percent, 1.0 for fractions.
+    missing : {"raise", "propagate"}
+        NaN prices raise by default: a return across a hole or a listing date would be
+        silently lost or silently span several days. Align the panel first with
+        :func:`research.data.align`. ``"propagate"`` returns NaN where either price is
+        NaN, and counts those values in the report.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Returns indexed by the later date; the first row is dropped (counted in
+        ``attrs["quality"]`` as ``first_row_dropped``). ``attrs["returns"]`` records
+        ``kind``, ``scale`` and ``rows_dropped``.
+
+    Raises
+    ------
+    DataError
+        NaN prices with ``missing="raise"`` or a price at or below zero (both name the
+        asset and date), fewer than two rows, or a frame marked as rates.
+    SpecificationError
+        For an unknown ``kind`` or a non-positive ``scale``.
+
+    Examples
+    --------
+    >>> from research.data import load_dataset, to_returns
+    >>> returns = to_returns(load_dataset("sp500-nasdaq"))
+    >>> returns.shape
+    (5030, 2)
+    """
+    if kind not in ("log", "simple"):
+        raise SpecificationError(f"kind must be 'log' or 'simple', got {kind!r}")
+    if not scale > 0:
+        raise SpecificationError(f"scale must be positive, got {scale!r}")
+    report = prices.attrs.get("quality")
+    if isinstance(report, DataQualityReport) and report.values == "rates":
+        raise DataError(
+            f"{report.source}: the columns are rates, not prices; use frame.diff() for changes"
+        )
+    if len(prices) < 2:
+        raise DataError(f"to_returns needs at least two rows of prices, got {len(prices)}")
+    values = prices.to_numpy(dtype=float, na_value=np.nan)
+    holes = np.isnan(values)
+    if holes.any() and missing == "raise":
+        row, col = np.argwhere(holes)[0]
+        raise DataError(
+            f"NaN price for asset {prices.columns[col]!r} on {stamp_text(prices.index[row])} "
+            f"({int(holes.sum())} NaN prices in total); call research.data.align(prices) "
+            "first, or pass missing='propagate'"
+        )
+    bad = ~holes & (values <= 0)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"non-positive price {values[row, col]:g} for asset {prices.columns[col]!r} on "
+            f"{stamp_text(prices.index[row])}; returns need positive prices"
+        )
+    ratio = values[1:] / values[:-1]
+    data = np.log(ratio) if kind == "log" else ratio - 1.0
+    returns = pd.DataFrame(data * scale, index=prices.index[1:], columns=prices.columns)
+    returns.attrs = {}
+    lost = int(np.isnan(data).sum())
+    if isinstance(report, DataQualityReport):
+        rows = [
+            {
+                "step": "returns",
+                "action": "first_row_dropped",
+                "asset": "*",
+                "count": 1,
+                "detail": f"no return on {stamp_text(prices.index[0])}",
+            }
+        ]
+        if lost:
+            rows.append(
+                {
+                    "step": "returns",
+                    "action": "nan_returns",
+                    "asset": "*",
+                    "count": lost,
+                    "detail": "returns next to NaN prices",
+                }
+            )
+        returns.attrs["quality"] = report.extend(repairs=repair_frame(rows))
+    returns.attrs[RETURNS_ATTR] = {
+        "kind": kind,
+        "scale": float(scale),
+        "rows_dropped": 1,
+        "nan_returns": lost,
+    }
+    return returns
+
+
+def mpor_returns(
+    data: pd.DataFrame,
+    horizon: int,
+    overlapping: bool = True,
+    *,
+    input: Literal["auto", "returns", "prices"] = "auto",
+    scale: float = 100.0,
+) -> pd.DataFrame:
+    r"""Multi-day log returns over a margin period of risk (MPOR) of ``horizon`` days.
+
+    .. math::
+
+        R_t^{(h)} = \sum_{i=0}^{h-1} r_{t-i}
+
+    the sum of ``horizon`` consecutive daily log returns, labelled by the last day.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Daily log returns (e.g. from :func:`to_returns`) or prices.
+    horizon : int
+        MPOR in periods (rows), at least 1.
+    overlapping : bool
+        ``True``: one h-day return per day (a rolling sum; consecutive values share
+        ``h - 1`` days). ``False``: disjoint blocks anchored at the **last** row, so the
+        most recent block is always complete; the ``n mod h`` oldest returns that do not
+        fill a block are dropped and counted.
+    input : {"auto", "returns", "prices"}
+        What ``data`` holds. ``"auto"``: a frame from :func:`to_returns` (marked in its
+        ``attrs``) or with any negative value is returns; a frame of positive values is
+        prices (prices are never negative, a long sample of returns always has some).
+    scale : float
+        Scale of log returns computed from prices (100 = percent).
+
+    Returns
+    -------
+    pandas.DataFrame
+        h-day log returns, same columns. ``attrs["returns"]`` records ``kind="log"``,
+        ``scale``, ``horizon``, ``overlapping`` and ``rows_dropped``.
+
+    Raises
+    ------
+    SpecificationError
+        For ``horizon < 1``, simple returns (they do not add up over time) or a
+        horizon longer than the sample.
+    DataError
+        For NaN returns (align first; the message names asset and date).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0]},
+    ...                  index=pd.date_range("2024-01-01", periods=4))
+    >>> mpor_returns(r, 2, input="returns")["A"].tolist()
+    [3.0, 5.0, 7.0]
+    >>> mpor_returns(r, 2, overlapping=False, input="returns")["A"].tolist()
+    [3.0, 7.0]
+    """
+    if not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise SpecificationError(f"horizon must be a positive integer, got {horizon!r}")
+    if _is_prices(data, input):
+        returns = to_returns(data, "log", scale)
+        source_scale = float(scale)
+    else:
+        marker = data.attrs.get(RETURNS_ATTR, {})
+        if marker.get("kind") == "simple":
+            raise SpecificationError(
+                "simple returns do not add up over time; compute log returns with "
+                "to_returns(prices, kind='log')"
+            )
+        returns = data
+        source_scale = float(marker.get("scale", scale))
+    n_rows = len(returns)
+    if horizon > n_rows:
+        raise SpecificationError(f"horizon {horizon} is longer than the {n_rows} returns given")
+    values = returns.to_numpy(dtype=float, na_value=np.nan)
+    holes = np.isnan(values)
+    if holes.any():
+        row, col = np.argwhere(holes)[0]
+        raise DataError(
+            f"NaN return for asset {returns.columns[col]!r} on {stamp_text(returns.index[row])}; "
+            "align the prices first (research.data.align)"
+        )
+    cumulative = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    sums = cumulative[horizon:] - cumulative[:-horizon]
+    index = returns.index[horizon - 1 :]
+    if not overlapping:
+        keep = np.arange(len(sums) - 1, -1, -horizon)[::-1]
+        sums, index = sums[keep], index[keep]
+    result = pd.DataFrame(sums, index=index, columns=returns.columns)
+    result.attrs = {}
+    dropped = n_rows - (len(result) if overlapping else len(result) * horizon)
+    report = returns.attrs.get("quality")
+    if isinstance(report, DataQualityReport):
+        detail = (
+            "first horizon-1 returns start no full window"
+            if overlapping
+            else "oldest returns that fill no complete block"
+        )
+        result.attrs["quality"] = report.extend(
+            repairs=repair_frame(
+                [
+                    {
+                        "step": "mpor",
+                        "action": "rows_dropped",
+                        "asset": "*",
+                        "count": dropped,
+                        "detail": detail,
+                    }
+                ]
+            )
+        )
+    result.attrs[RETURNS_ATTR] = {
+        "kind": "log",
+        "scale": source_scale,
+        "horizon": int(horizon),
+        "overlapping": bool(overlapping),
+        "rows_dropped": dropped,
+    }
+    return result
+
+
+def _is_prices(data: pd.DataFrame, input: str) -> bool:
+    if input not in ("auto", "returns", "prices"):
+        raise SpecificationError(f"input must be 'auto', 'returns' or 'prices', got {input!r}")
+    if input != "auto":
+        return input == "prices"
+    if RETURNS_ATTR in data.attrs:
+        return False
+    values = data.to_numpy(dtype=float, na_value=np.nan)
+    return not bool((values < 0).any())
