@@ -1,0 +1,154 @@
+"""Shared machinery of the engines: one vectorised path for a book, a portfolio is a 1-row book."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import asdict, fields, is_dataclass
+from itertools import combinations
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from research._typing import Float64Array, Float64Array2D
+from research.errors import ParameterError
+from research.margin.base import BookMarginResult, MarginResult
+from research.margin.offsets import OffsetPolicy
+from research.portfolio import Market, Portfolio, PortfolioBook
+
+
+def per_underlying(values: Mapping[str, float] | pd.Series | float, underlyings: tuple[str, ...],
+                   what: str, allow_zero: bool = True) -> Float64Array:
+    """Look up a per-underlying parameter (a scalar applies to all).
+
+    Raises
+    ------
+    ParameterError
+        Missing underlying, or a value that is not finite and >= 0 (> 0 if not ``allow_zero``).
+    """
+    if isinstance(values, int | float | np.floating | np.integer):
+        values = dict.fromkeys(underlyings, float(values))
+    out = np.empty(len(underlyings))
+    for k, u in enumerate(underlyings):
+        if u not in values:
+            raise ParameterError(f"missing {what} for underlying {u!r}; the parameters cover "
+                                 f"{sorted(map(str, values.keys()))}")
+        v = float(values[u])
+        if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+            raise ParameterError(f"{what} of {u!r} is {v}; it must be finite and "
+                                 f"{'>=' if allow_zero else '>'} 0")
+        out[k] = v
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Series):
+        return {str(k): float(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return {str(c): _plain(value[c]) for c in value.columns}
+    if isinstance(value, OffsetPolicy):
+        return value.to_dict()
+    if isinstance(value, frozenset | set):
+        return sorted(map(str, value))
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [asdict(v) if is_dataclass(v) else _plain(v) for v in value]
+    return value
+
+
+class BookEngine(ABC):
+    """Base of the engines: subclasses give ``_prepare`` and ``_cross`` (and maybe ``_isolated``).
+
+    Subclasses are frozen dataclasses with an ``offset_policy`` field.
+    """
+
+    name: ClassVar[str]
+    offset_policy: OffsetPolicy | None
+
+    @abstractmethod
+    def _prepare(self, book: PortfolioBook, market: Market) -> Any:
+        """Compute the unit quantities of the book's instruments that the kernels need."""
+
+    @abstractmethod
+    def _cross(self, q: Float64Array2D, prep: Any) -> tuple[Float64Array, np.ndarray]:
+        """Portfolio margin and driver label of every row of the quantity matrix ``q``."""
+
+    def _isolated(self, q: Float64Array2D, prep: Any) -> Float64Array2D:
+        """Margin of each holding alone; by default from unit long and short margins."""
+        eye = np.eye(q.shape[1])
+        long_unit, _ = self._cross(eye, prep)
+        short_unit, _ = self._cross(-eye, prep)
+        return np.where(q > 0, q * long_unit, -q * short_unit)
+
+    def _warnings(self, prep: Any) -> tuple[str, ...]:
+        """Warnings (already emitted where they arose) to record on the result; default none."""
+        return ()
+
+    def settings(self) -> dict[str, Any]:
+        """Engine settings as plain data."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    def _policy(self, q: Float64Array2D, book: PortfolioBook, prep: Any,
+                isolated_total: Float64Array, raw: Float64Array) -> Float64Array:
+        policy = self.offset_policy
+        if policy is None:
+            return raw
+        if not policy.needs_pairs:
+            return policy.apply(isolated_total, raw)
+        underlyings = book.underlyings
+        masks = book.underlying_matrix().T.astype(bool)
+        alone = {u: self._cross(q * masks[k], prep)[0] for k, u in enumerate(underlyings)}
+        pair_offsets = {}
+        for (i, a), (j, b) in combinations(enumerate(underlyings), 2):
+            if policy.per == "pair" or policy.is_breaking(a, b):
+                together, _ = self._cross(q * (masks[i] | masks[j]), prep)
+                pair_offsets[(a, b)] = alone[a] + alone[b] - together
+        single = sum(alone.values(), start=np.zeros(q.shape[0]))
+        return policy.apply(isolated_total, raw, single, pair_offsets)
+
+    def margin_book(self, book: PortfolioBook, market: Market) -> BookMarginResult:
+        """Isolated and cross margins of every portfolio in ``book``, vectorised across rows.
+
+        Parameters
+        ----------
+        book : PortfolioBook
+            Portfolios x instruments signed quantities.
+        market : Market
+            Current market state.
+
+        Returns
+        -------
+        BookMarginResult
+        """
+        prep = self._prepare(book, market)
+        q = np.ascontiguousarray(book.quantities.to_numpy())
+        isolated = self._isolated(q, prep)
+        raw, driver = self._cross(q, prep)
+        charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
+        notes = self._warnings(prep)
+        index = book.quantities.index
+        return BookMarginResult(
+            isolated=pd.DataFrame(isolated, index=index, columns=book.quantities.columns),
+            cross=pd.Series(charged, index=index, name="cross"),
+            portfolio_margin=pd.Series(raw, index=index, name="portfolio_margin"),
+            driver=pd.Series(driver, index=index, name="driver", dtype=object),
+            engine=self.name, settings=self.settings(), warnings=notes)
+
+    def margin(self, portfolio: Portfolio, market: Market) -> MarginResult:
+        """Isolated margin of each position and cross margin of ``portfolio``.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            The positions.
+        market : Market
+            Current market state.
+
+        Returns
+        -------
+        MarginResult
+        """
+        return self.margin_book(portfolio.to_book(), market).result(portfolio.name)
