@@ -1,0 +1,690 @@
+"""Margin parameter sets: frozen, validated, and exactly round-tripped through JSON and YAML.
+
+A :class:`MarginParameters` is what a calibration review signs off: the
+confidence level, margin period of risk, lookback, stress windows, the
+anti-procyclicality settings, one risk weight per underlying, offset credits or
+correlations per pair, the offset cap and the maintenance fraction, with a
+version, an as-of date and a description. Everything is plain data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from research.errors import ParameterError
+
+__all__ = ["APCSettings", "APCTool", "MarginParameters", "Pair"]
+
+APCTool = Literal["buffer", "stress_weight", "floor", "combined"]
+_APC_TOOLS: tuple[str, ...] = get_args(APCTool)
+Pair = tuple[str, str]
+
+EMIR_MIN_BUFFER = 0.25
+"""EMIR RTS 153/2013 Art. 28(1)(a): a margin buffer of at least 25%."""
+EMIR_MIN_STRESS_WEIGHT = 0.25
+"""EMIR RTS 153/2013 Art. 28(1)(b): at least 25% weight on stressed observations."""
+EMIR_FLOOR_YEARS = 10
+"""EMIR RTS 153/2013 Art. 28(1)(c): a floor from a 10-year historical lookback."""
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        raise ParameterError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ParameterError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _whole(value: Any, name: str, minimum: int) -> int:
+    number = _number(value, name)
+    if not number.is_integer() or number < minimum:
+        raise ParameterError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(number)
+
+
+def _in_range(
+    value: Any,
+    name: str,
+    low: float,
+    high: float,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+    hint: str = "",
+) -> float:
+    number = _number(value, name)
+    below = number <= low if open_low else number < low
+    above = number >= high if open_high else number > high
+    if below or above:
+        left, right = "(" if open_low else "[", ")" if open_high else "]"
+        raise ParameterError(
+            f"{name} must lie in {left}{low:g}, {high:g}{right}, got {number!r}{hint}"
+        )
+    return number
+
+
+def _date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ParameterError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+    raise ParameterError(f"{name} must be a date or an ISO date string, got {value!r}")
+
+
+def _check_keys(
+    data: Mapping[str, Any], allowed: Iterable[str], required: Iterable[str], where: str
+) -> None:
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"{where} must be a mapping, got {type(data).__name__}")
+    allowed, required = set(allowed), set(required)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown field(s) {unknown}; valid fields are {sorted(allowed)}"
+        )
+    missing = sorted(required - set(data))
+    if missing:
+        raise ParameterError(f"{where}: missing required field(s) {missing}")
+
+
+@dataclass(frozen=True)
+class APCSettings:
+    """Anti-procyclicality settings (EMIR RTS 153/2013 Art. 28).
+
+    Parameters
+    ----------
+    tool : {"buffer", "stress_weight", "floor", "combined"}, default "buffer"
+        The tool the margin path uses; ``"combined"`` takes the highest of the three.
+    buffer : float, default 0.25
+        Margin buffer on top of the base margin, released in stress (>= 0.25).
+    stress_weight : float, default 0.25
+        Weight of the stressed margin in the blended margin (>= 0.25).
+    floor_years : int, default 10
+        Length of the lookback (years) behind the margin floor (>= 10).
+    release_threshold : float, default 0.1
+        Stress is detected (buffer released) when the base margin rose by more than
+        this fraction over ``release_window`` observations.
+    release_window : int, default 5
+        Observations over which the rise is measured.
+    enforce_emir_minimum : bool, default True
+        Reject a buffer, stress weight or floor lookback below the EMIR minimum.
+        Switch off only for sensitivity sweeps below the regulatory floor.
+
+    Raises
+    ------
+    ParameterError
+        A value out of range, or below the EMIR minimum when enforced.
+
+    Examples
+    --------
+    >>> from research.calibration import APCSettings
+    >>> APCSettings(buffer=0.3).buffer
+    0.3
+    """
+
+    tool: APCTool = "buffer"
+    buffer: float = EMIR_MIN_BUFFER
+    stress_weight: float = EMIR_MIN_STRESS_WEIGHT
+    floor_years: int = EMIR_FLOOR_YEARS
+    release_threshold: float = 0.1
+    release_window: int = 5
+    enforce_emir_minimum: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tool not in _APC_TOOLS:
+            raise ParameterError(f"apc.tool must be one of {_APC_TOOLS}, got {self.tool!r}")
+        if not isinstance(self.enforce_emir_minimum, bool):
+            raise ParameterError(
+                f"apc.enforce_emir_minimum must be true or false, got {self.enforce_emir_minimum!r}"
+            )
+        emir = self.enforce_emir_minimum
+        buffer = _in_range(
+            self.buffer,
+            "apc.buffer",
+            EMIR_MIN_BUFFER if emir else 0.0,
+            10.0,
+            hint=" (EMIR Art. 28(1)(a) requires >= 0.25)" if emir else "",
+        )
+        weight = _in_range(
+            self.stress_weight,
+            "apc.stress_weight",
+            EMIR_MIN_STRESS_WEIGHT if emir else 0.0,
+            1.0,
+            hint=" (EMIR Art. 28(1)(b) requires >= 0.25)" if emir else "",
+        )
+        years = _whole(self.floor_years, "apc.floor_years", EMIR_FLOOR_YEARS if emir else 1)
+        threshold = _in_range(
+            self.release_threshold, "apc.release_threshold", 0.0, 10.0, open_low=True
+        )
+        window = _whole(self.release_window, "apc.release_window", 1)
+        for name, value in (
+            ("buffer", buffer),
+            ("stress_weight", weight),
+            ("floor_years", years),
+            ("release_threshold", threshold),
+            ("release_window", window),
+        ):
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a plain dictionary (JSON/YAML ready).
+
+        Returns
+        -------
+        dict
+        """
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> APCSettings:
+        """Build settings from a dictionary, rejecting unknown fields.
+
+        Parameters
+        ----------
+        data : mapping
+            Fields of :class:`APCSettings`; missing fields take their defaults.
+
+        Returns
+        -------
+        APCSettings
+
+        Raises
+        ------
+        ParameterError
+            Unknown fields or invalid values.
+        """
+        _check_keys(data, [f.name for f in dataclasses.fields(cls)], [], "apc")
+        return cls(**dict(data))
+
+
+def _pair_key(pair: Any, where: str) -> Pair:
+    if isinstance(pair, str):
+        parts = pair.split("/")
+    elif isinstance(pair, list | tuple):
+        parts = list(pair)
+    else:
+        raise ParameterError(f"{where}: a pair must be ('A', 'B') or 'A/B', got {pair!r}")
+    if len(parts) != 2 or not all(isinstance(p, str) and p for p in parts):
+        raise ParameterError(f"{where}: a pair must name two underlyings, got {pair!r}")
+    if parts[0] == parts[1]:
+        raise ParameterError(f"{where}: pair {pair!r} names the same underlying twice")
+    return (parts[0], parts[1]) if parts[0] < parts[1] else (parts[1], parts[0])
+
+
+def _pair_values(
+    values: Mapping[Any, Any] | Iterable[Mapping[str, Any]],
+    name: str,
+    low: float,
+    high: float,
+    value_key: str,
+) -> dict[Pair, float]:
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(values, Mapping):
+        items = values.items()
+    else:
+        records = list(values)
+        for record in records:
+            _check_keys(record, ["pair", value_key], ["pair", value_key], f"{name} entry")
+        items = [(r["pair"], r[value_key]) for r in records]
+    out: dict[Pair, float] = {}
+    for pair, value in items:
+        key = _pair_key(pair, name)
+        number = _in_range(value, f"{name}[{key[0]}/{key[1]}]", low, high)
+        if key in out and out[key] != number:
+            raise ParameterError(
+                f"{name}: pair {key[0]}/{key[1]} is given twice with different values "
+                f"({out[key]!r} and {number!r})"
+            )
+        out[key] = number
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class MarginParameters:
+    """A complete, validated margin parameter set.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level of the margin, in (0.5, 1) (e.g. 0.99).
+    mpor : int
+        Margin period of risk in days (>= 1).
+    lookback : int
+        Lookback in observations behind the risk weights (>= ``mpor``).
+    risk_weights : mapping of str -> float
+        Risk weight per underlying: the level-quantile (or ES) of its MPOR move as a
+        fraction of notional (0.08 = 8%); positive. A SPAN scan range is this times
+        the price.
+    offset_credits : mapping of pair -> float, optional
+        Credit per pair in [0, ``offset_cap``]; pairs are ``("A", "B")`` tuples or
+        ``"A/B"`` strings (stored sorted).
+    correlations : mapping of pair -> float, optional
+        Correlation parameter per pair in [-1, 1] (for correlation-aggregation engines).
+    offset_cap : float, default 0.8
+        Largest share of the margin an offset may remove, in [0, 1].
+    maintenance_fraction : float, default 1.0
+        Maintenance margin as a fraction of initial margin, in (0, 1].
+    stress_windows : mapping of str -> (start, end), optional
+        Named stress windows (inclusive dates), as used in calibration.
+    stress_weight : float or None, default None
+        Weight of stressed observations in the risk weights, in [0, 1]; ``None``
+        means stress windows are included in the sample unweighted.
+    apc : APCSettings, default APCSettings()
+        Anti-procyclicality settings.
+    version : str, default "0.1.0"
+        Version of the parameter set.
+    as_of : datetime.date or ISO string, optional
+        Date the parameters apply from (defaults to today).
+    description : str, default ""
+        What the set is for and how it was calibrated.
+
+    Raises
+    ------
+    ParameterError
+        Any value out of range, or an offset credit/correlation for an underlying
+        without a risk weight; the message names the field.
+
+    Notes
+    -----
+    Instances compare equal field by field and are not hashable (they hold dicts).
+    ``from_json(p.to_json()) == p`` and ``from_yaml(p.to_yaml()) == p`` exactly.
+
+    Examples
+    --------
+    >>> from research.calibration import MarginParameters
+    >>> p = MarginParameters(level=0.99, mpor=2, lookback=250,
+    ...                      risk_weights={"BTC": 0.12, "ETH": 0.15},
+    ...                      offset_credits={("BTC", "ETH"): 0.5}, as_of="2024-01-02")
+    >>> MarginParameters.from_json(p.to_json()) == p
+    True
+    """
+
+    level: float
+    mpor: int
+    lookback: int
+    risk_weights: Mapping[str, float]
+    offset_credits: Mapping[Any, float] = field(default_factory=dict)
+    correlations: Mapping[Any, float] = field(default_factory=dict)
+    offset_cap: float = 0.8
+    maintenance_fraction: float = 1.0
+    stress_windows: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    stress_weight: float | None = None
+    apc: APCSettings = field(default_factory=APCSettings)
+    version: str = "0.1.0"
+    as_of: dt.date | str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        set_ = self._set
+        set_(
+            "level",
+            _in_range(
+                self.level,
+                "level",
+                0.5,
+                1.0,
+                open_low=True,
+                open_high=True,
+                hint=" (e.g. 0.99 for a 99% margin)",
+            ),
+        )
+        set_("mpor", _whole(self.mpor, "mpor", 1))
+        set_("lookback", _whole(self.lookback, "lookback", self.mpor))
+        if not isinstance(self.risk_weights, Mapping) or not self.risk_weights:
+            raise ParameterError("risk_weights must map at least one underlying to a weight")
+        weights = {}
+        for name, weight in self.risk_weights.items():
+            if not isinstance(name, str) or not name:
+                raise ParameterError(
+                    f"risk_weights: underlying names must be strings, got {name!r}"
+                )
+            value = _number(weight, f"risk_weights[{name}]")
+            if value <= 0:
+                raise ParameterError(f"risk_weights[{name}] must be positive, got {value!r}")
+            weights[name] = value
+        set_("risk_weights", weights)
+        set_("offset_cap", _in_range(self.offset_cap, "offset_cap", 0.0, 1.0))
+        set_(
+            "offset_credits",
+            _pair_values(self.offset_credits, "offset_credits", 0.0, 1.0, "credit"),
+        )
+        set_(
+            "correlations",
+            _pair_values(self.correlations, "correlations", -1.0, 1.0, "correlation"),
+        )
+        for pair, credit in self.offset_credits.items():
+            if credit > self.offset_cap:
+                raise ParameterError(
+                    f"offset_credits[{pair[0]}/{pair[1]}] = {credit!r} exceeds offset_cap = "
+                    f"{self.offset_cap!r}; cap the credit or raise the cap"
+                )
+        for label, pairs in (
+            ("offset_credits", self.offset_credits),
+            ("correlations", self.correlations),
+        ):
+            for pair in pairs:
+                missing = [a for a in pair if a not in weights]
+                if missing:
+                    raise ParameterError(
+                        f"{label}[{pair[0]}/{pair[1]}]: no risk weight for {missing}; add a "
+                        "risk weight for every underlying that has an offset"
+                    )
+        set_(
+            "maintenance_fraction",
+            _in_range(self.maintenance_fraction, "maintenance_fraction", 0.0, 1.0, open_low=True),
+        )
+        set_("stress_windows", self._windows(self.stress_windows))
+        if self.stress_weight is not None:
+            set_("stress_weight", _in_range(self.stress_weight, "stress_weight", 0.0, 1.0))
+        if isinstance(self.apc, Mapping):
+            set_("apc", APCSettings.from_dict(self.apc))
+        elif not isinstance(self.apc, APCSettings):
+            raise ParameterError(f"apc must be APCSettings or a mapping, got {self.apc!r}")
+        for name in ("version", "description"):
+            if not isinstance(getattr(self, name), str):
+                raise ParameterError(f"{name} must be a string, got {getattr(self, name)!r}")
+        set_("as_of", dt.date.today() if self.as_of is None else _date(self.as_of, "as_of"))
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    @staticmethod
+    def _windows(windows: Any) -> dict[str, tuple[dt.date, dt.date]]:
+        if isinstance(windows, Mapping):
+            items = list(windows.items())
+        else:
+            items = []
+            for window in windows:
+                if isinstance(window, Mapping):
+                    _check_keys(
+                        window,
+                        ["name", "start", "end"],
+                        ["name", "start", "end"],
+                        "stress_windows entry",
+                    )
+                    items.append((window["name"], (window["start"], window["end"])))
+                elif all(hasattr(window, a) for a in ("name", "start", "end")):
+                    items.append((window.name, (window.start, window.end)))
+                else:
+                    raise ParameterError(
+                        f"stress_windows entries need name, start and end, got {window!r}"
+                    )
+        out: dict[str, tuple[dt.date, dt.date]] = {}
+        for name, bounds in items:
+            if not isinstance(name, str) or not name:
+                raise ParameterError(f"stress window names must be strings, got {name!r}")
+            if name in out:
+                raise ParameterError(f"stress window {name!r} is given twice")
+            if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+                raise ParameterError(f"stress window {name!r} needs (start, end), got {bounds!r}")
+            start = _date(bounds[0], f"stress window {name!r} start")
+            end = _date(bounds[1], f"stress window {name!r} end")
+            if end < start:
+                raise ParameterError(
+                    f"stress window {name!r} ends ({end}) before it starts ({start})"
+                )
+            out[name] = (start, end)
+        return out
+
+    @property
+    def underlyings(self) -> tuple[str, ...]:
+        """Underlyings with a risk weight, in the stored order."""
+        return tuple(self.risk_weights)
+
+    def require(self, underlyings: Iterable[str]) -> None:
+        """Check that every underlying of a portfolio has a risk weight.
+
+        Parameters
+        ----------
+        underlyings : iterable of str
+            Underlyings with positions.
+
+        Raises
+        ------
+        ParameterError
+            Naming every underlying without a risk weight.
+        """
+        missing = sorted(set(underlyings) - set(self.risk_weights))
+        if missing:
+            raise ParameterError(
+                f"no risk weight for underlying(s) {missing} that have positions; calibrate "
+                f"them or remove the positions (parameter set {self.version}, as of {self.as_of})"
+            )
+
+    def credit(self, a: str, b: str) -> float:
+        """Offset credit of a pair in either order (0 when none is set).
+
+        Parameters
+        ----------
+        a, b : str
+            The two underlyings.
+
+        Returns
+        -------
+        float
+        """
+        return self.offset_credits.get(_pair_key((a, b), "credit"), 0.0)
+
+    # ------------------------------------------------------------------ serialization
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as plain JSON/YAML types (dates as ISO strings).
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "version": self.version,
+            "as_of": self.as_of.isoformat(),
+            "description": self.description,
+            "level": self.level,
+            "mpor": self.mpor,
+            "lookback": self.lookback,
+            "stress_weight": self.stress_weight,
+            "stress_windows": [
+                {"name": n, "start": s.isoformat(), "end": e.isoformat()}
+                for n, (s, e) in self.stress_windows.items()
+            ],
+            "apc": self.apc.to_dict(),
+            "risk_weights": dict(self.risk_weights),
+            "offset_cap": self.offset_cap,
+            "offset_credits": [
+                {"pair": list(p), "credit": c} for p, c in self.offset_credits.items()
+            ],
+            "correlations": [
+                {"pair": list(p), "correlation": c} for p, c in self.correlations.items()
+            ],
+            "maintenance_fraction": self.maintenance_fraction,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MarginParameters:
+        """Build and validate a parameter set from a dictionary.
+
+        Parameters
+        ----------
+        data : mapping
+            As produced by :meth:`to_dict`. ``level``, ``mpor``, ``lookback`` and
+            ``risk_weights`` are required.
+
+        Returns
+        -------
+        MarginParameters
+
+        Raises
+        ------
+        ParameterError
+            Unknown or missing fields, or invalid values.
+        """
+        fields = [f.name for f in dataclasses.fields(cls)]
+        _check_keys(data, fields, ["level", "mpor", "lookback", "risk_weights"], "parameters")
+        kwargs = dict(data)
+        if "apc" in kwargs:
+            kwargs["apc"] = APCSettings.from_dict(kwargs["apc"])
+        return cls(**kwargs)
+
+    def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
+        """Serialize to JSON; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            File to write.
+        indent : int, default 2
+            JSON indentation.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        text = json.dumps(self.to_dict(), indent=indent) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> MarginParameters:
+        """Read a parameter set from JSON text or a ``.json`` file path.
+
+        Parameters
+        ----------
+        source : str or Path
+            JSON text, or the path of a file holding it.
+
+        Returns
+        -------
+        MarginParameters
+
+        Raises
+        ------
+        ParameterError
+            Invalid JSON or invalid parameters.
+        """
+        text = cls._read(source)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"parameters are not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """Serialize to YAML; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            File to write.
+
+        Returns
+        -------
+        str
+            The YAML text.
+        """
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_yaml(cls, source: str | Path) -> MarginParameters:
+        """Read a parameter set from YAML text or a ``.yaml``/``.yml`` file path.
+
+        Parameters
+        ----------
+        source : str or Path
+            YAML text, or the path of a file holding it.
+
+        Returns
+        -------
+        MarginParameters
+
+        Raises
+        ------
+        ParameterError
+            Invalid YAML or invalid parameters.
+        """
+        text = cls._read(source)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"parameters are not valid YAML: {exc}") from exc
+        return cls.from_dict(data)
+
+    @staticmethod
+    def _read(source: str | Path) -> str:
+        if isinstance(source, Path):
+            return source.read_text(encoding="utf-8")
+        if "\n" not in source and Path(source).suffix.lower() in (".json", ".yaml", ".yml"):
+            path = Path(source)
+            if not path.is_file():
+                raise ParameterError(f"parameter file {path} does not exist")
+            return path.read_text(encoding="utf-8")
+        return source
+
+    # ------------------------------------------------------------------ display
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return every parameter as one row of a (section, parameter) -> value table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``(section, parameter)``, one column ``value`` (text).
+        """
+        rows: list[tuple[str, str, str]] = [
+            ("set", "version", self.version),
+            ("set", "as of", self.as_of.isoformat()),
+            ("set", "description", self.description),
+            ("model", "confidence level", f"{self.level:g}"),
+            ("model", "MPOR (days)", str(self.mpor)),
+            ("model", "lookback (observations)", str(self.lookback)),
+            (
+                "model",
+                "stress weight",
+                "included unweighted" if self.stress_weight is None else f"{self.stress_weight:g}",
+            ),
+            ("model", "maintenance fraction", f"{self.maintenance_fraction:g}"),
+        ]
+        rows += [("stress window", n, f"{s} to {e}") for n, (s, e) in self.stress_windows.items()]
+        rows += [("APC", k, str(v)) for k, v in self.apc.to_dict().items()]
+        rows += [("risk weight", n, f"{w:.4%}") for n, w in self.risk_weights.items()]
+        rows.append(("offsets", "offset cap", f"{self.offset_cap:.0%}"))
+        rows += [
+            ("offset credit", f"{a}/{b}", f"{c:.2%}") for (a, b), c in self.offset_credits.items()
+        ]
+        rows += [("correlation", f"{a}/{b}", f"{c:.4f}") for (a, b), c in self.correlations.items()]
+        frame = pd.DataFrame(rows, columns=["section", "parameter", "value"])
+        return frame.set_index(["section", "parameter"])
+
+    def summary(self) -> pd.DataFrame:
+        """Return the parameter table printed in reports (same as :meth:`to_frame`).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.to_frame()
+
+    def __str__(self) -> str:
+        return f"Margin parameters\n{self.to_frame().to_string()}"

@@ -1,0 +1,677 @@
+"""Risk weights: the level-quantile (VaR) or expected shortfall of MPOR moves per underlying.
+
+A risk weight is the loss on one unit of notional over the margin period of
+risk (``mpor`` days) that is exceeded with probability ``1 - level``, estimated
+from the ``lookback`` most recent daily log returns, optionally with stress
+windows added or weighted in, and optionally volatility-filtered (filtered
+historical simulation with an EWMA volatility).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from research._typing import Float64Array1D
+from research.calibration.parameters import MarginParameters
+from research.errors import (
+    DataError,
+    DataQualityWarning,
+    InsufficientDataError,
+    ParameterError,
+    SpecificationError,
+)
+
+__all__ = [
+    "PROFILES",
+    "CalibrationProfile",
+    "RiskWeightCalibration",
+    "calibrate_risk_weights",
+    "ewma_volatility",
+    "tail_risk",
+]
+
+Method = Literal["var", "es"]
+Side = Literal["both", "long", "short"]
+Filter = Literal["ewma"]
+WindowsLike = Mapping[str, tuple[Any, Any]] | Iterable[Any]
+
+_DRIVER_COLUMNS = (
+    "observations",
+    "lookback_moves",
+    "stress_moves",
+    "missing_returns",
+    "dropped_moves",
+    "side",
+    "quantile_date",
+    "lookback_risk",
+    "stress_risk",
+    "stress_contribution",
+    "volatility_scale",
+)
+EWMA_INIT = 30
+"""Observations whose sample variance starts the EWMA recursion (RiskMetrics practice)."""
+
+
+def tail_risk(losses: Float64Array1D, level: float, method: Method = "var") -> tuple[float, int]:
+    r"""Empirical VaR or ES of a loss sample and the position of the VaR observation.
+
+    Parameters
+    ----------
+    losses : ndarray, shape (n,)
+        Loss sample (positive = loss), no missing values.
+    level : float
+        Confidence level in (0, 1).
+    method : {"var", "es"}, default "var"
+        Value-at-risk (the order statistic) or expected shortfall (mean beyond it).
+
+    Returns
+    -------
+    risk : float
+        The risk measure.
+    position : int
+        Index into ``losses`` of the observation at the VaR order statistic.
+
+    Raises
+    ------
+    InsufficientDataError
+        Empty sample.
+
+    Notes
+    -----
+    With sorted losses :math:`L_{(1)} \le \dots \le L_{(n)}` and
+    :math:`k = \lceil n \cdot \text{level} \rceil`, VaR is :math:`L_{(k)}` (the
+    inverse empirical CDF: 3rd worst of 250 at 99%) and ES is the mean of
+    :math:`L_{(k)}, \dots, L_{(n)}`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research.calibration.risk_weights import tail_risk
+    >>> tail_risk(np.arange(1.0, 101.0), 0.95)
+    (95.0, 94)
+    """
+    n = losses.size
+    if n == 0:
+        raise InsufficientDataError("no losses to take a tail risk measure of")
+    k = min(max(math.ceil(n * level - 1e-9), 1), n)
+    order = np.argsort(losses, kind="stable")
+    position = int(order[k - 1])
+    if method == "var":
+        return float(losses[position]), position
+    return float(losses[order[k - 1 :]].mean()), position
+
+
+def ewma_volatility(returns: pd.Series, lam: float = 0.94) -> pd.Series:
+    r"""EWMA (RiskMetrics) volatility forecast for each day from data up to the day before.
+
+    Parameters
+    ----------
+    returns : pandas.Series
+        Daily returns without missing values.
+    lam : float, default 0.94
+        Decay factor in (0, 1).
+
+    Returns
+    -------
+    pandas.Series
+        :math:`\sigma_t` for every date of ``returns`` (named ``"sigma"``); the
+        forecast for the day after the last date is in ``attrs["forecast"]``.
+
+    Raises
+    ------
+    SpecificationError
+        ``lam`` outside (0, 1).
+    InsufficientDataError
+        Fewer than two returns.
+
+    Notes
+    -----
+    :math:`\sigma^2_t = \lambda \sigma^2_{t-1} + (1-\lambda) r^2_{t-1}`, started at
+    the sample variance of the first ``EWMA_INIT`` returns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research.calibration.risk_weights import ewma_volatility
+    >>> s = ewma_volatility(pd.Series([1.0, -1.0, 1.0, -1.0]))
+    >>> round(s.attrs["forecast"], 6)
+    1.154701
+    """
+    if not 0.0 < lam < 1.0:
+        raise SpecificationError(f"ewma_lambda must lie in (0, 1), got {lam!r}")
+    values = returns.to_numpy(dtype=np.float64)
+    if values.size < 2:
+        raise InsufficientDataError("the EWMA filter needs at least two returns")
+    variance = np.empty(values.size + 1)
+    variance[0] = values[:EWMA_INIT].var(ddof=1)
+    for t in range(values.size):
+        variance[t + 1] = lam * variance[t] + (1.0 - lam) * values[t] ** 2
+    sigma = pd.Series(np.sqrt(variance[:-1]), index=returns.index, name="sigma")
+    sigma.attrs["forecast"] = float(np.sqrt(variance[-1]))
+    return sigma
+
+
+def _windows(windows: WindowsLike | None) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    if windows is None:
+        return {}
+    if isinstance(windows, Mapping):
+        items = [(name, bounds[0], bounds[1]) for name, bounds in windows.items()]
+    else:
+        items = []
+        for w in windows:
+            if not all(hasattr(w, a) for a in ("name", "start", "end")):
+                raise SpecificationError(
+                    f"stress windows need name, start and end (e.g. research.stress.StressWindow "
+                    f"or a mapping name -> (start, end)), got {w!r}"
+                )
+            items.append((w.name, w.start, w.end))
+    out = {}
+    for name, start, end in items:
+        start, end = pd.Timestamp(start), pd.Timestamp(end)
+        if end < start:
+            raise SpecificationError(f"stress window {name!r} ends before it starts")
+        out[str(name)] = (start, end)
+    return out
+
+
+def _moves(returns: pd.Series, mpor: int, overlapping: bool) -> pd.Series:
+    """``mpor``-day sums ending on each date; windows with a missing day are NaN."""
+    moves = returns.rolling(mpor, min_periods=mpor).sum()
+    if not overlapping:
+        moves = moves.iloc[::-1].iloc[::mpor].iloc[::-1]
+    return moves
+
+
+def _in_windows(index: pd.DatetimeIndex, windows: Mapping[str, tuple[Any, Any]]) -> np.ndarray:
+    mask = np.zeros(index.size, dtype=bool)
+    for start, end in windows.values():
+        mask |= (index >= start) & (index < end.normalize() + pd.Timedelta(days=1))
+    return mask
+
+
+@dataclass(frozen=True, eq=False)
+class RiskWeightCalibration:
+    """Risk weights and the evidence behind each.
+
+    Parameters
+    ----------
+    risk_weights : pandas.Series
+        Risk weight per underlying, as a fraction of notional.
+    drivers : pandas.DataFrame
+        Per underlying: ``observations`` (moves used), ``lookback_moves``,
+        ``stress_moves``, ``missing_returns``, ``dropped_moves`` (moves with a missing
+        day), ``side`` (tail that binds), ``quantile_date`` (end date of the move at the
+        VaR order statistic of the binding side), ``lookback_risk``, ``stress_risk``,
+        ``stress_contribution`` (risk weight minus the lookback-only risk weight) and,
+        with a filter, ``volatility_scale`` (current / average filtered volatility).
+    settings : mapping
+        The calibration settings.
+    warnings : tuple of str
+        Data-quality messages, also emitted as :class:`DataQualityWarning`.
+    """
+
+    risk_weights: pd.Series
+    drivers: pd.DataFrame
+    settings: Mapping[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> pd.DataFrame:
+        """Return the risk weights beside their drivers, one row per underlying.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return pd.concat([self.risk_weights, self.drivers], axis=1)
+
+    def to_parameters(self, **kwargs: Any) -> MarginParameters:
+        """Build a :class:`MarginParameters` from these risk weights and settings.
+
+        Parameters
+        ----------
+        **kwargs
+            Further :class:`MarginParameters` fields (offset credits, cap, version...).
+
+        Returns
+        -------
+        MarginParameters
+        """
+        s = self.settings
+        base = {
+            "level": s["level"],
+            "mpor": s["mpor"],
+            "lookback": s["lookback"],
+            "risk_weights": self.risk_weights.to_dict(),
+            "stress_windows": {
+                n: (a.date(), b.date()) for n, (a, b) in s["stress_windows"].items()
+            },
+            "stress_weight": s["stress_weight"],
+        }
+        base.update(kwargs)
+        return MarginParameters(**base)
+
+    def __str__(self) -> str:
+        s = self.settings
+        head = (
+            f"Risk weights: {s['method'].upper()} at {s['level']:g} over {s['mpor']} day(s), "
+            f"lookback {s['lookback']}, {'overlapping' if s['overlapping'] else 'non-overlapping'}"
+            f" moves, filter {s['filter']}"
+        )
+        body = self.summary().to_string()
+        notes = "".join(f"\nWarning: {w}" for w in self.warnings)
+        return f"{head}\n{body}{notes}"
+
+
+def _validate(
+    level: float,
+    mpor: int,
+    lookback: int | None,
+    method: str,
+    side: str,
+    filter: str | None,
+    ewma_lambda: float,
+    stress_weight: float | None,
+    units: float,
+) -> None:
+    if not 0.5 < level < 1.0:
+        raise SpecificationError(f"level must lie in (0.5, 1), got {level!r}")
+    if isinstance(mpor, bool) or int(mpor) != mpor or mpor < 1:
+        raise SpecificationError(f"mpor must be a whole number of days >= 1, got {mpor!r}")
+    if lookback is not None and (int(lookback) != lookback or lookback < mpor):
+        raise SpecificationError(f"lookback must be a whole number >= mpor, got {lookback!r}")
+    if method not in ("var", "es"):
+        raise SpecificationError(f"method must be 'var' or 'es', got {method!r}")
+    if side not in ("both", "long", "short"):
+        raise SpecificationError(f"side must be 'both', 'long' or 'short', got {side!r}")
+    if filter not in (None, "ewma"):
+        raise SpecificationError(f"filter must be None or 'ewma', got {filter!r}")
+    if not 0.0 < ewma_lambda < 1.0:
+        raise SpecificationError(f"ewma_lambda must lie in (0, 1), got {ewma_lambda!r}")
+    if stress_weight is not None and not 0.0 <= stress_weight <= 1.0:
+        raise SpecificationError(f"stress_weight must lie in [0, 1], got {stress_weight!r}")
+    if not units > 0:
+        raise SpecificationError(f"units must be positive (100 for percent returns), got {units!r}")
+
+
+def _side_risk(
+    moves: Float64Array1D, level: float, method: Method, side: Side
+) -> tuple[float, int, str]:
+    """Risk of the binding side: losses are -moves for a long, +moves for a short."""
+    candidates = []
+    if side in ("both", "long"):
+        candidates.append((*tail_risk(-moves, level, method), "long"))
+    if side in ("both", "short"):
+        candidates.append((*tail_risk(moves, level, method), "short"))
+    return max(candidates, key=lambda c: c[0])
+
+
+def calibrate_risk_weights(
+    returns: pd.DataFrame | pd.Series,
+    level: float = 0.99,
+    mpor: int = 2,
+    lookback: int | None = 250,
+    method: Method = "var",
+    overlapping: bool = True,
+    stress_windows: WindowsLike | None = None,
+    stress_weight: float | None = None,
+    filter: Filter | None = None,
+    ewma_lambda: float = 0.94,
+    side: Side = "both",
+    units: float = 100.0,
+) -> RiskWeightCalibration:
+    r"""Calibrate one risk weight per underlying at ``level`` over the MPOR.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame or Series
+        Daily log returns (percent by default, as :func:`research.data.to_returns`
+        gives them), DatetimeIndex, one column per underlying. Missing values are
+        allowed; every move that spans one is dropped and counted.
+    level : float, default 0.99
+        Confidence level in (0.5, 1).
+    mpor : int, default 2
+        Margin period of risk in days; moves are sums of ``mpor`` daily returns.
+    lookback : int or None, default 250
+        Number of most recent daily returns behind the lookback sample (``None``: all).
+    method : {"var", "es"}, default "var"
+        Quantile (VaR) or expected shortfall of the moves.
+    overlapping : bool, default True
+        Overlapping moves (one per day) or non-overlapping ones (every ``mpor``-th,
+        counted back from the last date).
+    stress_windows : mapping name -> (start, end) or iterable of windows, optional
+        Stress periods (anything with ``name``, ``start``, ``end``, e.g.
+        ``research.stress.StressWindow``). A move belongs to a window when it ends
+        inside it; stress moves are taken from the whole history.
+    stress_weight : float or None, default None
+        ``None``: stress moves are added to the lookback sample. A weight ``w``:
+        risk = (1 - w) x lookback risk + w x stress risk.
+    filter : {None, "ewma"}, default None
+        ``"ewma"``: filtered historical simulation; daily returns are divided by their
+        EWMA volatility and rescaled by the current forecast before moves are formed.
+    ewma_lambda : float, default 0.94
+        EWMA decay factor.
+    side : {"both", "long", "short"}, default "both"
+        Loss of a long (falling prices), a short (rising prices) or the larger of the two.
+    units : float, default 100
+        Return units per unit of notional: 100 for percent returns, 1 for decimals.
+
+    Returns
+    -------
+    RiskWeightCalibration
+        ``risk_weights`` (fraction of notional, log-move scale) and ``drivers``.
+
+    Raises
+    ------
+    DataError
+        Returns that are not a DatetimeIndexed frame of numbers, or a zero risk.
+    InsufficientDataError
+        Fewer moves than ``1 / (1 - level)`` for an underlying (the quantile would be
+        the sample maximum); the message names the underlying.
+    SpecificationError
+        Invalid settings.
+
+    Warns
+    -----
+    DataQualityWarning
+        Lookback longer than the history, dropped moves, or a stress sample too
+        small to resolve the quantile; also recorded in ``result.warnings``.
+
+    Notes
+    -----
+    For iid :math:`N(0, \sigma^2)` daily returns the VaR weight tends to
+    :math:`z_{\text{level}} \sigma \sqrt{h}` and the ES weight to
+    :math:`\sigma\sqrt{h}\,\varphi(z_{\text{level}})/(1 - \text{level})`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from research.calibration import calibrate_risk_weights
+    >>> idx = pd.bdate_range("2015-01-01", periods=2000)
+    >>> r = pd.DataFrame({"A": np.random.default_rng(0).normal(0, 1, 2000)}, index=idx)
+    >>> res = calibrate_risk_weights(r, level=0.99, mpor=1, lookback=None, units=1)
+    >>> round(res.risk_weights["A"], 1)
+    2.4
+    """
+    _validate(level, mpor, lookback, method, side, filter, ewma_lambda, stress_weight, units)
+    frame = returns.to_frame() if isinstance(returns, pd.Series) else returns
+    if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError("returns must be a DataFrame (or Series) with a DatetimeIndex")
+    if frame.empty:
+        raise InsufficientDataError("returns are empty")
+    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
+        raise DataError("returns must have sorted, unique dates; sort and de-duplicate them")
+    try:
+        frame = frame.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"returns must be numeric: {exc}") from exc
+    windows = _windows(stress_windows)
+    min_moves = math.ceil(1.0 / (1.0 - level) - 1e-9)
+    notes: list[str] = []
+    weights: dict[str, float] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for asset in frame.columns:
+        weights[str(asset)], rows[str(asset)] = _calibrate_one(
+            frame[asset],
+            str(asset),
+            level,
+            int(mpor),
+            lookback,
+            method,
+            overlapping,
+            windows,
+            stress_weight,
+            filter,
+            ewma_lambda,
+            side,
+            units,
+            min_moves,
+            notes,
+        )
+    for note in notes:
+        warnings.warn(note, DataQualityWarning, stacklevel=2)
+    settings = MappingProxyType(
+        {
+            "level": float(level),
+            "mpor": int(mpor),
+            "lookback": int(lookback) if lookback is not None else int(len(frame)),
+            "method": method,
+            "overlapping": bool(overlapping),
+            "stress_windows": windows,
+            "stress_weight": stress_weight,
+            "filter": filter,
+            "ewma_lambda": float(ewma_lambda),
+            "side": side,
+            "units": float(units),
+            "first_date": frame.index[0],
+            "last_date": frame.index[-1],
+        }
+    )
+    risk_weights = pd.Series(weights, name="risk_weight", dtype=np.float64)
+    risk_weights.index.name = "underlying"
+    drivers = pd.DataFrame.from_dict(rows, orient="index")
+    drivers = drivers[[c for c in _DRIVER_COLUMNS if c in drivers.columns]]
+    drivers.index.name = "underlying"
+    return RiskWeightCalibration(risk_weights, drivers, settings, tuple(notes))
+
+
+def _calibrate_one(
+    series: pd.Series,
+    asset: str,
+    level: float,
+    mpor: int,
+    lookback: int | None,
+    method: Method,
+    overlapping: bool,
+    windows: Mapping[str, Any],
+    stress_weight: float | None,
+    filter: Filter | None,
+    ewma_lambda: float,
+    side: Side,
+    units: float,
+    min_moves: int,
+    notes: list[str],
+) -> tuple[float, dict[str, Any]]:
+    missing = int(series.isna().sum())
+    row: dict[str, Any] = {"missing_returns": missing}
+    if filter == "ewma":
+        valid = series.dropna()
+        if valid.size < 2:
+            raise InsufficientDataError(f"{asset}: fewer than two returns to filter")
+        sigma = ewma_volatility(valid, ewma_lambda)
+        filtered = valid / sigma * sigma.attrs["forecast"]
+        series = filtered.reindex(series.index)
+        row["volatility_scale"] = sigma.attrs["forecast"] / float(sigma.mean())
+    window_days = series.size if lookback is None else int(lookback)
+    if window_days > series.size:
+        notes.append(
+            f"{asset}: lookback of {window_days} days but only {series.size} are available; "
+            "all are used"
+        )
+    moves = _moves(series, mpor, overlapping)
+    # a lookback move lies entirely inside the last `window_days` returns
+    start_pos = series.index.get_indexer(moves.index) - mpor + 1
+    in_lookback = (start_pos >= max(series.size - window_days, 0)) & (start_pos >= 0)
+    in_stress = _in_windows(moves.index, windows)
+    valid = moves.notna().to_numpy()
+    row["dropped_moves"] = int(((in_lookback | in_stress) & ~valid).sum())
+    lookback_moves = moves[in_lookback & valid]
+    stress_moves = moves[in_stress & valid]
+    if lookback_moves.size < min_moves:
+        raise InsufficientDataError(
+            f"{asset}: {lookback_moves.size} valid {mpor}-day moves in the lookback, at least "
+            f"{min_moves} are needed at level {level:g}; lengthen the lookback or drop {asset}"
+        )
+    if row["dropped_moves"]:
+        notes.append(f"{asset}: {row['dropped_moves']} moves span a missing return and are dropped")
+    if windows and stress_moves.size == 0:
+        notes.append(f"{asset}: no valid moves inside the stress windows {sorted(windows)}")
+    elif windows and stress_moves.size < min_moves:
+        notes.append(
+            f"{asset}: only {stress_moves.size} moves in the stress windows, fewer than the "
+            f"{min_moves} needed to resolve the {level:g} quantile; the worst move is used"
+        )
+    base_risk, base_pos, base_side = _side_risk(lookback_moves.to_numpy(), level, method, side)
+    stress_risk = math.nan
+    if stress_moves.size:
+        stress_risk = _side_risk(stress_moves.to_numpy(), level, method, side)[0]
+    if stress_weight is None and stress_moves.size:
+        sample = moves[(in_lookback | in_stress) & valid]
+        risk, pos, bind = _side_risk(sample.to_numpy(), level, method, side)
+        quantile_date = sample.index[pos]
+    elif stress_weight is not None and stress_moves.size:
+        risk = (1.0 - stress_weight) * base_risk + stress_weight * stress_risk
+        quantile_date, bind = lookback_moves.index[base_pos], base_side
+    else:
+        risk, quantile_date, bind = base_risk, lookback_moves.index[base_pos], base_side
+    if not risk > 0:
+        raise DataError(
+            f"{asset}: the {level:g} {method.upper()} of {mpor}-day moves is {risk:g}, not a loss; "
+            "check the returns (constant prices?)"
+        )
+    row.update(
+        {
+            "observations": int(((in_lookback | in_stress) & valid).sum())
+            if stress_weight is None
+            else int(lookback_moves.size + stress_moves.size),
+            "lookback_moves": int(lookback_moves.size),
+            "stress_moves": int(stress_moves.size),
+            "side": bind,
+            "quantile_date": quantile_date,
+            "lookback_risk": base_risk / units,
+            "stress_risk": stress_risk / units,
+            "stress_contribution": (risk - base_risk) / units,
+        }
+    )
+    return risk / units, row
+
+
+@dataclass(frozen=True)
+class CalibrationProfile:
+    """A named set of risk-weight calibration settings.
+
+    Parameters
+    ----------
+    name : str
+        Profile name (the key in :data:`PROFILES`).
+    level, mpor, lookback, method, overlapping, stress_weight, filter, ewma_lambda
+        As in :func:`calibrate_risk_weights`.
+    description : str
+        Where the settings come from.
+
+    Examples
+    --------
+    >>> from research.calibration import PROFILES
+    >>> PROFILES["emir-5d-99.5"].mpor
+    5
+    """
+
+    name: str
+    level: float
+    mpor: int
+    lookback: int | None
+    method: Method = "var"
+    overlapping: bool = True
+    stress_weight: float | None = None
+    filter: Filter | None = None
+    ewma_lambda: float = 0.94
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _validate(
+            self.level,
+            self.mpor,
+            self.lookback,
+            self.method,
+            "both",
+            self.filter,
+            self.ewma_lambda,
+            self.stress_weight,
+            1.0,
+        )
+
+    def calibrate(
+        self,
+        returns: pd.DataFrame | pd.Series,
+        stress_windows: WindowsLike | None = None,
+        **overrides: Any,
+    ) -> RiskWeightCalibration:
+        """Run :func:`calibrate_risk_weights` with this profile's settings.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame or Series
+            Daily log returns.
+        stress_windows : optional
+            Stress windows, as in :func:`calibrate_risk_weights`.
+        **overrides
+            Any other :func:`calibrate_risk_weights` argument (e.g. ``units=1``).
+
+        Returns
+        -------
+        RiskWeightCalibration
+        """
+        settings = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("name", "description")
+        }
+        allowed = set(inspect.signature(calibrate_risk_weights).parameters) - {
+            "returns",
+            "stress_windows",
+        }
+        unknown = set(overrides) - allowed
+        if unknown:
+            raise ParameterError(f"unknown calibration setting(s) {sorted(unknown)}")
+        settings.update(overrides)
+        return calibrate_risk_weights(returns, stress_windows=stress_windows, **settings)
+
+
+PROFILES: Mapping[str, CalibrationProfile] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            CalibrationProfile(
+                "emir-2d-99",
+                level=0.99,
+                mpor=2,
+                lookback=250,
+                description="EMIR RTS 153/2013 Arts. 24-26: 99% over 2 days for exchange-traded "
+                "derivatives, 12-month lookback",
+            ),
+            CalibrationProfile(
+                "emir-5d-99.5",
+                level=0.995,
+                mpor=5,
+                lookback=250,
+                description="EMIR RTS 153/2013 Arts. 24-26: 99.5% over 5 days for OTC derivatives, "
+                "12-month lookback",
+            ),
+            CalibrationProfile(
+                "crypto-1d-99",
+                level=0.99,
+                mpor=1,
+                lookback=365,
+                description="Crypto venue practice: 99% over 1 day on a 365-day (7-day week) "
+                "lookback",
+            ),
+            CalibrationProfile(
+                "crypto-2d-99",
+                level=0.99,
+                mpor=2,
+                lookback=365,
+                description="Crypto, conservative: 99% over 2 days on a 365-day lookback",
+            ),
+        )
+    }
+)
+"""Default calibration profiles, by name."""

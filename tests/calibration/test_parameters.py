@@ -1,0 +1,202 @@
+"""MarginParameters: exact JSON/YAML round trips, validation messages, the printed table."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from research.calibration import APCSettings, MarginParameters
+from research.errors import ParameterError
+
+
+@pytest.fixture
+def params() -> MarginParameters:
+    return MarginParameters(
+        level=0.99,
+        mpor=2,
+        lookback=250,
+        risk_weights={"BTC": 0.1234567890123457, "ETH": 0.15, "SOL": 1e-5 / 3},
+        offset_credits={("ETH", "BTC"): 0.5, "BTC/SOL": 0.1},
+        correlations={("BTC", "ETH"): 0.8123456789, ("ETH", "SOL"): -0.25},
+        offset_cap=0.8,
+        maintenance_fraction=0.75,
+        stress_windows={
+            "covid_2020": ("2020-02-20", "2020-04-07"),
+            "ftx": ("2022-11-06", "2022-11-21"),
+        },
+        stress_weight=0.25,
+        apc=APCSettings(tool="combined", buffer=0.3, stress_weight=0.25, floor_years=10),
+        version="2024.1",
+        as_of="2024-01-02",
+        description="crypto test set",
+    )
+
+
+def test_json_round_trip_is_exact(params):
+    assert MarginParameters.from_json(params.to_json()) == params
+
+
+def test_yaml_round_trip_is_exact(params):
+    assert MarginParameters.from_yaml(params.to_yaml()) == params
+
+
+def test_dict_round_trip_is_exact(params):
+    back = MarginParameters.from_dict(params.to_dict())
+    assert back == params
+    assert back.risk_weights["SOL"] == params.risk_weights["SOL"]  # bit-for-bit
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml"])
+def test_file_round_trip(params, tmp_path, suffix):
+    path = tmp_path / f"params{suffix}"
+    if suffix == ".json":
+        params.to_json(path)
+        assert MarginParameters.from_json(path) == params
+        assert MarginParameters.from_json(str(path)) == params
+    else:
+        params.to_yaml(path)
+        assert MarginParameters.from_yaml(path) == params
+        assert MarginParameters.from_yaml(str(path)) == params
+
+
+def test_normalization(params):
+    assert params.offset_credits == {("BTC", "ETH"): 0.5, ("BTC", "SOL"): 0.1}
+    assert params.credit("ETH", "BTC") == 0.5
+    assert params.credit("ETH", "SOL") == 0.0
+    assert params.as_of == dt.date(2024, 1, 2)
+    assert params.stress_windows["ftx"] == (dt.date(2022, 11, 6), dt.date(2022, 11, 21))
+    assert params.underlyings == ("BTC", "ETH", "SOL")
+
+
+def test_frozen(params):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.level = 0.95  # type: ignore[misc]
+
+
+def test_numpy_scalars_accepted():
+    p = MarginParameters(
+        level=np.float64(0.99),
+        mpor=np.int64(2),
+        lookback=250,
+        risk_weights={"A": np.float32(0.5)},
+        as_of="2024-01-02",
+    )
+    assert p.mpor == 2 and isinstance(p.mpor, int)
+    assert MarginParameters.from_json(p.to_json()) == p
+
+
+def test_stress_windows_from_objects():
+    class Window:
+        name, start, end = "w", dt.date(2020, 1, 1), dt.date(2020, 2, 1)
+
+    p = MarginParameters(
+        level=0.99,
+        mpor=1,
+        lookback=10,
+        risk_weights={"A": 0.1},
+        stress_windows=[Window()],
+        as_of="2024-01-02",
+    )
+    assert p.stress_windows == {"w": (dt.date(2020, 1, 1), dt.date(2020, 2, 1))}
+
+
+def test_table(params):
+    table = params.to_frame()
+    assert table.loc[("risk weight", "BTC"), "value"] == "12.3457%"
+    assert table.loc[("offset credit", "BTC/ETH"), "value"] == "50.00%"
+    assert table.loc[("model", "MPOR (days)"), "value"] == "2"
+    assert table.loc[("stress window", "covid_2020"), "value"] == "2020-02-20 to 2020-04-07"
+    assert params.summary().equals(table)
+    assert "Margin parameters" in str(params)
+
+
+def test_require_names_missing_underlyings(params):
+    params.require(["BTC", "ETH"])
+    with pytest.raises(ParameterError, match=r"\['ADA', 'XRP'\]"):
+        params.require(["BTC", "XRP", "ADA"])
+
+
+BASE = {
+    "level": 0.99,
+    "mpor": 2,
+    "lookback": 250,
+    "risk_weights": {"A": 0.1, "B": 0.2},
+    "as_of": "2024-01-02",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"level": 0.5}, "level"),
+        ({"level": 1.0}, "level"),
+        ({"level": "0.99"}, "level"),
+        ({"mpor": 0}, "mpor"),
+        ({"mpor": 1.5}, "mpor"),
+        ({"lookback": 1}, "lookback"),
+        ({"risk_weights": {}}, "risk_weights"),
+        ({"risk_weights": {"A": -0.1}}, r"risk_weights\[A\]"),
+        ({"risk_weights": {"A": float("nan")}}, r"risk_weights\[A\]"),
+        ({"offset_credits": {("A", "B"): 1.2}}, r"offset_credits\[A/B\]"),
+        ({"offset_credits": {("A", "B"): -0.1}}, r"offset_credits\[A/B\]"),
+        ({"offset_credits": {("A", "C"): 0.5}}, r"no risk weight for \['C'\]"),
+        ({"offset_credits": {("A", "A"): 0.5}}, "same underlying"),
+        ({"offset_credits": {("A", "B"): 0.5, "B/A": 0.4}}, "twice"),
+        ({"offset_credits": {("A", "B"): 0.9}}, "exceeds offset_cap"),
+        ({"correlations": {("A", "B"): 1.5}}, r"correlations\[A/B\]"),
+        ({"correlations": {("A", "Z"): 0.5}}, r"no risk weight for \['Z'\]"),
+        ({"offset_cap": 1.5}, "offset_cap"),
+        ({"offset_cap": -0.5}, "offset_cap"),
+        ({"maintenance_fraction": 0.0}, "maintenance_fraction"),
+        ({"stress_weight": 1.5}, "stress_weight"),
+        ({"stress_windows": {"w": ("2020-02-01", "2020-01-01")}}, "before it starts"),
+        ({"stress_windows": {"w": ("2020-13-01", "2021-01-01")}}, "ISO date"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"apc": {"buffer": 0.1}}, r"apc.buffer.*EMIR"),
+        ({"apc": {"stress_weight": 0.2}}, r"apc.stress_weight.*EMIR"),
+        ({"apc": {"floor_years": 5}}, "apc.floor_years"),
+        ({"apc": {"tool": "magic"}}, "apc.tool"),
+        ({"apc": {"bufer": 0.3}}, "unknown field"),
+        ({"version": 3}, "version"),
+    ],
+)
+def test_validation_errors(change, match):
+    data = {**BASE, **change}
+    with pytest.raises(ParameterError, match=match):
+        MarginParameters.from_dict(data)
+
+
+def test_unknown_and_missing_fields():
+    with pytest.raises(ParameterError, match="unknown field.*'levels'"):
+        MarginParameters.from_dict({**BASE, "levels": 0.99})
+    data = dict(BASE)
+    del data["risk_weights"]
+    with pytest.raises(ParameterError, match=r"missing required field.*risk_weights"):
+        MarginParameters.from_dict(data)
+
+
+def test_bad_text_and_files(tmp_path):
+    with pytest.raises(ParameterError, match="JSON"):
+        MarginParameters.from_json("{not json")
+    with pytest.raises(ParameterError, match="YAML"):
+        MarginParameters.from_yaml("a: [1, 2")
+    with pytest.raises(ParameterError, match="does not exist"):
+        MarginParameters.from_json(str(tmp_path / "missing.json"))
+
+
+def test_loaded_file_is_validated(tmp_path):
+    data = {**BASE, "offset_credits": [{"pair": ["A", "B"], "credit": 1.5}]}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ParameterError, match=r"offset_credits\[A/B\]"):
+        MarginParameters.from_json(path)
+
+
+def test_apc_settings_relaxed_for_sweeps():
+    relaxed = APCSettings(buffer=0.1, stress_weight=0.1, floor_years=3, enforce_emir_minimum=False)
+    assert (relaxed.buffer, relaxed.stress_weight, relaxed.floor_years) == (0.1, 0.1, 3)
+    assert APCSettings.from_dict(relaxed.to_dict()) == relaxed
