@@ -1,0 +1,130 @@
+"""to_returns and mpor_returns against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.data import mpor_returns, to_returns
+from research.errors import DataError, SpecificationError
+
+EXACT = 1e-12
+"""Closed-form arithmetic on a handful of numbers: only rounding differs."""
+
+
+@pytest.fixture
+def prices() -> pd.DataFrame:
+    index = pd.bdate_range("2024-01-01", periods=4, name="date")
+    frame = pd.DataFrame(
+        {"A": [100.0, 110.0, 99.0, 99.0], "B": [50.0, 25.0, 50.0, 100.0]}, index=index
+    )
+    frame.columns.name = "asset"
+    return frame
+
+
+def test_log_returns_in_percent(prices):
+    returns = to_returns(prices)
+    expected_a = [100 * np.log(1.1), 100 * np.log(0.9), 0.0]
+    expected_b = [100 * np.log(0.5), 100 * np.log(2.0), 100 * np.log(2.0)]
+    np.testing.assert_allclose(returns["A"], expected_a, rtol=0, atol=EXACT)
+    np.testing.assert_allclose(returns["B"], expected_b, rtol=0, atol=EXACT)
+    assert returns.index[0] == prices.index[1]
+    assert returns.attrs["returns"] == {
+        "kind": "log",
+        "scale": 100.0,
+        "rows_dropped": 1,
+        "nan_returns": 0,
+    }
+
+
+def test_simple_returns_as_fractions(prices):
+    returns = to_returns(prices, kind="simple", scale=1.0)
+    np.testing.assert_allclose(returns["A"], [0.1, -0.1, 0.0], rtol=0, atol=EXACT)
+    np.testing.assert_allclose(returns["B"], [-0.5, 1.0, 1.0], rtol=0, atol=EXACT)
+
+
+def test_nan_prices_raise_unless_propagated(prices):
+    prices.iloc[2, 0] = np.nan
+    with pytest.raises(DataError, match=r"NaN price for asset 'A' on 2024-01-03.*align"):
+        to_returns(prices)
+    returns = to_returns(prices, missing="propagate")
+    assert returns["A"].isna().sum() == 2
+    assert returns.attrs["returns"]["nan_returns"] == 2
+
+
+def test_non_positive_price_raises(prices):
+    prices.iloc[3, 1] = 0.0
+    with pytest.raises(DataError, match=r"non-positive price 0 for asset 'B' on 2024-01-04"):
+        to_returns(prices)
+
+
+def test_first_row_dropped_is_counted(prices):
+    from research.data import validate_prices
+
+    prices.attrs["quality"] = validate_prices(prices)
+    returns = to_returns(prices)
+    assert returns.attrs["quality"].repair_counts()["first_row_dropped"] == 1
+
+
+def test_bad_options(prices):
+    with pytest.raises(SpecificationError):
+        to_returns(prices, kind="arith")  # type: ignore[arg-type]
+    with pytest.raises(SpecificationError):
+        to_returns(prices, scale=0.0)
+    with pytest.raises(DataError, match="at least two rows"):
+        to_returns(prices.iloc[:1])
+
+
+@pytest.fixture
+def daily() -> pd.DataFrame:
+    index = pd.bdate_range("2024-01-01", periods=7, name="date")
+    return pd.DataFrame(
+        {"A": [1.0, -2.0, 3.0, 4.0, -5.0, 6.0, 7.0], "B": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]},
+        index=index,
+    )
+
+
+def test_mpor_overlapping_sums(daily):
+    result = mpor_returns(daily, 3, input="returns")
+    # 1-2+3, -2+3+4, 3+4-5, 4-5+6, -5+6+7
+    np.testing.assert_allclose(result["A"], [2.0, 5.0, 2.0, 5.0, 8.0], rtol=0, atol=EXACT)
+    np.testing.assert_allclose(result["B"], [1.5] * 5, rtol=0, atol=EXACT)
+    assert result.index[0] == daily.index[2]
+    assert result.attrs["returns"]["rows_dropped"] == 2
+
+
+def test_mpor_non_overlapping_blocks_end_at_last_row(daily):
+    result = mpor_returns(daily, 3, overlapping=False, input="returns")
+    # blocks [-2, 3, 4] and [-5, 6, 7]; the oldest return (1.0) fills no block
+    np.testing.assert_allclose(result["A"], [5.0, 8.0], rtol=0, atol=EXACT)
+    assert result.index.tolist() == [daily.index[3], daily.index[6]]
+    assert result.attrs["returns"]["rows_dropped"] == 1
+
+
+def test_mpor_horizon_one_is_identity(daily):
+    pd.testing.assert_frame_equal(mpor_returns(daily, 1, input="returns"), daily)
+
+
+def test_mpor_from_prices_equals_log_of_price_ratio(prices):
+    result = mpor_returns(prices, 2)  # positive frame: taken as prices
+    expected = 100 * np.log(prices.to_numpy()[2:] / prices.to_numpy()[:-2])
+    np.testing.assert_allclose(result.to_numpy(), expected, rtol=0, atol=1e-10)
+
+
+def test_mpor_auto_detects_returns_from_to_returns(prices):
+    returns = to_returns(prices)
+    direct = mpor_returns(returns, 2)
+    np.testing.assert_allclose(direct.to_numpy(), mpor_returns(prices, 2).to_numpy(), atol=1e-10)
+
+
+def test_mpor_rejects_simple_returns_and_bad_horizons(prices, daily):
+    with pytest.raises(SpecificationError, match="simple returns"):
+        mpor_returns(to_returns(prices, kind="simple"), 2)
+    with pytest.raises(SpecificationError):
+        mpor_returns(daily, 0)
+    with pytest.raises(SpecificationError, match="longer than"):
+        mpor_returns(daily, 8, input="returns")
+    daily.iloc[3, 1] = np.nan
+    with pytest.raises(DataError, match=r"NaN return for asset 'B' on 2024-01-04"):
+        mpor_returns(daily, 2, input="returns")
