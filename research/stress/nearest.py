@@ -26,7 +26,7 @@ DEFAULT_MAX_ITER = 10_000
 
 @dataclass(frozen=True)
 class NearestCorrelation:
-    """Result of :func:`nearest_correlation`.
+    r"""Result of :func:`nearest_correlation`.
 
     Attributes
     ----------
@@ -34,7 +34,7 @@ class NearestCorrelation:
         The nearest correlation matrix (symmetric, unit diagonal, smallest eigenvalue at
         least ``min_eigenvalue`` up to rounding), labelled like the input.
     distance : float
-        Weighted Frobenius distance :math:`\\|W^{1/2}(A - X)W^{1/2}\\|_F` between input and
+        Weighted Frobenius distance :math:`\|W^{1/2}(A - X)W^{1/2}\|_F` between input and
         result (the unweighted Frobenius distance when no weights are given).
     iterations : int
         Number of alternating-projection iterations (0 when the input was already valid).
@@ -309,9 +309,7 @@ def _fixed_mask(
         return mask
     if isinstance(fixed, pd.DataFrame | np.ndarray):
         frame = fixed if isinstance(fixed, pd.DataFrame) else None
-        values = (
-            frame.loc[labels, labels].to_numpy() if frame is not None else np.asarray(fixed)
-        )
+        values = frame.loc[labels, labels].to_numpy() if frame is not None else np.asarray(fixed)
         if values.shape != (n, n) or values.dtype != bool:
             raise SpecificationError(
                 f"a fixed mask must be a boolean ({n}, {n}) matrix, got {values.dtype} "

@@ -43,8 +43,9 @@ KKT_TOL = 1e-8
 # Smallest eigenvalue of a PSD result up to LAPACK rounding.
 EIG_TOL = 1e-12
 
-REFERENCE = json.loads(Path(__file__).with_name("reference").joinpath("nearest_cvxpy.json")
-                       .read_text())["cases"]
+REFERENCE = json.loads(
+    Path(__file__).with_name("reference").joinpath("nearest_cvxpy.json").read_text()
+)["cases"]
 
 
 def kkt_residuals(a, x, w, fixed):
@@ -85,10 +86,10 @@ def test_higham_example_distance_matches_matrix():
 def test_against_cvxpy(case):
     ref = REFERENCE[case]
     fixed = [tuple(pair) for pair in ref["fixed"]]
-    result = nearest_correlation(np.array(ref["matrix"]), weights=ref["weights"],
-                                 fixed=fixed or None)
-    np.testing.assert_allclose(result.matrix.to_numpy(), np.array(ref["solution"]),
-                               atol=CVXPY_TOL)
+    result = nearest_correlation(
+        np.array(ref["matrix"]), weights=ref["weights"], fixed=fixed or None
+    )
+    np.testing.assert_allclose(result.matrix.to_numpy(), np.array(ref["solution"]), atol=CVXPY_TOL)
 
 
 @pytest.mark.parametrize("case", sorted(REFERENCE), ids=str)
@@ -107,8 +108,9 @@ def test_kkt_conditions(case):
 def test_output_is_a_correlation_matrix(case):
     ref = REFERENCE[case]
     fixed = [tuple(pair) for pair in ref["fixed"]]
-    x = nearest_correlation(np.array(ref["matrix"]), weights=ref["weights"],
-                            fixed=fixed or None).matrix.to_numpy()
+    x = nearest_correlation(
+        np.array(ref["matrix"]), weights=ref["weights"], fixed=fixed or None
+    ).matrix.to_numpy()
     np.testing.assert_array_equal(x, x.T)
     np.testing.assert_array_equal(np.diag(x), 1.0)
     assert np.linalg.eigvalsh(x)[0] >= -EIG_TOL

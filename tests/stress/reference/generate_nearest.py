@@ -64,9 +64,7 @@ def solve(matrix, weights, fixed) -> np.ndarray:
     problem = cp.Problem(objective, constraints)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        problem.solve(
-            solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12
-        )
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
     return np.asarray(x.value)
 
 

@@ -1,0 +1,292 @@
+"""Named stress windows: a catalog shipped as data (windows.yaml) and the window type."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal, get_args
+
+import pandas as pd
+import yaml
+
+from research._typing import DateLike
+from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
+
+__all__ = ["AssetClass", "StressWindow", "WindowLike", "resolve_window", "stress_windows"]
+
+AssetClass = Literal["equities", "crypto", "custom"]
+_ASSET_CLASSES: tuple[str, ...] = get_args(AssetClass)
+_CATALOG_FIELDS = ("name", "start", "end", "asset_class", "description", "source")
+
+
+@dataclass(frozen=True)
+class StressWindow:
+    """A named, inclusive date window of market stress.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier (e.g. ``"covid_2020"``).
+    start, end : date-like
+        First and last calendar day, inclusive (converted to :class:`pandas.Timestamp`).
+    asset_class : {"equities", "crypto", "custom"}
+        Market the window was defined for (``"custom"`` for ad-hoc and detected windows).
+    description : str
+        What happened.
+    source : str
+        Where the dates come from.
+
+    Raises
+    ------
+    SpecificationError
+        If ``end`` is before ``start``, a date cannot be parsed or the asset class is unknown.
+
+    Examples
+    --------
+    >>> from research.stress import stress_windows
+    >>> covid = {w.name: w for w in stress_windows("equities")}["covid_2020"]
+    >>> covid.start.date().isoformat(), covid.end.date().isoformat()
+    ('2020-02-20', '2020-04-07')
+    """
+
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    asset_class: AssetClass = "custom"
+    description: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            start = pd.Timestamp(self.start)
+            end = pd.Timestamp(self.end)
+        except (TypeError, ValueError) as exc:
+            raise SpecificationError(
+                f"stress window {self.name!r}: cannot read dates {self.start!r}, {self.end!r}"
+            ) from exc
+        if start.tzinfo is not None or end.tzinfo is not None:
+            raise SpecificationError(f"stress window {self.name!r}: use timezone-naive dates")
+        if end < start:
+            raise SpecificationError(
+                f"stress window {self.name!r} ends ({end.date()}) before it starts ({start.date()})"
+            )
+        if self.asset_class not in _ASSET_CLASSES:
+            raise SpecificationError(
+                f"stress window {self.name!r}: asset_class must be one of {_ASSET_CLASSES}, "
+                f"got {self.asset_class!r}"
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def covered_by(self, index: pd.Index | pd.DataFrame | pd.Series) -> bool:
+        """Whether the data's date range contains the whole window.
+
+        Parameters
+        ----------
+        index : pandas.DatetimeIndex, DataFrame or Series
+            Dates of the data (the index of a frame or series is used).
+
+        Returns
+        -------
+        bool
+        """
+        dates = _dates(index)
+        return len(dates) > 0 and dates[0] <= self.start and self.end <= dates[-1]
+
+    def slice(self, data: pd.DataFrame, *, min_obs: int = 1) -> pd.DataFrame:
+        """Rows of ``data`` inside the window.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Date-indexed data (e.g. returns).
+        min_obs : int
+            Fewest rows accepted.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        DataError
+            If the window does not overlap the data at all.
+        InsufficientDataError
+            If fewer than ``min_obs`` rows fall inside the window.
+
+        Warns
+        -----
+        DataQualityWarning
+            If the window is only partly covered by the data (estimators record it).
+        """
+        frame, notes = _slice(data, self, min_obs)
+        for note in notes:
+            warnings.warn(note, DataQualityWarning, stacklevel=2)
+        return frame
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain representation (ISO dates), as stored in windows.yaml.
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "name": self.name,
+            "start": self.start.date().isoformat(),
+            "end": self.end.date().isoformat(),
+            "asset_class": self.asset_class,
+            "description": self.description,
+            "source": self.source,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start.date()} .. {self.end.date()})"
+
+
+WindowLike = StressWindow | tuple[DateLike, DateLike] | None
+
+
+def resolve_window(window: WindowLike, name: str = "custom") -> StressWindow | None:
+    """Turn a window argument into a :class:`StressWindow`.
+
+    Parameters
+    ----------
+    window : StressWindow, (start, end) tuple or None
+        ``None`` means the whole sample.
+    name : str
+        Name given to a window built from a tuple.
+
+    Returns
+    -------
+    StressWindow or None
+
+    Raises
+    ------
+    SpecificationError
+        If ``window`` has another type.
+    """
+    if window is None or isinstance(window, StressWindow):
+        return window
+    if isinstance(window, tuple) and len(window) == 2:
+        return StressWindow(name, window[0], window[1])
+    raise SpecificationError(
+        f"a window must be a StressWindow, a (start, end) tuple or None, got {window!r}"
+    )
+
+
+def stress_windows(
+    asset_class: AssetClass | None = None,
+    *,
+    within: pd.Index | pd.DataFrame | pd.Series | None = None,
+) -> tuple[StressWindow, ...]:
+    """Return the named stress windows shipped in ``research/stress/windows.yaml``.
+
+    ============================  ==========  ==========  =========
+    name                          start       end         class
+    ============================  ==========  ==========  =========
+    gfc_lehman                    2008-09-15  2009-03-09  equities
+    aug_2011                      2011-08-01  2011-08-31  equities
+    covid_2020                    2020-02-20  2020-04-07  equities
+    rates_2022                    2022-01-03  2022-10-12  equities
+    crypto_covid_crash            2020-03-09  2020-03-20  crypto
+    crypto_may_2021               2021-05-12  2021-05-25  crypto
+    crypto_luna_ust               2022-05-05  2022-05-18  crypto
+    crypto_3ac_celsius            2022-06-10  2022-06-21  crypto
+    crypto_ftx                    2022-11-06  2022-11-21  crypto
+    crypto_oct_2025_liquidations  2025-10-09  2025-10-17  crypto
+    ============================  ==========  ==========  =========
+
+    Parameters
+    ----------
+    asset_class : {"equities", "crypto"}, optional
+        Keep only that market's windows (default: all).
+    within : DatetimeIndex, DataFrame or Series, optional
+        Keep only windows wholly inside these dates.
+
+    Returns
+    -------
+    tuple of StressWindow
+        In catalog order. Each has a ``source`` naming where its dates come from.
+
+    Raises
+    ------
+    SpecificationError
+        If ``asset_class`` is unknown.
+
+    Notes
+    -----
+    The windows are data, not code: edit ``windows.yaml`` to change them. Window dates are
+    event dates taken from the cited sources; they are not fitted to any data set.
+    """
+    if asset_class is not None and asset_class not in _ASSET_CLASSES:
+        raise SpecificationError(
+            f"asset_class must be one of {_ASSET_CLASSES} or None, got {asset_class!r}"
+        )
+    selected = tuple(w for w in _catalog() if asset_class is None or w.asset_class == asset_class)
+    if within is not None:
+        selected = tuple(w for w in selected if w.covered_by(within))
+    return selected
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> tuple[StressWindow, ...]:
+    """Parse windows.yaml once."""
+    text = resources.files("research.stress").joinpath("windows.yaml").read_text("utf-8")
+    entries = yaml.safe_load(text)["windows"]
+    windows = []
+    for entry in entries:
+        missing = [key for key in _CATALOG_FIELDS if not entry.get(key)]
+        if missing:
+            raise SpecificationError(f"windows.yaml entry {entry!r} lacks {missing}")
+        windows.append(StressWindow(**{key: entry[key] for key in _CATALOG_FIELDS}))
+    names = [w.name for w in windows]
+    if len(set(names)) != len(names):
+        raise SpecificationError(f"windows.yaml has duplicate names: {names}")
+    return tuple(windows)
+
+
+def _dates(index: pd.Index | pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    """DatetimeIndex of a frame, series or index (sorted check)."""
+    dates = index.index if isinstance(index, pd.DataFrame | pd.Series) else index
+    if not isinstance(dates, pd.DatetimeIndex):
+        raise DataError(
+            f"data must have a DatetimeIndex, got {type(dates).__name__}; "
+            "load prices with research.data.load_prices"
+        )
+    if not dates.is_monotonic_increasing:
+        raise DataError("data dates are not sorted; sort the data with .sort_index()")
+    return dates
+
+
+def _slice(
+    data: pd.DataFrame, window: StressWindow | None, min_obs: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows inside the window, plus coverage notes; raises on no overlap / too few rows."""
+    dates = _dates(data)
+    notes: list[str] = []
+    if window is None:
+        frame = data
+        label = "the sample"
+    else:
+        label = f"window {window}"
+        if len(dates) == 0 or window.end < dates[0] or window.start > dates[-1]:
+            span = f"{dates[0].date()} .. {dates[-1].date()}" if len(dates) else "no dates"
+            raise DataError(
+                f"{label} lies outside the data ({span}); choose a window inside the data "
+                "or load a longer sample"
+            )
+        if not window.covered_by(dates):
+            notes.append(
+                f"{label} is only partly covered by the data ({dates[0].date()} .. "
+                f"{dates[-1].date()}); the estimate uses the covered part"
+            )
+        frame = data.loc[window.start : window.end]
+    if len(frame) < min_obs:
+        raise InsufficientDataError(
+            f"{label} has {len(frame)} observations, fewer than the {min_obs} required; "
+            "use a longer window or lower min_obs"
+        )
+    return frame, notes

@@ -1,0 +1,113 @@
+"""Named stress windows: the shipped catalog, the window type and slicing."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
+from research.stress import StressWindow, stress_windows
+
+EXPECTED = {
+    "gfc_lehman": ("2008-09-15", "2009-03-09", "equities"),
+    "covid_2020": ("2020-02-20", "2020-04-07", "equities"),
+    "crypto_covid_crash": ("2020-03-09", "2020-03-20", "crypto"),
+    "crypto_may_2021": ("2021-05-12", "2021-05-25", "crypto"),
+    "crypto_oct_2025_liquidations": ("2025-10-09", "2025-10-17", "crypto"),
+}
+
+
+def test_catalog_has_the_issue_windows():
+    catalog = {w.name: w for w in stress_windows()}
+    assert len(catalog) == 10
+    for name, (start, end, asset_class) in EXPECTED.items():
+        window = catalog[name]
+        assert window.start == pd.Timestamp(start)
+        assert window.end == pd.Timestamp(end)
+        assert window.asset_class == asset_class
+    assert {"aug_2011", "rates_2022", "crypto_luna_ust", "crypto_3ac_celsius", "crypto_ftx"} <= set(
+        catalog
+    )
+
+
+def test_every_window_has_description_and_source():
+    for window in stress_windows():
+        assert window.description.strip()
+        assert window.source.strip()
+        assert window.start <= window.end
+
+
+def test_crypto_windows_contain_their_named_day():
+    catalog = {w.name: w for w in stress_windows("crypto")}
+    for name, day in [
+        ("crypto_covid_crash", "2020-03-12"),
+        ("crypto_may_2021", "2021-05-19"),
+        ("crypto_3ac_celsius", "2022-06-13"),
+        ("crypto_ftx", "2022-11-09"),
+        ("crypto_oct_2025_liquidations", "2025-10-10"),
+    ]:
+        assert catalog[name].start <= pd.Timestamp(day) <= catalog[name].end
+
+
+def test_filter_by_asset_class_and_coverage():
+    assert {w.asset_class for w in stress_windows("equities")} == {"equities"}
+    assert len(stress_windows("crypto")) == 6
+    index = pd.bdate_range("2019-01-01", "2021-12-31")
+    assert [w.name for w in stress_windows("equities", within=index)] == ["covid_2020"]
+
+
+def test_unknown_asset_class():
+    with pytest.raises(SpecificationError, match="asset_class"):
+        stress_windows("bonds")
+
+
+def test_window_validation():
+    with pytest.raises(SpecificationError, match="before it starts"):
+        StressWindow("w", "2020-02-01", "2020-01-01")
+    with pytest.raises(SpecificationError, match="asset_class"):
+        StressWindow("w", "2020-01-01", "2020-02-01", asset_class="fx")
+    with pytest.raises(SpecificationError, match="cannot read"):
+        StressWindow("w", "not a date", "2020-02-01")
+
+
+def test_window_round_trips_to_dict():
+    window = stress_windows()[0]
+    assert StressWindow(**window.to_dict()) == window
+    assert str(window) == "gfc_lehman (2008-09-15 .. 2009-03-09)"
+
+
+def test_slice(regimes):
+    window = StressWindow("w", "2020-02-20", "2020-04-07")
+    rows = window.slice(regimes)
+    assert rows.index[0] >= window.start and rows.index[-1] <= window.end
+    assert len(rows) == 34
+
+
+def test_slice_outside_data_raises(regimes):
+    with pytest.raises(DataError, match="outside the data"):
+        StressWindow("old", "2001-01-01", "2001-06-30").slice(regimes)
+
+
+def test_slice_too_few_observations(regimes):
+    with pytest.raises(InsufficientDataError, match="fewer than the 50"):
+        StressWindow("w", "2020-02-20", "2020-04-07").slice(regimes, min_obs=50)
+
+
+def test_partial_coverage_warns(regimes):
+    window = StressWindow("edge", "2018-01-01", "2018-07-31")
+    with pytest.warns(DataQualityWarning, match="only partly covered"):
+        rows = window.slice(regimes)
+    assert rows.index[0] == regimes.index[0]
+
+
+def test_full_coverage_does_not_warn(regimes):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        StressWindow("w", "2019-01-01", "2019-03-01").slice(regimes)
+
+
+def test_non_datetime_index_raises(regimes):
+    with pytest.raises(DataError, match="DatetimeIndex"):
+        StressWindow("w", "2019-01-01", "2019-03-01").slice(regimes.reset_index(drop=True))
