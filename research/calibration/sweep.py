@@ -1,0 +1,512 @@
+"""Sensitivity sweep: margin parameters and their hold-out coverage over a grid of settings.
+
+Every grid point (confidence x MPOR x lookback x EWMA lambda x stress weight x offset cap)
+is calibrated on the training part of the sample and tested on the hold-out part: outright
+long and short positions against their risk weights, and equal-risk hedged pairs against
+their offset-reduced margin. Points run through :func:`research.parallel.map`, on local
+processes or a Dask cluster, with identical results: a point is a pure function of its task.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research import parallel
+from research.backtest import kupiec
+from research.calibration.offsets import OffsetCalibrator, OffsetPair
+from research.calibration.parameters import MarginParameters
+from research.calibration.risk_weights import calibrate_risk_weights
+from research.errors import DataError, InsufficientDataError, ParameterError
+
+__all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep", "regime_correlations"]
+
+#: Fewest hold-out observations for a coverage figure; at 99% fewer than 100 moves cannot
+#: show a single expected exception.
+MIN_HOLDOUT = 100
+
+_AXES = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The settings to sweep; the grid is their Cartesian product.
+
+    Parameters
+    ----------
+    level : sequence of float
+        Confidence levels in (0.5, 1).
+    mpor : sequence of int
+        Margin periods of risk (days).
+    lookback : sequence of int
+        Lookbacks (observations) behind the risk weights and the recent correlation.
+    ewma_lambda : sequence of float or None
+        EWMA decay of the volatility filter (FHS); ``None`` means unfiltered moves.
+    stress_weight : sequence of float or None
+        Weight of the stress-window risk; ``None`` adds stress moves to the sample unweighted.
+    offset_cap : sequence of float
+        Offset caps in [0, 1].
+
+    Raises
+    ------
+    ParameterError
+        If an axis is empty or has a repeated value.
+
+    Examples
+    --------
+    >>> SweepGrid(level=(0.99, 0.995), mpor=(1, 2)).size
+    4
+    """
+
+    level: Sequence[float] = (0.99,)
+    mpor: Sequence[int] = (2,)
+    lookback: Sequence[int] = (250,)
+    ewma_lambda: Sequence[float | None] = (None,)
+    stress_weight: Sequence[float | None] = (None,)
+    offset_cap: Sequence[float] = (0.8,)
+
+    def __post_init__(self) -> None:
+        for name in _AXES:
+            values = getattr(self, name)
+            values = (
+                (values,) if values is None or isinstance(values, int | float) else tuple(values)
+            )
+            if not values:
+                raise ParameterError(f"sweep axis {name!r} is empty; give at least one value")
+            if len(set(values)) != len(values):
+                raise ParameterError(f"sweep axis {name!r} repeats a value: {list(values)}")
+            object.__setattr__(self, name, values)
+
+    @property
+    def size(self) -> int:
+        """Number of grid points."""
+        return math.prod(len(getattr(self, name)) for name in _AXES)
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every grid point as a dict of the six settings, in a fixed order.
+
+        Returns
+        -------
+        list of dict
+        """
+        axes = [getattr(self, name) for name in _AXES]
+        return [dict(zip(_AXES, combo, strict=True)) for combo in itertools.product(*axes)]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Plain-data form (for configs and reports)."""
+        return {name: list(getattr(self, name)) for name in _AXES}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SweepGrid:
+        """Build a grid from ``{axis: [values]}``, rejecting unknown axes.
+
+        Parameters
+        ----------
+        data : mapping
+            Axis name -> list of values (a scalar is a one-value axis).
+
+        Returns
+        -------
+        SweepGrid
+
+        Raises
+        ------
+        ParameterError
+            If an axis name is unknown.
+        """
+        unknown = sorted(set(data) - set(_AXES))
+        if unknown:
+            raise ParameterError(f"unknown sweep axes {unknown}; valid axes are {list(_AXES)}")
+        return cls(**{k: v if isinstance(v, list | tuple) else [v] for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Outcome of :func:`sensitivity_sweep`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per grid point: the six settings, ``rw_<asset>`` risk weights,
+        ``mean_risk_weight``, ``credit_<pair>`` offset credits, ``mean_credit``,
+        ``pairs_credited``, and hold-out coverage of outright positions (``outright_*``) and
+        hedged pairs (``pair_*``): exceptions, observations, coverage, Kupiec p-value.
+    parameters : tuple of MarginParameters
+        The parameter set of every point, in table order.
+    train_end, holdout_start : Timestamp
+        Last training date and first hold-out date.
+    warnings : tuple of str
+        Calibration warnings of the points, prefixed by the point number.
+    """
+
+    table: pd.DataFrame
+    parameters: tuple[MarginParameters, ...]
+    train_end: pd.Timestamp
+    holdout_start: pd.Timestamp
+    warnings: tuple[str, ...] = field(default=())
+
+    def pivot(self, value: str, index: str, columns: str, aggfunc: str = "mean") -> pd.DataFrame:
+        """Return one result column on two axes, aggregated over the other axes.
+
+        Parameters
+        ----------
+        value : str
+            Result column, e.g. ``"outright_coverage"`` or ``"mean_risk_weight"``.
+        index, columns : str
+            Two of the sweep axes.
+        aggfunc : str
+            Aggregation over the remaining axes (default ``"mean"``).
+
+        Returns
+        -------
+        DataFrame
+
+        Raises
+        ------
+        ParameterError
+            If a column is unknown.
+        """
+        for name in (value, index, columns):
+            if name not in self.table.columns:
+                raise ParameterError(
+                    f"{name!r} is not a sweep column; choose from {list(self.table.columns)}"
+                )
+        table = self.table.copy()
+        for name in (index, columns):
+            table[name] = table[name].astype(object).where(table[name].notna(), "none")
+        return table.pivot_table(values=value, index=index, columns=columns, aggfunc=aggfunc)
+
+    def plot_heatmap(
+        self, value: str, index: str, columns: str, ax: Any = None, fmt: str = ".3f"
+    ) -> Any:
+        """Heatmap of :meth:`pivot`.
+
+        Parameters
+        ----------
+        value, index, columns : str
+            As in :meth:`pivot`.
+        ax : matplotlib Axes, optional
+            Axes to draw on (default: a new figure).
+        fmt : str
+            Annotation format.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        grid = self.pivot(value, index, columns)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(1.5 + 1.1 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
+        else:
+            fig = ax.figure
+        sns.heatmap(
+            grid.astype(float),
+            annot=True,
+            fmt=fmt,
+            cmap="viridis",
+            ax=ax,
+            cbar_kws={"label": value},
+        )
+        return fig
+
+    def summary(self) -> pd.DataFrame:
+        """Coverage per point against its target level (``target`` column).
+
+        Returns
+        -------
+        DataFrame
+        """
+        cols = list(_AXES) + [
+            "mean_risk_weight",
+            "mean_credit",
+            "outright_coverage",
+            "outright_pvalue",
+            "pair_coverage",
+            "pair_pvalue",
+        ]
+        out = self.table[cols].copy()
+        out.insert(len(_AXES), "target", out["level"])
+        return out
+
+
+def regime_correlations(
+    returns: pd.DataFrame,
+    lookback: int,
+    stress_windows: Mapping[str, tuple[Any, Any]] | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Recent and stressed sample correlations and their numbers of observations.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Daily returns, date x asset.
+    lookback : int
+        The recent regime uses the last ``lookback`` complete rows.
+    stress_windows : mapping of name to (start, end), optional
+        The stressed regime pools the complete rows inside all windows.
+
+    Returns
+    -------
+    correlations : dict
+        ``{"recent": matrix}`` plus ``"stressed"`` when windows are given.
+    nobs : dict
+        Observations behind each matrix.
+
+    Raises
+    ------
+    InsufficientDataError
+        If a regime has fewer than 4 complete rows.
+    """
+    complete = returns.dropna()
+    recent = complete.tail(int(lookback))
+    regimes = {"recent": recent}
+    if stress_windows:
+        mask = np.zeros(len(complete), dtype=bool)
+        for start, end in stress_windows.values():
+            mask |= (complete.index >= pd.Timestamp(start)) & (complete.index <= pd.Timestamp(end))
+        regimes["stressed"] = complete[mask]
+    correlations, nobs = {}, {}
+    for name, frame in regimes.items():
+        if len(frame) < 4:
+            raise InsufficientDataError(
+                f"{len(frame)} complete rows in the {name} regime ({sorted(stress_windows or {})} "
+                "for stressed); a correlation needs at least 4 - widen the sample or the windows"
+            )
+        correlations[name] = frame.corr()
+        nobs[name] = len(frame)
+    return correlations, nobs
+
+
+def sensitivity_sweep(
+    returns: pd.DataFrame,
+    grid: SweepGrid,
+    *,
+    pairs: Iterable[OffsetPair | Sequence[str]] = (),
+    stress_windows: Mapping[str, tuple[Any, Any]] | None = None,
+    holdout: float = 0.3,
+    method: str = "var",
+    offsets: OffsetCalibrator | None = None,
+    backend: str = "auto",
+    cluster: Any = None,
+    max_workers: int | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    r"""Calibrate and hold-out test margin parameters over a grid of settings.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Daily log returns in percent (``research.data.to_returns``), date x asset.
+    grid : SweepGrid
+        Settings to sweep.
+    pairs : iterable of OffsetPair or (first, second[, direction])
+        Hedged pairs to calibrate offset credits for (none: outright coverage only).
+    stress_windows : mapping of name to (start, end), optional
+        Stress windows for the risk weights and the stressed correlation.
+    holdout : float
+        Share of the dates, at the end of the sample, kept out of calibration for testing.
+    method : {"var", "es"}
+        Risk measure of the risk weights.
+    offsets : OffsetCalibrator, optional
+        Offset settings other than the cap (the cap comes from the grid).
+    backend, cluster, max_workers, progress
+        Passed to :func:`research.parallel.map`: local processes by default, a Dask cluster
+        when ``cluster`` is an address, a ``distributed.Client`` or a ``LocalCluster``.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ParameterError
+        If ``holdout`` is outside (0, 1).
+    InsufficientDataError
+        If the hold-out part has fewer than ``MIN_HOLDOUT`` dates.
+    DataError
+        If ``returns`` is not a DatetimeIndexed frame.
+
+    Notes
+    -----
+    On the hold-out, an outright long (short) position of one unit of notional in asset
+    :math:`i` has an exception when its loss over the MPOR, :math:`-R^{(h)}_i/100`
+    (:math:`+R^{(h)}_i/100`), exceeds the risk weight. A hedged pair is sized to equal risk
+    (:math:`1/RW_a` long :math:`a`, :math:`1/RW_b` short :math:`b`, so each leg's margin is
+    1) and has an exception when its loss exceeds :math:`2(1 - \text{credit})`. Moves are
+    non-overlapping so that exceptions of one series are independent under the null; the
+    Kupiec test pools assets and sides, which are not independent of each other, so its
+    p-value is indicative. The hold-out is fixed (calibrate once, test once), a simplification
+    of the rolling engine in :mod:`research.backtest`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> idx = pd.bdate_range("2015-01-01", periods=1200)
+    >>> r = pd.DataFrame(np.random.default_rng(0).normal(0, 1, (1200, 2)), idx, ["A", "B"])
+    >>> res = sensitivity_sweep(r, SweepGrid(mpor=(1, 2)), backend="serial", progress=False)
+    >>> res.table[["mpor", "outright_coverage"]].shape
+    (2, 2)
+    """
+    if not isinstance(returns, pd.DataFrame) or not isinstance(returns.index, pd.DatetimeIndex):
+        raise DataError("returns must be a DataFrame with a DatetimeIndex (dates x assets)")
+    if not 0.0 < holdout < 1.0:
+        raise ParameterError(f"holdout must be a share in (0, 1), got {holdout}")
+    n_test = int(round(holdout * len(returns)))
+    if n_test < MIN_HOLDOUT:
+        raise InsufficientDataError(
+            f"the hold-out has {n_test} dates, at least {MIN_HOLDOUT} are needed; "
+            "use a longer sample or a larger holdout share"
+        )
+    train, test = returns.iloc[:-n_test], returns.iloc[-n_test:]
+    candidates = tuple(OffsetPair.coerce(p) for p in pairs)
+    calibrator = offsets or OffsetCalibrator()
+    windows = {
+        str(k): (pd.Timestamp(a), pd.Timestamp(b)) for k, (a, b) in (stress_windows or {}).items()
+    }
+    tasks = [
+        _Task(
+            number=i,
+            point=point,
+            train=train,
+            test=test,
+            pairs=candidates,
+            windows=windows,
+            method=method,
+            offsets=calibrator,
+        )
+        for i, point in enumerate(grid.points())
+    ]
+    outcomes = parallel.map(
+        _evaluate,
+        tasks,
+        backend=backend,
+        cluster=cluster,
+        max_workers=max_workers,
+        progress=progress,
+        description="sensitivity sweep",
+    )
+    table = pd.DataFrame([o[0] for o in outcomes])
+    for name in ("ewma_lambda", "stress_weight"):  # None (off) is stored as NaN
+        table[name] = table[name].astype("float64")
+    notes = tuple(f"point {i}: {w}" for i, o in enumerate(outcomes) for w in o[2])
+    return SweepResult(
+        table=table,
+        parameters=tuple(o[1] for o in outcomes),
+        train_end=train.index[-1],
+        holdout_start=test.index[0],
+        warnings=notes,
+    )
+
+
+@dataclass(frozen=True)
+class _Task:
+    number: int
+    point: Mapping[str, Any]
+    train: pd.DataFrame
+    test: pd.DataFrame
+    pairs: tuple[OffsetPair, ...]
+    windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]]
+    method: str
+    offsets: OffsetCalibrator
+
+
+def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str, ...]]:
+    """Calibrate one grid point on the training data and test it on the hold-out."""
+    p = task.point
+    lam = p["ewma_lambda"]
+    with warnings.catch_warnings():
+        # the calibration's data-quality warnings are kept in rw.warnings and returned
+        warnings.simplefilter("ignore")
+        rw = calibrate_risk_weights(
+            task.train,
+            level=p["level"],
+            mpor=p["mpor"],
+            lookback=p["lookback"],
+            method=task.method,
+            stress_windows=task.windows or None,
+            stress_weight=p["stress_weight"],
+            filter=None if lam is None else "ewma",
+            ewma_lambda=0.94 if lam is None else lam,
+        )
+    weights = rw.risk_weights
+    row: dict[str, Any] = dict(p)
+    row.update({f"rw_{a}": float(w) for a, w in weights.items()})
+    row["mean_risk_weight"] = float(weights.mean())
+    credits: dict[str, float] = {}
+    if task.pairs:
+        correlations, nobs = regime_correlations(task.train, p["lookback"], task.windows)
+        cal = OffsetCalibrator(**{**_settings(task.offsets), "cap": p["offset_cap"]})
+        credits = cal.fit(correlations, task.pairs, nobs=nobs).to_dict()
+        row.update({f"credit_{k}": v for k, v in credits.items()})
+        row["mean_credit"] = float(np.mean(list(credits.values())))
+        row["pairs_credited"] = int(sum(c > 0 for c in credits.values()))
+    else:
+        row["mean_credit"], row["pairs_credited"] = math.nan, 0
+    moves, dropped = _blocks(task.test, p["mpor"])
+    moves = moves / 100.0
+    row["holdout_moves_dropped"] = dropped
+    w = weights.reindex(moves.columns).to_numpy()
+    hits = np.concatenate([(-moves.to_numpy() > w).ravel(), (moves.to_numpy() > w).ravel()])
+    row.update(_coverage("outright", hits, p["level"]))
+    if task.pairs:
+        pair_hits = []
+        for pair in task.pairs:
+            a, b = moves[pair.first].to_numpy(), moves[pair.second].to_numpy()
+            spread = a / weights[pair.first] - pair.sign * b / weights[pair.second]
+            margin = 2.0 * (1.0 - credits[pair.name])
+            pair_hits += [-spread > margin, spread > margin]
+        row.update(_coverage("pair", np.concatenate(pair_hits), p["level"]))
+    else:
+        row.update(_coverage("pair", np.zeros(0, dtype=bool), p["level"]))
+    params = rw.to_parameters(
+        offset_credits=credits,
+        offset_cap=p["offset_cap"],
+        as_of=task.train.index[-1].date(),
+        description=f"sensitivity sweep point {task.number}",
+    )
+    return row, params, tuple(rw.warnings)
+
+
+def _settings(calibrator: OffsetCalibrator) -> dict[str, Any]:
+    return {
+        name: getattr(calibrator, name)
+        for name in ("hedge", "significance", "break_threshold", "break_haircut", "reference")
+    }
+
+
+def _blocks(returns: pd.DataFrame, mpor: int) -> tuple[pd.DataFrame, int]:
+    """Non-overlapping ``mpor``-day sums anchored at the last date, and how many were dropped.
+
+    A block with a missing return in any asset is dropped (and counted).
+    """
+    sums = returns.rolling(mpor, min_periods=mpor).sum()
+    sums = sums.iloc[::-1].iloc[::mpor].iloc[::-1].iloc[1 if len(returns) % mpor else 0 :]
+    complete = sums.dropna()
+    return complete, len(sums) - len(complete)
+
+
+def _coverage(prefix: str, hits: np.ndarray, level: float) -> dict[str, Any]:
+    n, k = int(hits.size), int(hits.sum())
+    if n == 0:
+        return {
+            f"{prefix}_exceptions": 0,
+            f"{prefix}_observations": 0,
+            f"{prefix}_coverage": math.nan,
+            f"{prefix}_pvalue": math.nan,
+        }
+    return {
+        f"{prefix}_exceptions": k,
+        f"{prefix}_observations": n,
+        f"{prefix}_coverage": 1.0 - k / n,
+        f"{prefix}_pvalue": kupiec(k, n, level).pvalue,
+    }
