@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from research.errors import DataError, ParameterError, SpecificationError
+from research.errors import DataError, ParameterError
 
 __all__ = [
     "EMIR_OFFSET_CAP",
@@ -27,7 +27,6 @@ __all__ = [
     "OffsetCalibrator",
     "OffsetCredits",
     "hedge_credit",
-    "correlation_quantile",
 ]
 
 EMIR_OFFSET_CAP = 0.8
@@ -187,59 +186,6 @@ def hedge_credit(
     sign = 1.0 if direction == "opposite" else -1.0
     pair_var = np.maximum(s1 * s1 + s2 * s2 - 2.0 * sign * np.clip(rho, -1.0, 1.0) * s1 * s2, 0.0)
     return np.clip(1.0 - np.sqrt(pair_var) / total, 0.0, 1.0)
-
-
-def correlation_quantile(path: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
-    """Pairwise quantile of a conditional correlation path (e.g. a DCC fit's ``correlation``).
-
-    Parameters
-    ----------
-    path : DataFrame
-        Correlations with a (date, asset) MultiIndex on the rows and assets on the columns,
-        the format of ``DCCResult.correlation``.
-    level : float
-        Quantile in (0, 1); 0.05 gives the lower 5% of each pair's correlation over the path.
-
-    Returns
-    -------
-    DataFrame
-        Asset x asset matrix of per-pair quantiles, unit diagonal. It is a matrix of pairwise
-        statistics, not necessarily positive semi-definite; the credits use it pair by pair.
-
-    Raises
-    ------
-    DataError
-        If the path is not in the (date, asset) x asset format or has missing values.
-    SpecificationError
-        If ``level`` is outside (0, 1).
-    """
-    if not 0.0 < level < 1.0:
-        raise SpecificationError(f"level must lie in (0, 1), got {level}")
-    if not isinstance(path, pd.DataFrame) or path.index.nlevels != 2:
-        raise DataError(
-            "a correlation path needs a (date, asset) MultiIndex on the rows and assets as columns"
-        )
-    assets = list(path.columns)
-    n_dates = path.index.get_level_values(0).nunique()
-    if len(path) != n_dates * len(assets):
-        raise DataError(
-            f"the correlation path has {len(path)} rows, "
-            f"expected {n_dates} dates x {len(assets)} assets"
-        )
-    values = path.to_numpy(dtype=float).reshape(n_dates, len(assets), len(assets))
-    if np.isnan(values).any():
-        raise DataError(
-            "the correlation path has missing values; "
-            "refit or drop the dates before taking quantiles"
-        )
-    row_order = list(path.index.get_level_values(1)[: len(assets)])
-    if row_order != assets:
-        raise DataError(
-            f"row assets {row_order} must follow the column order {assets} within each date"
-        )
-    out = np.quantile(values, level, axis=0)
-    np.fill_diagonal(out, 1.0)
-    return pd.DataFrame(out, index=assets, columns=assets)
 
 
 @dataclass(frozen=True)

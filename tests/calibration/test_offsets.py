@@ -18,10 +18,9 @@ from research.calibration.offsets import (
     OffsetCalibrator,
     OffsetCredits,
     OffsetPair,
-    correlation_quantile,
     hedge_credit,
 )
-from research.errors import DataError, ParameterError, SpecificationError
+from research.errors import DataError, ParameterError
 
 #: The credits are closed-form arithmetic; only rounding separates them from the formulas.
 EXACT = 1e-12
@@ -32,8 +31,11 @@ def corr(rho: float, a: str = "A", b: str = "B") -> pd.DataFrame:
 
 
 def test_perfect_hedge_of_equal_risk_earns_the_cap() -> None:
-    res = OffsetCalibrator().fit({"recent": corr(1.0), "stressed": corr(1.0)}, [("A", "B")],
-                                 nobs={"recent": 250, "stressed": 60})
+    res = OffsetCalibrator().fit(
+        {"recent": corr(1.0), "stressed": corr(1.0)},
+        [("A", "B")],
+        nobs={"recent": 250, "stressed": 60},
+    )
     assert res.credits["A/B"] == pytest.approx(EMIR_OFFSET_CAP, abs=EXACT)
     assert res.table.loc["A/B", "raw_credit"] == pytest.approx(1.0, abs=EXACT)
     assert bool(res.table.loc["A/B", "cap_applied"])
@@ -81,8 +83,9 @@ def test_least_favourable_regime_binds_and_haircut_applies() -> None:
 
 def test_breaking_pair_gets_zero_credit_with_reason() -> None:
     regimes = {"recent": corr(0.7), "stressed": corr(0.2)}
-    res = OffsetCalibrator(break_threshold=0.3).fit(regimes, [("A", "B")],
-                                                    nobs={"recent": 500, "stressed": 500})
+    res = OffsetCalibrator(break_threshold=0.3).fit(
+        regimes, [("A", "B")], nobs={"recent": 500, "stressed": 500}
+    )
     assert res.credits["A/B"] == 0.0
     assert "breaks in stress" in res.table.loc["A/B", "reason"]
     assert list(res.zero_credit.index) == ["A/B"]
@@ -96,7 +99,8 @@ def test_flagged_breaking_pair_gets_zero_credit() -> None:
 
 def test_sign_change_in_stress_gets_zero_credit() -> None:
     res = OffsetCalibrator(break_threshold=2.0).fit(
-        {"recent": corr(0.25), "stressed": corr(-0.1)}, [("A", "B")])
+        {"recent": corr(0.25), "stressed": corr(-0.1)}, [("A", "B")]
+    )
     assert res.credits["A/B"] == 0.0
     assert "'stressed'" in res.table.loc["A/B", "reason"]
 
@@ -111,8 +115,9 @@ def test_insignificant_correlation_gets_zero_credit_and_pvalue_matches_fisher() 
 
 
 def test_same_direction_pair_uses_negative_correlation() -> None:
-    res = OffsetCalibrator().fit({"recent": corr(-0.6), "stressed": corr(-0.5)},
-                                 [("A", "B", "same")])
+    res = OffsetCalibrator().fit(
+        {"recent": corr(-0.6), "stressed": corr(-0.5)}, [("A", "B", "same")]
+    )
     row = res.table.loc["A/B"]
     assert row["binding_regime"] == "stressed"
     expected = 0.8 * (1 - math.sqrt(2 - 2 * 0.5) / 2) * (1 - 0.1)
@@ -121,15 +126,17 @@ def test_same_direction_pair_uses_negative_correlation() -> None:
 
 def test_equal_notional_uses_risk_weights() -> None:
     weights = pd.Series({"A": 0.05, "B": 0.15})
-    res = OffsetCalibrator(hedge="equal_notional").fit({"recent": corr(1.0)}, [("A", "B")],
-                                                       risk_weights=weights)
+    res = OffsetCalibrator(hedge="equal_notional").fit(
+        {"recent": corr(1.0)}, [("A", "B")], risk_weights=weights
+    )
     # A perfect hedge of unequal notional risk keeps |0.05 - 0.15| of 0.20: credit 1 - 0.5.
     assert res.credits["A/B"] == pytest.approx(0.8 * 0.5, abs=EXACT)
     with pytest.raises(ParameterError, match="needs the risk weights"):
         OffsetCalibrator(hedge="equal_notional").fit({"recent": corr(1.0)}, [("A", "B")])
     with pytest.raises(ParameterError, match="no risk weight for 'B'"):
-        OffsetCalibrator(hedge="equal_notional").fit({"recent": corr(1.0)}, [("A", "B")],
-                                                     risk_weights=weights.drop("B"))
+        OffsetCalibrator(hedge="equal_notional").fit(
+            {"recent": corr(1.0)}, [("A", "B")], risk_weights=weights.drop("B")
+        )
 
 
 def test_credit_matrix_and_result_views() -> None:
@@ -149,25 +156,15 @@ def test_credit_matrix_and_result_views() -> None:
     assert fig.axes
 
 
-def test_correlation_quantile_of_a_path() -> None:
-    dates = pd.date_range("2024-01-01", periods=101)
-    rhos = np.linspace(0.0, 1.0, 101)
-    assets = ["A", "B"]
-    rows = np.concatenate([[[1.0, r], [r, 1.0]] for r in rhos])
-    path = pd.DataFrame(rows, index=pd.MultiIndex.from_product([dates, assets]), columns=assets)
-    q = correlation_quantile(path, 0.05)
-    assert q.loc["A", "B"] == pytest.approx(0.05, abs=EXACT)  # linear interpolation of 0..1
-    assert q.loc["A", "A"] == 1.0
-    with pytest.raises(SpecificationError):
-        correlation_quantile(path, 1.5)
-    with pytest.raises(DataError, match="MultiIndex"):
-        correlation_quantile(corr(0.5), 0.05)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"cap": 1.2}, "cap"), ({"hedge": "beta"}, "hedge"), ({"significance": 0.0}, "significance"),
-     ({"break_threshold": 0.0}, "break_threshold"), ({"break_haircut": -1.0}, "break_haircut")],
+    [
+        ({"cap": 1.2}, "cap"),
+        ({"hedge": "beta"}, "hedge"),
+        ({"significance": 0.0}, "significance"),
+        ({"break_threshold": 0.0}, "break_threshold"),
+        ({"break_haircut": -1.0}, "break_haircut"),
+    ],
 )
 def test_bad_settings(kwargs: dict, match: str) -> None:
     with pytest.raises(ParameterError, match=match):

@@ -11,7 +11,12 @@ from scipy import stats
 
 from research.calibration.offsets import OffsetCalibrator
 from research.calibration.parameters import MarginParameters
-from research.calibration.sweep import SweepGrid, SweepResult, regime_correlations, sensitivity_sweep
+from research.calibration.sweep import (
+    SweepGrid,
+    SweepResult,
+    regime_correlations,
+    sensitivity_sweep,
+)
 from research.errors import DataError, InsufficientDataError, ParameterError
 
 N_DAYS = 1500
