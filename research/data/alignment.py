@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from research.data._format import stamp_text
+from research.data._warn import warn_quality
 from research.data.calendar import Calendar, calendar_index, infer_frequency
 from research.data.quality import ALL_ASSETS, DataQualityReport, issue_frame, repair_frame
 from research.data.validation import validate_prices
-from research.errors import DataError, DataQualityWarning, SpecificationError
+from research.errors import DataError, SpecificationError
 
 __all__ = ["DEFAULT_MAX_FILL", "align"]
 
@@ -153,7 +153,7 @@ def align(
         )
         messages.append("align: " + message)
         if warn:
-            warnings.warn(message, DataQualityWarning, stacklevel=2)
+            warn_quality(message)
     summary = {
         "how": how,
         "max_gap": max_gap if how == "ffill" else None,

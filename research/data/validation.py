@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable
 from typing import Any, Literal
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from research.data._format import stamp_text
+from research.data._warn import warn_quality
 from research.data.calendar import (
     Calendar,
     Frequency,
@@ -24,7 +24,7 @@ from research.data.quality import (
     issue_frame,
     repair_frame,
 )
-from research.errors import DataError, DataQualityWarning, InsufficientDataError
+from research.errors import DataError, InsufficientDataError
 
 __all__ = ["DEFAULT_OUTLIER_Z", "validate_prices"]
 
@@ -161,7 +161,7 @@ def validate_prices(
     )
     new_message = _warning_message(table, source, calendar)
     if new_message and warn:
-        warnings.warn(new_message, DataQualityWarning, stacklevel=2)
+        warn_quality(new_message)
     if new_message:
         messages = (*messages, WARNING_PREFIX + new_message)
     return DataQualityReport(

@@ -232,7 +232,8 @@ def test_unknown_suffix_and_missing_file(tmp_path):
 def test_gap_warning_is_emitted_and_recorded(write_csv):
     days = pd.date_range("2024-01-01", periods=20, freq="D").delete([5, 6])
     text = "date,BTC\n" + "\n".join(f"{d:%Y-%m-%d},{100 + i}" for i, d in enumerate(days))
-    with pytest.warns(DataQualityWarning, match=r"1 gap\(s\) in the crypto calendar"):
+    with pytest.warns(DataQualityWarning, match=r"1 gap\(s\) in the crypto calendar") as record:
         prices = read_prices(write_csv(text))
+    assert record[0].filename == __file__  # attributed to the caller, not to research.data
     report = prices.attrs["quality"]
     assert any("2 missing days 2024-01-06..2024-01-07" in m for m in report.warnings)
