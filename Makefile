@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (see README.md):
-#   make reports   set everything up, run every study on the bundled real data, PDFs in reports/
+#   make reports   set everything up, run every study on the bundled real data: the review PDF
+#                  reports/review.pdf, one PDF per study and reports/review.html
 #   make test      set everything up, run the unit tests and every notebook in fast mode
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -10,7 +11,7 @@ SYSTEM_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic
 .PHONY: reports test install system-deps lint bench clean
 
 reports: install system-deps
-	$(BIN)/research reports --out reports
+	$(BIN)/research review configs/review.yaml --out reports
 
 test: install system-deps
 	$(BIN)/python -m pytest

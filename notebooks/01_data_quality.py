@@ -16,8 +16,10 @@ fast = False
 seed = 0
 
 # %%
-from research.data import align, load_prices, to_returns
-from research.reporting import set_theme, show_figure, show_table
+import pandas as pd
+
+from research.data import align, load_prices, to_returns, validate_prices
+from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.data_exhibits import (
     plot_missing,
     plot_prices,
@@ -32,6 +34,7 @@ source = data_path or dataset
 prices = load_prices(source, start=start, end=end)
 if fast:
     prices = prices.iloc[-750:, :6]
+    prices.attrs["quality"] = validate_prices(prices, warn=False)
 quality = prices.attrs["quality"]
 
 # %% [markdown]
@@ -82,11 +85,20 @@ show_figure(
 # %%
 aligned = align(prices, how="intersection")
 returns = to_returns(aligned)
-show_table(
-    aligned.attrs["alignment"].to_frame(),
-    "What the intersection calendar policy did to each asset.",
-    precision=0,
-)
+alignment = aligned.attrs["alignment"]
+dropped = pd.DataFrame(
+    {"rows dropped": alignment["dropped_by_asset"], "values filled": alignment["filled"]}
+).fillna(0)
+if alignment["rows_dropped"]:
+    show_table(
+        dropped[dropped.sum(axis=1) > 0],
+        f"Intersection calendar: {alignment['rows_in']:,} rows in, {alignment['rows_out']:,} "
+        "kept. Rows dropped counts the dates each asset's missing price removed (a date can "
+        "count for several assets).",
+        precision=0,
+    )
+else:
+    print(f"The intersection calendar kept all {alignment['rows_out']:,} rows: no asset misses a date.")
 
 # %% [markdown]
 # ## Results: return distribution
@@ -116,6 +128,20 @@ show_figure(
     plot_rolling_volatility(returns),
     "Annualised 63-period rolling volatility. Clusters of high volatility are the stress "
     "periods that margin calibration must cover.",
+)
+
+# %%
+record(
+    "data_summary",
+    {
+        "source": str(source),
+        "assets": ", ".join(map(str, prices.columns)),
+        "first date": f"{prices.index[0]:%Y-%m-%d}",
+        "last date": f"{prices.index[-1]:%Y-%m-%d}",
+        "rows (raw panel)": len(prices),
+        "rows (common calendar)": len(returns),
+        "validation findings": len(issues),
+    },
 )
 
 # %% [markdown]

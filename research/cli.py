@@ -39,6 +39,22 @@ def _reports(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review(args: argparse.Namespace) -> int:
+    from research.reporting.review import build_review
+
+    review = build_review(
+        args.config,
+        args.out,
+        notebooks=args.notebooks,
+        data=args.data,
+        baseline=args.baseline,
+        fast=True if args.fast else None,
+        html=not args.no_html,
+    )
+    print(f"review written to {review.pdf} with {len(review.study_pdfs)} study report(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``research`` command."""
     parser = argparse.ArgumentParser(
@@ -64,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument("--notebooks", default="notebooks", help="study folder")
     reports.add_argument("--study", action="append", help="only this study (NN or NN_name)")
     reports.set_defaults(func=_reports)
+
+    review = commands.add_parser("review", help="build the consolidated calibration review PDF")
+    review.add_argument("config", help="review config (YAML), e.g. configs/review.yaml")
+    review.add_argument("--data", help="price file overriding the config's data")
+    review.add_argument("--out", default="reports", help="report folder (default: reports)")
+    review.add_argument("--baseline", help="previous parameter set (JSON) to compare against")
+    review.add_argument("--fast", action="store_true", help="reduced samples (for CI)")
+    review.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
+    review.add_argument("--notebooks", default="notebooks", help="study folder")
+    review.set_defaults(func=_review)
     return parser
 
 

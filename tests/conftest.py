@@ -31,3 +31,24 @@ def shared_data_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+REVIEW_CONFIG = REPO / "configs" / "review.yaml"
+
+
+@pytest.fixture(scope="session")
+def fast_review(tmp_path_factory):
+    """The consolidated review built once per test session, in fast mode, from the default config."""
+    from research.reporting.review import build_review
+
+    out = tmp_path_factory.mktemp("review")
+    return build_review(REVIEW_CONFIG, out, notebooks=REPO / "notebooks", fast=True)
+
+
+@pytest.fixture(scope="session")
+def fast_study_parameters():
+    """The parameters every study receives in the fast review (used to re-run studies identically)."""
+    from research.reporting.review import ReviewConfig
+
+    config = ReviewConfig.from_yaml(REVIEW_CONFIG)
+    return {**config.study_parameters(REVIEW_CONFIG), "fast": True}

@@ -2,7 +2,7 @@
 
 from research.reporting.figures import PALETTE, set_theme, show_figure
 from research.reporting.notebooks import ExecutedNotebook, execute_notebook, list_studies
-from research.reporting.pdf import check_pdf_toolchain, export_pdf
+from research.reporting.pdf import check_pdf_toolchain, export_html, export_pdf
 from research.reporting.provenance import (
     data_hash,
     file_hash,
@@ -23,6 +23,7 @@ __all__ = [
     "check_pdf_toolchain",
     "data_hash",
     "execute_notebook",
+    "export_html",
     "export_pdf",
     "file_hash",
     "git_commit",

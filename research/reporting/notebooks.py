@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 import time
@@ -37,7 +38,7 @@ class ExecutedNotebook:
     seconds : float
         Wall time of the execution.
     parameters : dict
-        The parameters injected into the ``parameters`` cell.
+        The parameters injected into the ``parameters`` cell (those the study declares).
     """
 
     source: Path
@@ -121,7 +122,9 @@ def execute_notebook(
     output : str or pathlib.Path
         Where to write the executed notebook.
     parameters : mapping, optional
-        Values injected after the ``parameters`` cell (papermill).
+        Values injected after the ``parameters`` cell (papermill). Only names the study
+        declares in its ``parameters`` cell are passed (a shared set of parameters can
+        serve studies that use different subsets of it).
     timeout : float or None
         Per-cell timeout in seconds.
     progress : bool
@@ -143,7 +146,7 @@ def execute_notebook(
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     nb = read_study(source)
-    params = dict(parameters or {})
+    params = _declared(nb, parameters or {})
     started = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -167,3 +170,15 @@ def execute_notebook(
     executed.metadata["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nbformat.write(executed, output)
     return ExecutedNotebook(source, output, nb.metadata["title"], seconds, params)
+
+
+def _declared(nb: nbformat.NotebookNode, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The subset of ``parameters`` that the study's ``parameters`` cell declares."""
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    declared = set()
+    for node in ast.parse(cell.source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        declared.update(t.id for t in targets if isinstance(t, ast.Name))
+    return {name: value for name, value in parameters.items() if name in declared}

@@ -1,4 +1,4 @@
-"""Export executed notebooks to PDF (xelatex through nbconvert) with the house template."""
+"""Export executed notebooks to PDF (xelatex through nbconvert) and HTML with the house templates."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import nbformat
 
 from research.errors import ReportError
+from research.reporting.results import RESULT_MIMETYPE
 
-__all__ = ["export_pdf", "check_pdf_toolchain"]
+__all__ = ["export_pdf", "export_html", "check_pdf_toolchain"]
 
 _TEMPLATE_DIR = "templates/research_report"
-_TEMPLATE_FILE = "research_report.tex.j2"
+_TEMPLATES = {"report": "research_report.tex.j2", "review": "research_review.tex.j2"}
 _REQUIRED_TOOLS = ("xelatex", "pandoc")
 _INSTALL_HINT = (
     "PDF export needs xelatex and pandoc: run 'sudo apt-get install texlive-xetex "
@@ -29,11 +31,17 @@ def check_pdf_toolchain() -> None:
         raise ReportError(f"{', '.join(missing)} not found. {_INSTALL_HINT}")
 
 
-def export_pdf(notebook: str | Path, pdf_path: str | Path, *, subtitle: str | None = None) -> Path:
-    """Render an executed notebook as a report PDF: no code, captioned figures and tables.
+def export_pdf(
+    notebook: str | Path,
+    pdf_path: str | Path,
+    *,
+    subtitle: str | None = None,
+    layout: Literal["report", "review"] = "report",
+) -> Path:
+    """Render an executed notebook as a PDF: no code, numbered captioned figures and tables.
 
-    The PDF is written to a temporary file and moved into place only when
-    LaTeX succeeded, so a failed export never leaves a half-written report.
+    The PDF is written to a temporary file and moved into place only when LaTeX
+    succeeded, so a failed export never leaves a half-written report.
 
     Parameters
     ----------
@@ -43,6 +51,9 @@ def export_pdf(notebook: str | Path, pdf_path: str | Path, *, subtitle: str | No
         Destination of the PDF.
     subtitle : str, optional
         Line printed under the title (e.g. data set and run mode).
+    layout : {"report", "review"}
+        ``"report"``: title block then the study; ``"review"``: cover page, table of
+        contents, lists of figures and tables.
 
     Returns
     -------
@@ -52,27 +63,63 @@ def export_pdf(notebook: str | Path, pdf_path: str | Path, *, subtitle: str | No
     from nbconvert import PDFExporter
 
     check_pdf_toolchain()
-    nb = nbformat.read(Path(notebook), as_version=4)
-    if subtitle is not None:
-        nb.metadata["subtitle"] = subtitle
-    template = resources.files("research.reporting").joinpath(_TEMPLATE_DIR)
-    with resources.as_file(template) as template_dir:
-        exporter = PDFExporter(
-            template_name="latex",
-            template_file=str(Path(template_dir) / _TEMPLATE_FILE),
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-        )
-        try:
-            body, _ = exporter.from_notebook_node(
-                nb, resources={"metadata": {"name": Path(notebook).stem}}
-            )
-        except Exception as exc:  # nbconvert raises LatexFailed and template errors
-            raise ReportError(f"PDF export of {Path(notebook).name} failed: {exc}") from exc
+    if layout not in _TEMPLATES:
+        raise ReportError(f"layout must be one of {sorted(_TEMPLATES)}, got {layout!r}")
+    body = _convert(PDFExporter, notebook, subtitle, template_file=_TEMPLATES[layout])
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     partial = pdf_path.with_suffix(".pdf.partial")
     partial.write_bytes(body)
     os.replace(partial, pdf_path)
     return pdf_path
+
+
+def export_html(notebook: str | Path, html_path: str | Path) -> Path:
+    """Render an executed notebook as a standalone HTML page without code, for on-screen reading.
+
+    Parameters
+    ----------
+    notebook : str or pathlib.Path
+        An executed ``.ipynb``.
+    html_path : str or pathlib.Path
+        Destination of the HTML file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``html_path``.
+    """
+    from nbconvert import HTMLExporter
+
+    body = _convert(HTMLExporter, notebook, None, template_name="lab")
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(body)
+    return html_path
+
+
+def _convert(exporter_class: type, notebook: str | Path, subtitle: str | None, **options: Any) -> Any:
+    nb = nbformat.read(Path(notebook), as_version=4)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if RESULT_MIMETYPE not in o.get("data", {})]
+    if subtitle is not None:
+        nb.metadata["subtitle"] = subtitle
+    template = resources.files("research.reporting").joinpath(_TEMPLATE_DIR)
+    with resources.as_file(template) as template_dir:
+        if "template_file" in options:
+            options = {
+                "template_name": "latex",
+                "template_file": str(Path(template_dir) / options["template_file"]),
+                "extra_template_paths": [str(template_dir)],
+            }
+        exporter = exporter_class(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, **options
+        )
+        try:
+            body, _ = exporter.from_notebook_node(
+                nb, resources={"metadata": {"name": Path(notebook).stem}}
+            )
+        except Exception as exc:  # nbconvert raises LatexFailed and template errors
+            raise ReportError(f"exporting {Path(notebook).name} failed: {exc}") from exc
+    return body

@@ -44,8 +44,9 @@ class Table:
             object.__setattr__(self, "frame", self.frame.to_frame())
 
     def _styler(self, escape: str) -> pd.io.formats.style.Styler:
+        formatters = {**_date_formatters(self.frame), **self.formatters}
         styler = self.frame.style.format(
-            formatter=dict(self.formatters) or None,
+            formatter=formatters or None,
             precision=self.precision,
             thousands=",",
             na_rep="–",
@@ -100,6 +101,19 @@ def show_table(
     from IPython.display import display
 
     display(Table(frame, caption, precision, dict(formatters or {}), index))
+
+
+def _date_formatters(frame: pd.DataFrame) -> dict[Any, Formatter]:
+    """Dates print as ``YYYY-MM-DD`` when every stamp of a column is midnight."""
+    formatters: dict[Any, Formatter] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            stamps = values.dropna()
+            daily = bool((stamps == stamps.dt.normalize()).all())
+            pattern = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
+            formatters[column] = lambda v, p=pattern: "–" if pd.isna(v) else v.strftime(p)
+    return formatters
 
 
 _LATEX_SPECIAL = {

@@ -1,0 +1,52 @@
+import pytest
+from pypdf import PdfReader
+
+from research.errors import NotebookExecutionError, ReportError
+from research.reporting.review import ReviewConfig, build_review, compare_parameters
+
+
+def test_compare_parameters_lists_only_changes_with_relative_moves():
+    baseline = {"level": 0.99, "mpor": 2, "risk_weights": {"BTC": 0.20, "ETH": 0.25}, "cap": 0.8}
+    proposed = {"level": 0.99, "mpor": 2, "risk_weights": {"BTC": 0.22, "SOL": 0.4}, "cap": 0.8}
+    diff = compare_parameters(baseline, proposed)
+    assert list(diff.index) == ["risk_weights.BTC", "risk_weights.ETH", "risk_weights.SOL"]
+    assert diff.loc["risk_weights.BTC", "change"] == "+10.0%"
+    assert diff.loc["risk_weights.ETH", "change"] == "removed"
+    assert diff.loc["risk_weights.SOL", "change"] == "added"
+    assert compare_parameters(baseline, baseline).empty
+
+
+def test_review_config_rejects_unknown_keys(tmp_path):
+    path = tmp_path / "review.yaml"
+    path.write_text("review:\n  title: x\n  sede: 3\n")
+    with pytest.raises(ReportError, match="sede"):
+        ReviewConfig.from_yaml(path)
+
+
+def test_review_config_passes_its_settings_to_every_study(tmp_path):
+    path = tmp_path / "review.yaml"
+    path.write_text("review:\n  dataset: sp500-nasdaq\n  seed: 7\n  parameters:\n    lookback: 500\n")
+    params = ReviewConfig.from_yaml(path).study_parameters(path)
+    assert params["dataset"] == "sp500-nasdaq" and params["seed"] == 7 and params["lookback"] == 500
+    assert params["config"] == str(path.resolve())
+
+
+def test_the_review_pdf_has_summary_sections_and_provenance(fast_review):
+    text = "\n".join(page.extract_text() for page in PdfReader(fast_review.pdf).pages)
+    for heading in ["Contents", "Executive summary", "Provenance appendix", "Configuration as given"]:
+        assert heading in text
+    assert "data SHA-256" in text and "git commit" in text and "random seed" in text
+    assert "Data quality of the price panel" in text
+    assert fast_review.html is not None and fast_review.html.stat().st_size > 10_000
+
+
+def test_a_failing_study_stops_the_review_without_a_pdf(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (notebooks / "01_broken.py").write_text(
+        "# %% [markdown]\n# # Broken\n\n# %% tags=[\"parameters\"]\nfast = False\n\n"
+        "# %%\nraise ValueError('bad calibration input')\n"
+    )
+    with pytest.raises(NotebookExecutionError, match="01_broken.py failed in cell"):
+        build_review(ReviewConfig(), tmp_path / "out", notebooks=notebooks)
+    assert not (tmp_path / "out" / "review.pdf").exists()
