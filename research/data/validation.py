@@ -76,6 +76,8 @@ def validate_prices(
                                         periods (``info`` for equity runs of at most
                                         5 weekdays: plausible exchange closures)
     ``outlier_return``        info      a return with ``|z| > outlier_z``
+    ``gap_check_skipped``     info      gaps not checked (weekly/irregular data, or
+                                        intraday equity data without session times)
     ========================  ========  ==================================================
 
     Parameters
@@ -139,6 +141,9 @@ def validate_prices(
 
     issues: list[dict[str, Any]] = []
     issues.extend(_index_issues(index))
+    skipped = _gap_check_skipped(calendar, frequency)
+    if skipped:
+        issues.append(_issue("gap_check_skipped", "info", ALL_ASSETS, None, skipped))
     rows = []
     for asset in prices.columns:
         row, found = _check_asset(
@@ -331,6 +336,14 @@ def _check_asset(
                 )
             )
     return row, found
+
+
+def _gap_check_skipped(calendar: Calendar, frequency: Frequency) -> str | None:
+    if frequency.kind == "other":
+        return "gaps not checked: the stamps are neither daily nor intraday"
+    if frequency.kind == "intraday" and calendar == "equity":
+        return "gaps not checked: intraday equity data have no session calendar here"
+    return None
 
 
 def _raise_first_error(table: pd.DataFrame, values: ValueKind, source: str) -> None:

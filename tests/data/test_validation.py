@@ -172,3 +172,12 @@ def test_validation_carries_earlier_steps():
     again = validate_prices(prices.iloc[2:])
     assert again.repair_counts()["duplicates_dropped"] == 2
     assert again.n_rows == 8
+
+
+def test_gap_check_skipped_is_recorded():
+    weekly = panel(pd.date_range("2024-01-05", periods=10, freq="W-FRI"), A=np.linspace(1, 2, 10))
+    report = validate_prices(weekly)
+    assert report.issues["rule"].tolist() == ["gap_check_skipped"]
+    hours = pd.date_range("2024-01-01 14:00", periods=6, freq="h", tz="UTC")
+    intraday = panel(hours.append(hours + pd.Timedelta(days=1)), A=np.linspace(1, 2, 12))
+    assert "session" in validate_prices(intraday, calendar="equity").issues["detail"].iloc[0]
