@@ -15,7 +15,7 @@ from research.data._format import stamp_text
 from research.data.calendar import Calendar
 from research.data.quality import DataQualityReport, issue_frame, repair_frame
 from research.data.validation import DEFAULT_OUTLIER_Z, ValueKind, validate_prices
-from research.errors import DataError
+from research.errors import DataError, SpecificationError
 
 __all__ = ["read_prices"]
 
@@ -139,6 +139,8 @@ def read_prices(
 
     Raises
     ------
+    SpecificationError
+        For an unknown ``duplicates`` or ``values`` option.
     DataError
         Missing or unreadable file, no date or price column, unparsable date or price,
         duplicate or unsorted stamps (without a policy), non-positive price, all-NaN
@@ -151,6 +153,12 @@ def read_prices(
     >>> prices = read_prices("crypto_spot_daily_binance.csv")  # doctest: +SKIP
     >>> prices.attrs["quality"].summary()  # doctest: +SKIP
     """
+    if duplicates not in ("raise", "first", "last"):
+        raise SpecificationError(
+            f"duplicates must be 'raise', 'first' or 'last', got {duplicates!r}"
+        )
+    if values not in (None, "prices", "rates"):
+        raise SpecificationError(f"values must be 'prices', 'rates' or None, got {values!r}")
     path = Path(path)
     source = path.name
     raw = _read_table(path)
@@ -444,8 +452,6 @@ def _drop_duplicates(
             f"({count} rows; {int(repeated.sum())} repeated rows in total); pass "
             "duplicates='first' or 'last' to keep one row per stamp"
         )
-    if duplicates not in ("first", "last"):
-        raise DataError(f"duplicates must be 'raise', 'first' or 'last', got {duplicates!r}")
     dropped = table.duplicated(["asset", "date"], keep=duplicates)
     for (asset, stamp), group in hits.groupby(["asset", "date"], sort=False):
         same = group["price"].nunique(dropna=False) == 1

@@ -137,7 +137,7 @@ def mpor_returns(
     horizon: int,
     overlapping: bool = True,
     *,
-    input: Literal["auto", "returns", "prices"] = "auto",
+    given: Literal["auto", "returns", "prices"] = "auto",
     scale: float = 100.0,
 ) -> pd.DataFrame:
     r"""Multi-day log returns over a margin period of risk (MPOR) of ``horizon`` days.
@@ -159,7 +159,7 @@ def mpor_returns(
         ``h - 1`` days). ``False``: disjoint blocks anchored at the **last** row, so the
         most recent block is always complete; the ``n mod h`` oldest returns that do not
         fill a block are dropped and counted.
-    input : {"auto", "returns", "prices"}
+    given : {"auto", "returns", "prices"}
         What ``data`` holds. ``"auto"``: a frame from :func:`to_returns` (marked in its
         ``attrs``) or with any negative value is returns; a frame of positive values is
         prices (prices are never negative, a long sample of returns always has some).
@@ -185,14 +185,14 @@ def mpor_returns(
     >>> import pandas as pd
     >>> r = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0]},
     ...                  index=pd.date_range("2024-01-01", periods=4))
-    >>> mpor_returns(r, 2, input="returns")["A"].tolist()
+    >>> mpor_returns(r, 2, given="returns")["A"].tolist()
     [3.0, 5.0, 7.0]
-    >>> mpor_returns(r, 2, overlapping=False, input="returns")["A"].tolist()
+    >>> mpor_returns(r, 2, overlapping=False, given="returns")["A"].tolist()
     [3.0, 7.0]
     """
     if not isinstance(horizon, int | np.integer) or horizon < 1:
         raise SpecificationError(f"horizon must be a positive integer, got {horizon!r}")
-    if _is_prices(data, input):
+    if _is_prices(data, given):
         returns = to_returns(data, "log", scale)
         source_scale = float(scale)
     else:
@@ -254,11 +254,11 @@ def mpor_returns(
     return result
 
 
-def _is_prices(data: pd.DataFrame, input: str) -> bool:
-    if input not in ("auto", "returns", "prices"):
-        raise SpecificationError(f"input must be 'auto', 'returns' or 'prices', got {input!r}")
-    if input != "auto":
-        return input == "prices"
+def _is_prices(data: pd.DataFrame, given: str) -> bool:
+    if given not in ("auto", "returns", "prices"):
+        raise SpecificationError(f"given must be 'auto', 'returns' or 'prices', got {given!r}")
+    if given != "auto":
+        return given == "prices"
     if RETURNS_ATTR in data.attrs:
         return False
     values = data.to_numpy(dtype=float, na_value=np.nan)

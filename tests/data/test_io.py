@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from research.data import DataQualityReport, read_prices
-from research.errors import DataError, DataQualityWarning, InsufficientDataError
+from research.errors import (
+    DataError,
+    DataQualityWarning,
+    InsufficientDataError,
+    SpecificationError,
+)
 
 LONG = """
 date,asset,open,close
@@ -237,3 +242,10 @@ def test_gap_warning_is_emitted_and_recorded(write_csv):
     assert record[0].filename == __file__  # attributed to the caller, not to research.data
     report = prices.attrs["quality"]
     assert any("2 missing days 2024-01-06..2024-01-07" in m for m in report.warnings)
+
+
+def test_unknown_options_raise_before_reading(tmp_path):
+    with pytest.raises(SpecificationError, match="duplicates"):
+        read_prices(tmp_path / "absent.csv", duplicates="keep")  # type: ignore[arg-type]
+    with pytest.raises(SpecificationError, match="values"):
+        read_prices(tmp_path / "absent.csv", values="returns")  # type: ignore[arg-type]

@@ -86,7 +86,7 @@ def daily() -> pd.DataFrame:
 
 
 def test_mpor_overlapping_sums(daily):
-    result = mpor_returns(daily, 3, input="returns")
+    result = mpor_returns(daily, 3, given="returns")
     # 1-2+3, -2+3+4, 3+4-5, 4-5+6, -5+6+7
     np.testing.assert_allclose(result["A"], [2.0, 5.0, 2.0, 5.0, 8.0], rtol=0, atol=EXACT)
     np.testing.assert_allclose(result["B"], [1.5] * 5, rtol=0, atol=EXACT)
@@ -95,7 +95,7 @@ def test_mpor_overlapping_sums(daily):
 
 
 def test_mpor_non_overlapping_blocks_end_at_last_row(daily):
-    result = mpor_returns(daily, 3, overlapping=False, input="returns")
+    result = mpor_returns(daily, 3, overlapping=False, given="returns")
     # blocks [-2, 3, 4] and [-5, 6, 7]; the oldest return (1.0) fills no block
     np.testing.assert_allclose(result["A"], [5.0, 8.0], rtol=0, atol=EXACT)
     assert result.index.tolist() == [daily.index[3], daily.index[6]]
@@ -103,7 +103,7 @@ def test_mpor_non_overlapping_blocks_end_at_last_row(daily):
 
 
 def test_mpor_horizon_one_is_identity(daily):
-    pd.testing.assert_frame_equal(mpor_returns(daily, 1, input="returns"), daily)
+    pd.testing.assert_frame_equal(mpor_returns(daily, 1, given="returns"), daily)
 
 
 def test_mpor_from_prices_equals_log_of_price_ratio(prices):
@@ -124,7 +124,7 @@ def test_mpor_rejects_simple_returns_and_bad_horizons(prices, daily):
     with pytest.raises(SpecificationError):
         mpor_returns(daily, 0)
     with pytest.raises(SpecificationError, match="longer than"):
-        mpor_returns(daily, 8, input="returns")
+        mpor_returns(daily, 8, given="returns")
     daily.iloc[3, 1] = np.nan
     with pytest.raises(DataError, match=r"NaN return for asset 'B' on 2024-01-04"):
-        mpor_returns(daily, 2, input="returns")
+        mpor_returns(daily, 2, given="returns")
