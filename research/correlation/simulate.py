@@ -30,7 +30,7 @@ import pandas as pd
 
 from research._random import as_generator
 from research._typing import Float64Array2D, Float64Array3D, Seed
-from research.correlation._kernels import KIND_CODES, _cholesky, _update_q, dcc_q_path
+from research.correlation._kernels import KIND_CODES, dcc_q_path
 from research.correlation.forecast import DCCState, dcc_state, horizon_labels
 from research.errors import DataError, NotPositiveDefiniteError, SpecificationError
 
@@ -46,40 +46,108 @@ Method = Literal["parametric", "fhs"]
 UnivariateEngine = Literal["auto", "fast", "arch"]
 
 
+_BLOCK = 32  # paths per SIMD block: the innermost loops run over paths
+
+
 @nb.njit(parallel=True, cache=True)
 def _correlation_paths_kernel(q0, qbar, nbar, a, b, g, kind, e, store_r):  # pragma: no cover
-    """Compiled stage 1: z (P, h, N), optional R (P, h, N, N), per-path failure flags."""
+    """Compiled stage 1: z (P, h, N), optional R (P, h, N, N), per-path failure flags.
+
+    Paths are processed in blocks of ``_BLOCK`` with the path as the innermost (vectorised)
+    index; blocks run in parallel. chol(R) = diag(Q)^{-1/2} chol(Q), so Q is factored
+    directly. The Q update is the estimation recursion (see ``_kernels.dcc_q_path``).
+    """
     n_paths, horizon, n = e.shape
     z = np.empty((n_paths, horizon, n))
     r_out = np.empty((n_paths if store_r else 0, horizon, n, n))
     bad = np.zeros(n_paths, dtype=np.bool_)
-    for p in nb.prange(n_paths):
-        q = q0.copy()
-        qn = np.empty((n, n))
-        r = np.empty((n, n))
-        low = np.empty((n, n))
-        d = np.empty(n)
+    c = 1.0 - a - b
+    n_blocks = (n_paths + _BLOCK - 1) // _BLOCK
+    for blk in nb.prange(n_blocks):
+        p0 = blk * _BLOCK
+        m = min(_BLOCK, n_paths - p0)
+        q = np.empty((n, n, m))
+        low = np.zeros((n, n, m))
+        d = np.empty((n, m))
+        zt = np.empty((n, m))
+        xt = np.empty((n, m))
+        nt = np.empty((n, m))
+        s = np.empty(m)
+        for i in range(n):
+            for j in range(n):
+                for lane in range(m):
+                    q[i, j, lane] = q0[i, j]
         for k in range(horizon):
+            # lower Cholesky factor of Q, lane by lane
+            for j in range(n):
+                for lane in range(m):
+                    s[lane] = q[j, j, lane]
+                for jj in range(j):
+                    for lane in range(m):
+                        s[lane] -= low[j, jj, lane] * low[j, jj, lane]
+                for lane in range(m):
+                    if not s[lane] > 0.0:
+                        bad[p0 + lane] = True
+                        s[lane] = 1.0
+                    low[j, j, lane] = np.sqrt(s[lane])
+                for i in range(j + 1, n):
+                    for lane in range(m):
+                        s[lane] = q[i, j, lane]
+                    for jj in range(j):
+                        for lane in range(m):
+                            s[lane] -= low[i, jj, lane] * low[j, jj, lane]
+                    for lane in range(m):
+                        low[i, j, lane] = s[lane] / low[j, j, lane]
             for i in range(n):
-                d[i] = 1.0 / np.sqrt(q[i, i])
+                for lane in range(m):
+                    d[i, lane] = 1.0 / np.sqrt(q[i, i, lane])
+            # z = diag(Q)^{-1/2} chol(Q) e
             for i in range(n):
-                for j in range(n):
-                    r[i, j] = q[i, j] * d[i] * d[j]
-                r[i, i] = 1.0
-            if not _cholesky(r, low):
-                bad[p] = True
-                break
-            for i in range(n):
-                s = 0.0
+                for lane in range(m):
+                    s[lane] = 0.0
                 for j in range(i + 1):
-                    s += low[i, j] * e[p, k, j]
-                z[p, k, i] = s
+                    for lane in range(m):
+                        s[lane] += low[i, j, lane] * e[p0 + lane, k, j]
+                for lane in range(m):
+                    zt[i, lane] = s[lane] * d[i, lane]
+                    z[p0 + lane, k, i] = zt[i, lane]
             if store_r:
                 for i in range(n):
                     for j in range(n):
-                        r_out[p, k, i, j] = r[i, j]
-            _update_q(q, qn, z[p, k], a, b, g, qbar, nbar, kind)
-            q, qn = qn, q
+                        for lane in range(m):
+                            r_out[p0 + lane, k, i, j] = q[i, j, lane] * d[i, lane] * d[j, lane]
+                    for lane in range(m):
+                        r_out[p0 + lane, k, i, i] = 1.0
+            if kind == 3:  # ccc: Q stays at qbar
+                continue
+            for i in range(n):
+                for lane in range(m):
+                    xt[i, lane] = zt[i, lane]
+                    nt[i, lane] = min(zt[i, lane], 0.0)
+                if kind == 1:  # cdcc: Q*^{1/2} z with the current diagonal
+                    for lane in range(m):
+                        xt[i, lane] = zt[i, lane] / d[i, lane]
+            if kind == 2:  # adcc
+                for i in range(n):
+                    for j in range(i + 1):
+                        cij = c * qbar[i, j] - g * nbar[i, j]
+                        for lane in range(m):
+                            v = (
+                                cij
+                                + a * xt[i, lane] * xt[j, lane]
+                                + g * nt[i, lane] * nt[j, lane]
+                                + b * q[i, j, lane]
+                            )
+                            q[i, j, lane] = v
+                            q[j, i, lane] = v
+            else:
+                for i in range(n):
+                    for j in range(i + 1):
+                        cij = c * qbar[i, j]
+                        for lane in range(m):
+                            v = cij + a * xt[i, lane] * xt[j, lane] + b * q[i, j, lane]
+                            q[i, j, lane] = v
+                            q[j, i, lane] = v
     return z, r_out, bad
 
 
