@@ -31,6 +31,10 @@ WEEKEND_SHARE_CRYPTO = 0.10
 
 A 7-day calendar has 2/7 = 29% weekend stamps, an equity calendar none."""
 
+ROUND_THE_CLOCK_HOURS = 20
+"""Intraday stamps in at least this many distinct hours of the day follow a 24/7 market,
+even in a sample too short to contain a weekend."""
+
 DAILY_MIN = pd.Timedelta(hours=20)
 """Typical spacing at or above which stamps are daily (allows DST-shifted stamps)."""
 
@@ -138,13 +142,17 @@ def infer_calendar(index: pd.DatetimeIndex) -> Calendar:
     Returns
     -------
     {"equity", "crypto"}
-        ``"crypto"`` (7 days a week) when more than 10% of the stamps fall on a
-        Saturday or Sunday, ``"equity"`` (Monday to Friday) otherwise.
+        ``"crypto"`` (7 days a week, around the clock) when more than 10% of the stamps
+        fall on a Saturday or Sunday or when intraday stamps cover at least 20 distinct
+        hours of the day; ``"equity"`` (Monday to Friday) otherwise.
     """
     if len(index) == 0:
         return "equity"
     weekend = np.asarray(index.day_of_week >= 5)
-    return "crypto" if weekend.mean() > WEEKEND_SHARE_CRYPTO else "equity"
+    if weekend.mean() > WEEKEND_SHARE_CRYPTO:
+        return "crypto"
+    around_the_clock = len(np.unique(np.asarray(index.hour))) >= ROUND_THE_CLOCK_HOURS
+    return "crypto" if around_the_clock else "equity"
 
 
 def calendar_index(

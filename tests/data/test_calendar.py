@@ -33,6 +33,10 @@ def test_infer_calendar():
     assert infer_calendar(pd.bdate_range("2024-01-01", periods=30)) == "equity"
     assert infer_calendar(pd.date_range("2024-01-01", periods=30)) == "crypto"
     assert infer_calendar(pd.DatetimeIndex([])) == "equity"
+    # two weekdays of hourly stamps: no weekend to see, but a 24-hour market
+    assert infer_calendar(pd.date_range("2024-01-01", periods=48, freq="h")) == "crypto"
+    session = pd.date_range("2024-01-01 14:00", periods=7, freq="h")
+    assert infer_calendar(session.append(session + pd.Timedelta(days=1))) == "equity"
 
 
 def test_equity_gaps_skip_weekends():
