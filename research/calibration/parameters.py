@@ -125,6 +125,10 @@ class APCSettings:
         this fraction over ``release_window`` observations.
     release_window : int, default 5
         Observations over which the rise is measured.
+    rebuild_days : int, default 20
+        Outside stress a used buffer is refilled by at most ``buffer / rebuild_days``
+        of the base margin per observation, so releasing the buffer does not cause a
+        jump of up to ``buffer`` when stress ends (1: rebuilt at once).
     enforce_emir_minimum : bool, default True
         Reject a buffer, stress weight or floor lookback below the EMIR minimum.
         Switch off only for sensitivity sweeps below the regulatory floor.
@@ -147,6 +151,7 @@ class APCSettings:
     floor_years: int = EMIR_FLOOR_YEARS
     release_threshold: float = 0.1
     release_window: int = 5
+    rebuild_days: int = 20
     enforce_emir_minimum: bool = True
 
     def __post_init__(self) -> None:
@@ -176,12 +181,14 @@ class APCSettings:
             self.release_threshold, "apc.release_threshold", 0.0, 10.0, open_low=True
         )
         window = _whole(self.release_window, "apc.release_window", 1)
+        rebuild = _whole(self.rebuild_days, "apc.rebuild_days", 1)
         for name, value in (
             ("buffer", buffer),
             ("stress_weight", weight),
             ("floor_years", years),
             ("release_threshold", threshold),
             ("release_window", window),
+            ("rebuild_days", rebuild),
         ):
             object.__setattr__(self, name, value)
 
