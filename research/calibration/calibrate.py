@@ -1,0 +1,489 @@
+"""End-to-end calibration: a config and prices in, a parameter set and its evidence out.
+
+The steps, each with its evidence kept on the result:
+
+1. prices from the config's source (or a given file / frame), aligned, to log returns (%);
+2. stress windows from the catalog (``research.stress``) and the config;
+3. risk weights with the config's profile (``calibrate_risk_weights``);
+4. correlation regimes: recent sample, pooled stress windows, and the lower quantile of a
+   DCC conditional-correlation path; stability of every pair in each stress window;
+5. offset credits (``OffsetCalibrator``), least favourable regime, cap, break haircut;
+6. anti-procyclicality paths of an equal-weight portfolio of the assets (``apc_from_returns``);
+7. a :class:`~research.calibration.MarginParameters` with all of it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research.calibration.apc import APCResult, apc_from_returns
+from research.calibration.config import CalibrationConfig
+from research.calibration.offsets import OffsetCredits
+from research.calibration.parameters import MarginParameters
+from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
+from research.calibration.sweep import regime_correlations
+from research.errors import (
+    DataError,
+    DataQualityWarning,
+    InsufficientDataError,
+    SpecificationError,
+)
+
+__all__ = ["CalibrationResult", "calibrate", "calibrate_from_config", "load_config_prices"]
+
+#: Fewest returns inside a stress window for its stability test (as research.stress requires).
+MIN_WINDOW_OBS = 20
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationResult:
+    """A calibrated parameter set and the evidence behind every number.
+
+    Parameters
+    ----------
+    parameters : MarginParameters
+        The parameter set (risk weights, offset credits, cap, APC settings, windows...).
+    risk_weights : RiskWeightCalibration
+        Risk weights with their drivers.
+    offsets : OffsetCredits or None
+        Offset credits with per-regime credits and the reason for every zero (None without
+        pairs).
+    correlations : dict of str to DataFrame
+        The correlation regimes behind the credits.
+    stability : DataFrame
+        Per candidate pair and stress window: calm and stressed correlation, Fisher test,
+        whether the pair breaks (from ``research.stress.correlation_stability``).
+    apc : APCResult or None
+        Margin paths of an equal-weight long portfolio of the assets with and without the
+        APC tools.
+    returns : DataFrame
+        The returns the calibration used.
+    stress_windows : dict of str to (Timestamp, Timestamp)
+        Stress windows used.
+    config : CalibrationConfig
+        The configuration.
+    data_description : dict
+        Source, assets, first and last date, rows, rows dropped by alignment.
+    warnings : tuple of str
+        Every warning of the run (also emitted as Python warnings).
+    """
+
+    parameters: MarginParameters
+    risk_weights: RiskWeightCalibration
+    offsets: OffsetCredits | None
+    correlations: Mapping[str, pd.DataFrame]
+    stability: pd.DataFrame
+    apc: APCResult | None
+    returns: pd.DataFrame
+    stress_windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]]
+    config: CalibrationConfig
+    data_description: Mapping[str, Any]
+    warnings: tuple[str, ...] = field(default=())
+
+    def evidence(self) -> dict[str, pd.DataFrame]:
+        """Return the review exhibits as tables.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``risk_weights`` (weights and drivers), ``offset_credits`` (tidy credits with
+            reasons), ``stability``, ``apc`` (procyclicality metrics and binding shares) and
+            ``parameters`` (the printed parameter table).
+        """
+        out = {
+            "risk_weights": self.risk_weights.summary(),
+            "parameters": self.parameters.to_frame(),
+        }
+        if self.offsets is not None:
+            out["offset_credits"] = self.offsets.tidy()
+        out["stability"] = self.stability
+        if self.apc is not None:
+            out["apc"] = self.apc.summary()
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Return the parameter table (what the review signs off).
+
+        Returns
+        -------
+        DataFrame
+        """
+        return self.parameters.to_frame()
+
+    def __str__(self) -> str:
+        d = self.data_description
+        head = (
+            f"Calibration {self.config.name!r} on {d['source']} ({d['first']} to {d['last']}, "
+            f"{d['rows']} returns, {len(d['assets'])} assets)"
+        )
+        notes = "".join(f"\nWarning: {w}" for w in self.warnings)
+        return f"{head}\n{self.parameters}{notes}"
+
+
+def load_config_prices(config: CalibrationConfig, data: str | Path | None = None) -> pd.DataFrame:
+    """Load the prices a config names (or ``data`` instead), restricted to its assets.
+
+    Parameters
+    ----------
+    config : CalibrationConfig
+        The calibration config.
+    data : str or Path, optional
+        A dataset name or price file that replaces ``config.data.source``.
+
+    Returns
+    -------
+    DataFrame
+        Prices, date x asset, aligned by ``config.data.align`` (rows dropped are in
+        ``attrs["alignment"]``).
+
+    Raises
+    ------
+    DataError
+        An asset of the config missing from the data.
+    """
+    from research.data import align, load_prices
+
+    sources = (str(data),) if data is not None else config.data.sources
+    frames = [load_prices(s, start=config.data.start, end=config.data.end) for s in sources]
+    prices = frames[0] if len(frames) == 1 else pd.concat(frames, axis=1, join="inner")
+    if prices.columns.has_duplicates:
+        raise DataError(
+            f"the sources {list(sources)} share asset names "
+            f"{sorted(set(prices.columns[prices.columns.duplicated()]))}"
+        )
+    assets = list(config.assets) or list(prices.columns)
+    missing = [a for a in assets if a not in prices.columns]
+    if missing:
+        raise DataError(
+            f"assets {missing} of config {config.name!r} are not in {list(sources)} "
+            f"(columns: {list(prices.columns)}); fix the config's assets or the data"
+        )
+    return align(prices[assets], how=config.data.align)
+
+
+def calibrate(
+    config: CalibrationConfig, prices: pd.DataFrame | None = None, *, source: str | None = None
+) -> CalibrationResult:
+    """Calibrate a margin parameter set from a config.
+
+    Parameters
+    ----------
+    config : CalibrationConfig
+        What to calibrate and how.
+    prices : DataFrame, optional
+        Prices (date x asset) without missing values; default: :func:`load_config_prices`.
+    source : str, optional
+        Where ``prices`` come from, for the data description (default: the config's source).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    DataError
+        Missing assets or unusable prices.
+    InsufficientDataError
+        Too little data for the lookback, a correlation regime or the DCC fit.
+
+    Warns
+    -----
+    DataQualityWarning
+        No stress window inside the data, a window too short for its stability test, or the
+        calibration warnings of the risk weights and APC (all also in ``result.warnings``).
+
+    Examples
+    --------
+    >>> from research.calibration.config import CalibrationConfig
+    >>> cfg = CalibrationConfig.from_yaml("configs/default.yaml")  # doctest: +SKIP
+    >>> calibrate(cfg).parameters.offset_credits  # doctest: +SKIP
+    """
+    from research.data import to_returns
+
+    notes: list[str] = []
+    if prices is None:
+        prices = load_config_prices(config)
+    dropped = prices.attrs.get("alignment", {}).get("rows_dropped", 0)
+    if dropped:
+        notes.append(
+            f"{dropped} price rows dropped when aligning the assets "
+            f"({config.data.align}); see prices.attrs['alignment']"
+        )
+    assets = list(config.assets) or list(prices.columns)
+    missing = [a for a in assets if a not in prices.columns]
+    if missing:
+        raise DataError(f"assets {missing} are not in the prices (columns: {list(prices.columns)})")
+    returns = to_returns(prices[assets])
+    windows = _stress_windows(config, returns, notes)
+    settings = config.profile_settings()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rw = calibrate_risk_weights(returns, stress_windows=windows or None, **settings)
+    notes.extend(str(w.message) for w in caught)
+    lookback = settings["lookback"] or len(returns)
+    correlations: dict[str, pd.DataFrame] = {}
+    stability = pd.DataFrame()
+    offsets = None
+    if config.pairs:
+        correlations, nobs = regime_correlations(
+            returns, config.offsets.recent or lookback, windows
+        )
+        if config.offsets.dcc:
+            correlations[_dcc_name(config)] = _dcc_lower(returns, config)
+        stability = _stability(returns, config, windows, config.offsets.recent or lookback, notes)
+        if "stressed" in correlations:
+            pooled = _pooled_stability(config, correlations, nobs)
+            stability = pd.concat([stability, pooled], ignore_index=True)
+        breaking = [(r.asset_1, r.asset_2) for r in stability.itertuples() if r.breaks]
+        offsets = config.offsets.calibrator().fit(
+            correlations, config.pairs, nobs=nobs, risk_weights=rw.risk_weights, breaking=breaking
+        )
+    apc = _apc(returns, config, settings, windows, notes)
+    parameters = rw.to_parameters(
+        offset_credits=offsets.to_dict() if offsets is not None else {},
+        offset_cap=config.offsets.cap,
+        apc=config.apc,
+        version=config.version,
+        maintenance_fraction=config.maintenance_fraction,
+        as_of=returns.index[-1].date(),
+        description=config.description or f"calibration {config.name!r} ({config.profile})",
+    )
+    for note in notes:
+        warnings.warn(note, DataQualityWarning, stacklevel=2)
+    description = {
+        "source": source or ", ".join(config.data.sources),
+        "assets": assets,
+        "first": returns.index[0].date().isoformat(),
+        "last": returns.index[-1].date().isoformat(),
+        "rows": len(returns),
+    }
+    return CalibrationResult(
+        parameters=parameters,
+        risk_weights=rw,
+        offsets=offsets,
+        correlations=correlations,
+        stability=stability,
+        apc=apc,
+        returns=returns,
+        stress_windows=windows,
+        config=config,
+        data_description=description,
+        warnings=tuple(dict.fromkeys(notes)),
+    )
+
+
+def calibrate_from_config(
+    config: str | Path | CalibrationConfig, data: str | Path | None = None
+) -> CalibrationResult:
+    """Calibrate from a YAML config file (the ``research calibrate`` command).
+
+    Parameters
+    ----------
+    config : str, Path or CalibrationConfig
+        Path of a YAML config (see ``configs/default.yaml``) or a config.
+    data : str or Path, optional
+        A price file (or dataset name) that replaces the config's data source.
+
+    Returns
+    -------
+    CalibrationResult
+        ``result.parameters`` is the :class:`MarginParameters` (``to_json(path)`` writes it,
+        ``to_frame()`` prints it); ``result.evidence()`` has the supporting tables.
+
+    Raises
+    ------
+    SpecificationError
+        Invalid config.
+    DataError
+        Data that do not hold the config's assets.
+    """
+    cfg = config if isinstance(config, CalibrationConfig) else CalibrationConfig.from_yaml(config)
+    prices = load_config_prices(cfg, data)
+    return calibrate(cfg, prices, source=None if data is None else str(data))
+
+
+def _stress_windows(
+    config: CalibrationConfig, returns: pd.DataFrame, notes: list[str]
+) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    from research.stress import stress_windows
+
+    stress = config.stress
+    catalog = {w.name: w for w in stress_windows()}
+    unknown = [n for n in stress.names if n not in catalog]
+    if unknown:
+        raise SpecificationError(
+            f"unknown stress windows {unknown}; the catalog has {sorted(catalog)}"
+        )
+    chosen = {}
+    if stress.asset_class is not None:
+        chosen.update({w.name: (w.start, w.end) for w in stress_windows(stress.asset_class)})
+    chosen.update({n: (catalog[n].start, catalog[n].end) for n in stress.names})
+    chosen.update({n: (pd.Timestamp(a), pd.Timestamp(b)) for n, (a, b) in stress.custom.items()})
+    first, last = returns.index[0], returns.index[-1]
+    inside = {n: w for n, w in chosen.items() if w[1] >= first and w[0] <= last}
+    outside = sorted(set(chosen) - set(inside))
+    if outside:
+        notes.append(
+            f"stress windows {outside} lie outside the data ({first.date()} to {last.date()}) "
+            "and are not used"
+        )
+    if chosen and not inside:
+        notes.append(
+            "no stress window lies inside the data: risk weights and credits use no stress"
+        )
+    return inside
+
+
+def _dcc_name(config: CalibrationConfig) -> str:
+    return f"dcc_q{round(100 * config.offsets.dcc_quantile):02d}"
+
+
+def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:
+    """Per-pair lower quantile of the DCC conditional correlation over the last window."""
+    from research.correlation import DCC
+    from research.stress import dcc_correlation
+
+    sample = returns.tail(config.offsets.dcc_window)
+    if len(sample) < 250:
+        raise InsufficientDataError(
+            f"{len(sample)} returns for the DCC fit; at least 250 are needed "
+            "(lengthen the sample or switch offsets.dcc off)"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence notes are kept on the fit
+        fit = DCC(kind=config.offsets.dcc_kind, std_errors=False).fit(sample)
+    q = config.offsets.dcc_quantile
+    est = dcc_correlation(fit.correlation, statistic="lower", level=1.0 - 2.0 * q)
+    return est.band.lower
+
+
+def _stability(
+    returns: pd.DataFrame,
+    config: CalibrationConfig,
+    windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
+    recent: int,
+    notes: list[str],
+) -> pd.DataFrame:
+    from research.stress import correlation_stability
+
+    calm = (returns.index[-min(recent, len(returns))], returns.index[-1])
+    wanted = {frozenset((p.first, p.second)) for p in config.pairs}
+    legs = sorted({a for p in config.pairs for a in (p.first, p.second)})
+    tables = []
+    for name, (start, end) in windows.items():
+        inside = returns.loc[start:end, legs].dropna()
+        if len(inside) < MIN_WINDOW_OBS:
+            notes.append(
+                f"stress window {name!r} has {len(inside)} complete returns, fewer than "
+                f"{MIN_WINDOW_OBS}; its pair stability is not tested"
+            )
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = correlation_stability(
+                returns[legs], calm, (start, end), threshold=config.offsets.break_threshold
+            )
+        pairs = res.pairs[
+            [
+                frozenset((a, b)) in wanted
+                for a, b in zip(res.pairs["asset_1"], res.pairs["asset_2"], strict=True)
+            ]
+        ]
+        tables.append(pairs.assign(window=name))
+    if not tables:
+        return pd.DataFrame(
+            columns=[
+                "asset_1",
+                "asset_2",
+                "calm",
+                "stress",
+                "change",
+                "z",
+                "pvalue",
+                "significant",
+                "sign_change",
+                "below_threshold",
+                "breaks",
+                "window",
+            ]
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def _pooled_stability(
+    config: CalibrationConfig, correlations: Mapping[str, pd.DataFrame], nobs: Mapping[str, int]
+) -> pd.DataFrame:
+    """Recent vs pooled-stress correlation of every pair, with the research.stress break rule."""
+    from research.stress import fisher_z_test
+
+    threshold = config.offsets.break_threshold
+    rows = []
+    for pair in config.pairs:
+        calm = float(correlations["recent"].loc[pair.first, pair.second])
+        stress = float(correlations["stressed"].loc[pair.first, pair.second])
+        bound = np.nextafter(1.0, 0.0)
+        z, pvalue = fisher_z_test(
+            np.clip(stress, -bound, bound),
+            nobs["stressed"],
+            np.clip(calm, -bound, bound),
+            nobs["recent"],
+        )
+        sign_change = calm * stress < 0.0
+        below = abs(stress) < threshold <= abs(calm)
+        rows.append(
+            {
+                "asset_1": pair.first,
+                "asset_2": pair.second,
+                "calm": calm,
+                "stress": stress,
+                "change": stress - calm,
+                "z": float(z),
+                "pvalue": float(pvalue),
+                "significant": float(pvalue) < 0.05,
+                "sign_change": sign_change,
+                "below_threshold": below,
+                "breaks": sign_change or below,
+                "window": "pooled",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _apc(
+    returns: pd.DataFrame,
+    config: CalibrationConfig,
+    settings: Mapping[str, Any],
+    windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
+    notes: list[str],
+) -> APCResult | None:
+    portfolio = returns.mean(axis=1).rename("equal_weight")
+    lookback = settings["lookback"] or 250
+    if len(portfolio) <= lookback:
+        notes.append(
+            f"{len(portfolio)} returns do not exceed the lookback {lookback}: no APC paths"
+        )
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = apc_from_returns(
+                portfolio,
+                level=settings["level"],
+                mpor=settings["mpor"],
+                lookback=lookback,
+                stress_windows=windows or None,
+                settings=config.apc,
+                method=settings["method"],
+            )
+        except InsufficientDataError as exc:
+            notes.append(f"no APC paths: {exc}")
+            return None
+    notes.extend(str(w.message) for w in caught)
+    return result

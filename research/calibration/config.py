@@ -1,0 +1,481 @@
+"""Calibration study configuration: what to calibrate, on which data, with which settings.
+
+A :class:`CalibrationConfig` is plain data read from YAML (see ``configs/default.yaml``):
+the risk-weight profile and its overrides, the data source, the assets and hedged pairs,
+the stress windows, the offset-credit settings, the anti-procyclicality settings, the
+parameter-set metadata, an optional sensitivity grid, and a seed. It validates on load and
+round-trips exactly: ``CalibrationConfig.from_yaml(c.to_yaml()) == c``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from research.calibration.offsets import EMIR_OFFSET_CAP, OffsetCalibrator, OffsetPair
+from research.calibration.parameters import APCSettings
+from research.calibration.risk_weights import PROFILES
+from research.calibration.sweep import SweepGrid
+from research.errors import ParameterError, SpecificationError
+
+__all__ = ["CalibrationConfig", "DataConfig", "OffsetConfig", "StressConfig"]
+
+#: Risk-weight settings a config may override on top of its profile.
+_RISK_WEIGHT_KEYS = (
+    "level",
+    "mpor",
+    "lookback",
+    "method",
+    "overlapping",
+    "stress_weight",
+    "filter",
+    "ewma_lambda",
+    "side",
+)
+
+
+def _check_keys(data: Any, cls: type, where: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise SpecificationError(f"{where} must be a mapping, got {type(data).__name__}")
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise SpecificationError(f"{where}: unknown field(s) {unknown}; valid fields are {allowed}")
+    return dict(data)
+
+
+def _date_text(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise SpecificationError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+        return value
+    raise SpecificationError(f"{where} must be an ISO date string, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the prices come from.
+
+    Parameters
+    ----------
+    source : str or tuple of str
+        A bundled dataset name or a price file path; several sources are joined on their
+        common dates (e.g. ``("sp500", "sp500-nasdaq")``).
+    start, end : str, optional
+        Inclusive ISO dates that slice the sample.
+    align : {"intersection", "ffill"}
+        How missing prices are handled (see :func:`research.data.align`).
+    """
+
+    source: str | tuple[str, ...] = "sp500"
+    start: str | None = None
+    end: str | None = None
+    align: Literal["intersection", "ffill"] = "intersection"
+
+    def __post_init__(self) -> None:
+        source = self.source
+        if isinstance(source, list | tuple):
+            source = tuple(str(s) for s in source)
+            if not source:
+                raise SpecificationError("data.source is empty; name a dataset or a file")
+            source = source[0] if len(source) == 1 else source
+        elif not isinstance(source, str) or not source:
+            raise SpecificationError(
+                f"data.source must be a dataset name or a path, got {source!r}"
+            )
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "start", _date_text(self.start, "data.start"))
+        object.__setattr__(self, "end", _date_text(self.end, "data.end"))
+        if self.align not in ("intersection", "ffill"):
+            raise SpecificationError(
+                f"data.align must be 'intersection' or 'ffill', got {self.align!r}"
+            )
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The sources as a tuple."""
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    """Which stress windows to use.
+
+    Parameters
+    ----------
+    asset_class : {"equities", "crypto"}, optional
+        Take every catalog window of this market that lies inside the data.
+    names : tuple of str
+        Catalog windows by name (``research.stress.stress_windows``).
+    custom : mapping of name to (start, end)
+        Further windows given by their dates.
+    """
+
+    asset_class: str | None = None
+    names: tuple[str, ...] = ()
+    custom: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.asset_class not in (None, "equities", "crypto"):
+            raise SpecificationError(
+                f"stress.asset_class must be 'equities', 'crypto' or null, got {self.asset_class!r}"
+            )
+        object.__setattr__(self, "names", tuple(str(n) for n in self.names))
+        custom = {}
+        if not isinstance(self.custom, Mapping):
+            raise SpecificationError("stress.custom must map a window name to [start, end]")
+        for name, bounds in self.custom.items():
+            if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+                raise SpecificationError(
+                    f"stress.custom[{name!r}] needs [start, end], got {bounds!r}"
+                )
+            start = _date_text(bounds[0], f"stress.custom[{name!r}] start")
+            end = _date_text(bounds[1], f"stress.custom[{name!r}] end")
+            if end < start:
+                raise SpecificationError(
+                    f"stress.custom[{name!r}] ends ({end}) before it starts ({start})"
+                )
+            custom[str(name)] = (start, end)
+        object.__setattr__(self, "custom", custom)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form."""
+        return {
+            "asset_class": self.asset_class,
+            "names": list(self.names),
+            "custom": {k: list(v) for k, v in self.custom.items()},
+        }
+
+
+@dataclass(frozen=True)
+class OffsetConfig:
+    """Offset-credit settings of a calibration.
+
+    Parameters
+    ----------
+    cap, hedge, significance, break_threshold, break_haircut
+        As in :class:`~research.calibration.offsets.OffsetCalibrator`.
+    recent : int, optional
+        Observations of the recent correlation regime (default: the risk-weight lookback).
+    dcc : bool
+        Add the DCC lower-quantile regime (fits a DCC model on the last ``dcc_window`` days).
+    dcc_kind : {"dcc", "cdcc", "adcc"}
+        DCC variant.
+    dcc_quantile : float
+        Lower quantile of each pair's conditional correlation over the window (e.g. 0.05).
+    dcc_window : int
+        Days the DCC model is fitted on and the quantile is taken over.
+    """
+
+    cap: float = EMIR_OFFSET_CAP
+    hedge: str = "equal_risk"
+    significance: float = 0.05
+    break_threshold: float = 0.3
+    break_haircut: float = 1.0
+    recent: int | None = None
+    dcc: bool = True
+    dcc_kind: str = "dcc"
+    dcc_quantile: float = 0.05
+    dcc_window: int = 1000
+
+    def __post_init__(self) -> None:
+        self.calibrator()  # validates the shared settings
+        if not isinstance(self.dcc, bool):
+            raise SpecificationError(f"offsets.dcc must be true or false, got {self.dcc!r}")
+        if self.dcc_kind not in ("dcc", "cdcc", "adcc"):
+            raise SpecificationError(
+                f"offsets.dcc_kind must be dcc, cdcc or adcc, got {self.dcc_kind!r}"
+            )
+        if not 0.0 < self.dcc_quantile < 0.5:
+            raise SpecificationError(
+                f"offsets.dcc_quantile must lie in (0, 0.5), got {self.dcc_quantile}"
+            )
+        for name in ("recent", "dcc_window"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or int(value) != value or value < 20):
+                raise SpecificationError(
+                    f"offsets.{name} must be a whole number >= 20, got {value!r}"
+                )
+
+    def calibrator(self) -> OffsetCalibrator:
+        """Build the :class:`OffsetCalibrator` with these settings.
+
+        Returns
+        -------
+        OffsetCalibrator
+        """
+        try:
+            return OffsetCalibrator(
+                cap=self.cap,
+                hedge=self.hedge,  # type: ignore[arg-type]
+                significance=self.significance,
+                break_threshold=self.break_threshold,
+                break_haircut=self.break_haircut,
+            )
+        except ParameterError as exc:
+            raise SpecificationError(f"offsets: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Everything a calibration run needs besides the prices.
+
+    Parameters
+    ----------
+    name : str
+        Short name of the study (used in the parameter-set description).
+    profile : str
+        Risk-weight profile (a key of ``research.calibration.PROFILES``).
+    data : DataConfig
+        Price source and sample.
+    assets : tuple of str
+        Underlyings to calibrate (empty: every column of the data).
+    pairs : tuple of OffsetPair
+        Hedged pairs that may earn an offset credit.
+    risk_weights : mapping
+        Overrides of the profile's settings (``level``, ``mpor``, ``lookback``, ``method``,
+        ``overlapping``, ``stress_weight``, ``filter``, ``ewma_lambda``, ``side``).
+    stress : StressConfig
+        Stress windows.
+    offsets : OffsetConfig
+        Offset-credit settings.
+    apc : APCSettings
+        Anti-procyclicality settings written into the parameter set.
+    version : str
+        Version of the resulting parameter set.
+    maintenance_fraction : float
+        Maintenance margin as a fraction of initial margin, in (0, 1].
+    description : str
+        What the calibration is for.
+    sweep : SweepGrid, optional
+        Sensitivity grid run by the study (not by :func:`calibrate`).
+    seed : int
+        Seed of every random draw of the run.
+
+    Raises
+    ------
+    SpecificationError
+        Unknown profile, field or setting; an asset of a pair missing from ``assets``.
+
+    Examples
+    --------
+    >>> c = CalibrationConfig(name="demo", pairs=[("XOM", "CVX")], assets=["XOM", "CVX"])
+    >>> CalibrationConfig.from_yaml(c.to_yaml()) == c
+    True
+    """
+
+    name: str = "calibration"
+    profile: str = "emir-2d-99"
+    data: DataConfig = field(default_factory=DataConfig)
+    assets: tuple[str, ...] = ()
+    pairs: tuple[OffsetPair, ...] = ()
+    risk_weights: Mapping[str, Any] = field(default_factory=dict)
+    stress: StressConfig = field(default_factory=StressConfig)
+    offsets: OffsetConfig = field(default_factory=OffsetConfig)
+    apc: APCSettings = field(default_factory=APCSettings)
+    version: str = "0.1.0"
+    maintenance_fraction: float = 1.0
+    description: str = ""
+    sweep: SweepGrid | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise SpecificationError(
+                f"unknown profile {self.profile!r}; choose from {sorted(PROFILES)}"
+            )
+        set_ = object.__setattr__
+        set_(self, "assets", tuple(str(a) for a in self.assets))
+        try:
+            set_(self, "pairs", tuple(OffsetPair.coerce(p) for p in self.pairs))
+        except ParameterError as exc:
+            raise SpecificationError(f"pairs: {exc}") from exc
+        if self.assets:
+            missing = sorted(
+                {a for p in self.pairs for a in (p.first, p.second)} - set(self.assets)
+            )
+            if missing:
+                raise SpecificationError(
+                    f"pairs use {missing}, which are not among assets {list(self.assets)}"
+                )
+        overrides = dict(self.risk_weights or {})
+        unknown = sorted(set(overrides) - set(_RISK_WEIGHT_KEYS))
+        if unknown:
+            raise SpecificationError(
+                f"risk_weights: unknown setting(s) {unknown}; valid: {list(_RISK_WEIGHT_KEYS)}"
+            )
+        set_(self, "risk_weights", overrides)
+        self.profile_settings()  # validates the merged risk-weight settings
+        if isinstance(self.apc, Mapping):
+            set_(self, "apc", APCSettings.from_dict(self.apc))
+        if self.sweep is not None and isinstance(self.sweep, Mapping):
+            set_(self, "sweep", SweepGrid.from_dict(self.sweep))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise SpecificationError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not 0.0 < float(self.maintenance_fraction) <= 1.0:
+            raise SpecificationError(
+                f"maintenance_fraction must lie in (0, 1], got {self.maintenance_fraction!r}"
+            )
+
+    def profile_settings(self) -> dict[str, Any]:
+        """Merge the profile's risk-weight settings with the overrides.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of :func:`research.calibration.calibrate_risk_weights`.
+
+        Raises
+        ------
+        SpecificationError
+            If the merged settings are invalid.
+        """
+        profile = PROFILES[self.profile]
+        overrides = {k: v for k, v in self.risk_weights.items() if k != "side"}
+        side = self.risk_weights.get("side", "both")
+        if side not in ("both", "long", "short"):
+            raise SpecificationError(f"risk_weights.side must be both, long or short, got {side!r}")
+        try:
+            merged = dataclasses.replace(profile, **overrides)  # re-runs the profile's checks
+        except (SpecificationError, TypeError, ValueError) as exc:
+            raise SpecificationError(f"risk_weights ({self.profile} + overrides): {exc}") from exc
+        settings = {k: getattr(merged, k) for k in _RISK_WEIGHT_KEYS if k != "side"}
+        settings["side"] = side
+        return settings
+
+    # ------------------------------------------------------------------ serialization
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON/YAML types.
+
+        Returns
+        -------
+        dict
+        """
+        data = self.data
+        return {
+            "name": self.name,
+            "description": self.description,
+            "profile": self.profile,
+            "data": {
+                "source": list(data.sources) if len(data.sources) > 1 else data.sources[0],
+                "start": data.start,
+                "end": data.end,
+                "align": data.align,
+            },
+            "assets": list(self.assets),
+            "pairs": [[p.first, p.second, p.direction] for p in self.pairs],
+            "risk_weights": dict(self.risk_weights),
+            "stress": self.stress.to_dict(),
+            "offsets": dataclasses.asdict(self.offsets),
+            "apc": self.apc.to_dict(),
+            "version": self.version,
+            "maintenance_fraction": self.maintenance_fraction,
+            "sweep": None if self.sweep is None else self.sweep.to_dict(),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CalibrationConfig:
+        """Build and validate a config from a mapping (as read from YAML).
+
+        Parameters
+        ----------
+        data : mapping
+            Fields of :class:`CalibrationConfig`; nested sections are mappings.
+
+        Returns
+        -------
+        CalibrationConfig
+
+        Raises
+        ------
+        SpecificationError
+            Unknown fields or invalid settings.
+        """
+        kwargs = _check_keys(data, cls, "calibration config")
+        if "data" in kwargs:
+            kwargs["data"] = DataConfig(**_check_keys(kwargs["data"], DataConfig, "data"))
+        if "stress" in kwargs:
+            kwargs["stress"] = StressConfig(**_check_keys(kwargs["stress"], StressConfig, "stress"))
+        if "offsets" in kwargs:
+            kwargs["offsets"] = OffsetConfig(
+                **_check_keys(kwargs["offsets"], OffsetConfig, "offsets")
+            )
+        if kwargs.get("apc") is not None:
+            try:
+                kwargs["apc"] = APCSettings.from_dict(kwargs["apc"])
+            except ParameterError as exc:
+                raise SpecificationError(f"apc: {exc}") from exc
+        else:
+            kwargs.pop("apc", None)
+        if kwargs.get("sweep") is not None:
+            kwargs["sweep"] = SweepGrid.from_dict(kwargs["sweep"])
+        for name in ("assets", "pairs"):
+            if kwargs.get(name) is None:
+                kwargs.pop(name, None)
+        return cls(**kwargs)
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """YAML text of :meth:`to_dict`; also written to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            File to write.
+
+        Returns
+        -------
+        str
+        """
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_yaml(cls, source: str | Path) -> CalibrationConfig:
+        """Read a config from a YAML file path or YAML text.
+
+        Parameters
+        ----------
+        source : str or Path
+            A ``.yaml``/``.yml`` path, or the YAML text itself.
+
+        Returns
+        -------
+        CalibrationConfig
+
+        Raises
+        ------
+        SpecificationError
+            A missing file, invalid YAML or an invalid config.
+        """
+        if isinstance(source, Path) or (
+            "\n" not in source and Path(source).suffix in (".yaml", ".yml")
+        ):
+            path = Path(source)
+            if not path.is_file():
+                raise SpecificationError(f"calibration config {path} does not exist")
+            text = path.read_text(encoding="utf-8")
+        else:
+            text = source
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecificationError(f"calibration config is not valid YAML: {exc}") from exc
+        return cls.from_dict(data)

@@ -1,0 +1,172 @@
+"""Calibration configs (validation, exact YAML round trip) and the end-to-end calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.calibration.calibrate import (
+    CalibrationResult,
+    calibrate,
+    calibrate_from_config,
+    load_config_prices,
+)
+from research.calibration.config import CalibrationConfig, DataConfig, OffsetConfig, StressConfig
+from research.calibration.parameters import MarginParameters
+from research.calibration.sweep import SweepGrid
+from research.errors import DataError, SpecificationError
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "configs"
+
+#: A small, fast config on the bundled data: the GFC window, two same-sector pairs and one
+#: pair of a stock with itself shifted (built in the test) to force a break.
+SMALL = CalibrationConfig(
+    name="small",
+    profile="emir-2d-99",
+    data=DataConfig(source="sp500", start="2007-01-01", end="2010-12-31"),
+    assets=("XOM", "CVX", "KO", "PEP"),
+    pairs=(("XOM", "CVX"), ("KO", "PEP"), ("XOM", "KO")),
+    risk_weights={"lookback": 250, "stress_weight": 0.25},
+    stress=StressConfig(names=("gfc_lehman",)),
+    offsets=OffsetConfig(recent=250, dcc=False),
+    version="2.0.0",
+    maintenance_fraction=0.8,
+)
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "crypto.yaml"])
+def test_shipped_configs_load_and_round_trip(name: str) -> None:
+    config = CalibrationConfig.from_yaml(CONFIGS / name)
+    assert config.pairs and config.sweep is not None
+    assert CalibrationConfig.from_yaml(config.to_yaml()) == config
+
+
+def test_config_round_trip_through_a_file(tmp_path: Path) -> None:
+    config = CalibrationConfig(
+        name="rt", data=DataConfig(source=("sp500", "sp500-nasdaq"), start="2005-01-01"),
+        assets=("A", "B"), pairs=(("A", "B", "same"),), risk_weights={"mpor": 5, "filter": "ewma"},
+        stress=StressConfig(asset_class="equities", custom={"mine": ("2015-08-20", "2015-08-31")}),
+        sweep=SweepGrid(level=(0.99, 0.995), ewma_lambda=(None, 0.97)), seed=7,
+    )
+    path = tmp_path / "rt.yaml"
+    config.to_yaml(path)
+    back = CalibrationConfig.from_yaml(path)
+    assert back == config
+    assert back.to_dict() == config.to_dict()
+    assert back.profile_settings()["mpor"] == 5 and back.profile_settings()["level"] == 0.99
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"profile": "nope"}, "unknown profile"),
+        ({"colour": "red"}, "unknown field"),
+        ({"assets": ["A"], "pairs": [["A", "B"]]}, "not among assets"),
+        ({"pairs": [["A", "A"]]}, "distinct"),
+        ({"risk_weights": {"level": 1.2}}, "level"),
+        ({"risk_weights": {"alpha": 0.1}}, "unknown setting"),
+        ({"offsets": {"cap": 1.5}}, "cap"),
+        ({"offsets": {"dcc_quantile": 0.7}}, "dcc_quantile"),
+        ({"data": {"start": "2020-13-01"}}, "ISO date"),
+        ({"stress": {"custom": {"w": ["2020-02-01", "2020-01-01"]}}}, "before it starts"),
+        ({"stress": {"asset_class": "bonds"}}, "asset_class"),
+        ({"apc": {"buffer": 0.1}}, "apc"),
+        ({"seed": -1}, "seed"),
+        ({"sweep": {"gamma": [1]}}, "unknown sweep axes"),
+    ],
+)
+def test_invalid_configs_are_rejected(data: dict, match: str) -> None:
+    with pytest.raises((SpecificationError, ValueError), match=match):
+        CalibrationConfig.from_dict(data)
+
+
+def test_missing_config_file() -> None:
+    with pytest.raises(SpecificationError, match="does not exist"):
+        CalibrationConfig.from_yaml("no/such/config.yaml")
+
+
+@pytest.fixture(scope="module")
+def small() -> CalibrationResult:
+    return calibrate(SMALL)
+
+
+def test_end_to_end_parameters(small: CalibrationResult) -> None:
+    params = small.parameters
+    assert isinstance(params, MarginParameters)
+    assert set(params.risk_weights) == {"XOM", "CVX", "KO", "PEP"}
+    assert params.version == "2.0.0" and params.maintenance_fraction == 0.8
+    assert params.stress_weight == 0.25 and "gfc_lehman" in params.stress_windows
+    assert params.as_of.isoformat() == small.data_description["last"]
+    # the parameter set holds exactly the calibrated credits, each within the cap
+    for name, credit in small.offsets.to_dict().items():
+        a, b = name.split("/")
+        assert params.credit(a, b) == pytest.approx(credit, abs=1e-15)
+        assert 0.0 <= credit <= params.offset_cap
+    assert MarginParameters.from_json(params.to_json()) == params
+
+
+def test_end_to_end_risk_weights_match_direct_calibration(small: CalibrationResult) -> None:
+    from research.calibration import calibrate_risk_weights
+
+    direct = calibrate_risk_weights(small.returns, level=0.99, mpor=2, lookback=250,
+                                    stress_windows=small.stress_windows, stress_weight=0.25)
+    pd.testing.assert_series_equal(small.risk_weights.risk_weights, direct.risk_weights)
+
+
+def test_end_to_end_credits_use_sample_correlations(small: CalibrationResult) -> None:
+    recent = small.returns.tail(250).corr()
+    pd.testing.assert_frame_equal(small.correlations["recent"], recent)
+    row = small.offsets.table.loc["XOM/CVX"]
+    rho = min(recent.loc["XOM", "CVX"], small.correlations["stressed"].loc["XOM", "CVX"])
+    assert row["raw_credit"] == pytest.approx(1 - np.sqrt(2 - 2 * rho) / 2, abs=1e-12)
+    evidence = small.evidence()
+    assert {"risk_weights", "offset_credits", "stability", "apc", "parameters"} <= set(evidence)
+    assert set(small.stability["window"]) == {"gfc_lehman", "pooled"}
+    assert "Calibration 'small' on sp500" in str(small)
+
+
+def test_breaking_pair_in_data_gets_zero_credit() -> None:
+    # A pair whose returns decouple in the stress window: B follows A outside the window,
+    # is independent noise inside it.
+    rng = np.random.default_rng(11)
+    index = pd.bdate_range("2007-01-01", "2010-12-31")
+    a = rng.normal(0, 1, len(index))
+    b = 0.9 * a + np.sqrt(1 - 0.81) * rng.normal(0, 1, len(index))
+    inside = (index >= "2008-09-15") & (index <= "2009-03-09")
+    b[inside] = rng.normal(0, 1, inside.sum())
+    prices = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a) / 100),
+                           "B": 100 * np.exp(np.cumsum(b) / 100)}, index=index)
+    config = CalibrationConfig(name="break", assets=("A", "B"), pairs=(("A", "B"),),
+                               risk_weights={"lookback": 250},
+                               stress=StressConfig(names=("gfc_lehman",)),
+                               offsets=OffsetConfig(recent=250, dcc=False))
+    with pytest.warns(UserWarning):
+        res = calibrate(config, prices)
+    assert res.offsets.credits["A/B"] == 0.0
+    assert "breaking in stress" in res.offsets.table.loc["A/B", "reason"]
+    assert res.parameters.credit("A", "B") == 0.0
+    assert res.stability["breaks"].any()
+
+
+def test_dcc_regime_and_data_override(shared_data_dir: Path) -> None:
+    config = CalibrationConfig(
+        name="crypto-small", profile="crypto-1d-99",
+        data=DataConfig(source="sp500", start="2021-01-01", end="2022-12-31"),
+        assets=("BTC", "ETH", "SOL"), pairs=(("BTC", "ETH"), ("ETH", "SOL")),
+        stress=StressConfig(asset_class="crypto"),
+        offsets=OffsetConfig(recent=365, dcc=True, dcc_window=500),
+    )
+    with pytest.raises(DataError, match="not in"):
+        load_config_prices(config)
+    with pytest.warns(UserWarning):
+        res = calibrate_from_config(config, shared_data_dir / "crypto_spot_daily_binance.csv")
+    assert res.data_description["source"].endswith("crypto_spot_daily_binance.csv")
+    assert "dcc_q05" in res.correlations
+    table = res.offsets.table
+    assert set(table["binding_regime"]) <= {"recent", "stressed", "dcc_q05"}
+    per_regime = table[[f"credit_{r}" for r in res.offsets.regimes]]
+    assert (table["raw_credit"] == per_regime.min(axis=1)).all()
