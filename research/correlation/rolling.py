@@ -54,15 +54,20 @@ def _rebuild_arch_model(model: Any, y: pd.Series) -> Any:
 
 
 def _univariate_one_step(
-    res: Any, y: pd.Series, first_origin: int
+    res: Any, y: pd.Series, first_origin: int, spec: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-step mean and variance forecasts for origins ``first_origin .. len(y) - 2``.
 
     Element ``k`` is the forecast of ``y[first_origin + 1 + k]`` from data through
-    ``y[first_origin + k]``, with the fitted parameters of ``res``.
+    ``y[first_origin + k]``, with the fitted parameters of ``res``. The model on the new
+    data comes from ``spec.build`` (a ``UnivariateSpec``) when given, else it is rebuilt
+    from ``res.model``.
     """
     scale = float(getattr(res, "scale", 1.0) or 1.0)
-    model = _rebuild_arch_model(res.model, y * scale)
+    if spec is not None and hasattr(spec, "build"):
+        model = spec.build(y * scale)
+    else:
+        model = _rebuild_arch_model(res.model, y * scale)
     fc = model.forecast(res.params, horizon=1, start=first_origin, reindex=False)
     mean = np.asarray(fc.mean.values[:-1, 0], dtype=np.float64) / scale
     var = np.asarray(fc.variance.values[:-1, 0], dtype=np.float64) / scale**2
@@ -227,7 +232,8 @@ def rolling_forecast(
     ------
     SpecificationError
         Bad ``refit_every`` / ``window`` / ``start``, or a univariate model that cannot be
-        re-filtered (only constant- and zero-mean ``arch`` models are supported).
+        re-built on new data (with a ``UnivariateSpec`` on ``result.univariate.spec`` every
+        ``arch`` model can; without one, constant- and zero-mean models only).
     InsufficientDataError
         The first window is shorter than 100 rows.
 
@@ -306,6 +312,7 @@ def rolling_forecast(
             notes.append(msg)
             warnings.warn(msg, w.category, stacklevel=2)
         state = dcc_state(result)
+        spec = getattr(result.univariate, "spec", None)
         if list(state.assets) != assets:
             raise SpecificationError(
                 f"the fitted model's assets {list(state.assets)} differ from the columns {assets}"
@@ -329,7 +336,9 @@ def rolling_forecast(
         mean = np.empty((t1 - t0, n))
         var = np.empty((t1 - t0, n))
         for i, asset in enumerate(assets):
-            m_i, v_i = _univariate_one_step(state.univariate[asset], block[asset], t0 - 1 - lo)
+            m_i, v_i = _univariate_one_step(
+                state.univariate[asset], block[asset], t0 - 1 - lo, spec
+            )
             mean[:, i], var[:, i] = m_i, v_i
         z_block = (returns.iloc[t0:t1].to_numpy() - mean) / np.sqrt(var)
         # continue the quasi-correlation recursion from the window through the block

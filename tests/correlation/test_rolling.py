@@ -17,6 +17,7 @@ from arch import arch_model
 from research.correlation.forecast import forecast_dcc
 from research.correlation.rolling import RollingForecast, rolling_forecast
 from research.errors import InsufficientDataError, ResearchWarning, SpecificationError
+from research.volatility import UnivariateSpec, fit_univariate
 
 # identities (same arithmetic, different order of operations)
 IDENTITY_TOL = 1e-12
@@ -178,3 +179,44 @@ def test_bad_input(returns):
         rolling_forecast(bad, FixedDCC())
     with pytest.raises(SpecificationError, match="no forecast dates"):
         rolling_forecast(returns, FixedDCC(), window=300, start=len(returns))
+
+
+class SpecDCC(FixedDCC):
+    """Stand-in whose univariate stage is built from a UnivariateSpec (GJR-GARCH, t)."""
+
+    spec = UnivariateSpec(vol="GARCH", o=1, dist="t")
+
+    def fit(self, returns, starting_values=None):
+        fits = fit_univariate(returns, self.spec)
+        zz = fits.std_resid.to_numpy()
+        qbar = zz.T @ zz / len(zz)
+        q = qbar.copy()
+        for zt in zz:
+            q = (1 - self.a - self.b) * qbar + self.a * np.outer(zt, zt) + self.b * q
+        return types.SimpleNamespace(
+            kind="dcc", params=pd.Series({"a": self.a, "b": self.b}), qbar=qbar, nbar=None,
+            q_next=q, std_resid=fits.std_resid, univariate=fits,
+        )
+
+
+def test_any_arch_spec_is_refiltered_through_its_spec(returns):
+    roll = rolling_forecast(returns, SpecDCC(), refit_every=50, window=300, end=returns.index[359])
+    t0, k = 300, 30
+    res = SpecDCC().fit(returns.iloc[t0 - 300 : t0])
+    for c, fit in res.univariate.results.items():
+        am = SpecDCC.spec.build(returns[c].iloc[t0 - 300 : t0 + k])
+        v = am.forecast(fit.params, horizon=1, reindex=False).variance.values[-1, 0]
+        assert abs(roll.variance.loc[returns.index[t0 + k], c] - v) < RECURSION_TOL
+
+
+def test_mean_model_without_spec_is_refused(returns):
+    class ARDCC(FixedDCC):
+        def fit(self, returns, starting_values=None):
+            res = super().fit(returns, starting_values)
+            res.univariate.results = {
+                c: arch_model(returns[c], mean="AR", lags=1).fit(disp="off") for c in returns
+            }
+            return res
+
+    with pytest.raises(SpecificationError, match="mean model ARX"):
+        rolling_forecast(returns, ARDCC(), refit_every=100, window=300)
