@@ -346,7 +346,7 @@ def rolling_forecast(
             np.vstack([state.std_resid.to_numpy(dtype=np.float64), z_block[:-1]])
         )
         q = dcc_q_path(z_all, state.a, state.b, state.g, state.qbar, state.nbar, state.kind_code)
-        q_block = q[len(state.std_resid):]
+        q_block = q[len(state.std_resid) :]
         d = np.sqrt(np.diagonal(q_block, axis1=1, axis2=2))
         out_r.append(q_block / (d[:, :, None] * d[:, None, :]))
         out_var.append(var)

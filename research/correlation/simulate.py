@@ -273,11 +273,7 @@ def _is_fast_garch(res: Any) -> bool:
         return False
     vol = model.volatility
     return (
-        type(vol) is GARCH
-        and vol.p == 1
-        and vol.o == 0
-        and vol.q == 1
-        and float(vol.power) == 2.0
+        type(vol) is GARCH and vol.p == 1 and vol.o == 0 and vol.q == 1 and float(vol.power) == 2.0
     )
 
 

@@ -31,8 +31,12 @@ IDENTITY_TOL = 1e-12
 # a mean over P equal values carries up to ~P * eps relative rounding (P = 500 here)
 PATH_MEAN_TOL = 1e-10
 KINDS = ["dcc", "cdcc", "adcc", "ccc"]
-PARAMS = {"dcc": {"a": 0.05, "b": 0.90}, "cdcc": {"a": 0.04, "b": 0.93},
-          "adcc": {"a": 0.03, "b": 0.92, "g": 0.04}, "ccc": {}}
+PARAMS = {
+    "dcc": {"a": 0.05, "b": 0.90},
+    "cdcc": {"a": 0.04, "b": 0.93},
+    "adcc": {"a": 0.03, "b": 0.92, "g": 0.04},
+    "ccc": {},
+}
 
 
 def reference_q_path(z, kind, params, qbar, nbar):
@@ -106,8 +110,10 @@ def test_one_step_covariance_uses_arch_variance(result):
     fc = forecast_dcc(result, horizon=3)
     for k in range(1, 4):
         var = np.array(
-            [r.forecast(horizon=3, reindex=False).variance.values[-1, k - 1]
-             for r in result.univariate.results.values()]
+            [
+                r.forecast(horizon=3, reindex=False).variance.values[-1, k - 1]
+                for r in result.univariate.results.values()
+            ]
         )
         h = fc.covariance_matrix(k).to_numpy()
         r = fc.correlation_matrix(k).to_numpy()

@@ -110,10 +110,16 @@ def test_block_start_equals_forecast_of_the_refit(rolled, returns):
         res = model.fit(returns.iloc[t0 - 300 : t0])
         fc = forecast_dcc(res, horizon=1)
         date = returns.index[t0]
-        assert np.max(np.abs(roll.correlation_at(date).to_numpy()
-                             - fc.correlation_matrix(1).to_numpy())) < IDENTITY_TOL
-        assert np.max(np.abs(roll.variance.loc[date].to_numpy()
-                             - fc.variance.iloc[0].to_numpy())) < RECURSION_TOL
+        assert (
+            np.max(
+                np.abs(roll.correlation_at(date).to_numpy() - fc.correlation_matrix(1).to_numpy())
+            )
+            < IDENTITY_TOL
+        )
+        assert (
+            np.max(np.abs(roll.variance.loc[date].to_numpy() - fc.variance.iloc[0].to_numpy()))
+            < RECURSION_TOL
+        )
 
 
 def test_filtering_inside_a_block_uses_fixed_params_and_past_data(rolled, returns):
@@ -149,8 +155,9 @@ def test_no_look_ahead(returns):
         assert np.array_equal(a, b)
     assert np.array_equal(base.variance.loc[:upto], other.variance.loc[:upto])
     # and the data after t does matter for later forecasts
-    assert not np.allclose(base.variance.loc[returns.index[t + 2] :],
-                           other.variance.loc[returns.index[t + 2] :])
+    assert not np.allclose(
+        base.variance.loc[returns.index[t + 2] :], other.variance.loc[returns.index[t + 2] :]
+    )
 
 
 def test_expanding_window_and_cold_start(returns):
@@ -194,8 +201,13 @@ class SpecDCC(FixedDCC):
         for zt in zz:
             q = (1 - self.a - self.b) * qbar + self.a * np.outer(zt, zt) + self.b * q
         return types.SimpleNamespace(
-            kind="dcc", params=pd.Series({"a": self.a, "b": self.b}), qbar=qbar, nbar=None,
-            q_next=q, std_resid=fits.std_resid, univariate=fits,
+            kind="dcc",
+            params=pd.Series({"a": self.a, "b": self.b}),
+            qbar=qbar,
+            nbar=None,
+            q_next=q,
+            std_resid=fits.std_resid,
+            univariate=fits,
         )
 
 

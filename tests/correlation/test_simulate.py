@@ -32,8 +32,12 @@ ROUND_TRIP_TOL = 1e-10
 # Monte Carlo checks: |estimate - truth| <= 5 standard errors (false alarm ~ 6e-7 per check)
 MC_SIGMAS = 5.0
 KINDS = ["dcc", "cdcc", "adcc", "ccc"]
-PARAMS = {"dcc": {"a": 0.05, "b": 0.90}, "cdcc": {"a": 0.04, "b": 0.93},
-          "adcc": {"a": 0.03, "b": 0.92, "g": 0.04}, "ccc": {}}
+PARAMS = {
+    "dcc": {"a": 0.05, "b": 0.90},
+    "cdcc": {"a": 0.04, "b": 0.93},
+    "adcc": {"a": 0.03, "b": 0.92, "g": 0.04},
+    "ccc": {},
+}
 
 
 def reference_update(q, zt, kind, params, qbar, nbar):
@@ -167,8 +171,9 @@ def test_fhs_draws_only_observed_residual_vectors(result):
     history = decorrelate_residuals(state)
     # re-correlating each historical e_t with its own R_t gives z_t back
     zz = state.std_resid.to_numpy()
-    q = dcc_q_path(np.ascontiguousarray(zz), state.a, state.b, state.g, state.qbar,
-                   state.nbar, state.kind_code)[:-1]
+    q = dcc_q_path(
+        np.ascontiguousarray(zz), state.a, state.b, state.g, state.qbar, state.nbar, state.kind_code
+    )[:-1]
     back = np.einsum("tij,tj->ti", np.linalg.cholesky(np.array([corr(m) for m in q])), history)
     assert np.max(np.abs(back - zz)) < ROUND_TRIP_TOL
     # the first simulated day uses R_{T+1}: z = chol(R_{T+1}) e_drawn
@@ -233,8 +238,9 @@ def test_bad_input(result):
     with pytest.raises(SpecificationError, match="method"):
         simulate_dcc(result, horizon=1, paths=10, method="bootstrap")
     with pytest.raises(SpecificationError, match="innovations"):
-        simulate_correlation_paths("dcc", {"a": 0.1, "b": 0.8}, np.eye(2), None, np.eye(2),
-                                   np.zeros((3, 2, 3)))
+        simulate_correlation_paths(
+            "dcc", {"a": 0.1, "b": 0.8}, np.eye(2), None, np.eye(2), np.zeros((3, 2, 3))
+        )
     with pytest.raises(SpecificationError, match="std_resid"):
         simulate_univariate(result.univariate.results, np.zeros((3, 2, 1)))
 
