@@ -16,6 +16,7 @@ from research.data.calendar import (
     find_gaps,
     infer_calendar,
     infer_frequency,
+    periods_per_year,
 )
 from research.data.datasets import DatasetInfo, dataset_names, list_datasets, load_dataset
 from research.data.io import read_prices
@@ -39,6 +40,7 @@ __all__ = [
     "load_dataset",
     "load_prices",
     "mpor_returns",
+    "periods_per_year",
     "read_prices",
     "to_returns",
     "validate_prices",

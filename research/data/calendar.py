@@ -22,6 +22,7 @@ __all__ = [
     "find_gaps",
     "infer_calendar",
     "infer_frequency",
+    "periods_per_year",
 ]
 
 Calendar = Literal["equity", "crypto"]
@@ -255,3 +256,42 @@ def _step_label(step: pd.Timedelta) -> str:
     if seconds % 60 == 0:
         return f"{seconds // 60}min"
     return f"{seconds}s"
+
+
+def periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Observations per year implied by a time index, for annualising.
+
+    Daily data on the crypto calendar give 365, on the equity calendar 252; intraday data
+    give the daily figure times the bars per day (24 hourly bars a day on the crypto
+    calendar, for example).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Sorted stamps.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    DataError
+        When the spacing is neither daily nor intraday (weekly, monthly, irregular).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> periods_per_year(pd.bdate_range("2024-01-01", periods=60))
+    252.0
+    """
+    frequency = infer_frequency(index)
+    days = 365.0 if infer_calendar(index) == "crypto" else 252.0
+    if frequency.kind == "daily":
+        return days
+    if frequency.kind == "intraday" and frequency.step is not None:
+        return days * (pd.Timedelta(days=1) / frequency.step)
+    raise DataError(
+        f"cannot annualise a {frequency} index from {index[0]} to {index[-1]}: "
+        "resample to daily or intraday bars first"
+    )

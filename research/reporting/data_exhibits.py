@@ -8,37 +8,15 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
+from research.data import periods_per_year
+
 __all__ = [
-    "periods_per_year",
     "return_summary",
     "plot_prices",
     "plot_missing",
     "plot_return_distribution",
     "plot_rolling_volatility",
 ]
-
-
-def periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Observations per year implied by a time index.
-
-    Daily data that trade on weekends (crypto) give 365, weekday-only data
-    (equities) 252, intraday data 365 x bars per day.
-
-    Parameters
-    ----------
-    index : pandas.DatetimeIndex
-
-    Returns
-    -------
-    float
-    """
-    if len(index) < 3:
-        raise ValueError("need at least three timestamps to infer the sampling frequency")
-    step = pd.Series(index).diff().median()
-    if step < pd.Timedelta(days=1):
-        return 365.0 * (pd.Timedelta(days=1) / step)
-    weekend_share = float(np.mean(index.dayofweek >= 5))
-    return 365.0 if weekend_share > 0.05 else 252.0
 
 
 def return_summary(returns: pd.DataFrame) -> pd.DataFrame:

@@ -89,3 +89,17 @@ def test_gaps_empty_for_short_or_other():
     assert len(find_gaps(pd.DatetimeIndex(["2024-01-01"]), "crypto", DAILY)) == 0
     weekly = pd.date_range("2024-01-01", periods=5, freq="W")
     assert np.array_equal(find_gaps(weekly, "crypto", Frequency("other", None)).periods, [])
+
+
+def test_periods_per_year_follows_frequency_and_calendar():
+    import pandas as pd
+    import pytest
+
+    from research.data import periods_per_year
+    from research.errors import DataError
+
+    assert periods_per_year(pd.bdate_range("2024-01-01", periods=60)) == 252.0
+    assert periods_per_year(pd.date_range("2024-01-01", periods=60, freq="D")) == 365.0
+    assert periods_per_year(pd.date_range("2024-01-01", periods=200, freq="h", tz="UTC")) == 365.0 * 24
+    with pytest.raises(DataError, match="cannot annualise"):
+        periods_per_year(pd.date_range("2024-01-01", periods=20, freq="MS"))
