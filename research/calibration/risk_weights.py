@@ -211,7 +211,8 @@ class RiskWeightCalibration:
         Per underlying: ``observations`` (moves used), ``lookback_moves``,
         ``stress_moves``, ``missing_returns``, ``dropped_moves`` (moves with a missing
         day), ``side`` (tail that binds), ``quantile_date`` (end date of the move at the
-        VaR order statistic of the binding side), ``lookback_risk``, ``stress_risk``,
+        VaR order statistic of the binding side; of the lookback sample when stress
+        is weighted), ``lookback_risk``, ``stress_risk``,
         ``stress_contribution`` (risk weight minus the lookback-only risk weight) and,
         with a filter, ``volatility_scale`` (current / average filtered volatility).
     settings : mapping
@@ -439,23 +440,21 @@ def calibrate_risk_weights(
         )
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=2)
-    settings = MappingProxyType(
-        {
-            "level": float(level),
-            "mpor": int(mpor),
-            "lookback": int(lookback) if lookback is not None else int(len(frame)),
-            "method": method,
-            "overlapping": bool(overlapping),
-            "stress_windows": windows,
-            "stress_weight": stress_weight,
-            "filter": filter,
-            "ewma_lambda": float(ewma_lambda),
-            "side": side,
-            "units": float(units),
-            "first_date": frame.index[0],
-            "last_date": frame.index[-1],
-        }
-    )
+    settings = {
+        "level": float(level),
+        "mpor": int(mpor),
+        "lookback": int(lookback) if lookback is not None else int(len(frame)),
+        "method": method,
+        "overlapping": bool(overlapping),
+        "stress_windows": windows,
+        "stress_weight": stress_weight,
+        "filter": filter,
+        "ewma_lambda": float(ewma_lambda),
+        "side": side,
+        "units": float(units),
+        "first_date": frame.index[0],
+        "last_date": frame.index[-1],
+    }
     risk_weights = pd.Series(weights, name="risk_weight", dtype=np.float64)
     risk_weights.index.name = "underlying"
     drivers = pd.DataFrame.from_dict(rows, orient="index")

@@ -9,6 +9,7 @@ estimators (stated next to each test).
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -343,3 +344,14 @@ def test_result_to_parameters_and_summary(crash):
     summary = res.summary()
     assert list(summary.columns[:2]) == ["risk_weight", "observations"]
     assert "VAR at 0.99 over 2 day(s)" in str(res)
+
+
+def test_results_pickle_for_parallel_runs(crash):
+    returns, window = crash
+    res = calibrate_risk_weights(returns, stress_windows=window, mpor=2, lookback=250)
+    back = pickle.loads(pickle.dumps(res))
+    pd.testing.assert_series_equal(back.risk_weights, res.risk_weights)
+    assert back.settings == res.settings
+    params = res.to_parameters(as_of="2024-01-02")
+    assert pickle.loads(pickle.dumps(params)) == params
+    assert pickle.loads(pickle.dumps(PROFILES["emir-2d-99"])) == PROFILES["emir-2d-99"]
