@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,6 +63,19 @@ def _assert_correlation_matrix(matrix: pd.DataFrame, eig_tol: float = EIG_TOL) -
 def assert_correlation_matrix():
     """The checker every estimator output must pass."""
     return _assert_correlation_matrix
+
+
+@pytest.fixture(scope="session")
+def truth() -> SimpleNamespace:
+    """The parameters behind the simulated panels."""
+    return SimpleNamespace(
+        assets=ASSETS,
+        calm_corr=CALM_CORR,
+        stress_corr=STRESS_CORR,
+        stress_start=STRESS_START,
+        stress_end=STRESS_END,
+        vol_multiplier=STRESS_VOL_MULTIPLIER,
+    )
 
 
 @pytest.fixture(scope="session")
