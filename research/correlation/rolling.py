@@ -12,6 +12,7 @@ window's residuals through the new ones. The forecast for date :math:`t` uses da
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import warnings
 from collections.abc import Mapping, Sequence
@@ -74,14 +75,29 @@ def _univariate_one_step(
     return mean, var
 
 
-def _accepts_starting_values(model: Any) -> bool:
+def _warm_start_mode(model: Any) -> str | None:
+    """How ``model`` takes starting values: a dataclass field, a ``fit`` keyword, or not."""
+    if dataclasses.is_dataclass(model) and any(
+        f.name == "starting_values" for f in dataclasses.fields(model)
+    ):
+        return "field"
     try:
         params = inspect.signature(model.fit).parameters
     except (TypeError, ValueError):
-        return False
-    return "starting_values" in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
-    )
+        return None
+    if "starting_values" in params:
+        return "keyword"
+    return None
+
+
+def _refit(model: Any, data: pd.DataFrame, mode: str | None, previous: pd.Series | None) -> Any:
+    if mode is None or previous is None or previous.empty:
+        return model.fit(data)
+    if mode == "field":
+        names = list(getattr(model, "param_names", previous.index))
+        start = tuple(float(previous[name]) for name in names)
+        return dataclasses.replace(model, starting_values=start).fit(data)
+    return model.fit(data, starting_values=previous)
 
 
 def _stack(arr: np.ndarray, dates: pd.Index, assets: Sequence[str]) -> pd.DataFrame:
@@ -208,9 +224,11 @@ def rolling_forecast(
         ``date x asset`` returns (no NaN), the data the model is fitted on.
     model : DCC estimator
         Anything with ``fit(returns) -> DCCResult`` (see
-        :func:`research.correlation.forecast.dcc_state` for the result attributes used);
-        ``fit(returns, starting_values=previous_params)`` is used for warm starts when the
-        signature allows it.
+        :func:`research.correlation.forecast.dcc_state` for the result attributes used).
+        Warm starts: a dataclass estimator with a ``starting_values`` field (such as
+        :class:`research.correlation.DCC`) is refitted as
+        ``dataclasses.replace(model, starting_values=previous)``; otherwise
+        ``fit(returns, starting_values=previous_params)`` is used when ``fit`` accepts it.
     refit_every : int
         Days between refits (``k``); between refits the parameters are held fixed.
     window : int or None
@@ -283,12 +301,11 @@ def rolling_forecast(
             f"the first estimation window has {first - max(lo_first, 0)} rows (needs >= 100 "
             f"and a full window of {window}); start later or shorten the window"
         )
-    use_warm = bool(warm_start) and _accepts_starting_values(model)
+    mode = _warm_start_mode(model) if warm_start else None
+    use_warm = mode is not None
     notes: list[str] = []
     if warm_start and not use_warm:
-        notes.append(
-            f"{type(model).__name__}.fit takes no starting_values; every refit starts cold"
-        )
+        notes.append(f"{type(model).__name__} takes no starting_values; every refit starts cold")
         warnings.warn(notes[-1], ResearchWarning, stacklevel=2)
     assets = [str(c) for c in returns.columns]
     n = len(assets)
@@ -303,10 +320,7 @@ def rolling_forecast(
         fit_data = returns.iloc[lo:t0]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if use_warm and previous is not None:
-                result = model.fit(fit_data, starting_values=previous)
-            else:
-                result = model.fit(fit_data)
+            result = _refit(model, fit_data, mode, previous)
         for w in caught:
             msg = f"refit at {returns.index[t0]}: {w.message}"
             notes.append(msg)

@@ -8,12 +8,14 @@ and independent of the DCC optimizer.
 from __future__ import annotations
 
 import types
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 from arch import arch_model
 
+from research.correlation import DCC
 from research.correlation.forecast import forecast_dcc
 from research.correlation.rolling import RollingForecast, rolling_forecast
 from research.errors import InsufficientDataError, ResearchWarning, SpecificationError
@@ -232,3 +234,18 @@ def test_mean_model_without_spec_is_refused(returns):
 
     with pytest.raises(SpecificationError, match="mean model ARX"):
         rolling_forecast(returns, ARDCC(), refit_every=100, window=300)
+
+
+def test_with_the_dcc_estimator(returns):
+    model = DCC(kind="dcc", std_errors=False)
+    roll = rolling_forecast(returns, model, refit_every=60, window=300, end=returns.index[419])
+    assert roll.warm_start and list(roll.params.columns) == ["a", "b"]
+    assert roll.windows["converged"].all()
+    # the second block's refit started from the first block's estimate
+    start = tuple(roll.params.iloc[0])
+    res = replace(model, starting_values=start).fit(returns.iloc[60:360])
+    assert np.allclose(res.params.to_numpy(), roll.params.iloc[1].to_numpy(), atol=0, rtol=0)
+    fc = res.forecast(horizon=1)
+    date = returns.index[360]
+    diff = roll.correlation_at(date).to_numpy() - fc.correlation_matrix(1).to_numpy()
+    assert np.max(np.abs(diff)) < IDENTITY_TOL
