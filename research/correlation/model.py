@@ -1,0 +1,389 @@
+r"""The DCC-family estimator: univariate stage, then correlation dynamics by (quasi) ML."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import OptimizeResult, minimize
+
+from research._typing import Float64Array1D
+from research.correlation._likelihood import CorrelationProblem
+from research.correlation.covariance import two_step_covariance
+from research.correlation.results import DCCResult
+from research.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    InsufficientDataError,
+    SpecificationError,
+)
+from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate
+
+__all__ = ["DCC", "KINDS", "DISTRIBUTIONS", "ESTIMATIONS", "MIN_OBS_PER_ASSET"]
+
+KINDS = ("dcc", "cdcc", "adcc", "ccc")
+DISTRIBUTIONS = ("normal", "t")
+ESTIMATIONS = ("full", "composite-adjacent", "composite-all")
+#: The full likelihood needs T >= MIN_OBS_PER_ASSET * N observations (Qbar has N(N-1)/2
+#: free elements estimated from T outer products).
+MIN_OBS_PER_ASSET = 10
+#: Margin kept from the stationarity boundary a + b (+ delta g) < 1.
+STATIONARITY_MARGIN = 1e-6
+#: Bounds of the Student-t degrees of freedom.
+NU_BOUNDS = (2.05, 500.0)
+#: Start grid of the dynamics parameters.
+GRID_A = (0.005, 0.02, 0.05, 0.1)
+GRID_B = (0.8, 0.9, 0.95, 0.98)
+GRID_G = (0.0, 0.02)
+GRID_NU = (6.0, 12.0)
+#: Relative tolerance on the (per-observation) objective for SLSQP.
+FTOL = 1e-12
+#: A converged solution whose projected gradient (per observation) exceeds this is doubtful.
+GRADIENT_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class DCC:
+    r"""Dynamic conditional correlation model (DCC, cDCC, ADCC or CCC).
+
+    Two-step estimation: one ``arch`` model per asset (the univariate stage), then the
+    correlation dynamics by maximum likelihood on the standardized residuals with
+    correlation targeting.
+
+    Parameters
+    ----------
+    kind : {"dcc", "cdcc", "adcc", "ccc"}, default "dcc"
+        ``dcc`` Engle (2002); ``cdcc`` Aielli (2013) corrected DCC; ``adcc`` asymmetric
+        DCC of Cappiello, Engle and Sheppard (2006) with parameter ``g``; ``ccc``
+        constant correlation (Bollerslev 1990).
+    univariate : UnivariateSpec, default UnivariateSpec()
+        The per-asset model (constant mean + GARCH(1,1) + normal).
+    distribution : {"normal", "t"}, default "normal"
+        Joint distribution of the standardized residuals; ``t`` adds the degrees of
+        freedom ``nu`` (multivariate Student-t scaled to unit variance).
+    estimation : {"full", "composite-adjacent", "composite-all"}, default "full"
+        Full likelihood, or the composite likelihood of Engle, Shephard and Sheppard
+        (2008) over adjacent pairs (i, i+1) or all pairs (for N in the hundreds).
+    std_errors : bool, default True
+        Compute two-step-corrected sandwich standard errors.
+    starting_values : tuple of float, optional
+        Extra start (in parameter order, e.g. ``(a, b)``) added to the start grid; it
+        must satisfy the constraints.
+    maxiter : int, default 200
+        Maximum optimizer iterations.
+
+    Notes
+    -----
+    With standardized residuals :math:`z_t` and target :math:`\bar Q` (the sample
+    correlation of :math:`z_t`),
+
+    .. math::
+
+        Q_{t+1} = (1-a-b)\bar Q - g\bar N + a\,e_t e_t' + g\,n_t n_t' + b\,Q_t,\quad
+        R_t = \mathrm{diag}(Q_t)^{-1/2} Q_t\,\mathrm{diag}(Q_t)^{-1/2},
+
+    with :math:`e_t = z_t` (cDCC: :math:`\mathrm{diag}(Q_t)^{1/2} z_t` and an
+    Aielli-corrected target), :math:`n_t = \min(z_t, 0)` and :math:`\bar N` its second
+    moment (ADCC only). Constraints: :math:`a, b, g \ge 0` and
+    :math:`a + b + \delta g < 1`, :math:`\delta` the largest eigenvalue of
+    :math:`\bar Q^{-1/2}\bar N\bar Q^{-1/2}`.
+
+    References
+    ----------
+    Engle, R. (2002). Dynamic conditional correlation. JBES 20(3).
+    Aielli, G. P. (2013). Dynamic conditional correlation: on properties and
+    estimation. JBES 31(3).
+    Cappiello, L., Engle, R., Sheppard, K. (2006). Asymmetric dynamics in the
+    correlations of global equity and bond returns. J. Fin. Econometrics 4(4).
+    Engle, R., Shephard, N., Sheppard, K. (2008). Fitting vast dimensional time-varying
+    covariance models. NYU Working Paper.
+    Engle, R., Sheppard, K. (2001). Theoretical and empirical properties of dynamic
+    conditional correlation multivariate GARCH. NBER WP 8554.
+
+    Examples
+    --------
+    >>> import research  # doctest: +SKIP
+    >>> prices = research.load_dataset("sp500")  # doctest: +SKIP
+    >>> returns = research.to_returns(prices).iloc[-2500:, :5]  # doctest: +SKIP
+    >>> res = research.DCC(kind="dcc").fit(returns)  # doctest: +SKIP
+    >>> res.params  # doctest: +SKIP
+    """
+
+    kind: Literal["dcc", "cdcc", "adcc", "ccc"] = "dcc"
+    univariate: UnivariateSpec = field(default_factory=UnivariateSpec)
+    distribution: Literal["normal", "t"] = "normal"
+    estimation: Literal["full", "composite-adjacent", "composite-all"] = "full"
+    std_errors: bool = True
+    starting_values: tuple[float, ...] | None = None
+    maxiter: int = 200
+
+    def __post_init__(self) -> None:
+        for name, value, valid in (
+            ("kind", self.kind, KINDS),
+            ("distribution", self.distribution, DISTRIBUTIONS),
+            ("estimation", self.estimation, ESTIMATIONS),
+        ):
+            if value not in valid:
+                raise SpecificationError(
+                    f"DCC {name}={value!r} is not valid; choose one of {', '.join(valid)}"
+                )
+        if not isinstance(self.univariate, UnivariateSpec):
+            raise SpecificationError(
+                f"univariate must be a UnivariateSpec, got {type(self.univariate).__name__}"
+            )
+        if not isinstance(self.maxiter, int) or self.maxiter < 1:
+            raise SpecificationError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+        if self.starting_values is not None:
+            names = self.param_names
+            if len(self.starting_values) != len(names):
+                raise SpecificationError(
+                    f"starting_values needs {len(names)} values ({', '.join(names)}), "
+                    f"got {len(self.starting_values)}"
+                )
+            values = dict(zip(names, self.starting_values, strict=True))
+            if any(values.get(p, 0.0) < 0 for p in ("a", "b", "g")):
+                raise SpecificationError(f"starting_values must be non-negative, got {values}")
+            if values.get("a", 0.0) + values.get("b", 0.0) >= 1.0:
+                raise SpecificationError(
+                    f"starting_values are non-stationary (a + b = "
+                    f"{values.get('a', 0.0) + values.get('b', 0.0):.4f} >= 1); choose a + b < 1"
+                )
+            if "nu" in values and not NU_BOUNDS[0] < values["nu"] <= NU_BOUNDS[1]:
+                raise SpecificationError(f"starting value nu={values['nu']} outside {NU_BOUNDS}")
+
+    @property
+    def param_names(self) -> list[str]:
+        """Names of the correlation-stage parameters."""
+        names = {"dcc": ["a", "b"], "cdcc": ["a", "b"], "adcc": ["a", "b", "g"], "ccc": []}
+        return names[self.kind] + (["nu"] if self.distribution == "t" else [])
+
+    def fit(
+        self,
+        returns: pd.DataFrame | None = None,
+        *,
+        univariate: UnivariateFits | None = None,
+    ) -> DCCResult:
+        """Estimate the model.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame, shape (T, N), optional
+            Returns in percent, one column per asset, no missing values.
+        univariate : UnivariateFits, optional
+            A univariate stage already fitted (:func:`research.volatility.fit_univariate`)
+            or built from user residuals (:meth:`UnivariateFits.from_arrays`); then
+            ``returns`` is not needed and the univariate stage is not refitted.
+
+        Returns
+        -------
+        DCCResult
+
+        Raises
+        ------
+        DataError
+            Bad returns (see :func:`research.volatility.validate_returns`), or fewer
+            than two assets.
+        InsufficientDataError
+            T < MIN_OBS_PER_ASSET * N for the full likelihood (use a composite one).
+        NotPositiveDefiniteError
+            Singular correlation target (collinear assets).
+        SpecificationError
+            Non-stationary starting values.
+        ConvergenceError
+            The optimizer failed from every start.
+        """
+        notes: list[str] = []
+        if univariate is None:
+            if returns is None:
+                raise DataError("pass returns, or a fitted univariate stage via univariate=")
+            univariate = fit_univariate(returns, self.univariate)
+        elif not isinstance(univariate, UnivariateFits):
+            raise DataError("univariate must be a UnivariateFits")
+        notes.extend(univariate.warnings)
+        zdf = univariate.std_resid
+        assets = univariate.assets
+        t_obs, n_assets = zdf.shape
+        if n_assets < 2:
+            raise DataError(f"a correlation model needs at least 2 assets, got {assets}")
+        if self.estimation == "full" and t_obs < MIN_OBS_PER_ASSET * n_assets:
+            raise InsufficientDataError(
+                f"{t_obs} observations for {n_assets} assets; the full likelihood needs at "
+                f"least {MIN_OBS_PER_ASSET * n_assets} (use estimation='composite-all' or "
+                "fewer assets)"
+            )
+        problem = CorrelationProblem.build(
+            zdf.to_numpy(dtype=np.float64), self.kind, self.distribution, self.estimation, assets
+        )
+        theta, opt, converged, opt_notes = self._optimize(problem)
+        notes.extend(opt_notes)
+        param_cov = None
+        if self.std_errors and theta.size:
+            cov, cov_notes = two_step_covariance(problem, theta, univariate)
+            notes.extend(cov_notes)
+            param_cov = pd.DataFrame(cov, index=problem.param_names, columns=problem.param_names)
+            if not np.all(np.diag(cov) > 0):
+                notes.append("parameter covariance has non-positive variances (near a bound?)")
+        for note in opt_notes:
+            warnings.warn(note, ConvergenceWarning, stacklevel=2)
+        return DCCResult.from_estimate(
+            model=self,
+            problem=problem,
+            theta=theta,
+            univariate=univariate,
+            param_cov=param_cov,
+            optimization=opt,
+            converged=converged,
+            warnings=tuple(notes),
+            data_description=describe_data(univariate),
+        )
+
+    def _grid(self, problem: CorrelationProblem) -> list[Float64Array1D]:
+        delta = problem.delta
+        names = problem.param_names
+        grid: list[Float64Array1D] = []
+        dyn = (
+            [()]
+            if self.kind == "ccc"
+            else [(a, b) for a in GRID_A for b in GRID_B if a + b < 1 - 1e-3]
+        )
+        for ab in dyn:
+            for g in GRID_G if self.kind == "adcc" else (None,):
+                if g is not None and sum(ab) + delta * g >= 1 - 1e-3:
+                    continue
+                for nu in GRID_NU if self.distribution == "t" else (None,):
+                    point = list(ab) + ([g] if g is not None else []) + ([nu] if nu else [])
+                    grid.append(np.array(point, dtype=float))
+        if self.starting_values is not None:
+            start = np.array(self.starting_values, dtype=float)
+            if self.kind == "adcc":
+                total = start[0] + start[1] + delta * start[2]
+                if total >= 1:
+                    raise SpecificationError(
+                        f"starting_values are non-stationary: a + b + delta*g = {total:.4f} >= 1 "
+                        f"(delta = {delta:.3f}); lower them"
+                    )
+            grid.insert(0, start)
+        assert all(len(p) == len(names) for p in grid)
+        return grid
+
+    def _optimize(
+        self, problem: CorrelationProblem
+    ) -> tuple[Float64Array1D, OptimizeResult | None, bool, list[str]]:
+        names = problem.param_names
+        if not names:
+            return np.zeros(0), None, True, []
+        t_obs = problem.z.shape[0]
+        delta = problem.delta
+
+        def objective(theta: Float64Array1D) -> float:
+            ll, _, ok = problem.loglik(theta)
+            return -float(ll.sum()) / t_obs if ok else 1e3
+
+        def objective_grad(theta: Float64Array1D) -> tuple[float, Float64Array1D]:
+            ll, sc, ok = problem.loglik(theta, want_grad=True)
+            if not ok:
+                return 1e3, np.zeros_like(theta)
+            return -float(ll.sum()) / t_obs, -sc.sum(axis=0) / t_obs
+
+        bounds = []
+        for name in names:
+            bounds.append(NU_BOUNDS if name == "nu" else (0.0, 1.0))
+        weights = np.array([{"a": 1.0, "b": 1.0, "g": delta}.get(p, 0.0) for p in names])
+        constraints = []
+        if weights.any():
+            constraints.append(
+                {
+                    "type": "ineq",
+                    "fun": lambda th: 1.0 - STATIONARITY_MARGIN - float(weights @ th),
+                    "jac": lambda th: -weights,
+                }
+            )
+        grid = self._grid(problem)
+        values = np.array([objective(p) for p in grid])
+        order = np.argsort(values)
+        notes: list[str] = []
+        best: OptimizeResult | None = None
+        analytic = self.kind != "cdcc"
+        for attempt in order[:2]:
+            x0 = grid[attempt]
+            opt = minimize(
+                objective_grad if analytic else objective,
+                x0,
+                jac=True if analytic else None,
+                method="SLSQP",
+                bounds=bounds,
+                constraints=constraints,
+                options={"ftol": FTOL, "maxiter": self.maxiter},
+            )
+            opt.x0 = x0
+            if best is None or (np.isfinite(opt.fun) and opt.fun < best.fun):
+                best = opt
+            if opt.success:
+                break
+        assert best is not None
+        theta = np.asarray(best.x, dtype=float)
+        start_value = values[order[0]]
+        if not np.isfinite(best.fun) or best.fun >= 1e3:
+            raise ConvergenceError(
+                f"{self.kind} optimizer failed from every start ({best.message}); the "
+                "likelihood is not finite. Check the standardized residuals"
+            )
+        converged = bool(best.success)
+        if not converged:
+            if not best.fun < start_value and np.allclose(theta, best.x0):
+                raise ConvergenceError(
+                    f"{self.kind} optimizer did not move from its start values "
+                    f"({best.message}); no usable estimate"
+                )
+            notes.append(
+                f"{self.kind} optimizer did not converge ({best.message}); the estimate "
+                "improves on the start grid but is doubtful"
+            )
+        else:
+            grad = objective_grad(theta)[1] if analytic else None
+            if grad is not None:
+                lower = np.array([b[0] for b in bounds])
+                interior = (theta > lower + 1e-6) & (weights @ theta < 1 - 1e-4)
+                if np.any(np.abs(grad[interior]) > GRADIENT_TOLERANCE):
+                    converged = False
+                    notes.append(
+                        f"{self.kind} optimizer stopped with gradient "
+                        f"{np.round(grad, 6).tolist()}; the estimate is doubtful"
+                    )
+        if weights.any() and weights @ theta > 1 - 1e-4:
+            notes.append(
+                f"estimate on the stationarity boundary (a + b = {weights @ theta:.6f}); "
+                "the correlation process is near-integrated"
+            )
+        best.start_grid = np.array(grid)
+        best.start_values = values
+        return theta, best, converged, notes
+
+
+def describe_data(univariate: UnivariateFits) -> dict[str, object]:
+    """Assets, first/last date, observations and a hash of the standardized residuals.
+
+    Parameters
+    ----------
+    univariate : UnivariateFits
+        The first stage.
+
+    Returns
+    -------
+    dict
+    """
+    z = univariate.std_resid
+    digest = hashlib.sha256(np.ascontiguousarray(z.to_numpy(dtype=np.float64)).tobytes())
+    return {
+        "assets": univariate.assets,
+        "first_date": z.index[0],
+        "last_date": z.index[-1],
+        "nobs": int(z.shape[0]),
+        "dropped_rows": int(univariate.dropped),
+        "std_resid_sha256": digest.hexdigest()[:16],
+    }

@@ -1,0 +1,310 @@
+"""Fit the univariate stage: one ``arch`` model per asset, collected in :class:`UnivariateFits`."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from arch.univariate.base import ARCHModelResult
+
+from research.errors import (
+    ConvergenceWarning,
+    DataError,
+    InsufficientDataError,
+    ResearchWarning,
+)
+from research.volatility.spec import UnivariateSpec
+
+__all__ = ["UnivariateFits", "fit_univariate", "validate_returns", "MIN_OBSERVATIONS"]
+
+#: Fewest observations per asset for a univariate volatility fit.
+MIN_OBSERVATIONS = 100
+
+
+def validate_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    """Check a wide frame of returns and return it as float64.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame, shape (T, N)
+        Returns (in percent), one column per asset, a DatetimeIndex or any index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same values as float64.
+
+    Raises
+    ------
+    DataError
+        If ``returns`` is not a DataFrame, has duplicate or no columns, non-numeric
+        values, an all-NaN or constant column, or a missing value inside the sample
+        (the message names the assets and the first date; align or drop rows first,
+        for example with ``returns.dropna()``, so that nothing is dropped silently).
+    InsufficientDataError
+        If there are fewer than :data:`MIN_OBSERVATIONS` rows.
+    """
+    if not isinstance(returns, pd.DataFrame):
+        raise DataError(
+            f"returns must be a pandas DataFrame (dates x assets), got {type(returns).__name__}"
+        )
+    if returns.shape[1] == 0:
+        raise DataError("returns has no columns; pass one column of returns per asset")
+    if returns.columns.has_duplicates:
+        dup = returns.columns[returns.columns.duplicated()].tolist()
+        raise DataError(f"duplicate asset columns {dup}; give every asset a unique name")
+    try:
+        values = returns.astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"returns must be numeric: {exc}") from exc
+    arr = values.to_numpy()
+    if np.isinf(arr).any():
+        col = values.columns[np.isinf(arr).any(axis=0)].tolist()
+        raise DataError(f"infinite returns in assets {col}; check the price data")
+    all_nan = values.columns[np.isnan(arr).all(axis=0)].tolist()
+    if all_nan:
+        raise DataError(f"assets {all_nan} have no data (all NaN); drop these columns")
+    missing = np.isnan(arr)
+    if missing.any():
+        cols = values.columns[missing.any(axis=0)].tolist()
+        first = values.index[missing.any(axis=1)][0]
+        raise DataError(
+            f"{int(missing.sum())} missing returns in assets {cols} (first at {first}); "
+            "align the calendars or drop those rows (e.g. returns.dropna()) before fitting"
+        )
+    if len(values) < MIN_OBSERVATIONS:
+        raise InsufficientDataError(
+            f"{len(values)} observations; at least {MIN_OBSERVATIONS} are needed per asset"
+        )
+    std = arr.std(axis=0)
+    constant = values.columns[~(std > 0)].tolist()
+    if constant:
+        raise DataError(
+            f"assets {constant} have constant returns (no variance); drop these columns"
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class UnivariateFits:
+    """Results of the univariate stage, one volatility model per asset.
+
+    Parameters
+    ----------
+    sigma : pandas.DataFrame, shape (T, N)
+        Conditional volatilities sigma_t (same units as the returns).
+    std_resid : pandas.DataFrame, shape (T, N)
+        Standardized residuals z_t = (r_t - mu_t) / sigma_t.
+    params : pandas.DataFrame
+        Parameters, one row per asset (empty when built from arrays).
+    loglikelihoods : pandas.Series
+        Log-likelihood of each asset's model (NaN when unknown).
+    converged : pandas.Series of bool
+        Optimizer convergence flag of each asset.
+    results : dict of str to arch ARCHModelResult
+        The ``arch`` results (empty when built from arrays).
+    spec : UnivariateSpec or None
+        The specification that produced the fits (``None`` when built from arrays).
+    warnings : tuple of str
+        Warnings raised during the fits, prefixed with the asset.
+    dropped : int, default 0
+        Leading rows without a standardized residual (e.g. AR lags), dropped for all assets.
+
+    See Also
+    --------
+    fit_univariate : builds this object from returns.
+    """
+
+    sigma: pd.DataFrame
+    std_resid: pd.DataFrame
+    params: pd.DataFrame
+    loglikelihoods: pd.Series
+    converged: pd.Series
+    results: dict[str, ARCHModelResult] = field(default_factory=dict)
+    spec: UnivariateSpec | None = None
+    warnings: tuple[str, ...] = ()
+    dropped: int = 0
+
+    @property
+    def assets(self) -> list[str]:
+        """Asset names in column order."""
+        return [str(c) for c in self.std_resid.columns]
+
+    @property
+    def loglikelihood(self) -> float:
+        """Sum of the per-asset log-likelihoods (NaN when unknown)."""
+        return float(self.loglikelihoods.sum(min_count=len(self.loglikelihoods)))
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations with a standardized residual."""
+        return int(self.std_resid.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        """Total number of univariate parameters."""
+        return int(self.params.notna().to_numpy().sum())
+
+    @classmethod
+    def from_arrays(
+        cls,
+        std_resid: pd.DataFrame,
+        sigma: pd.DataFrame | None = None,
+        loglikelihoods: pd.Series | None = None,
+    ) -> UnivariateFits:
+        """Wrap standardized residuals (and volatilities) computed elsewhere.
+
+        Parameters
+        ----------
+        std_resid : pandas.DataFrame, shape (T, N)
+            Standardized residuals, one column per asset.
+        sigma : pandas.DataFrame, optional
+            Conditional volatilities with the same labels; ones when omitted (the
+            covariance path then equals the correlation path).
+        loglikelihoods : pandas.Series, optional
+            Univariate log-likelihoods per asset; NaN when omitted.
+
+        Returns
+        -------
+        UnivariateFits
+            Without ``arch`` results; two-step standard errors then ignore the
+            first-stage estimation error (recorded as a warning by the DCC fit).
+
+        Raises
+        ------
+        DataError
+            If the inputs are malformed, misaligned, or ``sigma`` is not positive.
+        """
+        z = validate_returns(std_resid)
+        if sigma is None:
+            sig = pd.DataFrame(1.0, index=z.index, columns=z.columns)
+        else:
+            if not isinstance(sigma, pd.DataFrame):
+                raise DataError("sigma must be a DataFrame with the labels of std_resid")
+            if not (sigma.index.equals(z.index) and sigma.columns.equals(z.columns)):
+                raise DataError("sigma and std_resid must have the same index and columns")
+            sig = sigma.astype("float64")
+            if not (sig.to_numpy() > 0).all():
+                raise DataError("sigma must be strictly positive and have no missing values")
+        ll = (
+            pd.Series(np.nan, index=z.columns, dtype=float)
+            if loglikelihoods is None
+            else pd.Series(loglikelihoods, dtype=float).reindex(z.columns)
+        )
+        return cls(
+            sigma=sig,
+            std_resid=z,
+            params=pd.DataFrame(index=z.columns),
+            loglikelihoods=ll,
+            converged=pd.Series(True, index=z.columns),
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters, log-likelihood and convergence flag per asset.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per asset.
+        """
+        out = self.params.copy()
+        out["loglikelihood"] = self.loglikelihoods
+        out["converged"] = self.converged
+        return out
+
+
+def _generic_names(params: pd.Series, asset: str) -> pd.Series:
+    """Rename arch's asset-specific lag names (``AAPL[1]``) to ``ar[1]``."""
+    prefix = f"{asset}["
+    return params.rename(
+        lambda name: "ar[" + name[len(prefix) :] if name.startswith(prefix) else name
+    )
+
+
+def fit_univariate(returns: pd.DataFrame, spec: UnivariateSpec | None = None) -> UnivariateFits:
+    """Fit one ``arch`` volatility model per asset.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame, shape (T, N)
+        Returns in percent (see :func:`research.data.to_returns`), no missing values.
+    spec : UnivariateSpec, optional
+        The model of every asset; constant mean + GARCH(1,1) + normal by default.
+
+    Returns
+    -------
+    UnivariateFits
+        Volatilities, standardized residuals, parameters, log-likelihoods, convergence
+        flags and the ``arch`` results. Warnings (also re-emitted) are recorded per asset.
+
+    Raises
+    ------
+    DataError, InsufficientDataError
+        See :func:`validate_returns`.
+
+    Examples
+    --------
+    >>> from research.data import load_dataset, to_returns  # doctest: +SKIP
+    >>> fits = fit_univariate(to_returns(load_dataset("sp500")).iloc[-1000:, :3])  # doctest: +SKIP
+    >>> fits.params.round(3)  # doctest: +SKIP
+    """
+    spec = UnivariateSpec() if spec is None else spec
+    values = validate_returns(returns)
+    results: dict[str, ARCHModelResult] = {}
+    notes: list[str] = []
+    options = dict(spec.options)
+    for asset in values.columns:
+        model = spec.build(values[asset])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = model.fit(disp="off", options=options or None)
+        for w in caught:
+            notes.append(f"{asset}: {w.category.__name__}: {w.message}")
+        if res.convergence_flag != 0:
+            notes.append(
+                f"{asset}: univariate optimizer did not converge "
+                f"(flag {res.convergence_flag}); inspect fits.results[{asset!r}]"
+            )
+        results[str(asset)] = res
+    z = pd.DataFrame({a: r.std_resid for a, r in results.items()}, index=values.index)
+    sigma = pd.DataFrame(
+        {a: r.conditional_volatility for a, r in results.items()}, index=values.index
+    )
+    keep = z.notna().all(axis=1).to_numpy()
+    dropped = int((~keep).sum())
+    if dropped:
+        first_valid = int(np.argmax(keep))
+        if keep[first_valid:].all():
+            notes.append(
+                f"{dropped} leading rows have no standardized residual (mean-model lags) "
+                "and are dropped for all assets"
+            )
+        else:
+            raise DataError(
+                "standardized residuals are missing inside the sample; "
+                "check the univariate specification"
+            )
+    z = z.loc[keep]
+    sigma = sigma.loc[keep]
+    params = pd.DataFrame(
+        [_generic_names(r.params, a) for a, r in results.items()], index=list(results)
+    )
+    params.index.name = "asset"
+    ll = pd.Series({a: float(r.loglikelihood) for a, r in results.items()}, dtype=float)
+    conv = pd.Series({a: r.convergence_flag == 0 for a, r in results.items()}, dtype=bool)
+    for note in notes:
+        category = ConvergenceWarning if "converge" in note else ResearchWarning
+        warnings.warn(note, category, stacklevel=2)
+    return UnivariateFits(
+        sigma=sigma,
+        std_resid=z,
+        params=params,
+        loglikelihoods=ll,
+        converged=conv,
+        results=results,
+        spec=spec,
+        warnings=tuple(notes),
+        dropped=dropped,
+    )
