@@ -9,6 +9,7 @@ risk exceeded the margin. Under a correctly specified model at confidence
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -131,6 +132,9 @@ class CoverageTest:
         Test size used by :attr:`decision` (the default of :meth:`reject`).
     distribution : str
         Distribution of the statistic under the null, e.g. ``"chi2(1)"``.
+    critical_values : mapping of str -> float
+        Rejection thresholds of the statistic at sizes ``"10%"``, ``"5%"``, ``"1%"``
+        (upper tail for chi-squared and McNeil-Frey tests, lower tail for Z2).
     """
 
     name: str
@@ -144,6 +148,7 @@ class CoverageTest:
     level: float
     size: float = 0.05
     distribution: str = ""
+    critical_values: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         check_level(self.size, "size")
@@ -197,6 +202,7 @@ class CoverageTest:
         )
 
     def __str__(self) -> str:
+        crit = ", ".join(f"{k}: {v:0.4f}" for k, v in self.critical_values.items()) or "n/a"
         return (
             f"{self.name}\n"
             f"H0: {self.null}\n"
@@ -204,10 +210,20 @@ class CoverageTest:
             f"Statistic: {self.statistic:0.4f}\n"
             f"P-value: {self.pvalue:0.4f}\n"
             f"Distributed: {self.distribution}\n"
+            f"Critical values: {crit}\n"
             f"Exceptions: {self.exceptions} of {self.observations} "
             f"(expected {self.observations * (1 - self.level):0.2f} at level {self.level:g})\n"
             f"Decision at {self.size:g}: {self.decision}"
         )
+
+
+SIZES = (0.10, 0.05, 0.01)
+"""Sizes at which critical values are reported."""
+
+
+def chi2_critical_values(df: int) -> dict[str, float]:
+    """Upper-tail chi-squared critical values at the sizes in :data:`SIZES`."""
+    return {f"{size:.0%}": float(stats.chi2.isf(size, df)) for size in SIZES}
 
 
 def _bernoulli_loglik(successes: float, failures: float, prob: float) -> float:
@@ -290,6 +306,7 @@ def kupiec(
         level=level,
         size=check_level(size, "size"),
         distribution="chi2(1)",
+        critical_values=chi2_critical_values(1),
     )
 
 
@@ -429,6 +446,7 @@ def christoffersen(
         null="exceptions are independent (pi01 = pi11)",
         alternative="exceptions cluster or repel (first-order Markov, pi01 != pi11)",
         distribution="chi2(1)",
+        critical_values=chi2_critical_values(1),
         **common,
     )
     conditional = CoverageTest(
@@ -439,6 +457,7 @@ def christoffersen(
         null=f"independent exceptions at rate {1 - level:g}",
         alternative="wrong exception rate or dependent exceptions",
         distribution="chi2(2)",
+        critical_values=chi2_critical_values(2),
         **common,
     )
     transitions = pd.DataFrame(

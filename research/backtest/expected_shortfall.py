@@ -15,7 +15,7 @@ from scipy import stats
 
 from research._random import as_generator
 from research._typing import ArrayLike1D, Float64Array1D, Seed
-from research.backtest.coverage import CoverageTest, check_level
+from research.backtest.coverage import SIZES, CoverageTest, check_level
 from research.errors import DataError, InsufficientDataError, SpecificationError
 
 __all__ = ["acerbi_szekely", "mcneil_frey"]
@@ -210,6 +210,7 @@ def acerbi_szekely(
         level=level,
         size=size,
         distribution=f"simulated ({simulated.size} draws)",
+        critical_values={f"{a:.0%}": float(np.quantile(simulated, a)) for a in SIZES},
     )
 
 
@@ -322,9 +323,11 @@ def mcneil_frey(
         boot_t = draws.mean(axis=1) / (boot_sd / np.sqrt(n_exc))
     boot_t = np.where(boot_sd > 0, boot_t, 0.0)
     if alternative == "greater":
+        critical = {f"{a:.0%}": float(np.quantile(boot_t, 1.0 - a)) for a in SIZES}
         extreme = np.count_nonzero(boot_t >= statistic)
         alt_text = "ES is underestimated (mean residual > 0)"
     else:
+        critical = {f"{a:.0%}": float(np.quantile(np.abs(boot_t), 1.0 - a)) for a in SIZES}
         extreme = np.count_nonzero(np.abs(boot_t) >= abs(statistic))
         alt_text = "ES is misspecified (mean residual != 0)"
     pvalue = (1.0 + extreme) / (n_bootstrap + 1.0)
@@ -340,4 +343,5 @@ def mcneil_frey(
         level=level,
         size=size,
         distribution=f"bootstrap ({int(n_bootstrap)} resamples)",
+        critical_values=critical,
     )

@@ -69,6 +69,16 @@ def test_kupiec_matches_closed_form(exceptions, observations, level):
     assert (res.df, res.exceptions, res.observations, res.level) == (1, x, n, level)
 
 
+@pytest.mark.parametrize("exceptions", [0, 1, 2, 5, 6, 7, 12])
+def test_critical_values_agree_with_pvalue(exceptions):
+    res = kupiec(exceptions, 250)
+    assert res.critical_values["5%"] == pytest.approx(3.841459, abs=5e-7)  # chi2(1) 95%
+    for label, size in (("10%", 0.10), ("5%", 0.05), ("1%", 0.01)):
+        assert (res.statistic > res.critical_values[label]) == res.reject(size)
+    cc = christoffersen(_two_hits(1)).conditional_coverage
+    assert cc.critical_values["5%"] == pytest.approx(5.991465, abs=5e-7)  # chi2(2) 95%
+
+
 def test_kupiec_at_expected_rate_is_zero():
     res = kupiec(25, 1000, level=0.975)
     assert res.statistic == pytest.approx(0.0, abs=CLOSED_FORM_TOL)
@@ -83,7 +93,16 @@ def test_coverage_test_is_frozen_and_printable():
     with pytest.raises(AttributeError):
         res.statistic = 0.0  # type: ignore[misc]
     text = str(res)
-    for fragment in ("Kupiec POF", "H0:", "H1:", "Statistic:", "P-value:", "chi2(1)", "3 of 250"):
+    for fragment in (
+        "Kupiec POF",
+        "H0:",
+        "H1:",
+        "Statistic:",
+        "P-value:",
+        "chi2(1)",
+        "3 of 250",
+        "Critical values: 10%: 2.7055",
+    ):
         assert fragment in text
     row = res.to_series()
     assert row["coverage"] == pytest.approx(1 - 3 / 250, abs=CLOSED_FORM_TOL)

@@ -70,6 +70,19 @@ def test_z2_is_scale_free():
     assert scaled.pvalue == base.pvalue
 
 
+def test_simulated_critical_values_are_ordered_and_consistent():
+    losses = 1.2 * as_generator(4).standard_normal(250)
+    res = acerbi_szekely(losses, VAR, ES, level=LEVEL, n_simulations=1999, seed=3)
+    crit = res.critical_values
+    assert crit["1%"] < crit["5%"] < crit["10%"] < 0.0  # lower tail of Z2
+    # the empirical p-value and the empirical 5% quantile use the same draws
+    assert res.reject(0.05) == (res.statistic < crit["5%"])
+    mf = mcneil_frey(
+        as_generator(6).standard_normal(2000), VAR, ES, level=LEVEL, n_bootstrap=1999, seed=0
+    )
+    assert 0.0 < mf.critical_values["10%"] < mf.critical_values["5%"] < mf.critical_values["1%"]
+
+
 def test_z2_reproducible_with_seed():
     losses = as_generator(0).standard_normal(250)
     a = acerbi_szekely(losses, VAR, ES, level=LEVEL, n_simulations=499, seed=11)
