@@ -1,0 +1,95 @@
+"""Stress scores and detected stress windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.errors import DataError, DataQualityWarning, SpecificationError
+from research.stress import StressWindow, detect_stress_windows, stress_score
+
+
+def frame(values, columns=("a",), start="2021-01-04"):
+    values = np.asarray(values, dtype=float).reshape(len(values), -1)
+    return pd.DataFrame(
+        values, index=pd.bdate_range(start, periods=len(values)), columns=list(columns)
+    )
+
+
+def test_drawdown_score_hand_computed():
+    # Windows of 3: [1,-2,-3] -> cum 0,1,-1,-4 -> drawdown 5; [-2,-3,1] -> 0,-2,-5,-4 -> 5;
+    # [-3,1,2] -> 0,-3,-2,0 -> 3.
+    scores = stress_score(frame([1, -2, -3, 1, 2]), length=3)
+    np.testing.assert_allclose(scores.to_numpy(), [5.0, 5.0, 3.0])
+    assert scores.index[0] == pd.Timestamp("2021-01-06")
+
+
+def test_drawdown_uses_portfolio_weights():
+    data = frame([[1, -1], [-2, 2], [-3, 3]], columns=("a", "b"))
+    equal = stress_score(data, length=3)
+    assert equal.iloc[0] == 0.0  # the two legs cancel
+    long_a = stress_score(data, length=3, weights=pd.Series({"a": 1.0, "b": 0.0}))
+    assert long_a.iloc[0] == pytest.approx(5.0)
+
+
+def test_volatility_score_is_rolling_cross_sectional_mean():
+    data = frame([[1, 3], [2, 4], [3, 5], [10, 10]], columns=("a", "b"))
+    np.testing.assert_allclose(
+        stress_score(data, score="volatility", length=2).to_numpy(), [2.5, 3.5, 7.0]
+    )  # means 2, 3, 4, 10 per date
+
+
+def test_correlation_score_from_a_path():
+    dates = pd.bdate_range("2021-01-04", periods=4)
+    blocks = [np.array([[1, r, 0], [r, 1, 0], [0, 0, 1.0]]) for r in (0.0, 0.3, 0.6, 0.9)]
+    index = pd.MultiIndex.from_product([dates, ["x", "y", "z"]])
+    path = pd.DataFrame(np.concatenate(blocks), index=index, columns=["x", "y", "z"])
+    # Average off-diagonal correlation per date = 2 r / 6.
+    expected = pd.Series([0.0, 0.1, 0.2, 0.3]).rolling(2).mean().dropna().to_numpy()
+    np.testing.assert_allclose(
+        stress_score(path, score="correlation", length=2).to_numpy(), expected, atol=1e-15
+    )
+
+
+def test_detects_injected_crashes_without_overlap():
+    rng = np.random.default_rng(4)
+    data = frame(rng.standard_normal((600, 3)), columns=("a", "b", "c"))
+    data.iloc[100:120] -= 2.0
+    data.iloc[400:420] -= 1.5
+    found = detect_stress_windows(data, length=20, k=3)
+    first, second, third = found.windows
+    assert first.start <= data.index[119] and first.end >= data.index[100]
+    assert second.start <= data.index[419] and second.end >= data.index[400]
+    for u, v in [(first, second), (first, third), (second, third)]:
+        assert u.end < v.start or v.end < u.start
+    assert [w.name for w in found.windows] == ["detected_1", "detected_2", "detected_3"]
+    assert (data.loc[first.start : first.end].shape[0]) == 20
+    assert found.scores.loc[first.end] == found.scores.max()
+    named = [StressWindow("crash", data.index[105], data.index[110])]
+    table = found.summary(named)
+    assert list(table["overlaps"]) == ["crash", "none", "none"]
+    assert not found.warnings
+
+
+def test_fewer_windows_than_asked_is_recorded():
+    data = frame(np.arange(50.0) % 7 - 3)
+    with pytest.warns(DataQualityWarning, match="only 2"):
+        found = detect_stress_windows(data, length=20, k=5)
+    assert len(found.windows) == 2 and "only 2" in found.warnings[0]
+
+
+def test_bad_input():
+    data = frame([1.0, 2.0, np.nan, 4.0])
+    with pytest.raises(DataError, match="missing"):
+        stress_score(data, length=2)
+    with pytest.raises(SpecificationError, match="score"):
+        stress_score(frame([1.0, 2.0]), score="vix")
+    with pytest.raises(SpecificationError, match="length"):
+        stress_score(frame([1.0, 2.0]), length=1)
+    with pytest.raises(DataError, match="fewer than the window length"):
+        stress_score(frame([1.0, 2.0]), length=5)
+    with pytest.raises(SpecificationError, match="k must"):
+        detect_stress_windows(frame([1.0, 2.0, 3.0]), length=2, k=0)
+    with pytest.raises(SpecificationError, match="weights"):
+        stress_score(frame([1.0, 2.0]), length=2, weights=pd.Series({"zz": 1.0}))
