@@ -89,6 +89,7 @@ class _Prep:
     indicator: Float64Array2D
     underlyings: tuple[str, ...]
     spreads: tuple[tuple[int, int, SpreadCredit], ...]
+    driver_labels: np.ndarray  # underlyings x 16 "<underlying> scenario <s>"
 
 
 @dataclass(frozen=True)
@@ -148,39 +149,42 @@ class ScenarioGridEngine(BookEngine):
             already multiplied by ``extreme_fraction``.
         """
         grid = risk_array_grid(self.extreme_multiple, self.extreme_fraction)
-        out = np.empty((len(book.instruments), N_SCENARIOS))
-        for u in book.underlyings:
-            scan = per_underlying(self.price_scan, (u,), "price scan range", allow_zero=False)[0]
-            if self.extreme_multiple * scan >= 1.0:
-                raise ParameterError(f"price scan range of {u!r} is {scan}; with extreme "
-                                     f"multiple {self.extreme_multiple} prices would reach 0")
-            vol = per_underlying(self.vol_scan, (u,), "volatility scan range")[0]
-            scenarios = Scenarios(
-                pd.DataFrame({u: grid["price"].to_numpy() * scan}, index=grid.index),
-                kind="relative",
-                vol_shifts=pd.DataFrame({u: grid["vol"].to_numpy() * vol}, index=grid.index))
-            rows = [i for i, inst in enumerate(book.instruments) if inst.underlying == u]
-            pnl = unit_pnl([book.instruments[i] for i in rows], market, scenarios)
-            out[rows] = pnl * grid["weight"].to_numpy()
+        underlyings = book.underlyings
+        scans = per_underlying(self.price_scan, underlyings, "price scan range",
+                               allow_zero=False)
+        vols = per_underlying(self.vol_scan, underlyings, "volatility scan range")
+        too_wide = self.extreme_multiple * scans >= 1.0
+        if too_wide.any():
+            u = underlyings[int(np.argmax(too_wide))]
+            raise ParameterError(f"price scan range of {u!r} is {scans[too_wide][0]}; with "
+                                 f"extreme multiple {self.extreme_multiple} prices would reach 0")
+        scenarios = Scenarios(
+            pd.DataFrame(np.outer(grid["price"], scans), index=grid.index, columns=underlyings),
+            kind="relative",
+            vol_shifts=pd.DataFrame(np.outer(grid["vol"], vols), index=grid.index,
+                                    columns=underlyings))
+        out = unit_pnl(book.instruments, market, scenarios) * grid["weight"].to_numpy()
         return pd.DataFrame(out, index=book.quantities.columns, columns=grid.index)
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         underlyings = book.underlyings
         arrays = self.risk_arrays(book, market).to_numpy()
         indicator = book.underlying_matrix()
-        # block layout: column k * 16 + s holds scenario s of underlying k
-        unit_grid = (indicator[:, :, None] * arrays[:, None, :]).reshape(len(arrays), -1)
+        # scenario-major layout: column s * n_underlyings + k holds scenario s of underlying k
+        unit_grid = (arrays[:, :, None] * indicator[:, None, :]).reshape(len(arrays), -1)
         index = {u: k for k, u in enumerate(underlyings)}
         spreads = tuple((index[s.leg_a], index[s.leg_b], s) for s in self.spreads
                         if s.leg_a in index and s.leg_b in index)
         delta = unit_exposures(book.instruments, market)["delta"].to_numpy(dtype=float)
-        return _Prep(np.ascontiguousarray(unit_grid), delta, indicator, underlyings, spreads)
+        labels = np.array([[f"{u} scenario {k}" for k in range(1, N_SCENARIOS + 1)]
+                           for u in underlyings], dtype=object)
+        return _Prep(np.ascontiguousarray(unit_grid), delta, indicator, underlyings, spreads,
+                     labels)
 
-    def _scan(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array2D, np.ndarray]:
-        losses = -(q @ prep.unit_grid).reshape(q.shape[0], len(prep.underlyings), N_SCENARIOS)
-        worst = np.argmax(losses, axis=2)
-        scan = np.maximum(np.take_along_axis(losses, worst[:, :, None], axis=2)[:, :, 0], 0.0)
-        return scan, worst
+    def _losses(self, q: Float64Array2D, prep: _Prep) -> np.ndarray:
+        losses = q @ prep.unit_grid
+        np.negative(losses, out=losses)
+        return losses.reshape(q.shape[0], N_SCENARIOS, len(prep.underlyings))
 
     def _credits(self, q: Float64Array2D, scan: Float64Array2D, prep: _Prep) -> Float64Array:
         credits = np.zeros(q.shape[0])
@@ -202,11 +206,9 @@ class ScenarioGridEngine(BookEngine):
         return credits
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        scan, worst = self._scan(q, prep)
+        losses = self._losses(q, prep)
+        scan = np.maximum(losses.max(axis=1), 0.0)
         margin = np.maximum(scan.sum(axis=1) - self._credits(q, scan, prep), 0.0)
         top = np.argmax(scan, axis=1)
-        scenario = worst[np.arange(q.shape[0]), top] + 1
-        names = np.array(prep.underlyings, dtype=object)[top]
-        driver = np.array([f"{u} scenario {s}" for u, s in zip(names, scenario, strict=True)],
-                          dtype=object)
-        return margin, driver
+        worst = np.argmax(losses[np.arange(q.shape[0]), :, top], axis=1)
+        return margin, prep.driver_labels[top, worst]

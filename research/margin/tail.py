@@ -11,8 +11,11 @@ from research.errors import DataError, ParameterError
 
 __all__ = ["tail_count", "var_es", "var_es_of_product"]
 
-CHUNK_ELEMENTS = 1 << 20
-"""Rows are processed in chunks of about this many elements to stay in cache."""
+CHUNK_ELEMENTS = 1 << 18
+"""Rows are partitioned in blocks of about this many elements (2 MiB) to stay in cache."""
+
+PRODUCT_ELEMENTS = 1 << 24
+"""Largest portfolio x scenario slab (128 MiB) computed by one matrix product."""
 
 
 def tail_count(n_scenarios: int, level: float) -> int:
@@ -79,7 +82,7 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
 
 def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, level: float
                       ) -> tuple[Float64Array, Float64Array, np.ndarray]:
-    """:func:`var_es` of ``quantities @ unit_losses``, one block of rows at a time.
+    """:func:`var_es` of ``quantities @ unit_losses`` without sorting or extra passes.
 
     Parameters
     ----------
@@ -95,18 +98,40 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
     var, es, scenario : ndarray of shape (n_portfolios,)
         As in :func:`var_es`.
 
+    Raises
+    ------
+    DataError
+        If a quantity or unit loss is not finite.
+
     Notes
     -----
-    The work is one matrix product (done in cache-sized row blocks) and one partition per
-    block; the full portfolio x scenario loss matrix is never held in memory.
+    The work is one matrix product (in slabs of at most ``PRODUCT_ELEMENTS`` results, so
+    memory stays bounded for huge books) and, per cache-sized block of rows, a copy that is
+    partitioned in place; the VaR scenario is found by comparing the unpartitioned block with
+    the VaR.
     """
+    quantities = np.ascontiguousarray(quantities, dtype=float)
+    unit_losses = np.ascontiguousarray(unit_losses, dtype=float)
+    if not (np.isfinite(quantities).all() and np.isfinite(unit_losses).all()):
+        raise DataError("non-finite quantities or unit losses; check prices and scenarios")
     n_rows = quantities.shape[0]
     n = unit_losses.shape[1]
-    step = max(1, CHUNK_ELEMENTS // max(n, 1))
+    kth = n - tail_count(n, level)
+    slab = max(1, PRODUCT_ELEMENTS // max(n, 1))
+    step = max(1, min(n_rows, CHUNK_ELEMENTS // max(n, 1)))
+    work = np.empty((step, n))
     var = np.empty(n_rows)
     es = np.empty(n_rows)
     scenario = np.empty(n_rows, dtype=np.intp)
-    for start in range(0, n_rows, step):
-        rows = slice(start, start + step)
-        var[rows], es[rows], scenario[rows] = var_es(quantities[rows] @ unit_losses, level)
+    for outer in range(0, n_rows, slab):
+        losses = quantities[outer:outer + slab] @ unit_losses
+        for start in range(0, len(losses), step):
+            block = losses[start:start + step]
+            w = work[:len(block)]
+            np.copyto(w, block)
+            w.partition(kth, axis=1)
+            rows = slice(outer + start, outer + start + len(block))
+            var[rows] = w[:, kth]
+            es[rows] = w[:, kth:].mean(axis=1)
+            scenario[rows] = np.argmax(block == w[:, kth, None], axis=1)
     return var, es, scenario

@@ -149,3 +149,19 @@ def test_simulated_scenarios_from_array():
     expected = np.sort(100.0 * (np.exp(sims[:, 0]) - 1.0))[-10]
     assert result.cross == pytest.approx(expected, rel=1e-12)
     assert result.settings["scenarios"] == "DCC simulation"
+
+
+def test_ewma_matches_a_naive_loop(regime_returns):
+    from research.margin import ewma_volatility
+
+    sigma, current = ewma_volatility(regime_returns, decay=0.9)
+    r = regime_returns["B"].to_list()
+    var = sum(x * x for x in r[:30]) / 30
+    expected = []
+    for x in r:
+        expected.append(var ** 0.5)
+        var = 0.9 * var + 0.1 * x * x
+    assert np.allclose(sigma["B"], expected, rtol=1e-12)
+    assert current["B"] == pytest.approx(var ** 0.5, rel=1e-12)
+    with pytest.raises(ParameterError, match="decay"):
+        ewma_volatility(regime_returns, decay=1.0)

@@ -113,7 +113,7 @@ def test_book_credits_are_vectorised(market):
 
 def test_parameter_checks(market):
     with pytest.raises(ParameterError, match="prices would reach 0"):
-        ScenarioGridEngine({"BTC": 0.5}).margin(_book(1.0), market)
+        ScenarioGridEngine({"BTC": 0.5, "ETH": 0.2}).margin(_book(1.0), market)
     with pytest.raises(ParameterError, match="missing price scan range"):
         ScenarioGridEngine({"BTC": 0.1}).margin(_book(1.0), market)
     with pytest.raises(ParameterError, match="credit rate"):

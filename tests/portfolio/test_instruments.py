@@ -77,3 +77,10 @@ def test_option_kind_is_checked():
 
     with pytest.raises(SpecificationError, match="call"):
         EuropeanOption("BTC", 1.0, 1.0, kind="straddle")
+
+
+def test_year_fraction_act_365():
+    from research.portfolio import year_fraction
+
+    assert year_fraction("2026-01-01", "2027-01-01") == 1.0
+    assert year_fraction("2026-01-02", "2026-01-01") == pytest.approx(-1 / 365)
