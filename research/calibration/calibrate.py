@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,10 @@ import pandas as pd
 
 from research.calibration.apc import APCResult, apc_from_returns
 from research.calibration.config import CalibrationConfig
-from research.calibration.offsets import OffsetCredits
+from research.calibration.offsets import OffsetCredits, OffsetPair
 from research.calibration.parameters import MarginParameters
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
-from research.calibration.sweep import regime_correlations
+from research.calibration.sweep import SweepGrid, regime_correlations
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -36,10 +37,22 @@ from research.errors import (
     SpecificationError,
 )
 
-__all__ = ["CalibrationResult", "calibrate", "calibrate_from_config", "load_config_prices"]
+__all__ = [
+    "CalibrationResult",
+    "calibrate",
+    "calibrate_from_config",
+    "load_config_prices",
+    "prepare_study",
+]
 
 #: Fewest returns inside a stress window for its stability test (as research.stress requires).
 MIN_WINDOW_OBS = 20
+#: Without a configured pair in the data, every pair among this many first columns is a candidate.
+MAX_AUTO_ASSETS = 5
+#: Fast mode: dates kept, dates kept after the latest stress window, longest lookback.
+FAST_ROWS = 750
+FAST_AFTER_STRESS = 250
+FAST_LOOKBACK = 250
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +130,74 @@ class CalibrationResult:
         """
         return self.parameters.to_frame()
 
+    def plot_risk_weights(self) -> Any:
+        """Bar chart of each risk weight beside its lookback-only and stress-window risk.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        drivers = self.risk_weights.drivers
+        frame = (
+            pd.DataFrame(
+                {
+                    "lookback only": drivers["lookback_risk"],
+                    "stress windows": drivers["stress_risk"],
+                    "risk weight": self.risk_weights.risk_weights,
+                }
+            ).astype(float)
+            * 100.0
+        )
+        fig, ax = plt.subplots(figsize=(7.5, 3.4))
+        frame.plot.bar(ax=ax, width=0.8)
+        ax.set_ylabel("% of notional")
+        ax.set_xlabel("")
+        ax.legend(ncols=3, loc="upper left", frameon=False)
+        return fig
+
+    def plot_apc(self) -> Any:
+        """Margin path of the equal-weight portfolio with and without APC, stress shaded.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        InsufficientDataError
+            If the run had too little data for APC paths.
+        """
+        import matplotlib.pyplot as plt
+
+        if self.apc is None:
+            raise InsufficientDataError("this calibration has no APC paths (sample too short)")
+        paths = self.apc.paths
+        tools = [c for c in ("base", "buffer", "stress_weight", "floor") if c in paths]
+        fig, ax = plt.subplots(figsize=(7.5, 3.6))
+        for name in tools:
+            ax.plot(paths.index, 100.0 * paths[name], lw=0.9, label=name.replace("_", " "))
+        ax.plot(
+            paths.index,
+            100.0 * paths["margin"],
+            lw=1.6,
+            color="black",
+            label=f"margin with APC ({self.apc.settings.tool})",
+        )
+        for i, (start, end) in enumerate(self.stress_windows.values()):
+            ax.axvspan(
+                start,
+                end,
+                color="grey",
+                alpha=0.25,
+                lw=0,
+                label="stress window" if i == 0 else None,
+            )
+        ax.set_ylabel("margin, % of notional")
+        ax.legend(ncols=3, fontsize="small", loc="upper left", frameon=False)
+        return fig
+
     def __str__(self) -> str:
         d = self.data_description
         head = (
@@ -148,16 +229,10 @@ def load_config_prices(config: CalibrationConfig, data: str | Path | None = None
     DataError
         An asset of the config missing from the data.
     """
-    from research.data import align, load_prices
+    from research.data import align
 
     sources = (str(data),) if data is not None else config.data.sources
-    frames = [load_prices(s, start=config.data.start, end=config.data.end) for s in sources]
-    prices = frames[0] if len(frames) == 1 else pd.concat(frames, axis=1, join="inner")
-    if prices.columns.has_duplicates:
-        raise DataError(
-            f"the sources {list(sources)} share asset names "
-            f"{sorted(set(prices.columns[prices.columns.duplicated()]))}"
-        )
+    prices = _load_sources(sources, config.data.start, config.data.end)
     assets = list(config.assets) or list(prices.columns)
     missing = [a for a in assets if a not in prices.columns]
     if missing:
@@ -166,6 +241,117 @@ def load_config_prices(config: CalibrationConfig, data: str | Path | None = None
             f"(columns: {list(prices.columns)}); fix the config's assets or the data"
         )
     return align(prices[assets], how=config.data.align)
+
+
+def _load_sources(sources: tuple[str, ...], start: str | None, end: str | None) -> pd.DataFrame:
+    from research.data import load_prices
+
+    frames = [load_prices(s, start=start, end=end) for s in sources]
+    prices = frames[0] if len(frames) == 1 else pd.concat(frames, axis=1, join="inner")
+    if prices.columns.has_duplicates:
+        raise DataError(
+            f"the sources {list(sources)} share asset names "
+            f"{sorted(set(prices.columns[prices.columns.duplicated()]))}"
+        )
+    return prices
+
+
+def prepare_study(
+    config: CalibrationConfig,
+    *,
+    data: str | Path | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    profile: str | None = None,
+    fast: bool = False,
+) -> tuple[CalibrationConfig, pd.DataFrame]:
+    """Adapt a config to a study run's data and mode, and load its prices.
+
+    Parameters
+    ----------
+    config : CalibrationConfig
+        The base config (e.g. ``configs/default.yaml``).
+    data : str or Path, optional
+        Dataset name or price file replacing the config's source.
+    start, end : str, optional
+        Sample bounds replacing the config's.
+    profile : str, optional
+        Risk-weight profile replacing the config's.
+    fast : bool
+        Reduce the run for a quick check: the assets of the first two pairs, ``FAST_ROWS``
+        dates ending ``FAST_AFTER_STRESS`` dates after the latest stress window inside the
+        data (the last dates when there is none), lookbacks of at most 250 and a sweep of
+        eight points.
+
+    Returns
+    -------
+    config : CalibrationConfig
+        The adapted config. Assets and pairs missing from the data are left out; when no
+        pair is left, every pair among the first ``MAX_AUTO_ASSETS`` columns is a candidate.
+    prices : DataFrame
+        Aligned prices of the config's assets.
+
+    Raises
+    ------
+    DataError
+        If the data have fewer than two assets.
+    """
+    from research.data import align
+
+    cfg = replace(
+        config,
+        profile=profile or config.profile,
+        data=replace(
+            config.data,
+            source=str(data) if data is not None else config.data.source,
+            start=start or config.data.start,
+            end=end or config.data.end,
+        ),
+    )
+    raw = _load_sources(cfg.data.sources, cfg.data.start, cfg.data.end)
+    columns = [str(c) for c in raw.columns]
+    if len(columns) < 2:
+        raise DataError(f"a calibration with offsets needs at least two assets, got {columns}")
+    pairs = [p for p in cfg.pairs if p.first in columns and p.second in columns]
+    if not pairs:
+        pairs = [OffsetPair(a, b) for a, b in combinations(columns[:MAX_AUTO_ASSETS], 2)]
+    if fast:
+        pairs = pairs[:2]
+    legs = list(dict.fromkeys(a for p in pairs for a in (p.first, p.second)))
+    others = [] if fast else [a for a in cfg.assets if a in columns and a not in legs]
+    cfg = replace(cfg, assets=tuple(legs + others), pairs=tuple(pairs))
+    prices = align(raw[list(cfg.assets)], how=cfg.data.align)
+    if fast:
+        prices, cfg = _fast(prices, cfg)
+    return cfg, prices
+
+
+def _fast(prices: pd.DataFrame, cfg: CalibrationConfig) -> tuple[pd.DataFrame, CalibrationConfig]:
+    windows = _stress_windows(cfg, prices, [])
+    end = len(prices)
+    if windows:
+        last = max(w[1] for w in windows.values())
+        end = min(end, int(prices.index.searchsorted(last, "right")) + FAST_AFTER_STRESS)
+    sliced = prices.iloc[max(0, end - FAST_ROWS) : end]
+    sliced.attrs = dict(prices.attrs)
+    overrides = dict(cfg.risk_weights)
+    lookback = cfg.profile_settings()["lookback"]
+    overrides["lookback"] = min(lookback or FAST_LOOKBACK, FAST_LOOKBACK)
+    offsets = replace(
+        cfg.offsets,
+        recent=min(cfg.offsets.recent or FAST_LOOKBACK, FAST_LOOKBACK),
+        dcc_window=min(cfg.offsets.dcc_window, FAST_ROWS),
+    )
+    sweep = cfg.sweep or SweepGrid()
+    tiny = SweepGrid(
+        level=sweep.level[:1],
+        mpor=sweep.mpor[:2],
+        lookback=(overrides["lookback"],),
+        ewma_lambda=sweep.ewma_lambda[:1],
+        stress_weight=sweep.stress_weight[:2],
+        offset_cap=sweep.offset_cap[-2:],
+    )
+    return sliced, replace(cfg, risk_weights=overrides, offsets=offsets, sweep=tiny)
 
 
 def calibrate(
@@ -235,6 +421,11 @@ def calibrate(
         correlations, nobs = regime_correlations(
             returns, config.offsets.recent or lookback, windows
         )
+        if windows and "stressed" not in correlations:
+            notes.append(
+                f"the stress windows {sorted(windows)} hold too few complete returns "
+                "for a stressed correlation; credits use the other regimes"
+            )
         if config.offsets.dcc:
             correlations[_dcc_name(config)] = _dcc_lower(returns, config)
         stability = _stability(returns, config, windows, config.offsets.recent or lookback, notes)

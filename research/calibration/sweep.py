@@ -32,6 +32,9 @@ __all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep", "regime_correlations
 #: show a single expected exception.
 MIN_HOLDOUT = 100
 
+#: Fewest complete rows behind a regime correlation (the Fisher test needs n > 3).
+MIN_REGIME_OBS = 4
+
 _AXES = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
 
 
@@ -258,32 +261,32 @@ def regime_correlations(
     Returns
     -------
     correlations : dict
-        ``{"recent": matrix}`` plus ``"stressed"`` when windows are given.
+        ``{"recent": matrix}`` plus ``"stressed"`` when the windows hold at least
+        ``MIN_REGIME_OBS`` complete rows of ``returns`` (a window outside the data, e.g. in a
+        hold-out, leaves the stressed regime out).
     nobs : dict
         Observations behind each matrix.
 
     Raises
     ------
     InsufficientDataError
-        If a regime has fewer than 4 complete rows.
+        If the recent regime has fewer than ``MIN_REGIME_OBS`` complete rows.
     """
     complete = returns.dropna()
     recent = complete.tail(int(lookback))
-    regimes = {"recent": recent}
+    if len(recent) < MIN_REGIME_OBS:
+        raise InsufficientDataError(
+            f"{len(recent)} complete rows for the recent correlation; at least {MIN_REGIME_OBS} "
+            "are needed - use a longer sample"
+        )
+    correlations, nobs = {"recent": recent.corr()}, {"recent": len(recent)}
     if stress_windows:
         mask = np.zeros(len(complete), dtype=bool)
         for start, end in stress_windows.values():
             mask |= (complete.index >= pd.Timestamp(start)) & (complete.index <= pd.Timestamp(end))
-        regimes["stressed"] = complete[mask]
-    correlations, nobs = {}, {}
-    for name, frame in regimes.items():
-        if len(frame) < 4:
-            raise InsufficientDataError(
-                f"{len(frame)} complete rows in the {name} regime ({sorted(stress_windows or {})} "
-                "for stressed); a correlation needs at least 4 - widen the sample or the windows"
-            )
-        correlations[name] = frame.corr()
-        nobs[name] = len(frame)
+        if mask.sum() >= MIN_REGIME_OBS:
+            correlations["stressed"] = complete[mask].corr()
+            nobs["stressed"] = int(mask.sum())
     return correlations, nobs
 
 

@@ -131,8 +131,10 @@ def test_regime_correlations(returns: pd.DataFrame) -> None:
     corr, nobs = regime_correlations(returns, 250, {"w": ("2012-03-01", "2012-03-30")})
     assert nobs == {"recent": 250, "stressed": 22}
     pd.testing.assert_frame_equal(corr["recent"], returns.tail(250).corr())
-    with pytest.raises(InsufficientDataError):
-        regime_correlations(returns, 250, {"w": ("2030-01-01", "2030-02-01")})
+    outside, counts = regime_correlations(returns, 250, {"w": ("2030-01-01", "2030-02-01")})
+    assert set(outside) == set(counts) == {"recent"}
+    with pytest.raises(InsufficientDataError, match="recent"):
+        regime_correlations(returns.head(3), 250)
 
 
 def test_bad_sweep_input(returns: pd.DataFrame) -> None:
