@@ -60,21 +60,32 @@ class MarginResult:
         return self.offset / total if total > 0 else 0.0
 
     def summary(self) -> pd.DataFrame:
-        """One table: isolated margin per position, then totals, cross and offset."""
-        rows = self.isolated.rename("margin").to_frame()
-        rows["kind"] = "isolated"
-        totals = pd.DataFrame(
-            {"margin": [self.sum_isolated, self.portfolio_margin, self.cross, self.offset],
-             "kind": ["sum isolated", "portfolio (engine)", "cross (charged)", "offset"]},
-            index=["total"] * 4)
-        return pd.concat([rows, totals])
+        """Tabulate the isolated margin per position, then the totals, cross and offset.
 
-    def __str__(self) -> str:
-        head = (f"{self.engine} margin: cross {self.cross:,.2f} vs isolated "
+        Returns
+        -------
+        pandas.DataFrame
+            One ``margin`` column; rows are the positions followed by ``sum of isolated``,
+            ``portfolio margin (engine)``, ``cross margin (charged)`` and ``offset``.
+        """
+        totals = pd.Series([self.sum_isolated, self.portfolio_margin, self.cross, self.offset],
+                           index=["sum of isolated", "portfolio margin (engine)",
+                                  "cross margin (charged)", "offset"], dtype=float)
+        rows = pd.concat([self.isolated.astype(float), totals])
+        rows.index = rows.index.astype(object)
+        return rows.rename("margin").to_frame()
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self._headline()}</p>{self.summary().to_html()}"
+
+    def _headline(self) -> str:
+        return (f"{self.engine} margin: cross {self.cross:,.2f} vs isolated "
                 f"{self.sum_isolated:,.2f} (offset {self.offset:,.2f}, "
                 f"{self.offset_ratio:.1%}); driver: {self.driver}")
+
+    def __str__(self) -> str:
         notes = "".join(f"\nwarning: {w}" for w in self.warnings)
-        return f"{head}\n{self.summary().to_string()}{notes}"
+        return f"{self._headline()}\n{self.summary().to_string()}{notes}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +144,10 @@ class BookMarginResult:
 
     def __str__(self) -> str:
         return f"{self.engine} margins of {len(self.cross)} portfolios\n{self.summary()}"
+
+    def _repr_html_(self) -> str:
+        return (f"<p>{self.engine} margins of {len(self.cross)} portfolios</p>"
+                f"{self.summary().to_html(max_rows=20)}")
 
 
 @runtime_checkable

@@ -1,6 +1,8 @@
 """Invariants every engine must satisfy: sub-additivity on hedged books, homogeneity of degree 1,
 zero offset for one position, and the vectorised book path equal to one portfolio at a time."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,7 @@ def test_book_equals_portfolios_one_by_one(engine, market):
 def test_result_summary_and_text(engine, market):
     result = engine.margin(hedged_books()["perp_vs_perp"], market)
     table = result.summary()
-    assert table.loc["total", "margin"].iloc[-1] == pytest.approx(result.offset)
-    assert engine.name in str(result)
-    assert result.settings
+    assert table.loc["offset", "margin"] == pytest.approx(result.offset)
+    assert table.loc["BTC linear perp", "margin"] == result.isolated["BTC linear perp"]
+    assert engine.name in str(result) and "<table" in result._repr_html_()
+    json.dumps(result.settings)  # settings are plain data
