@@ -9,7 +9,12 @@ repair is reported. :func:`correlation_stability` compares calm and stressed cor
 
 from research.stress.conservative import conservative_correlation
 from research.stress.dcc import dcc_correlation
-from research.stress.detection import DetectedWindows, detect_stress_windows, stress_score
+from research.stress.detection import (
+    DetectedWindows,
+    detect_stress_windows,
+    stress_score,
+    window_statistics,
+)
 from research.stress.estimators import (
     EMIR_STRESSED_WEIGHT,
     RISKMETRICS_DECAY,
@@ -71,4 +76,5 @@ __all__ = [
     "shrunk_correlation",
     "stress_score",
     "stress_windows",
+    "window_statistics",
 ]

@@ -14,7 +14,7 @@ from research.errors import DataError, DataQualityWarning, SpecificationError
 from research.stress.dcc import path_to_array
 from research.stress.windows import StressWindow
 
-__all__ = ["DetectedWindows", "detect_stress_windows", "stress_score"]
+__all__ = ["DetectedWindows", "detect_stress_windows", "stress_score", "window_statistics"]
 
 Score = Literal["drawdown", "volatility", "correlation"]
 _SCORES: tuple[str, ...] = ("drawdown", "volatility", "correlation")
@@ -240,6 +240,75 @@ def detect_stress_windows(
         warnings.warn(message, DataQualityWarning, stacklevel=2)
         notes.append(message)
     return DetectedWindows(tuple(windows), scores, score, length, tuple(notes))
+
+
+def window_statistics(
+    returns: pd.DataFrame,
+    windows: tuple[StressWindow, ...] | list[StressWindow],
+    *,
+    weights: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Describe how stressful each window was in a return panel.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Date x asset log returns (complete rows, e.g. after ``research.data.align``).
+    windows : sequence of StressWindow
+        Named or detected windows.
+    weights : pandas.Series, optional
+        Portfolio weights (default equal weights).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by window name: ``start``, ``end`` (window dates), ``coverage`` ("full",
+        "partial" or "none"), ``nobs``, ``return`` (cumulative portfolio log return),
+        ``max_drawdown`` (of the portfolio, in the returns' units), ``volatility`` (average
+        per-asset standard deviation) and ``mean_correlation`` (average off-diagonal sample
+        correlation). Windows outside the data keep their row with ``nobs`` 0 and NaN
+        statistics.
+
+    Raises
+    ------
+    DataError
+        If the returns are not a date-indexed DataFrame or have missing values.
+    """
+    if not isinstance(returns, pd.DataFrame) or not isinstance(returns.index, pd.DatetimeIndex):
+        raise DataError("window statistics need a date x asset DataFrame of returns")
+    if returns.isna().any().any():
+        raise DataError("returns have missing values; align the panel (research.data) first")
+    w = _weights(weights, list(returns.columns))
+    rows = {}
+    for window in windows:
+        rows_in = returns.loc[window.start : window.end]
+        coverage = "none" if rows_in.empty else "full" if window.covered_by(returns) else "partial"
+        stats = {"start": window.start, "end": window.end, "coverage": coverage}
+        stats["nobs"] = len(rows_in)
+        if len(rows_in) >= 3:
+            portfolio = rows_in.to_numpy() @ w
+            cumulative = np.concatenate([[0.0], portfolio.cumsum()])
+            corr = np.corrcoef(rows_in.to_numpy(), rowvar=False)
+            n = corr.shape[0]
+            stats.update(
+                {
+                    "return": float(cumulative[-1]),
+                    "max_drawdown": float((np.maximum.accumulate(cumulative) - cumulative).max()),
+                    "volatility": float(rows_in.std(ddof=1).mean()),
+                    "mean_correlation": float((np.nansum(corr) - n) / (n * (n - 1))),
+                }
+            )
+        else:
+            stats.update(
+                {
+                    "return": np.nan,
+                    "max_drawdown": np.nan,
+                    "volatility": np.nan,
+                    "mean_correlation": np.nan,
+                }
+            )
+        rows[window.name] = stats
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _weights(weights: pd.Series | None, labels: list) -> np.ndarray:

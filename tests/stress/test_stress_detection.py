@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from research.errors import DataError, DataQualityWarning, SpecificationError
-from research.stress import StressWindow, detect_stress_windows, stress_score
+from research.stress import StressWindow, detect_stress_windows, stress_score, window_statistics
 
 
 def frame(values, columns=("a",), start="2021-01-04"):
@@ -93,3 +93,24 @@ def test_bad_input():
         detect_stress_windows(frame([1.0, 2.0, 3.0]), length=2, k=0)
     with pytest.raises(SpecificationError, match="weights"):
         stress_score(frame([1.0, 2.0]), length=2, weights=pd.Series({"zz": 1.0}))
+
+
+def test_window_statistics_hand_computed():
+    data = frame([[1, 3], [-2, -4], [-3, -1], [1, 2], [0, 0]], columns=("a", "b"))
+    inside = StressWindow("w", data.index[1], data.index[3])
+    partial = StressWindow("p", "2020-12-01", data.index[1])
+    outside = StressWindow("o", "2010-01-01", "2010-02-01")
+    table = window_statistics(data, [inside, partial, outside])
+    row = table.loc["w"]
+    # Equal-weight portfolio on the window: -3, -2, 1.5 -> cum 0, -3, -5, -3.5.
+    assert row["nobs"] == 3 and row["coverage"] == "full"
+    assert row["return"] == pytest.approx(-3.5)
+    assert row["max_drawdown"] == pytest.approx(5.0)
+    assert row["volatility"] == pytest.approx(
+        np.mean([np.std([-2, -3, 1], ddof=1), np.std([-4, -1, 2], ddof=1)])
+    )
+    assert row["mean_correlation"] == pytest.approx(np.corrcoef([-2, -3, 1], [-4, -1, 2])[0, 1])
+    assert table.loc["p", "coverage"] == "partial" and np.isnan(table.loc["p", "return"])
+    assert table.loc["o", "coverage"] == "none" and table.loc["o", "nobs"] == 0
+    with pytest.raises(DataError, match="missing"):
+        window_statistics(frame([1.0, np.nan, 2.0]), [inside])
