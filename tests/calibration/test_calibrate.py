@@ -9,10 +9,14 @@ import pandas as pd
 import pytest
 
 from research.calibration.calibrate import (
+    FAST_AFTER_STRESS,
+    FAST_LOOKBACK,
+    FAST_ROWS,
     CalibrationResult,
     calibrate,
     calibrate_from_config,
     load_config_prices,
+    prepare_study,
 )
 from research.calibration.config import CalibrationConfig, DataConfig, OffsetConfig, StressConfig
 from research.calibration.parameters import MarginParameters
@@ -170,3 +174,35 @@ def test_dcc_regime_and_data_override(shared_data_dir: Path) -> None:
     assert set(table["binding_regime"]) <= {"recent", "stressed", "dcc_q05"}
     per_regime = table[[f"credit_{r}" for r in res.offsets.regimes]]
     assert (table["raw_credit"] == per_regime.min(axis=1)).all()
+
+
+def test_result_figures(small: CalibrationResult) -> None:
+    fig = small.plot_risk_weights()
+    assert len(fig.axes[0].patches) == 3 * 4  # three bars per asset
+    fig = small.plot_apc()
+    assert fig.axes[0].get_lines()
+
+
+def test_prepare_study_fast_keeps_a_stress_window() -> None:
+    base = CalibrationConfig.from_yaml(CONFIGS / "default.yaml")
+    config, prices = prepare_study(base, fast=True)
+    assert config.pairs == base.pairs[:2]
+    assert list(prices.columns) == ["XOM", "CVX", "KO", "PEP"] == list(config.assets)
+    assert len(prices) == FAST_ROWS
+    # the latest equity window inside 2005-2018 is aug_2011; the sample ends FAST_AFTER_STRESS
+    # dates after it
+    end_of_window = prices.index.searchsorted(pd.Timestamp("2011-08-31"), "right")
+    assert len(prices) - end_of_window == FAST_AFTER_STRESS
+    assert config.profile_settings()["lookback"] == FAST_LOOKBACK
+    assert config.sweep.size <= 8
+
+
+def test_prepare_study_on_other_data_uses_available_pairs(shared_data_dir: Path) -> None:
+    base = CalibrationConfig.from_yaml(CONFIGS / "default.yaml")
+    path = shared_data_dir / "crypto_spot_daily_binance.csv"
+    with pytest.warns(UserWarning):
+        config, prices = prepare_study(base, data=path, start="2023-01-01", profile="crypto-1d-99")
+    # none of the stock pairs exist in the crypto file: every pair of its first five columns
+    assert len(config.pairs) == 10 and config.profile == "crypto-1d-99"
+    assert set(prices.columns) == set(config.assets)
+    assert config.data.source == str(path) and config.data.start == "2023-01-01"
