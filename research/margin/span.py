@@ -90,6 +90,8 @@ class _Prep:
     underlyings: tuple[str, ...]
     spreads: tuple[tuple[int, int, SpreadCredit], ...]
     driver_labels: np.ndarray  # underlyings x 16 "<underlying> scenario <s>"
+    intra_rate: Float64Array  # per underlying, charge per unit of spread notional
+    spot: Float64Array  # per underlying
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,11 @@ class ScenarioGridEngine(BookEngine):
         Share of the extreme-move loss that counts (default 0.35).
     spreads : sequence of SpreadCredit
         Inter-commodity spreads, applied in priority order.
+    intra_spread_charge : mapping, pandas.Series or float
+        Intra-commodity (basis / calendar) spread charge per underlying as a share of the
+        spread notional (default 0): the grid moves every instrument on an underlying
+        together, so offsetting deltas across instruments (spot vs future, two expiries)
+        look riskless; the charge adds ``rate * S * min(long delta, short delta)``.
     offset_policy : OffsetPolicy, optional
         Cap on the offset between isolated and cross margin.
 
@@ -120,7 +127,8 @@ class ScenarioGridEngine(BookEngine):
     the number of spreads is ``n = min(|D_a| / r_a, |D_b| / r_b)`` from the remaining deltas;
     leg ``x`` contributes risk ``n r_x scan_x / |D_x^0|`` (its risk per delta times the deltas
     used) and the credit is ``rate * min(risk_a, risk_b)``. Margin = sum of scan risks minus
-    credits. The driver is the underlying and scenario of the largest scan risk.
+    credits plus intra-commodity charges. The driver is the underlying and scenario of the
+    largest scan risk.
     """
 
     price_scan: Mapping[str, float] | pd.Series
@@ -128,6 +136,7 @@ class ScenarioGridEngine(BookEngine):
     extreme_multiple: float = 2.0
     extreme_fraction: float = 0.35
     spreads: Sequence[SpreadCredit] = ()
+    intra_spread_charge: Mapping[str, float] | pd.Series | float = 0.0
     offset_policy: OffsetPolicy | None = None
     name: ClassVar[str] = "scenario_grid"
 
@@ -178,8 +187,10 @@ class ScenarioGridEngine(BookEngine):
         delta = unit_exposures(book.instruments, market)["delta"].to_numpy(dtype=float)
         labels = np.array([[f"{u} scenario {k}" for k in range(1, N_SCENARIOS + 1)]
                            for u in underlyings], dtype=object)
+        intra = per_underlying(self.intra_spread_charge, underlyings, "intra-commodity charge")
+        spot = np.array([market.spot_of(u) for u in underlyings])
         return _Prep(np.ascontiguousarray(unit_grid), delta, indicator, underlyings, spreads,
-                     labels)
+                     labels, intra, spot)
 
     def _losses(self, q: Float64Array2D, prep: _Prep) -> np.ndarray:
         losses = q @ prep.unit_grid
@@ -205,10 +216,20 @@ class ScenarioGridEngine(BookEngine):
             remaining[:, b] -= n * spread.delta_ratio_b
         return credits
 
+    @staticmethod
+    def _intra(q: Float64Array2D, prep: _Prep) -> Float64Array:
+        if not prep.intra_rate.any():
+            return np.zeros(q.shape[0])
+        deltas = q * prep.delta
+        longs = np.maximum(deltas, 0.0) @ prep.indicator
+        shorts = np.maximum(-deltas, 0.0) @ prep.indicator
+        return (np.minimum(longs, shorts) * (prep.intra_rate * prep.spot)).sum(axis=1)
+
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         losses = self._losses(q, prep)
         scan = np.maximum(losses.max(axis=1), 0.0)
-        margin = np.maximum(scan.sum(axis=1) - self._credits(q, scan, prep), 0.0)
+        margin = np.maximum(scan.sum(axis=1) + self._intra(q, prep)
+                            - self._credits(q, scan, prep), 0.0)
         top = np.argmax(scan, axis=1)
         worst = np.argmax(losses[np.arange(q.shape[0]), :, top], axis=1)
         return margin, prep.driver_labels[top, worst]

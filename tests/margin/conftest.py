@@ -39,7 +39,7 @@ def all_engines(scenario_set):
         "fhs_es": FilteredHistoricalSimulation(scenario_set, level=0.99, measure="es"),
         "fhs_var": FilteredHistoricalSimulation(scenario_set, level=0.99, measure="var"),
         "scenario_grid": ScenarioGridEngine(
-            {"BTC": 0.15, "ETH": 0.2, "SOL": 0.3}, vol_scan=0.1,
+            {"BTC": 0.15, "ETH": 0.2, "SOL": 0.3}, vol_scan=0.1, intra_spread_charge=0.02,
             spreads=[SpreadCredit("BTC", "ETH", 0.5, 1.0, 20.0, priority=1),
                      SpreadCredit("ETH", "SOL", 0.4, 1.0, 20.0, priority=2)]),
     }

@@ -120,3 +120,15 @@ def test_parameter_checks(market):
         SpreadCredit("BTC", "ETH", 1.5)
     with pytest.raises(ParameterError, match="two different"):
         SpreadCredit("BTC", "BTC", 0.5)
+
+
+def test_intra_commodity_charge(market):
+    # spot against a future: the grid sees no risk, the charge adds rate x S x spread delta
+    p = Portfolio([Position(LinearPerpetual("ETH"), 10.0),
+                   Position(DatedFuture("ETH", 0.25), 10.0, "short")])
+    plain = ScenarioGridEngine(SCANS).margin(p, market)
+    assert plain.cross == pytest.approx(0.0, abs=1e-9)
+    charged = ScenarioGridEngine(SCANS, intra_spread_charge={"ETH": 0.02,
+                                                             "BTC": 0.0}).margin(p, market)
+    assert charged.cross == pytest.approx(0.02 * 3_000.0 * 10.0, rel=CLOSED_FORM)
+    assert charged.sum_isolated == pytest.approx(2 * 0.2 * 3_000.0 * 10.0, rel=CLOSED_FORM)
