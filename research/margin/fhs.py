@@ -145,6 +145,12 @@ def fhs_scenarios(returns: pd.DataFrame, mpor: int, volatility: Literal["ewma"] 
     return Scenarios(frame, kind="log", description=description, warnings=tuple(notes))
 
 
+def _label(scenario: object) -> str:
+    if isinstance(scenario, pd.Timestamp) and scenario == scenario.normalize():
+        return str(scenario.date())
+    return str(scenario)
+
+
 @dataclass(frozen=True)
 class _Prep:
     losses: Float64Array2D  # instruments x scenarios, loss of one long unit
@@ -197,7 +203,7 @@ class FilteredHistoricalSimulation(BookEngine):
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         losses = -unit_pnl(book.instruments, market, self.scenarios)
         return _Prep(np.ascontiguousarray(losses),
-                     np.array([str(s) for s in self.scenarios.moves.index], dtype=object))
+                     np.array([_label(s) for s in self.scenarios.moves.index], dtype=object))
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         var, es, scenario = var_es_of_product(q, prep.losses, self.level)

@@ -165,3 +165,11 @@ def test_ewma_matches_a_naive_loop(regime_returns):
     assert current["B"] == pytest.approx(var ** 0.5, rel=1e-12)
     with pytest.raises(ParameterError, match="decay"):
         ewma_volatility(regime_returns, decay=1.0)
+
+
+def test_driver_is_a_date_for_historical_scenarios(regime_returns):
+    scen = fhs_scenarios(regime_returns, mpor=1)
+    result = FilteredHistoricalSimulation(scen, measure="var").margin(
+        Portfolio([Position(Spot("A"), 1.0)]), Market(spot={"A": 1.0, "B": 1.0}))
+    worst = (-(np.exp(scen.moves["A"]) - 1.0)).sort_values(ascending=False).index[7]
+    assert result.driver == str(worst.date())
