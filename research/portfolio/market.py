@@ -53,6 +53,8 @@ class Market:
         Spot (index) price per underlying, in the reporting currency (e.g. USD). Must be > 0.
     valuation_date : date-like
         The date at which instruments are valued; expiries given as dates are measured from it.
+        It only matters for instruments whose expiry is a date (default 2026-01-01); expiries
+        given as year fractions are already measured from the valuation date.
     volatility : mapping or pandas.Series, optional
         Annualised implied volatility per underlying as a decimal (0.6 = 60%), used by options
         that carry no volatility of their own. Must be > 0.

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from research._typing import Float64Array2D
+from research._typing import Float64Array1D, Float64Array2D
 from research.errors import DataError, SpecificationError, UnknownUnderlyingError
 from research.portfolio.market import Market
 
@@ -126,7 +126,7 @@ class Scenarios:
         """Underlyings with moves."""
         return tuple(self.moves.columns)
 
-    def spot(self, market: Market, underlying: str) -> Float64Array2D:
+    def spot(self, market: Market, underlying: str) -> Float64Array1D:
         """Scenario spot prices of one underlying, shape ``(n_scenarios,)``.
 
         Raises
@@ -142,7 +142,7 @@ class Scenarios:
         s0 = market.spot_of(underlying)
         return s0 * np.exp(move) if self.kind == "log" else s0 * (1.0 + move)
 
-    def vol_shift(self, underlying: str) -> Float64Array2D | float:
+    def vol_shift(self, underlying: str) -> Float64Array1D | float:
         """Volatility shifts of one underlying (0.0 when none are given)."""
         if self.vol_shifts is None or underlying not in self.vol_shifts.columns:
             return 0.0
