@@ -10,7 +10,7 @@ import pandas as pd
 
 from research._typing import Float64Array2D
 from research.errors import DataError, DataQualityWarning, InsufficientDataError
-from research.stress.windows import StressWindow, WindowLike, _slice, resolve_window
+from research.stress.windows import Window, WindowLike, _slice, resolve_window, window_label
 
 #: Default fewest complete observations for a correlation estimate in a window. Twenty gives
 #: a standard error of about (1 - rho^2) / sqrt(20) ~ 0.2 at rho = 0; fewer is noise.
@@ -24,7 +24,7 @@ class WindowData:
     values: Float64Array2D
     frame: pd.DataFrame
     labels: list
-    window: StressWindow | None
+    window: Window | None
     dropped: int
     notes: tuple[str, ...]
 
@@ -42,7 +42,7 @@ def window_returns(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Window to use (None: all rows).
     min_obs : int
         Fewest complete rows required.
@@ -82,7 +82,7 @@ def window_returns(
     if dropped:
         per_asset = numeric.isna().sum()
         detail = ", ".join(f"{k}: {v}" for k, v in per_asset[per_asset > 0].items())
-        where = "the sample" if resolved is None else f"window {resolved}"
+        where = window_label(resolved)
         notes.append(
             f"dropped {dropped} of {len(numeric)} rows in {where} with missing values "
             f"(missing per asset: {detail})"
@@ -91,7 +91,7 @@ def window_returns(
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=stacklevel)
     if len(clean) < min_obs:
-        where = "the sample" if resolved is None else f"window {resolved}"
+        where = window_label(resolved)
         raise InsufficientDataError(
             f"{where} has {len(clean)} complete observations, fewer than min_obs={min_obs}; "
             "use a longer window, fewer assets or a lower min_obs"
@@ -101,7 +101,7 @@ def window_returns(
     if flat.any():
         raise DataError(
             f"asset {clean.columns[int(np.argmax(flat))]!r} is constant in "
-            f"{'the sample' if resolved is None else resolved}; its correlation is undefined, "
+            f"{window_label(resolved)}; its correlation is undefined, "
             "drop it from the panel"
         )
     return WindowData(values, clean, list(clean.columns), resolved, dropped, tuple(notes))

@@ -88,7 +88,7 @@ def dcc_correlation(
     ----------
     path : pandas.DataFrame
         ``(date, asset) x asset`` conditional correlations, e.g. ``DCCResult.correlation``.
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Dates to summarize (None: the whole path).
     statistic : {"mean", "median", "lower", "upper"}
         Per-pair summary over the window: the time average, the median, or the

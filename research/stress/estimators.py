@@ -57,7 +57,7 @@ def sample_correlation(
     ----------
     returns : pandas.DataFrame
         Date x asset returns (e.g. ``research.data.to_returns(prices)``).
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Window to estimate in (None: whole sample).
     min_obs : int
         Fewest complete observations accepted.
@@ -139,7 +139,7 @@ def ewma_correlation(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Rows used; the estimate refers to the last date in it.
     decay : float
         :math:`\lambda \in (0, 1)`; 0.94 is RiskMetrics' daily value.
@@ -216,7 +216,7 @@ def shrunk_correlation(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Window to estimate in.
     method : {"ledoit_wolf", "oas"}
         :class:`sklearn.covariance.LedoitWolf` or :class:`sklearn.covariance.OAS`.

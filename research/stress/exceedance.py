@@ -178,7 +178,7 @@ def exceedance_correlation(
         Threshold in standard deviations (>= 0).
     tail : {"lower", "upper"}
         Joint losses (the stress case) or joint gains.
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Sample to use.
     standardize : bool
         Standardize each asset by its window mean and standard deviation first.
@@ -296,7 +296,7 @@ def exceedance_curve(
         Non-negative thresholds in standard deviations.
     pairs : iterable of (asset, asset), optional
         Pairs to compute (default: every pair).
-    window : StressWindow, (start, end) or None
+    window : StressWindow, sequence of StressWindow (union), (start, end) or None
         Sample to use.
     standardize : bool
         Standardize each asset in the window first.

@@ -17,7 +17,7 @@ from research._typing import ArrayLike1D
 from research.errors import DataError, SpecificationError
 from research.stress._returns import DEFAULT_MIN_OBS, window_returns
 from research.stress.result import StressedCorrelation, build_result
-from research.stress.windows import StressWindow, WindowLike, resolve_window
+from research.stress.windows import WindowLike, resolve_window, window_mask
 
 __all__ = [
     "forbes_rigobon",
@@ -123,7 +123,7 @@ def loretan_english(rho: ArrayLike1D | float, variance_ratio: float) -> np.ndarr
 
 def forbes_rigobon_correlation(
     returns: pd.DataFrame,
-    stress: StressWindow | tuple,
+    stress: WindowLike,
     calm: WindowLike = None,
     *,
     source: Hashable | None = None,
@@ -135,7 +135,7 @@ def forbes_rigobon_correlation(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    stress : StressWindow or (start, end)
+    stress : StressWindow, sequence of StressWindow or (start, end)
         High-volatility window whose correlation is adjusted.
     calm : StressWindow, (start, end) or None
         Reference window for the variance ratio (None: every date outside ``stress``).
@@ -191,7 +191,7 @@ def forbes_rigobon_correlation(
 
 def loretan_english_correlation(
     returns: pd.DataFrame,
-    stress: StressWindow | tuple,
+    stress: WindowLike,
     calm: WindowLike = None,
     *,
     source: Hashable | None = None,
@@ -207,7 +207,7 @@ def loretan_english_correlation(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    stress : StressWindow or (start, end)
+    stress : StressWindow, sequence of StressWindow or (start, end)
         High-volatility window.
     calm : StressWindow, (start, end) or None
         Reference window (None: every date outside ``stress``).
@@ -250,7 +250,7 @@ def loretan_english_correlation(
 
 def _windows_and_ratio(
     returns: pd.DataFrame,
-    stress: StressWindow | tuple,
+    stress: WindowLike,
     calm: WindowLike,
     source: Hashable | None,
     min_obs: int,
@@ -263,11 +263,11 @@ def _windows_and_ratio(
         raise SpecificationError("a stress window is required")
     stressed = sample_correlation(returns, stress_window, min_obs=min_obs)
     if calm is None:
-        outside = (returns.index < stress_window.start) | (returns.index > stress_window.end)
+        outside = ~window_mask(returns.index, stress_window)
         calm_data = window_returns(returns.loc[outside], None, min_obs=min_obs).frame
     else:
         calm_data = window_returns(returns, calm, min_obs=min_obs).frame
-    stress_data = returns.loc[stressed.start : stressed.end].dropna()
+    stress_data = returns.loc[window_mask(returns.index, stress_window)].dropna()
     if source is None:
         label = "equal-weight portfolio"
         stress_series = stress_data.mean(axis=1)

@@ -15,7 +15,7 @@ from research._typing import Float64Array2D
 from research.errors import PSDRepairWarning
 from research.stress._checks import PSD_TOLERANCE
 from research.stress.nearest import nearest_correlation
-from research.stress.windows import StressWindow
+from research.stress.windows import StressWindow, Window, window_label
 
 __all__ = ["CorrelationBand", "PSDRepair", "StressedCorrelation"]
 
@@ -77,8 +77,9 @@ class StressedCorrelation:
         semi-definite (repaired if the raw estimate was not).
     method : str
         Estimator, e.g. ``"sample"``, ``"ewma"``, ``"dcc-mean"``.
-    window : StressWindow or None
-        Window the estimate was asked for (``None``: the whole sample).
+    window : StressWindow, tuple of StressWindow, or None
+        Window the estimate was asked for (a tuple: the union of several windows;
+        ``None``: the whole sample).
     start, end : pandas.Timestamp or None
         First and last date actually used.
     nobs : int
@@ -97,7 +98,7 @@ class StressedCorrelation:
 
     matrix: pd.DataFrame
     method: str
-    window: StressWindow | None
+    window: Window | None
     start: pd.Timestamp | None
     end: pd.Timestamp | None
     nobs: int
@@ -157,7 +158,7 @@ class StressedCorrelation:
         return pd.Series(
             {
                 "method": self.method,
-                "window": "whole sample" if self.window is None else self.window.name,
+                "window": _window_name(self.window),
                 "start": self.start,
                 "end": self.end,
                 "nobs": self.nobs,
@@ -185,7 +186,7 @@ def build_result(
     labels: list,
     *,
     method: str,
-    window: StressWindow | None,
+    window: Window | None,
     dates: pd.DatetimeIndex | None,
     nobs: int,
     band: CorrelationBand | None = None,
@@ -203,7 +204,7 @@ def build_result(
         Asset labels.
     method : str
         Estimator name.
-    window : StressWindow or None
+    window : StressWindow, tuple of StressWindow, or None
         Requested window.
     dates : pandas.DatetimeIndex or None
         Dates used (first and last are recorded).
@@ -234,11 +235,11 @@ def build_result(
     min_eig = float(np.linalg.eigvalsh(values)[0])
     if min_eig < -PSD_TOLERANCE:
         nearest = nearest_correlation(values)
-        where = "the whole sample" if window is None else f"window {window}"
         message = (
-            f"{method} correlation over {where} was not positive semi-definite (smallest "
-            f"eigenvalue {min_eig:.3g}); repaired with nearest_correlation (Frobenius "
-            f"distance {nearest.distance:.3g}, {nearest.iterations} iterations)"
+            f"{method} correlation over {window_label(window)} was not positive "
+            f"semi-definite (smallest eigenvalue {min_eig:.3g}); repaired with "
+            f"nearest_correlation (Frobenius distance {nearest.distance:.3g}, "
+            f"{nearest.iterations} iterations)"
         )
         warnings.warn(message, PSDRepairWarning, stacklevel=3)
         notes.append(message)
@@ -264,3 +265,12 @@ def build_result(
         info=dict(info or {}),
         warnings=tuple(notes),
     )
+
+
+def _window_name(window: Window | None) -> str:
+    """Short name of a window, a union of windows or the whole sample."""
+    if window is None:
+        return "whole sample"
+    if isinstance(window, StressWindow):
+        return window.name
+    return "+".join(w.name for w in window)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Literal, get_args
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from research._typing import DateLike
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
 
-__all__ = ["AssetClass", "StressWindow", "WindowLike", "resolve_window", "stress_windows"]
+__all__ = [
+    "AssetClass",
+    "StressWindow",
+    "Window",
+    "WindowLike",
+    "resolve_window",
+    "stress_windows",
+    "window_label",
+    "window_mask",
+]
 
 AssetClass = Literal["equities", "crypto", "custom"]
 _ASSET_CLASSES: tuple[str, ...] = get_args(AssetClass)
@@ -146,35 +157,86 @@ class StressWindow:
         return f"{self.name} ({self.start.date()} .. {self.end.date()})"
 
 
-WindowLike = StressWindow | tuple[DateLike, DateLike] | None
+#: A resolved window: one interval, or a union of intervals (pooled stress periods).
+Window = StressWindow | tuple[StressWindow, ...]
+WindowLike = StressWindow | tuple[DateLike, DateLike] | Sequence[StressWindow] | None
 
 
-def resolve_window(window: WindowLike, name: str = "custom") -> StressWindow | None:
-    """Turn a window argument into a :class:`StressWindow`.
+def resolve_window(window: WindowLike, name: str = "custom") -> Window | None:
+    """Turn a window argument into a :class:`StressWindow` or a union of them.
 
     Parameters
     ----------
-    window : StressWindow, (start, end) tuple or None
-        ``None`` means the whole sample.
+    window : StressWindow, sequence of StressWindow, (start, end) tuple or None
+        ``None`` means the whole sample; a sequence of windows means the dates in any of
+        them (e.g. every named stress period, pooled).
     name : str
-        Name given to a window built from a tuple.
+        Name given to a window built from a (start, end) tuple.
 
     Returns
     -------
-    StressWindow or None
+    StressWindow, tuple of StressWindow, or None
 
     Raises
     ------
     SpecificationError
-        If ``window`` has another type.
+        If ``window`` has another type or is an empty sequence.
     """
     if window is None or isinstance(window, StressWindow):
         return window
+    if (
+        isinstance(window, list | tuple)
+        and window
+        and all(isinstance(w, StressWindow) for w in window)
+    ):
+        return window[0] if len(window) == 1 else tuple(window)
     if isinstance(window, tuple) and len(window) == 2:
         return StressWindow(name, window[0], window[1])
     raise SpecificationError(
-        f"a window must be a StressWindow, a (start, end) tuple or None, got {window!r}"
+        "a window must be a StressWindow, a non-empty sequence of them, a (start, end) tuple "
+        f"or None, got {window!r}"
     )
+
+
+def window_label(window: Window | None) -> str:
+    """Describe a resolved window for messages and summaries.
+
+    Parameters
+    ----------
+    window : StressWindow, tuple of StressWindow or None
+
+    Returns
+    -------
+    str
+    """
+    if window is None:
+        return "the whole sample"
+    if isinstance(window, StressWindow):
+        return f"window {window}"
+    return "windows " + " + ".join(w.name for w in window)
+
+
+def window_mask(index: pd.DatetimeIndex, window: Window | None) -> np.ndarray:
+    """Boolean mask of the dates inside a window (or inside any window of a union).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Dates.
+    window : StressWindow, tuple of StressWindow or None
+        ``None`` selects every date.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    if window is None:
+        return np.ones(len(index), dtype=bool)
+    windows = (window,) if isinstance(window, StressWindow) else window
+    mask = np.zeros(len(index), dtype=bool)
+    for w in windows:
+        mask |= np.asarray((index >= w.start) & (index <= w.end))
+    return mask
 
 
 def stress_windows(
@@ -262,28 +324,32 @@ def _dates(index: pd.Index | pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
 
 
 def _slice(
-    data: pd.DataFrame, window: StressWindow | None, min_obs: int
+    data: pd.DataFrame, window: Window | None, min_obs: int
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Rows inside the window, plus coverage notes; raises on no overlap / too few rows."""
+    """Rows inside the window(s), plus coverage notes; raises on no overlap / too few rows."""
     dates = _dates(data)
     notes: list[str] = []
+    label = window_label(window)
+    span = f"{dates[0].date()} .. {dates[-1].date()}" if len(dates) else "no dates"
     if window is None:
         frame = data
-        label = "the sample"
     else:
-        label = f"window {window}"
-        if len(dates) == 0 or window.end < dates[0] or window.start > dates[-1]:
-            span = f"{dates[0].date()} .. {dates[-1].date()}" if len(dates) else "no dates"
+        windows = (window,) if isinstance(window, StressWindow) else window
+        outside = [w for w in windows if len(dates) == 0 or w.end < dates[0] or w.start > dates[-1]]
+        if len(outside) == len(windows):
             raise DataError(
                 f"{label} lies outside the data ({span}); choose a window inside the data "
                 "or load a longer sample"
             )
-        if not window.covered_by(dates):
-            notes.append(
-                f"{label} is only partly covered by the data ({dates[0].date()} .. "
-                f"{dates[-1].date()}); the estimate uses the covered part"
-            )
-        frame = data.loc[window.start : window.end]
+        for w in windows:
+            if w in outside:
+                notes.append(f"window {w} lies outside the data ({span}) and adds no rows")
+            elif not w.covered_by(dates):
+                notes.append(
+                    f"window {w} is only partly covered by the data ({span}); the estimate "
+                    "uses the covered part"
+                )
+        frame = data.loc[window_mask(dates, window)]
     if len(frame) < min_obs:
         raise InsufficientDataError(
             f"{label} has {len(frame)} observations, fewer than the {min_obs} required; "

@@ -111,3 +111,42 @@ def test_full_coverage_does_not_warn(regimes):
 def test_non_datetime_index_raises(regimes):
     with pytest.raises(DataError, match="DatetimeIndex"):
         StressWindow("w", "2019-01-01", "2019-03-01").slice(regimes.reset_index(drop=True))
+
+
+def test_union_of_windows_pools_rows(regimes):
+    from research.stress import sample_correlation
+
+    first = StressWindow("first", "2019-01-01", "2019-02-28")
+    second = StressWindow("second", "2020-02-20", "2020-04-07")
+    result = sample_correlation(regimes, [first, second])
+    rows = pd.concat(
+        [regimes.loc["2019-01-01":"2019-02-28"], regimes.loc["2020-02-20":"2020-04-07"]]
+    )
+    pd.testing.assert_frame_equal(result.matrix, rows.corr(), check_exact=False, atol=1e-12)
+    assert result.nobs == len(rows)
+    assert result.summary()["window"] == "first+second"
+
+
+def test_union_with_a_window_outside_notes_it(regimes):
+    from research.stress import sample_correlation
+
+    old = StressWindow("old", "2001-01-01", "2001-06-30")
+    covid = StressWindow("covid", "2020-02-20", "2020-04-07")
+    with pytest.warns(DataQualityWarning, match="old .* adds no rows"):
+        result = sample_correlation(regimes, [old, covid])
+    assert result.nobs == 34 and "adds no rows" in result.warnings[0]
+    with pytest.raises(DataError, match="outside the data"):
+        sample_correlation(regimes, [old, old])
+
+
+def test_union_complement_is_the_calm_sample(regimes):
+    from research.stress import forbes_rigobon_correlation
+
+    windows = [
+        StressWindow("x", "2019-01-01", "2019-02-28"),
+        StressWindow("y", "2020-02-20", "2020-04-07"),
+    ]
+    result = forbes_rigobon_correlation(regimes, windows)
+    n_stress = len(regimes.loc["2019-01-01":"2019-02-28"]) + 34
+    assert result.info["calm_nobs"] == len(regimes) - n_stress
+    assert result.nobs == n_stress
