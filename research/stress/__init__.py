@@ -43,7 +43,7 @@ from research.stress.stability import (
     fisher_z_test,
     jennrich_test,
 )
-from research.stress.windows import StressWindow, stress_windows
+from research.stress.windows import StressWindow, busiest_span, stress_windows, window_mask
 
 __all__ = [
     "EMIR_STRESSED_WEIGHT",
@@ -57,6 +57,7 @@ __all__ = [
     "StressWindow",
     "StressedCorrelation",
     "blend_correlation",
+    "busiest_span",
     "conservative_correlation",
     "correlation_stability",
     "dcc_correlation",
@@ -76,5 +77,6 @@ __all__ = [
     "shrunk_correlation",
     "stress_score",
     "stress_windows",
+    "window_mask",
     "window_statistics",
 ]

@@ -14,7 +14,7 @@ from research.stress._checks import check_correlation_frame, check_probability
 from research.stress._returns import DEFAULT_MIN_OBS
 from research.stress.estimators import sample_correlation
 from research.stress.result import StressedCorrelation
-from research.stress.windows import WindowLike
+from research.stress.windows import WindowLike, resolve_window, window_mask
 
 __all__ = [
     "CorrelationStability",
@@ -247,8 +247,11 @@ def correlation_stability(
     ----------
     returns : pandas.DataFrame
         Date x asset returns.
-    calm, stress : StressWindow or (start, end)
-        The two windows (they should not overlap: the tests assume independent samples).
+    calm : StressWindow, sequence of StressWindow, (start, end) or None
+        Calm window (None: every date outside ``stress``). It should not overlap
+        ``stress``: the tests assume independent samples.
+    stress : StressWindow, sequence of StressWindow (union) or (start, end)
+        Stress window(s).
     threshold : float
         Absolute correlation that still supports an offset, in [0, 1].
     level : float
@@ -259,6 +262,8 @@ def correlation_stability(
     Returns
     -------
     CorrelationStability
+        ``stress.window`` records the stress window(s); a calm estimate built from
+        the complement has ``window=None`` (its dates are in ``start``/``end``).
 
     Raises
     ------
@@ -271,8 +276,12 @@ def correlation_stability(
     """
     threshold = check_probability(threshold, "threshold", open_interval=False)
     level = check_probability(level, "level")
-    calm_est = sample_correlation(returns, calm, min_obs=min_obs)
     stress_est = sample_correlation(returns, stress, min_obs=min_obs)
+    if calm is None:
+        outside = ~window_mask(returns.index, resolve_window(stress))
+        calm_est = sample_correlation(returns.loc[outside], min_obs=min_obs)
+    else:
+        calm_est = sample_correlation(returns, calm, min_obs=min_obs)
     if min(calm_est.nobs, stress_est.nobs) <= 3:
         raise InsufficientDataError("each window needs more than 3 observations")
     labels = calm_est.assets

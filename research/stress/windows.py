@@ -23,6 +23,7 @@ __all__ = [
     "WindowLike",
     "resolve_window",
     "stress_windows",
+    "busiest_span",
     "window_label",
     "window_mask",
 ]
@@ -237,6 +238,42 @@ def window_mask(index: pd.DatetimeIndex, window: Window | None) -> np.ndarray:
     for w in windows:
         mask |= np.asarray((index >= w.start) & (index <= w.end))
     return mask
+
+
+def busiest_span(
+    index: pd.DatetimeIndex, windows: Window, length: int
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Find the span of ``length`` consecutive dates with the most dates inside the windows.
+
+    Used to cut a short sample (e.g. a notebook's fast mode) that still contains stress.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Dates of the data.
+    windows : StressWindow or tuple of StressWindow
+        Stress windows.
+    length : int
+        Number of dates in the span (the whole index if it is shorter).
+
+    Returns
+    -------
+    (start, end) : tuple of pandas.Timestamp
+        First and last date of the span (the earliest such span on ties).
+
+    Raises
+    ------
+    DataError
+        If no date lies inside the windows.
+    """
+    dates = _dates(index)
+    mask = window_mask(dates, windows).astype(np.int64)
+    if not mask.any():
+        raise DataError(f"no date of the data lies inside {window_label(windows)}")
+    length = min(int(length), len(dates))
+    counts = np.convolve(mask, np.ones(length, dtype=np.int64), mode="valid")
+    first = int(np.argmax(counts))
+    return dates[first], dates[first + length - 1]
 
 
 def stress_windows(

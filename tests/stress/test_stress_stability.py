@@ -122,3 +122,11 @@ def test_stability_bad_options(regimes):
         correlation_stability(regimes, None, ("2020-02-20", "2020-04-07"), threshold=1.5)
     with pytest.raises(InsufficientDataError):
         correlation_stability(regimes, None, ("2020-02-20", "2020-02-21"))
+
+
+def test_default_calm_is_the_complement(break_panel):
+    frame, calm, stress = break_panel
+    explicit = correlation_stability(frame, calm, stress)
+    default = correlation_stability(frame, None, stress)
+    pd.testing.assert_frame_equal(explicit.pairs, default.pairs)
+    assert default.calm.window is None and default.calm.nobs == 2000

@@ -150,3 +150,14 @@ def test_union_complement_is_the_calm_sample(regimes):
     n_stress = len(regimes.loc["2019-01-01":"2019-02-28"]) + 34
     assert result.info["calm_nobs"] == len(regimes) - n_stress
     assert result.nobs == n_stress
+
+
+def test_busiest_span():
+    from research.stress import busiest_span
+
+    index = pd.bdate_range("2020-01-01", periods=100)
+    windows = (StressWindow("a", index[10], index[14]), StressWindow("b", index[60], index[79]))
+    assert busiest_span(index, windows, 30) == (index[50], index[79])
+    assert busiest_span(index, windows, 500) == (index[0], index[-1])
+    with pytest.raises(DataError, match="no date"):
+        busiest_span(index, StressWindow("c", "2010-01-01", "2010-02-01"), 10)
