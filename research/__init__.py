@@ -49,11 +49,19 @@ _NAMES = {
     "to_returns": "data",
     "mpor_returns": "data",
     "DataQualityReport": "data",
+    "UnivariateSpec": "volatility",
+    "fit_univariate": "volatility",
+    "DCC": "correlation",
+    "DCCResult": "correlation",
+    "lr_test": "correlation",
+    "MarginParameters": "calibration",
 }
 
 __all__ = ["__version__", "errors", *_SUBPACKAGES, *_NAMES]
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysis only
+    from research.calibration import MarginParameters  # noqa: F401
+    from research.correlation import DCC, DCCResult, lr_test  # noqa: F401
     from research.data import (  # noqa: F401
         DataQualityReport,
         align,
@@ -65,6 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysis only
         to_returns,
         validate_prices,
     )
+    from research.volatility import UnivariateSpec, fit_univariate  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
