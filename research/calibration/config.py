@@ -167,7 +167,7 @@ class OffsetConfig:
 
     Parameters
     ----------
-    cap, hedge, significance, break_threshold, break_haircut
+    cap, hedge, significance, break_threshold, break_haircut, min_correlation
         As in :class:`~research.calibration.offsets.OffsetCalibrator`.
     recent : int, optional
         Observations of the recent correlation regime (default: the risk-weight lookback).
@@ -186,6 +186,7 @@ class OffsetConfig:
     significance: float = 0.05
     break_threshold: float = 0.3
     break_haircut: float = 1.0
+    min_correlation: float = 0.0
     recent: int | None = None
     dcc: bool = True
     dcc_kind: str = "dcc"
@@ -225,6 +226,7 @@ class OffsetConfig:
                 significance=self.significance,
                 break_threshold=self.break_threshold,
                 break_haircut=self.break_haircut,
+                min_correlation=self.min_correlation,
             )
         except ParameterError as exc:
             raise SpecificationError(f"offsets: {exc}") from exc

@@ -212,6 +212,11 @@ class OffsetCalibrator:
         Smaller falls ``d`` cut the credit by ``min(1, break_haircut * d)``.
     reference : str or None
         The regime that falls are measured from (default: the first regime given).
+    min_correlation : float
+        Smallest hedge correlation, in every regime, that supports an offset (in [0, 1));
+        below it the pair gets no credit. 0 grants the diversification credit of any
+        positive correlation; ``research.stress`` uses 0.3 as the correlation that still
+        supports an offset.
 
     Raises
     ------
@@ -228,7 +233,8 @@ class OffsetCalibrator:
     .. math:: \text{credit} = \text{cap}\cdot c^* \cdot (1 - \min(1, h\,d)),
 
     or 0 when the pair is flagged as breaking, its hedge correlation is not positive in some
-    regime, is not significant, or falls by at least ``break_threshold``.
+    regime, is not significant, is below ``min_correlation``, or falls by at least
+    ``break_threshold``.
 
     References
     ----------
@@ -250,6 +256,7 @@ class OffsetCalibrator:
     break_threshold: float = 0.3
     break_haircut: float = 1.0
     reference: str | None = None
+    min_correlation: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cap) and 0.0 <= self.cap <= 1.0):
@@ -264,6 +271,8 @@ class OffsetCalibrator:
             raise ParameterError(f"significance must lie in (0, 1), got {self.significance}")
         if not 0.0 < self.break_threshold <= 2.0:
             raise ParameterError(f"break_threshold must lie in (0, 2], got {self.break_threshold}")
+        if not 0.0 <= self.min_correlation < 1.0:
+            raise ParameterError(f"min_correlation must lie in [0, 1), got {self.min_correlation}")
         if not (math.isfinite(self.break_haircut) and self.break_haircut >= 0.0):
             raise ParameterError(
                 f"break_haircut must be finite and non-negative, got {self.break_haircut}"
@@ -446,6 +455,13 @@ class OffsetCalibrator:
             return (
                 f"correlation not significant in regime {name!r} (rho={rho[name]:.3f}, "
                 f"one-sided p={pvalues[name]:.3g} > {self.significance}, n={nobs[name]})"
+            )
+        low = [name for name, r in hedge_rho.items() if r < self.min_correlation]
+        if low:
+            name = low[0]
+            return (
+                f"correlation too weak for an offset in regime {name!r} "
+                f"(rho={rho[name]:.3f}, minimum {self.min_correlation})"
             )
         if fall >= self.break_threshold:
             worst = min(hedge_rho, key=hedge_rho.__getitem__)

@@ -483,7 +483,14 @@ def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str,
 def _settings(calibrator: OffsetCalibrator) -> dict[str, Any]:
     return {
         name: getattr(calibrator, name)
-        for name in ("hedge", "significance", "break_threshold", "break_haircut", "reference")
+        for name in (
+            "hedge",
+            "significance",
+            "break_threshold",
+            "break_haircut",
+            "reference",
+            "min_correlation",
+        )
     }
 
 

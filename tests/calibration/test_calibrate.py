@@ -187,7 +187,7 @@ def test_prepare_study_fast_keeps_a_stress_window() -> None:
     base = CalibrationConfig.from_yaml(CONFIGS / "default.yaml")
     config, prices = prepare_study(base, fast=True)
     assert config.pairs == base.pairs[:2]
-    assert list(prices.columns) == ["XOM", "CVX", "KO", "PEP"] == list(config.assets)
+    assert list(prices.columns) == ["XOM", "CVX", "JNJ", "RRC"] == list(config.assets)
     assert len(prices) == FAST_ROWS
     # the latest equity window inside 2005-2018 is aug_2011; the sample ends FAST_AFTER_STRESS
     # dates after it

@@ -114,6 +114,17 @@ def test_insignificant_correlation_gets_zero_credit_and_pvalue_matches_fisher() 
     assert "not significant" in res.table.loc["A/B", "reason"]
 
 
+def test_correlation_below_minimum_gets_zero_credit() -> None:
+    regimes = {"recent": corr(0.5), "dcc_q05": corr(0.25)}
+    strict = OffsetCalibrator(min_correlation=0.3, break_threshold=0.5).fit(regimes, [("A", "B")])
+    assert strict.credits["A/B"] == 0.0
+    assert "too weak" in strict.table.loc["A/B", "reason"]
+    assert "'dcc_q05'" in strict.table.loc["A/B", "reason"]
+    loose = OffsetCalibrator(min_correlation=0.2, break_threshold=0.5).fit(regimes, [("A", "B")])
+    expected = 0.8 * (1 - math.sqrt(2 - 2 * 0.25) / 2) * (1 - 0.25)
+    assert loose.credits["A/B"] == pytest.approx(expected, abs=EXACT)
+
+
 def test_same_direction_pair_uses_negative_correlation() -> None:
     res = OffsetCalibrator().fit(
         {"recent": corr(-0.6), "stressed": corr(-0.5)}, [("A", "B", "same")]
