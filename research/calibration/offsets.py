@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from research.errors import DataError, ParameterError
+from research.margin import EMIR_MAX_OFFSET
 
 __all__ = [
     "EMIR_OFFSET_CAP",
@@ -29,9 +30,9 @@ __all__ = [
     "hedge_credit",
 ]
 
-EMIR_OFFSET_CAP = 0.8
+EMIR_OFFSET_CAP = EMIR_MAX_OFFSET
 """Largest share of the portfolio-margining reduction that may be recognised
-(Commission Delegated Regulation (EU) No 153/2013, Art. 27(4))."""
+(Commission Delegated Regulation (EU) No 153/2013, Art. 27(4)); the margin stage's constant."""
 
 Direction = Literal["opposite", "same"]
 Hedge = Literal["equal_risk", "equal_notional"]
