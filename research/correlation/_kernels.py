@@ -58,6 +58,10 @@ DIST_CODES: dict[str, int] = {"normal": 0, "t": 1}
 #: Column of each parameter in the score arrays returned by the likelihood kernels.
 PARAM_INDEX: dict[str, int] = {"a": 0, "b": 1, "g": 2, "nu": 3}
 
+#: Composite likelihoods with fewer pair-observations than this run on one thread (thread
+#: start-up costs more than it saves on small problems).
+PARALLEL_MIN_WORK = 2_000_000
+
 _CDCC = 1
 _ADCC = 2
 _CCC = 3
@@ -386,6 +390,99 @@ def _diagonal_paths(zt, a, b, g, qbar, nbar, kind, want_grad):
     return qd, dqd
 
 
+@nb.njit(cache=True)
+def _pair_chunk(
+    zt,
+    qd,
+    dqd,
+    a,
+    b,
+    g,
+    qbar,
+    nbar,
+    kind_code,
+    dist_code,
+    nu,
+    c_nu2,
+    dc_nu2,
+    want_grad,
+    grad,
+    pairs,
+    start,
+    stop,
+    ll_row,
+    sc_row,
+):
+    """Add the log-likelihoods (and scores) of pairs ``start:stop`` to one output row."""
+    t_obs = zt.shape[1]
+    for p in range(start, stop):
+        i = pairs[p, 0]
+        j = pairs[p, 1]
+        q = qbar[i, j]
+        da = 0.0
+        db = 0.0
+        dg = 0.0
+        for t in range(t_obs):
+            zi = zt[i, t]
+            zj = zt[j, t]
+            qi = qd[i, t]
+            qj = qd[j, t]
+            s = math.sqrt(qi * qj)
+            rho = q / s
+            one_m = 1.0 - rho * rho
+            if not one_m > 0.0:
+                return False
+            zz = zi * zi + zj * zj
+            m = (zz - 2.0 * rho * zi * zj) / one_m
+            lg = math.log(one_m)
+            if dist_code == 0:
+                ll_row[t] += -0.5 * (lg + m - zz)
+                f_m = 0.5
+            else:
+                ll_row[t] += (
+                    c_nu2
+                    - 0.5 * lg
+                    - 0.5 * (nu + 2.0) * math.log1p(m / (nu - 2.0))
+                    + 0.5 * (2.0 * _LOG_2PI + zz)
+                )
+                f_m = 0.5 * (nu + 2.0) / (nu - 2.0 + m)
+                if want_grad:
+                    sc_row[t, 3] += (
+                        dc_nu2
+                        - 0.5 * math.log1p(m / (nu - 2.0))
+                        + 0.5 * (nu + 2.0) * m / ((nu - 2.0) * (nu - 2.0 + m))
+                    )
+            if grad and kind_code != _CCC:
+                dl_drho = rho / one_m - f_m * (2.0 * rho * m - 2.0 * zi * zj) / one_m
+                sc_row[t, 0] += dl_drho * (
+                    da / s - 0.5 * rho * (dqd[0, i, t] / qi + dqd[0, j, t] / qj)
+                )
+                sc_row[t, 1] += dl_drho * (
+                    db / s - 0.5 * rho * (dqd[1, i, t] / qi + dqd[1, j, t] / qj)
+                )
+                if kind_code == _ADCC:
+                    sc_row[t, 2] += dl_drho * (
+                        dg / s - 0.5 * rho * (dqd[2, i, t] / qi + dqd[2, j, t] / qj)
+                    )
+            if kind_code == _CCC:
+                continue
+            if kind_code == _CDCC:
+                e = zi * zj * s
+            else:
+                e = zi * zj
+            qn = (1.0 - a - b) * qbar[i, j] + a * e + b * q
+            nn = 0.0
+            if kind_code == _ADCC:
+                nn = (zi if zi < 0.0 else 0.0) * (zj if zj < 0.0 else 0.0)
+                qn += g * (nn - nbar[i, j])
+            if grad:
+                da = e - qbar[i, j] + b * da
+                db = q - qbar[i, j] + b * db
+                dg = nn - nbar[i, j] + b * dg
+            q = qn
+    return True
+
+
 @nb.njit(cache=True, parallel=True)
 def _composite_kernel(
     z: Float64Array2D,
@@ -414,72 +511,86 @@ def _composite_kernel(
     ok_c = np.ones(n_chunks, dtype=np.bool_)
     n_pairs = pairs.shape[0]
     for c in nb.prange(n_chunks):
-        for p in range(c * n_pairs // n_chunks, (c + 1) * n_pairs // n_chunks):
-            i = pairs[p, 0]
-            j = pairs[p, 1]
-            q = qbar[i, j]
-            da = 0.0
-            db = 0.0
-            dg = 0.0
-            for t in range(t_obs):
-                zi = zt[i, t]
-                zj = zt[j, t]
-                qi = qd[i, t]
-                qj = qd[j, t]
-                s = math.sqrt(qi * qj)
-                rho = q / s
-                one_m = 1.0 - rho * rho
-                if not one_m > 0.0:
-                    ok_c[c] = False
-                    break
-                zz = zi * zi + zj * zj
-                m = (zz - 2.0 * rho * zi * zj) / one_m
-                lg = math.log(one_m)
-                if dist_code == 0:
-                    ll_c[c, t] += -0.5 * (lg + m - zz)
-                    f_m = 0.5
-                else:
-                    ll_c[c, t] += (
-                        c_nu2
-                        - 0.5 * lg
-                        - 0.5 * (nu + 2.0) * math.log1p(m / (nu - 2.0))
-                        + 0.5 * (2.0 * _LOG_2PI + zz)
-                    )
-                    f_m = 0.5 * (nu + 2.0) / (nu - 2.0 + m)
-                    if want_grad:
-                        sc_c[c, t, 3] += (
-                            dc_nu2
-                            - 0.5 * math.log1p(m / (nu - 2.0))
-                            + 0.5 * (nu + 2.0) * m / ((nu - 2.0) * (nu - 2.0 + m))
-                        )
-                if grad and kind_code != _CCC:
-                    dl_drho = rho / one_m - f_m * (2.0 * rho * m - 2.0 * zi * zj) / one_m
-                    sc_c[c, t, 0] += dl_drho * (
-                        da / s - 0.5 * rho * (dqd[0, i, t] / qi + dqd[0, j, t] / qj)
-                    )
-                    sc_c[c, t, 1] += dl_drho * (
-                        db / s - 0.5 * rho * (dqd[1, i, t] / qi + dqd[1, j, t] / qj)
-                    )
-                    if kind_code == _ADCC:
-                        sc_c[c, t, 2] += dl_drho * (
-                            dg / s - 0.5 * rho * (dqd[2, i, t] / qi + dqd[2, j, t] / qj)
-                        )
-                if kind_code == _CCC:
-                    continue
-                if kind_code == _CDCC:
-                    e = zi * zj * s
-                else:
-                    e = zi * zj
-                qn = (1.0 - a - b) * qbar[i, j] + a * e + b * q
-                nn = 0.0
-                if kind_code == _ADCC:
-                    nn = (zi if zi < 0.0 else 0.0) * (zj if zj < 0.0 else 0.0)
-                    qn += g * (nn - nbar[i, j])
-                if grad:
-                    da = e - qbar[i, j] + b * da
-                    db = q - qbar[i, j] + b * db
-                    dg = nn - nbar[i, j] + b * dg
-                q = qn
+        ok_c[c] = _pair_chunk(
+            zt,
+            qd,
+            dqd,
+            a,
+            b,
+            g,
+            qbar,
+            nbar,
+            kind_code,
+            dist_code,
+            nu,
+            c_nu2,
+            dc_nu2,
+            want_grad,
+            grad,
+            pairs,
+            c * n_pairs // n_chunks,
+            (c + 1) * n_pairs // n_chunks,
+            ll_c[c],
+            sc_c[c],
+        )
+    ll = np.zeros(t_obs)
+    sc = np.zeros((t_obs, 4))
+    for c in range(n_chunks):
+        ll += ll_c[c]
+        sc += sc_c[c]
+    return ll, sc, bool(ok_c.all())
+
+
+@nb.njit(cache=True)
+def _composite_serial(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+    dist_code: int,
+    nu: float,
+    c_nu2: float,
+    dc_nu2: float,
+    want_grad: bool,
+    pairs: np.ndarray,
+    n_chunks: int,
+) -> tuple[Float64Array1D, Float64Array2D, bool]:
+    """Single-threaded :func:`_composite_kernel` (for small problems)."""
+    t_obs = z.shape[0]
+    grad = want_grad and kind_code != _CDCC
+    zt = np.ascontiguousarray(z.T)
+    qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
+    n_chunks = max(1, min(n_chunks, pairs.shape[0]))
+    ll_c = np.zeros((n_chunks, t_obs))
+    sc_c = np.zeros((n_chunks, t_obs, 4))
+    ok_c = np.ones(n_chunks, dtype=np.bool_)
+    n_pairs = pairs.shape[0]
+    for c in range(n_chunks):
+        ok_c[c] = _pair_chunk(
+            zt,
+            qd,
+            dqd,
+            a,
+            b,
+            g,
+            qbar,
+            nbar,
+            kind_code,
+            dist_code,
+            nu,
+            c_nu2,
+            dc_nu2,
+            want_grad,
+            grad,
+            pairs,
+            c * n_pairs // n_chunks,
+            (c + 1) * n_pairs // n_chunks,
+            ll_c[c],
+            sc_c[c],
+        )
     ll = np.zeros(t_obs)
     sc = np.zeros((t_obs, 4))
     for c in range(n_chunks):
@@ -535,22 +646,10 @@ def composite_loglik(
     ok : bool
         False when a pair correlation left (-1, 1).
     """
-    return _composite_kernel(
-        z,
-        a,
-        b,
-        g,
-        qbar,
-        nbar,
-        kind_code,
-        dist_code,
-        nu,
-        c_nu2,
-        dc_nu2,
-        want_grad,
-        pairs,
-        nb.get_num_threads(),
-    )
+    args = (z, a, b, g, qbar, nbar, kind_code, dist_code, nu, c_nu2, dc_nu2, want_grad, pairs)
+    if pairs.shape[0] * z.shape[0] < PARALLEL_MIN_WORK or nb.get_num_threads() == 1:
+        return _composite_serial(*args, 1)
+    return _composite_kernel(*args, nb.get_num_threads())
 
 
 def t_constants(nu: float, n_assets: int) -> tuple[float, float]:
