@@ -235,8 +235,9 @@ def build_result(
     min_eig = float(np.linalg.eigvalsh(values)[0])
     if min_eig < -PSD_TOLERANCE:
         nearest = nearest_correlation(values)
+        where = "" if window is None and dates is None else f" over {window_label(window)}"
         message = (
-            f"{method} correlation over {window_label(window)} was not positive "
+            f"{method} correlation{where} was not positive "
             f"semi-definite (smallest eigenvalue {min_eig:.3g}); repaired with "
             f"nearest_correlation (Frobenius distance {nearest.distance:.3g}, "
             f"{nearest.iterations} iterations)"
