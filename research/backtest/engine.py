@@ -1,0 +1,321 @@
+"""Rolling out-of-sample offset backtest: isolated and cross margin of many portfolios per day.
+
+For each day ``t`` of the test period the engine
+
+1. takes the scenario model fitted at the last refit date ``<= t`` (refits every
+   ``refit_every`` days on the ``lookback`` returns ending at the refit date) and its scale
+   filtered with the returns up to ``t`` only,
+2. revalues every portfolio under every scenario at once,
+   ``pnl = exposures @ expm1(x_t / 100).T`` (portfolios x underlyings times underlyings x
+   scenarios), plus the full revaluation of option legs,
+3. calls the cross margin (VaR or ES of the portfolio loss, optionally capped by an
+   :class:`~research.margin.offsets.OffsetPolicy`) and the isolated margin (the sum of each leg's
+   own VaR/ES),
+4. compares both with the realized loss of the frozen portfolio from ``t`` to ``t + h``.
+
+Quantiles come from :func:`numpy.partition`; nothing after ``t`` enters a margin at ``t``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from research._random import as_generator
+from research._typing import Float64Array1D, Float64Array2D, Seed
+from research.backtest._threads import single_threaded_blas
+from research.backtest.models import FittedScenarios, ScenarioModel
+from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
+from research.backtest.results import BacktestResult
+from research.errors import DataError, InsufficientDataError, SpecificationError
+from research.margin.offsets import OffsetPolicy
+
+__all__ = ["OffsetBacktest", "risk_measure"]
+
+Measure = Literal["var", "es"]
+
+_ROUNDING = 1e-9
+"""Guard so that ``level * n`` computed as 990.0000000001 still gives the 990th order statistic."""
+
+
+def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
+                 overwrite: bool = False) -> Float64Array1D:
+    """Empirical VaR or ES of each row of a loss matrix (rows x scenarios).
+
+    Parameters
+    ----------
+    losses : ndarray of shape (n, n_scenarios)
+        Losses (positive = loss) per row and scenario.
+    level : float
+        Confidence level, e.g. 0.99.
+    measure : {"var", "es"}
+        ``"var"``: the ``ceil(level * S)``-th smallest loss (the empirical quantile
+        :math:`F^{-1}(level)`); ``"es"``: the mean of the ``S - floor(level * S)`` largest losses.
+    overwrite : bool
+        Partition ``losses`` in place (saves a copy of a large temporary).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(risk_measure(np.arange(1.0, 101.0)[None, :], 0.99)[0])
+    99.0
+    """
+    n_scen = losses.shape[1]
+    work = losses if overwrite else np.array(losses, dtype=float)
+    if measure == "var":
+        k = int(math.ceil(level * n_scen - _ROUNDING)) - 1
+        work.partition(k, axis=1)
+        return work[:, k].copy()
+    tail = max(1, n_scen - int(math.floor(level * n_scen + _ROUNDING)))
+    work.partition(n_scen - tail, axis=1)
+    return work[:, n_scen - tail:].mean(axis=1)
+
+
+def _scenario_pnl(exposures: Float64Array2D, moves: Float64Array2D,
+                  option_notionals: Float64Array2D, option_pnl: Float64Array2D
+                  ) -> Float64Array2D:
+    """Portfolio x scenario P&L: the engine's matrix products (kept apart for profiling)."""
+    pnl = exposures @ moves.T
+    if option_notionals.shape[1]:
+        pnl += option_notionals @ option_pnl
+    return pnl
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The portfolio set as arrays: linear legs folded into underlying exposures."""
+
+    exposures: Float64Array2D        # portfolios x underlyings (sensitivity-weighted notional)
+    linear: Float64Array2D           # portfolios x linear legs (sensitivity-weighted notional)
+    linear_underlying: np.ndarray    # underlying column of each linear leg
+    options: Float64Array2D          # portfolios x option legs (notional)
+    option_underlying: np.ndarray
+    option_legs: tuple
+
+    @classmethod
+    def build(cls, portfolios: PortfolioSet, assets: list[str]) -> _Layout:
+        column = {a: k for k, a in enumerate(assets)}
+        q = portfolios.notionals.to_numpy()
+        lin = [j for j, leg in enumerate(portfolios.legs) if isinstance(leg, LinearLeg)]
+        opt = [j for j, leg in enumerate(portfolios.legs) if not isinstance(leg, LinearLeg)]
+        sens = np.array([portfolios.legs[j].sensitivity for j in lin])
+        lin_u = np.array([column[portfolios.legs[j].underlying] for j in lin], dtype=int)
+        linear = np.ascontiguousarray(q[:, lin] * sens)
+        mapping = np.zeros((len(lin), len(assets)))
+        mapping[np.arange(len(lin)), lin_u] = 1.0
+        return cls(exposures=np.ascontiguousarray(linear @ mapping), linear=linear,
+                   linear_underlying=lin_u, options=np.ascontiguousarray(q[:, opt]),
+                   option_underlying=np.array([column[portfolios.legs[j].underlying]
+                                               for j in opt], dtype=int),
+                   option_legs=tuple(portfolios.legs[j] for j in opt))
+
+
+@dataclass(frozen=True)
+class OffsetBacktest:
+    """Rolling out-of-sample backtest of isolated versus cross margin.
+
+    Parameters
+    ----------
+    model : ScenarioModel
+        Scenario model refitted every ``refit_every`` days (e.g.
+        :class:`~research.backtest.FilteredHistoricalSimulation`); its ``horizon`` is the MPOR.
+    level : float
+        Margin confidence level (e.g. 0.99).
+    measure : {"var", "es"}
+        Risk measure of the scenario losses.
+    refit_every : int
+        Days between refits (5 = weekly on a trading calendar); the scale is filtered daily.
+    lookback : int
+        Returns in each fit window (ending at the refit date).
+    offset_policy : OffsetPolicy, optional
+        Cap on the recognised offset (:class:`research.margin.offsets.OffsetPolicy`, portfolio
+        level only); ``None`` charges the engine's cross margin as is.
+
+    Examples
+    --------
+    >>> model = FilteredHistoricalSimulation(horizon=2)  # doctest: +SKIP
+    >>> bt = OffsetBacktest(model, refit_every=5)  # doctest: +SKIP
+    >>> result = bt.run(returns, portfolios, start="2015-01-01")  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+
+    model: ScenarioModel
+    level: float = 0.99
+    measure: Measure = "var"
+    refit_every: int = 5
+    lookback: int = 1000
+    offset_policy: OffsetPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.level < 1.0:
+            raise SpecificationError(f"level must lie in (0, 1) (e.g. 0.99), got {self.level}")
+        if self.measure not in ("var", "es"):
+            raise SpecificationError(f"measure must be 'var' or 'es', got {self.measure!r}")
+        for name in ("refit_every", "lookback"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise SpecificationError(f"{name} must be a whole number >= 1, got {value!r}")
+        if not isinstance(self.model, ScenarioModel):
+            raise SpecificationError("model must have name, horizon and fit(returns, seed=, "
+                                     "previous=) (see research.backtest.ScenarioModel)")
+        if self.offset_policy is not None and self.offset_policy.needs_pairs:
+            raise SpecificationError("pair-level offset policies need per-pair margins, which "
+                                     "this engine does not compute; use per='portfolio' without "
+                                     "breaking pairs")
+
+    @property
+    def horizon(self) -> int:
+        """Margin period of risk in days (the model's horizon)."""
+        return int(self.model.horizon)
+
+    def _test_range(self, index: pd.DatetimeIndex, start: object, end: object
+                    ) -> tuple[int, int]:
+        h = self.horizon
+        first = self.lookback - 1
+        if start is not None:
+            requested = int(index.searchsorted(pd.Timestamp(start)))
+            if requested < first:
+                raise InsufficientDataError(
+                    f"start {pd.Timestamp(start).date()} leaves {requested} returns before it; "
+                    f"the first fit needs lookback={self.lookback}: start on or after "
+                    f"{index[first].date()} or shorten the lookback")
+            first = requested
+        last = len(index) - 1 - h
+        if end is not None:
+            last = min(last, int(index.searchsorted(pd.Timestamp(end), side="right")) - 1)
+        if last < first:
+            raise InsufficientDataError(
+                f"no test day: {len(index)} returns, lookback {self.lookback} and horizon {h} "
+                "leave no day with both a fit window and a realized loss; give more data")
+        return first, last
+
+    def run(self, returns: pd.DataFrame, portfolios: PortfolioSet, *, start: object = None,
+            end: object = None, seed: Seed = 0) -> BacktestResult:
+        """Backtest every portfolio over the test period.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily log returns in percent (DatetimeIndex x assets), aligned and without NaN,
+            e.g. :func:`research.data.to_returns` of an aligned price panel.
+        portfolios : PortfolioSet
+            Constant-notional test portfolios.
+        start, end : date-like, optional
+            First and last margin date (default: from the end of the first fit window to the
+            last day that still has ``h`` returns after it).
+        seed : int, Generator or None
+            Seed of the model's draws (one child stream per refit).
+
+        Returns
+        -------
+        BacktestResult
+
+        Raises
+        ------
+        DataError
+            Non-finite returns (asset and date named) or a non-datetime index.
+        UnknownUnderlyingError
+            Portfolio legs on assets missing from ``returns``.
+        InsufficientDataError
+            Too few returns for one fit window plus one horizon.
+        """
+        if not isinstance(returns.index, pd.DatetimeIndex):
+            raise DataError("returns must have a DatetimeIndex; use research.data.to_returns")
+        portfolios.check_underlyings(returns.columns)
+        assets = list(portfolios.underlyings)
+        frame = returns[assets].astype(float)
+        values = np.ascontiguousarray(frame.to_numpy())
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise DataError(f"{int(bad.sum())} non-finite returns (first: {assets[j]!r} on "
+                            f"{frame.index[i].date()}); align and fill the price panel first")
+        first, last = self._test_range(frame.index, start, end)
+        layout = _Layout.build(portfolios, assets)
+        n_days, n_port = last - first + 1, portfolios.n_portfolios
+        out = {name: np.empty((n_days, n_port)) for name in
+               ("isolated", "cross_engine", "cross", "loss", "shortfall")}
+        breaches = np.empty((n_days, n_port), dtype=np.int32)
+        rng = as_generator(seed)
+        notes: list[str] = []
+        refits: list[pd.Timestamp] = []
+        with single_threaded_blas():
+            self._loop(first, last, frame, values, layout, out, breaches, rng, notes, refits)
+        dates = frame.index[first: last + 1]
+        settings = {"model": self.model.name, "level": self.level, "measure": self.measure,
+                    "horizon": self.horizon, "refit_every": self.refit_every,
+                    "lookback": self.lookback,
+                    "offset_policy": None if self.offset_policy is None
+                    else self.offset_policy.to_dict(),
+                    "days_without_realized_loss": int(len(frame) - 1 - last)}
+        return BacktestResult.from_arrays(
+            dates=dates, portfolios=portfolios, arrays=out, position_breaches=breaches,
+            refit_dates=pd.DatetimeIndex(refits), settings=settings,
+            warnings=tuple(dict.fromkeys(notes)))
+
+    def _loop(self, first: int, last: int, frame: pd.DataFrame, values: Float64Array2D,
+              layout: _Layout, out: dict[str, Float64Array2D], breaches: np.ndarray,
+              rng: np.random.Generator, notes: list[str], refits: list[pd.Timestamp]) -> None:
+        """Refit every ``refit_every`` days; filter and margin every day in between."""
+        fitted: FittedScenarios | None = None
+        for r in range(first, last + 1, self.refit_every):
+            window = frame.iloc[r - self.lookback + 1: r + 1]
+            fitted = self.model.fit(window, seed=rng.spawn(1)[0], previous=fitted)
+            notes.extend(fitted.warnings)
+            refits.append(frame.index[r])
+            block_end = min(r + self.refit_every - 1, last)
+            scales = fitted.scale(values[r + 1: block_end + 1])
+            base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
+            for i, t in enumerate(range(r, block_end + 1)):
+                self._day(t - first, t, fitted, scales[i], base_sd, values, layout, out,
+                          breaches)
+
+    def _day(self, row: int, t: int, fitted: FittedScenarios, scale: Float64Array1D,
+             base_sd: Float64Array1D, values: Float64Array2D, layout: _Layout,
+             out: dict[str, Float64Array2D], breaches: np.ndarray) -> None:
+        level, measure, h = self.level, self.measure, self.horizon
+        moves_pct = fitted.location + fitted.base * scale
+        moves = np.expm1(moves_pct / 100.0)
+        vol = scale * base_sd * math.sqrt(TRADING_DAYS) / 100.0
+        realized = values[t + 1: t + h + 1].sum(axis=0)
+        # option legs: scenarios and the realized move revalued in one call per leg
+        both = np.array([leg.pnl_per_notional(np.append(moves_pct[:, u], realized[u]) / 100.0,
+                                              vol[u])
+                         for leg, u in zip(layout.option_legs, layout.option_underlying,
+                                           strict=True)]).reshape(-1, moves.shape[0] + 1)
+        option_pnl, realized_opt = both[:, :-1], both[:, -1]
+        pnl = _scenario_pnl(layout.exposures, moves, layout.options, option_pnl)
+        np.negative(pnl, out=pnl)
+        cross_engine = risk_measure(pnl, level, measure, overwrite=True)
+        long_u = risk_measure(-moves.T, level, measure, overwrite=True)
+        short_u = risk_measure(moves.T, level, measure)
+        lin = layout.linear
+        lin_margin = np.where(lin > 0, lin * long_u[layout.linear_underlying],
+                              -lin * short_u[layout.linear_underlying])
+        lin_loss = -lin * np.expm1(realized / 100.0)[layout.linear_underlying]
+        margins, losses = [lin_margin], [lin_loss]
+        if option_pnl.shape[0]:
+            opt_long = risk_measure(-option_pnl, level, measure, overwrite=True)
+            opt_short = risk_measure(option_pnl, level, measure)
+            q = layout.options
+            margins.append(np.where(q > 0, q * opt_long, -q * opt_short))
+            losses.append(-q * realized_opt)
+        leg_margin, leg_loss = np.hstack(margins), np.hstack(losses)
+        isolated = leg_margin.sum(axis=1)
+        charged = cross_engine if self.offset_policy is None else \
+            self.offset_policy.apply(isolated, cross_engine)
+        held = np.hstack([lin != 0, layout.options != 0])
+        out["isolated"][row] = isolated
+        out["cross_engine"][row] = cross_engine
+        out["cross"][row] = charged
+        out["loss"][row] = leg_loss.sum(axis=1)
+        out["shortfall"][row] = np.maximum(leg_loss - leg_margin, 0.0).sum(axis=1)
+        breaches[row] = ((leg_loss > leg_margin) & held).sum(axis=1)

@@ -1,0 +1,213 @@
+"""Rolling offset-backtest engine: closed forms, a naive loop, no look-ahead, size and power."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from research.backtest.engine import OffsetBacktest, risk_measure
+from research.backtest.models import FilteredHistoricalSimulation, ParametricNormal
+from research.backtest.portfolios import (
+    LinearLeg,
+    PortfolioSet,
+    calendar_spreads,
+    hedged_pairs,
+    option_hedges,
+    random_books,
+)
+from research.errors import (
+    DataError,
+    InsufficientDataError,
+    SpecificationError,
+    UnknownUnderlyingError,
+)
+from research.margin.offsets import OffsetPolicy
+
+EXACT = 1e-12
+"""Same arithmetic in a different order: agreement to rounding."""
+
+
+def _returns(n: int, n_assets: int, seed: int, corr: float = 0.6) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    cov = (1 - corr) * np.eye(n_assets) + corr
+    values = rng.standard_normal((n, n_assets)) @ np.linalg.cholesky(cov).T
+    return pd.DataFrame(values, index=pd.bdate_range("2019-01-01", periods=n),
+                        columns=[f"A{j}" for j in range(n_assets)])
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    location: np.ndarray
+    base: np.ndarray
+    warnings: tuple[str, ...] = ()
+
+    def scale(self, new_returns: np.ndarray) -> np.ndarray:
+        return np.ones((len(new_returns) + 1, self.base.shape[1]))
+
+
+@dataclass(frozen=True)
+class FixedScenarios:
+    """A model whose scenarios are the given matrix, whatever the data (for hand checks)."""
+
+    base: np.ndarray
+    horizon: int = 1
+    name: str = "fixed"
+
+    def fit(self, returns, *, seed=None, previous=None):
+        return _Fixed(np.zeros(self.base.shape[1]), self.base)
+
+
+def test_risk_measure_closed_form():
+    losses = np.arange(1.0, 101.0)[None, :]
+    assert risk_measure(losses, 0.99, "var")[0] == 99.0
+    assert risk_measure(losses, 0.95, "var")[0] == 95.0
+    assert risk_measure(losses, 0.99, "es")[0] == 100.0
+    assert risk_measure(losses, 0.95, "es")[0] == pytest.approx(np.mean([96, 97, 98, 99, 100]))
+    rng = np.random.default_rng(0)
+    many = rng.standard_normal((5, 1000))
+    expected = np.quantile(many, 0.99, axis=1, method="inverted_cdf")
+    np.testing.assert_allclose(risk_measure(many, 0.99), expected, rtol=0, atol=EXACT)
+
+
+def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
+    """Two assets, hand-picked scenarios and returns: margins and exceptions checked by hand."""
+    base = np.array([[-4.0, -4.0], [-3.0, 1.0], [2.0, -2.0], [1.0, 1.0], [0.5, 3.0]])
+    model = FixedScenarios(base)
+    returns = _returns(12, 2, seed=1)
+    legs = (LinearLeg("A0"), LinearLeg("A1"))
+    notionals = pd.DataFrame([[100.0, -100.0], [100.0, 100.0], [50.0, 0.0]],
+                             index=["spread", "long both", "outright"],
+                             columns=[leg.label for leg in legs])
+    ps = PortfolioSet(legs, notionals)
+    bt = OffsetBacktest(model, level=0.8, refit_every=3, lookback=2)
+    res = bt.run(returns, ps)
+    moves = np.expm1(base / 100)
+    q = notionals.to_numpy()
+    for day in range(len(res.dates)):
+        t = returns.index.get_loc(res.dates[day])
+        realized = np.expm1(returns.iloc[t + 1].to_numpy() / 100)
+        for p in range(3):
+            pnl = moves @ q[p]
+            cross = np.quantile(-pnl, 0.8, method="inverted_cdf")
+            iso = sum(np.quantile(-moves[:, j] * q[p, j], 0.8, method="inverted_cdf")
+                      for j in range(2) if q[p, j] != 0)
+            loss = -(realized @ q[p])
+            assert res.margin_cross.iloc[day, p] == pytest.approx(cross, abs=1e-9)
+            assert res.margin_isolated.iloc[day, p] == pytest.approx(iso, abs=1e-9)
+            assert res.loss.iloc[day, p] == pytest.approx(loss, abs=1e-9)
+            assert res.offset_caused().iloc[day, p] == bool(cross < loss <= iso)
+    # first day is the end of the first window; the last has its one-day loss
+    assert res.dates[0] == returns.index[1] and res.dates[-1] == returns.index[-2]
+
+
+def test_no_look_ahead():
+    returns = _returns(420, 3, seed=2)
+    fit_window = returns.iloc[:200]
+    ps = PortfolioSet.concat([hedged_pairs(fit_window, 3, seed=0),
+                              option_hedges(fit_window, 2, seed=1)])
+    bt = OffsetBacktest(FilteredHistoricalSimulation(horizon=2), refit_every=7, lookback=200)
+    base = bt.run(returns, ps)
+    cut = 300
+    altered = returns.copy()
+    altered.iloc[cut + 1:] = altered.iloc[cut + 1:] * 3.0 + 0.5
+    shifted = bt.run(altered, ps)
+    upto = base.dates <= returns.index[cut]
+    for name in ("margin_isolated", "margin_cross"):
+        np.testing.assert_array_equal(getattr(base, name)[upto], getattr(shifted, name)[upto])
+        # the data change must move the margins after the cut (the check can fail)
+        assert not np.allclose(getattr(base, name)[~upto], getattr(shifted, name)[~upto])
+    # losses over an MPOR ending on or before the cut are unchanged too
+    settled = base.dates <= returns.index[cut - 2]
+    np.testing.assert_array_equal(base.loss[settled], shifted.loss[settled])
+
+
+N_SERIES = 24
+N_DAYS = 600
+LEVEL = 0.99
+
+
+def _independent_run(scale_cov: float, seed: int):
+    rng = np.random.default_rng(seed)
+    vols = rng.uniform(0.5, 3.0, N_SERIES)
+    values = rng.standard_normal((N_DAYS + 21, N_SERIES)) * vols
+    names = [f"X{j}" for j in range(N_SERIES)]
+    returns = pd.DataFrame(values, index=pd.bdate_range("2010-01-01", periods=N_DAYS + 21),
+                           columns=names)
+    legs = tuple(LinearLeg(n) for n in names)
+    signs = np.where(rng.random(N_SERIES) < 0.5, -1.0, 1.0)
+    ps = PortfolioSet(legs, pd.DataFrame(np.diag(signs * 1e6), index=names,
+                                         columns=[leg.label for leg in legs]))
+    cov = pd.DataFrame(np.diag(scale_cov * vols**2), index=names, columns=names)
+    model = ParametricNormal(horizon=1, covariance=cov, n_scenarios=2000)
+    return OffsetBacktest(model, level=LEVEL, refit_every=25, lookback=20).run(
+        returns, ps, seed=seed)
+
+
+def test_correctly_specified_model_passes_at_nominal_rate():
+    """24 independent single-asset books, i.i.d. normal data, the true covariance."""
+    res = _independent_run(1.0, seed=11)
+    per = res.per_portfolio()["cross"]
+    n_obs = per["observations"].sum()
+    rate = per["exceptions"].sum() / n_obs
+    # 4 binomial standard deviations; the Monte Carlo quantile adds ~1/n_scenarios of bias
+    assert abs(rate - (1 - LEVEL)) < 4 * np.sqrt(LEVEL * (1 - LEVEL) / n_obs)
+    rejected = int((per["kupiec_pvalue"] < 0.05).sum())
+    assert rejected <= stats.binom.ppf(0.999, N_SERIES, 0.05)
+
+
+def test_under_margined_model_is_rejected():
+    """Margin on half the true variance: exception rate ~5% at 99%; Kupiec must reject."""
+    res = _independent_run(0.5, seed=12)
+    per = res.per_portfolio()["cross"]
+    assert (per["kupiec_pvalue"] < 0.05).mean() >= 0.95
+    assert (per["traffic_light"] == "red").mean() >= 0.9
+
+
+def test_offset_policy_caps_the_offset():
+    returns = _returns(300, 3, seed=3)
+    ps = random_books(list(returns.columns), 6, seed=4)
+    model = FilteredHistoricalSimulation(horizon=1, volatility="ewma")
+    free = OffsetBacktest(model, lookback=150).run(returns, ps)
+    capped = OffsetBacktest(model, lookback=150, offset_policy=OffsetPolicy(0.5)).run(
+        returns, ps)
+    iso, cross = free.margin_isolated, free.margin_cross
+    expected = np.maximum(iso - 0.5 * np.maximum(iso - cross, 0), cross)
+    np.testing.assert_allclose(capped.margin_cross, expected, rtol=1e-12)
+    np.testing.assert_allclose(capped.margin_cross_engine, cross, rtol=1e-12)
+
+
+def test_es_is_above_var():
+    returns = _returns(300, 2, seed=5)
+    ps = calendar_spreads(list(returns.columns), 4, seed=6)
+    model = FilteredHistoricalSimulation(horizon=2, volatility="ewma")
+    var = OffsetBacktest(model, lookback=150, measure="var").run(returns, ps)
+    es = OffsetBacktest(model, lookback=150, measure="es").run(returns, ps)
+    assert (es.margin_cross.to_numpy() >= var.margin_cross.to_numpy() - 1e-9).all()
+    assert (es.margin_isolated.to_numpy() > var.margin_isolated.to_numpy()).all()
+
+
+def test_bad_input():
+    returns = _returns(300, 2, seed=7)
+    ps = random_books(list(returns.columns), 2, seed=0)
+    bt = OffsetBacktest(FilteredHistoricalSimulation(horizon=1, volatility="ewma"),
+                        lookback=150)
+    holes = returns.copy()
+    holes.iloc[200, 1] = np.nan
+    with pytest.raises(DataError, match="A1"):
+        bt.run(holes, ps)
+    with pytest.raises(UnknownUnderlyingError, match="A1"):
+        bt.run(returns[["A0"]], ps)
+    with pytest.raises(InsufficientDataError, match="lookback"):
+        bt.run(returns, ps, start=returns.index[10])
+    with pytest.raises(InsufficientDataError):
+        bt.run(returns.iloc[:150], ps)
+    with pytest.raises(SpecificationError):
+        OffsetBacktest(FilteredHistoricalSimulation(), level=99)
+    with pytest.raises(SpecificationError):
+        OffsetBacktest(FilteredHistoricalSimulation(), refit_every=0)
+    with pytest.raises(SpecificationError, match="pair"):
+        OffsetBacktest(FilteredHistoricalSimulation(), offset_policy=OffsetPolicy(per="pair"))
