@@ -195,7 +195,9 @@ class CalibrationResult:
                 label="stress window" if i == 0 else None,
             )
         ax.set_ylabel("margin, % of notional")
-        ax.legend(ncols=3, fontsize="small", loc="upper left", frameon=False)
+        ax.legend(
+            ncols=3, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False
+        )
         return fig
 
     def __str__(self) -> str:
