@@ -135,7 +135,7 @@ zero = credits.zero_credit
 if len(zero):
     show_table(zero, "Pairs refused any offset credit and the reason for each.", index=True)
 else:
-    print("Every candidate pair earns a credit: no correlation was insignificant or broke in stress.")
+    print("Every candidate pair earns a credit: no correlation was weak or broke in stress.")
 
 # %% [markdown]
 # ### Margin path through the stress windows, with and without APC
