@@ -55,7 +55,7 @@ def _assert_correlation_matrix(matrix: pd.DataFrame, eig_tol: float = EIG_TOL) -
     assert list(matrix.index) == list(matrix.columns)
     np.testing.assert_array_equal(values, values.T)
     np.testing.assert_array_equal(np.diag(values), 1.0)
-    assert np.abs(values).max() <= 1.0 + 1e-12
+    assert np.abs(values).max() <= 1.0 + eig_tol
     assert np.linalg.eigvalsh(values)[0] >= -eig_tol
 
 

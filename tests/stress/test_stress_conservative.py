@@ -9,6 +9,12 @@ import pytest
 from research.errors import DataError, PSDRepairWarning, SpecificationError
 from research.stress import conservative_correlation, sample_correlation
 
+# Same quantity computed two ways (different operation order): only floating-point
+# rounding differs, far below 1e-12 for numbers of order one.
+ROUNDING_TOL = 1e-12
+# Smallest eigenvalue of a PSD output up to LAPACK rounding (research.stress PSD_TOLERANCE).
+EIG_TOL = 1e-10
+
 LABELS = ["x", "y", "z"]
 A = pd.DataFrame([[1.0, 0.98, -0.62], [0.98, 1.0, -0.68], [-0.62, -0.68, 1.0]], LABELS, LABELS)
 B = pd.DataFrame([[1.0, -0.51, -0.17], [-0.51, 1.0, -0.33], [-0.17, -0.33, 1.0]], LABELS, LABELS)
@@ -30,12 +36,12 @@ def test_same_direction_takes_max_hedge_takes_min(regimes):
     x = positions.loc[r.index].to_numpy()
     worst = x @ r.to_numpy() @ x
     for candidate in (c, s):
-        assert worst >= x @ candidate.loc[r.index, r.index].to_numpy() @ x - 1e-12
+        assert worst >= x @ candidate.loc[r.index, r.index].to_numpy() @ x - ROUNDING_TOL
 
 
 def test_zero_exposure_takes_the_mean():
     result = conservative_correlation([A, B], pd.Series({"x": 1.0, "y": 0.0, "z": 1.0}))
-    assert result.matrix.loc["x", "y"] == pytest.approx(0.5 * (0.98 - 0.51), abs=1e-15)
+    assert result.matrix.loc["x", "y"] == pytest.approx(0.5 * (0.98 - 0.51), abs=ROUNDING_TOL)
     assert result.info["choice"].loc["x", "y"] == "mean"
     assert result.info["candidates"] == ("candidate_0", "candidate_1")
 
@@ -48,7 +54,7 @@ def test_non_psd_pick_is_repaired_and_reported():
     raw[1, 2] = raw[2, 1] = -0.68  # hedge: min(-0.68, -0.33)
     assert np.linalg.eigvalsh(raw)[0] >= 0  # this pick happens to be PSD: no repair
     result = conservative_correlation({"A": A, "B": B}, positions)
-    np.testing.assert_allclose(result.matrix.to_numpy(), raw, atol=1e-15)
+    np.testing.assert_allclose(result.matrix.to_numpy(), raw, atol=ROUNDING_TOL)
     assert not result.repaired
 
     long_only = pd.Series({"x": 1.0, "y": 1.0, "z": -1.0})
@@ -57,7 +63,9 @@ def test_non_psd_pick_is_repaired_and_reported():
     picked[1, 2] = picked[2, 1] = min(-0.68, -0.33)
     picked[0, 1] = picked[1, 0] = max(0.98, -0.51)
     np.testing.assert_allclose(
-        conservative_correlation({"A": A, "B": B}, long_only).matrix.to_numpy(), picked, atol=1e-15
+        conservative_correlation({"A": A, "B": B}, long_only).matrix.to_numpy(),
+        picked,
+        atol=ROUNDING_TOL,
     )
 
     # A third candidate makes the long-only pick inconsistent: x ~ y (0.98) but
@@ -72,7 +80,7 @@ def test_non_psd_pick_is_repaired_and_reported():
     assert result.repaired
     assert result.repair.input_min_eigenvalue == pytest.approx(np.linalg.eigvalsh(pick)[0])
     assert result.info["choice"].loc["x", "z"] == "C"
-    assert np.linalg.eigvalsh(result.matrix.to_numpy())[0] >= -1e-10
+    assert np.linalg.eigvalsh(result.matrix.to_numpy())[0] >= -EIG_TOL
     assert "repaired" in result.warnings[0]
 
 
