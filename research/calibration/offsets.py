@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -495,8 +495,6 @@ class OffsetCredits:
         Regime the correlation fall is measured from.
     settings : OffsetCalibrator
         The calibrator that produced the result.
-    warnings : tuple of str
-        Notes on the calibration (none are emitted at present; kept for saved results).
     """
 
     table: pd.DataFrame
@@ -504,7 +502,6 @@ class OffsetCredits:
     regimes: tuple[str, ...]
     reference: str
     settings: OffsetCalibrator
-    warnings: tuple[str, ...] = field(default=())
 
     @property
     def credits(self) -> pd.Series:

@@ -176,6 +176,15 @@ def test_dcc_regime_and_data_override(shared_data_dir: Path) -> None:
     assert (table["raw_credit"] == per_regime.min(axis=1)).all()
 
 
+def test_calibrate_from_a_yaml_file(tmp_path: Path, small: CalibrationResult) -> None:
+    path = tmp_path / "small.yaml"
+    SMALL.to_yaml(path)
+    with pytest.warns(UserWarning):
+        res = calibrate_from_config(path)
+    assert res.parameters == small.parameters
+    assert res.data_description["source"] == "sp500"
+
+
 def test_result_figures(small: CalibrationResult) -> None:
     fig = small.plot_risk_weights()
     assert len(fig.axes[0].patches) == 3 * 4  # three bars per asset
