@@ -165,3 +165,27 @@ def test_busiest_span():
     assert busiest_span(index, windows, 500) == (index[0], index[-1])
     with pytest.raises(DataError, match="no date"):
         busiest_span(index, StressWindow("c", "2010-01-01", "2010-02-01"), 10)
+
+
+def test_window_mask_and_label():
+    from research.stress.windows import window_label, window_mask
+
+    index = pd.bdate_range("2020-01-01", periods=10)
+    first = StressWindow("first", index[1], index[2])
+    second = StressWindow("second", index[5], index[5])
+    assert window_mask(index, (first, second)).tolist() == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert window_mask(index, None).all()
+    assert window_label(None) == "the whole sample"
+    assert window_label(first) == "window first (2020-01-02 .. 2020-01-03)"
+    assert window_label((first, second)) == "windows first + second"
