@@ -473,7 +473,7 @@ class OffsetCalibrator:
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OffsetCredits:
     """Calibrated offset credits (the result of :meth:`OffsetCalibrator.fit`).
 

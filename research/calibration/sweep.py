@@ -130,7 +130,7 @@ class SweepGrid:
         return cls(**{k: v if isinstance(v, list | tuple) else [v] for k, v in data.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SweepResult:
     """Outcome of :func:`sensitivity_sweep`.
 
