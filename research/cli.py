@@ -22,8 +22,14 @@ def _datasets(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> int:
     from research.data import load_prices
 
-    prices = load_prices(args.source)
-    print(prices.attrs["quality"])
+    import pandas as pd
+
+    report = load_prices(args.source).attrs["quality"]
+    print(report)
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(report.to_frame().to_string())
+        if len(report.issues):
+            print(report.issues.to_string(index=False))
     return 0
 
 
@@ -36,6 +42,16 @@ def _reports(args: argparse.Namespace) -> int:
     reports = build_reports(args.notebooks, args.out, parameters=parameters, studies=args.study)
     total = sum(r.seconds for r in reports)
     print(f"{len(reports)} report(s) written to {args.out} in {total:.0f} s")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from research.calibration import calibrate_from_config
+
+    result = calibrate_from_config(args.config, data=args.data)
+    print(result.parameters)
+    result.parameters.to_json(args.out)
+    print(f"parameters written to {args.out}")
     return 0
 
 
@@ -80,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument("--notebooks", default="notebooks", help="study folder")
     reports.add_argument("--study", action="append", help="only this study (NN or NN_name)")
     reports.set_defaults(func=_reports)
+
+    calibrate = commands.add_parser("calibrate", help="calibrate a margin parameter set")
+    calibrate.add_argument("config", help="calibration config (YAML), e.g. configs/default.yaml")
+    calibrate.add_argument("--data", help="price file or dataset replacing the config's data")
+    calibrate.add_argument("--out", default="params.json", help="parameter file to write (JSON)")
+    calibrate.set_defaults(func=_calibrate)
 
     review = commands.add_parser("review", help="build the consolidated calibration review PDF")
     review.add_argument("config", help="review config (YAML), e.g. configs/review.yaml")

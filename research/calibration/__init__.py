@@ -1,4 +1,4 @@
-"""Margin parameter sets, risk-weight calibration and anti-procyclicality tools."""
+"""Margin parameter sets, risk weights, offset credits, anti-procyclicality and sweeps."""
 
 from research.calibration.apc import (
     APCResult,
@@ -9,6 +9,21 @@ from research.calibration.apc import (
     apply_apc,
     procyclicality_metrics,
 )
+from research.calibration.calibrate import (
+    CalibrationResult,
+    calibrate,
+    calibrate_from_config,
+    load_config_prices,
+    prepare_study,
+)
+from research.calibration.config import CalibrationConfig, DataConfig, OffsetConfig, StressConfig
+from research.calibration.offsets import (
+    EMIR_OFFSET_CAP,
+    OffsetCalibrator,
+    OffsetCredits,
+    OffsetPair,
+    hedge_credit,
+)
 from research.calibration.parameters import APCSettings, APCTool, MarginParameters, Pair
 from research.calibration.risk_weights import (
     PROFILES,
@@ -18,9 +33,28 @@ from research.calibration.risk_weights import (
     ewma_volatility,
     tail_risk,
 )
+from research.calibration.sweep import SweepGrid, SweepResult, regime_correlations, sensitivity_sweep
 
 __all__ = [
+    "EMIR_OFFSET_CAP",
     "PROFILES",
+    "CalibrationConfig",
+    "CalibrationResult",
+    "DataConfig",
+    "OffsetCalibrator",
+    "OffsetConfig",
+    "OffsetCredits",
+    "OffsetPair",
+    "StressConfig",
+    "SweepGrid",
+    "SweepResult",
+    "calibrate",
+    "calibrate_from_config",
+    "hedge_credit",
+    "load_config_prices",
+    "prepare_study",
+    "regime_correlations",
+    "sensitivity_sweep",
     "APCResult",
     "APCSettings",
     "APCTool",

@@ -9,6 +9,8 @@ version, an as-of date and a description. Everything is plain data.
 
 from __future__ import annotations
 
+import textwrap
+
 import dataclasses
 import datetime as dt
 import json
@@ -694,4 +696,9 @@ class MarginParameters:
         return self.to_frame()
 
     def __str__(self) -> str:
-        return f"Margin parameters\n{self.to_frame().to_string()}"
+        frame = self.to_frame()
+        text = frame.to_string(
+            formatters={c: lambda v: textwrap.shorten(str(v), 60) for c in frame.columns},
+            justify="left",
+        )
+        return f"Margin parameters\n{text}"
