@@ -68,7 +68,7 @@ _CCC = 3
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _update_q(q, qnew, zt, a, b, g, qbar, nbar, kind):
     """Write Q_{t+1} into ``qnew`` from Q_t = ``q`` and z_t."""
     n = zt.shape[0]
@@ -95,7 +95,7 @@ def _update_q(q, qnew, zt, a, b, g, qbar, nbar, kind):
             qnew[j, i] = v
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def dcc_q_path(
     z: Float64Array2D,
     a: float,
@@ -134,7 +134,7 @@ def dcc_q_path(
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
     r"""Aielli (2013) corrected target of the cDCC model.
 
@@ -170,7 +170,7 @@ def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _cholesky(q, low):
     """Lower Cholesky factor of ``q`` into ``low``; False when not positive definite."""
     n = q.shape[0]
@@ -192,7 +192,7 @@ def _cholesky(q, low):
     return True
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad, ll_out, score_out):
     """Add per-observation log-likelihoods (and scores) of one (sub-)model to the outputs.
 
@@ -304,7 +304,7 @@ def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad,
     return True
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def correlation_loglik(
     z: Float64Array2D,
     a: float,
@@ -357,7 +357,7 @@ def correlation_loglik(
     return ll, sc, ok
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _diagonal_paths(zt, a, b, g, qbar, nbar, kind, want_grad):
     """Diagonal q_ii,t (shape (N, T)) of every asset, which do not depend on other assets."""
     n, t_obs = zt.shape
@@ -390,7 +390,7 @@ def _diagonal_paths(zt, a, b, g, qbar, nbar, kind, want_grad):
     return qd, dqd
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _pair_chunk(
     zt,
     qd,
@@ -541,7 +541,7 @@ def _composite_kernel(
     return ll, sc, bool(ok_c.all())
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _composite_serial(
     z: Float64Array2D,
     a: float,

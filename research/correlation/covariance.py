@@ -17,6 +17,9 @@ estimator is not (as in rmgarch).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from research._typing import Float64Array1D, Float64Array2D
@@ -28,6 +31,8 @@ __all__ = ["two_step_covariance", "second_stage_hessian"]
 
 #: Relative step of the numerical derivatives of the mean second-stage score.
 _STEP = 1e-5
+#: Threads for the per-asset first-stage corrections (the kernels release the GIL).
+_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 def _mean_score(problem: CorrelationProblem, theta: Float64Array1D) -> Float64Array1D:
@@ -94,18 +99,24 @@ def two_step_covariance(
     g = s2.copy()
     notes: list[str] = []
     if univariate.results:
-        for i, asset in enumerate(univariate.assets):
+
+        def correction(item: tuple[int, str]) -> Float64Array2D:
+            i, asset = item
             deriv = univariate_derivatives(univariate.results[asset])
             s1 = deriv.scores[-t_obs:]
             jac = deriv.z_jacobian[-t_obs:]
             params = univariate.results[asset].params.to_numpy(dtype=float)
-            a11 = -deriv.hessian
             a21 = np.empty((theta.shape[0], s1.shape[1]))
             for m in range(s1.shape[1]):
                 h = _STEP * max(abs(params[m]), 0.1)
                 perturbed = problem.with_column(i, z[:, i] + h * jac[:, m])
                 a21[:, m] = -(_mean_score(perturbed, theta) - base) / h
-            g -= s1 @ np.linalg.solve(a11.T, a21.T)
+            return s1 @ np.linalg.solve(-deriv.hessian.T, a21.T)
+
+        items = list(enumerate(univariate.assets))
+        with ThreadPoolExecutor(max_workers=min(_THREADS, len(items))) as pool:
+            for term in pool.map(correction, items):
+                g -= term
     else:
         notes.append(
             "standard errors ignore first-stage estimation error "
