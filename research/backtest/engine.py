@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,11 @@ import pandas as pd
 from research._random import as_generator
 from research._typing import Float64Array1D, Float64Array2D, Seed
 from research.backtest._threads import single_threaded_blas
-from research.backtest.models import FittedScenarios, ScenarioModel
+from research.backtest.models import (
+    FilteredHistoricalSimulation,
+    FittedScenarios,
+    ScenarioModel,
+)
 from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
 from research.backtest.results import BacktestResult
 from research.errors import DataError, InsufficientDataError, SpecificationError
@@ -171,6 +175,33 @@ class OffsetBacktest:
                                      "this engine does not compute; use per='portfolio' without "
                                      "breaking pairs")
 
+    @classmethod
+    def from_parameters(cls, parameters: Any, volatility: Literal["garch", "ewma"] = "garch",
+                        refit_every: int = 5, measure: Measure = "var") -> OffsetBacktest:
+        """Backtest set up from a calibrated parameter set.
+
+        Parameters
+        ----------
+        parameters : research.calibration.MarginParameters
+            Supplies ``level``, ``mpor`` (the horizon), ``lookback`` and ``offset_cap`` (the
+            largest share of the offset recognised, applied as an
+            :class:`~research.margin.offsets.OffsetPolicy`).
+        volatility : {"garch", "ewma"}
+            Filter of the :class:`~research.backtest.FilteredHistoricalSimulation` model.
+        refit_every : int
+            Days between refits.
+        measure : {"var", "es"}
+            Risk measure.
+
+        Returns
+        -------
+        OffsetBacktest
+        """
+        model = FilteredHistoricalSimulation(horizon=int(parameters.mpor), volatility=volatility)
+        return cls(model, level=float(parameters.level), measure=measure,
+                   refit_every=refit_every, lookback=int(parameters.lookback),
+                   offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)))
+
     @property
     def horizon(self) -> int:
         """Margin period of risk in days (the model's horizon)."""
@@ -265,6 +296,7 @@ class OffsetBacktest:
               layout: _Layout, out: dict[str, Float64Array2D], breaches: np.ndarray,
               rng: np.random.Generator, notes: list[str], refits: list[pd.Timestamp]) -> None:
         """Refit every ``refit_every`` days; filter and margin every day in between."""
+        csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
         fitted: FittedScenarios | None = None
         for r in range(first, last + 1, self.refit_every):
             window = frame.iloc[r - self.lookback + 1: r + 1]
@@ -272,50 +304,64 @@ class OffsetBacktest:
             notes.extend(fitted.warnings)
             refits.append(frame.index[r])
             block_end = min(r + self.refit_every - 1, last)
+            # scale of day r + i uses the returns up to r + i only
             scales = fitted.scale(values[r + 1: block_end + 1])
-            base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
-            for i, t in enumerate(range(r, block_end + 1)):
-                self._day(t - first, t, fitted, scales[i], base_sd, values, layout, out,
-                          breaches)
+            days = np.arange(r, block_end + 1)
+            # realized h-day log return from t to t + h (the future the margin must cover)
+            realized = csum[days + self.horizon + 1] - csum[days + 1]
+            self._block(days - first, fitted, scales, realized, layout, out, breaches)
 
-    def _day(self, row: int, t: int, fitted: FittedScenarios, scale: Float64Array1D,
-             base_sd: Float64Array1D, values: Float64Array2D, layout: _Layout,
-             out: dict[str, Float64Array2D], breaches: np.ndarray) -> None:
-        level, measure, h = self.level, self.measure, self.horizon
-        moves_pct = fitted.location + fitted.base * scale
-        moves = np.expm1(moves_pct / 100.0)
-        vol = scale * base_sd * math.sqrt(TRADING_DAYS) / 100.0
-        realized = values[t + 1: t + h + 1].sum(axis=0)
-        # option legs: scenarios and the realized move revalued in one call per leg
-        both = np.array([leg.pnl_per_notional(np.append(moves_pct[:, u], realized[u]) / 100.0,
-                                              vol[u])
-                         for leg, u in zip(layout.option_legs, layout.option_underlying,
-                                           strict=True)]).reshape(-1, moves.shape[0] + 1)
-        option_pnl, realized_opt = both[:, :-1], both[:, -1]
-        pnl = _scenario_pnl(layout.exposures, moves, layout.options, option_pnl)
+    def _block(self, rows: np.ndarray, fitted: FittedScenarios, scales: Float64Array2D,
+               realized: Float64Array2D, layout: _Layout, out: dict[str, Float64Array2D],
+               breaches: np.ndarray) -> None:
+        """Margins and losses of every portfolio on the days of one refit block.
+
+        All days of the block are revalued with one matrix product
+        ``(portfolios x underlyings) @ (underlyings x (days * scenarios))``.
+        """
+        level, measure = self.level, self.measure
+        n_days, (n_scen, n_u) = len(rows), fitted.base.shape
+        n_port = layout.exposures.shape[0]
+        moves_pct = fitted.location + fitted.base[None, :, :] * scales[:, None, :]
+        moves = np.expm1(moves_pct / 100.0)                      # days x scenarios x underlyings
+        flat = moves.reshape(n_days * n_scen, n_u)
+        base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
+        vol = scales * base_sd * math.sqrt(TRADING_DAYS) / 100.0  # days x underlyings
+        # option legs: every day's scenarios and realized move revalued in one call per leg
+        option_pnl = np.empty((len(layout.option_legs), n_days * n_scen))
+        realized_opt = np.empty((n_days, len(layout.option_legs)))
+        for k, (leg, u) in enumerate(zip(layout.option_legs, layout.option_underlying,
+                                         strict=True)):
+            x = np.concatenate([moves_pct[:, :, u].ravel(), realized[:, u]]) / 100.0
+            v = np.concatenate([np.repeat(vol[:, u], n_scen), vol[:, u]])
+            both = leg.pnl_per_notional(x, v)
+            option_pnl[k], realized_opt[:, k] = both[: n_days * n_scen], both[n_days * n_scen:]
+        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl)
         np.negative(pnl, out=pnl)
-        cross_engine = risk_measure(pnl, level, measure, overwrite=True)
-        long_u = risk_measure(-moves.T, level, measure, overwrite=True)
-        short_u = risk_measure(moves.T, level, measure)
-        lin = layout.linear
-        lin_margin = np.where(lin > 0, lin * long_u[layout.linear_underlying],
-                              -lin * short_u[layout.linear_underlying])
-        lin_loss = -lin * np.expm1(realized / 100.0)[layout.linear_underlying]
-        margins, losses = [lin_margin], [lin_loss]
-        if option_pnl.shape[0]:
-            opt_long = risk_measure(-option_pnl, level, measure, overwrite=True)
-            opt_short = risk_measure(option_pnl, level, measure)
-            q = layout.options
-            margins.append(np.where(q > 0, q * opt_long, -q * opt_short))
-            losses.append(-q * realized_opt)
-        leg_margin, leg_loss = np.hstack(margins), np.hstack(losses)
-        isolated = leg_margin.sum(axis=1)
+        cross_engine = risk_measure(pnl.reshape(n_port * n_days, n_scen), level, measure,
+                                    overwrite=True).reshape(n_port, n_days).T
+        per_unit = moves.transpose(0, 2, 1).reshape(n_days * n_u, n_scen)
+        long_u = risk_measure(-per_unit, level, measure, overwrite=True).reshape(n_days, n_u)
+        short_u = risk_measure(per_unit, level, measure).reshape(n_days, n_u)
+        lin, lu = layout.linear[None, :, :], layout.linear_underlying
+        margins = [np.where(lin > 0, lin * long_u[:, None, lu], -lin * short_u[:, None, lu])]
+        losses = [-lin * np.expm1(realized / 100.0)[:, None, lu]]
+        if len(layout.option_legs):
+            unit = option_pnl.reshape(-1, n_days, n_scen).reshape(-1, n_scen)
+            opt_long = risk_measure(-unit, level, measure, overwrite=True).reshape(-1, n_days).T
+            opt_short = risk_measure(unit, level, measure).reshape(-1, n_days).T
+            q = layout.options[None, :, :]
+            margins.append(np.where(q > 0, q * opt_long[:, None, :], -q * opt_short[:, None, :]))
+            losses.append(-q * realized_opt[:, None, :])
+        leg_margin = np.concatenate(margins, axis=2)              # days x portfolios x legs
+        leg_loss = np.concatenate(losses, axis=2)
+        isolated = leg_margin.sum(axis=2)
         charged = cross_engine if self.offset_policy is None else \
             self.offset_policy.apply(isolated, cross_engine)
-        held = np.hstack([lin != 0, layout.options != 0])
-        out["isolated"][row] = isolated
-        out["cross_engine"][row] = cross_engine
-        out["cross"][row] = charged
-        out["loss"][row] = leg_loss.sum(axis=1)
-        out["shortfall"][row] = np.maximum(leg_loss - leg_margin, 0.0).sum(axis=1)
-        breaches[row] = ((leg_loss > leg_margin) & held).sum(axis=1)
+        held = np.concatenate([layout.linear != 0, layout.options != 0], axis=1)[None, :, :]
+        out["isolated"][rows] = isolated
+        out["cross_engine"][rows] = cross_engine
+        out["cross"][rows] = charged
+        out["loss"][rows] = leg_loss.sum(axis=2)
+        out["shortfall"][rows] = np.maximum(leg_loss - leg_margin, 0.0).sum(axis=2)
+        breaches[rows] = ((leg_loss > leg_margin) & held).sum(axis=2)

@@ -138,25 +138,35 @@ class OptionLeg:
         """The name or a default label."""
         return self.name or f"{self.underlying} {self.kind} m={self.moneyness:g} {self.tenor:g}y"
 
-    def pnl_per_notional(self, moves: Float64Array, volatility: float) -> Float64Array:
+    def pnl_per_notional(self, moves: Float64Array, volatility: Float64Array | float
+                         ) -> Float64Array:
         """Full-revaluation P&L per unit notional for log moves of the underlying (decimals).
 
         Parameters
         ----------
         moves : ndarray
             Log returns of the underlying over the horizon, as decimals.
-        volatility : float
-            Annualised implied volatility used when the leg has none of its own.
+        volatility : float or ndarray broadcastable to ``moves``
+            Annualised implied volatility used when the leg has none of its own (per move, so
+            that moves of different days are revalued at each day's volatility).
 
         Returns
         -------
         ndarray
-            Same shape as ``moves``.
+            Same shape as ``moves``: ``V(exp(move), vol) - V(1, vol)`` at strike ``moneyness``.
         """
-        vol = self.implied_vol if self.implied_vol is not None else volatility
-        option = EuropeanOption(self.underlying, strike=self.moneyness, expiry=self.tenor,
-                                kind=self.kind, implied_vol=float(vol))
-        return option.pnl(self._unit_market, np.exp(np.asarray(moves, dtype=float)))
+        moves = np.asarray(moves, dtype=float)
+        if self.implied_vol is None:
+            option = self._option(0.0)
+            shift = np.broadcast_to(np.asarray(volatility, dtype=float), moves.shape)
+        else:
+            option, shift = self._option(self.implied_vol), np.zeros(moves.shape)
+        market = self._unit_market
+        return option.value(market, np.exp(moves), shift) - option.value(market, 1.0, shift)
+
+    def _option(self, implied_vol: float) -> EuropeanOption:
+        return EuropeanOption(self.underlying, strike=self.moneyness, expiry=self.tenor,
+                              kind=self.kind, implied_vol=float(implied_vol))
 
     @cached_property
     def _unit_market(self) -> Market:
@@ -166,9 +176,7 @@ class OptionLeg:
     def delta(self, volatility: float) -> float:
         """Black-76 spot delta per unit notional at implied volatility ``volatility``."""
         vol = self.implied_vol if self.implied_vol is not None else volatility
-        option = EuropeanOption(self.underlying, strike=self.moneyness, expiry=self.tenor,
-                                kind=self.kind, implied_vol=float(vol))
-        return float(option.greeks(self._unit_market).delta)
+        return float(self._option(vol).greeks(self._unit_market).delta)
 
 
 Leg = LinearLeg | OptionLeg

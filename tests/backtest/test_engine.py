@@ -211,3 +211,13 @@ def test_bad_input():
         OffsetBacktest(FilteredHistoricalSimulation(), refit_every=0)
     with pytest.raises(SpecificationError, match="pair"):
         OffsetBacktest(FilteredHistoricalSimulation(), offset_policy=OffsetPolicy(per="pair"))
+
+
+def test_from_parameters():
+    from research.calibration import MarginParameters
+
+    params = MarginParameters(level=0.975, mpor=3, lookback=400, risk_weights={"A0": 0.1},
+                              offset_cap=0.6, as_of="2024-01-02")
+    bt = OffsetBacktest.from_parameters(params, volatility="ewma", refit_every=10)
+    assert (bt.level, bt.horizon, bt.lookback, bt.refit_every) == (0.975, 3, 400, 10)
+    assert bt.offset_policy.max_fraction == 0.6

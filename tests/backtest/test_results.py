@@ -122,3 +122,13 @@ def test_plots_and_text(result):
         result.plot_margins("zzz")
     assert "Offset backtest" in str(result) and "BacktestResult" in repr(result)
     assert set(result.exceptions_over_time().columns) == {"isolated", "cross", "offset_caused"}
+
+
+def test_family_conclusions(result):
+    from research.backtest.conclusions import family_conclusions
+
+    text = family_conclusions(result)
+    assert list(text.index) == ["pair", "outright"]
+    assert "exceeded 2 times" in text["pair"] and "1 exceptions were offset-caused" in text["pair"]
+    # 2 exceptions in 5 days at 99%: Kupiec rejects, too many exceptions
+    assert "Cross margin is under-margined" in text["pair"]

@@ -1,0 +1,221 @@
+# %% [markdown]
+# # Do the offsets survive? An out-of-sample backtest of isolated versus cross margin
+#
+# Cross margin charges a portfolio for its net risk, so hedged books post far less collateral
+# than the sum of their legs' isolated margins. This study asks whether that saving is safe:
+# every day of a long test period we call margin from the data known that day only (the model
+# refitted weekly and filtered daily), freeze each portfolio over the margin period of risk
+# (MPOR), and count the days on which the realized loss exceeded the margin. The same portfolios
+# are margined both ways, so every exception of cross margin that isolated margin would have
+# covered is an **offset-caused exception**.
+
+# %% tags=["parameters"]
+dataset = "sp500"
+data_path = None
+start = None
+end = None
+fast = False
+seed = 0
+level = 0.99
+mpor = 2
+refit_every = 5
+offset_cap = 0.8
+
+# %%
+from research.backtest.conclusions import family_conclusions
+from research.backtest.contagion import contagion
+from research.backtest.engine import OffsetBacktest
+from research.backtest.portfolios import (
+    PortfolioSet,
+    calendar_spreads,
+    hedged_pairs,
+    option_hedges,
+    random_books,
+)
+from research.backtest.replay import stress_replay
+from research.calibration import calibrate_risk_weights
+from research.data import align, load_prices, to_returns
+from research.reporting import record, set_theme, show_figure, show_table
+from research.stress.windows import stress_windows
+
+set_theme()
+source = data_path or dataset
+prices = load_prices(source, start=start, end=end)
+n_assets = 5 if fast else 20
+lookback = 250 if fast else 1000
+per_family = 5 if fast else 50
+# the assets with the longest histories, on the dates where all of them have a price
+prices = prices[prices.count().sort_values(ascending=False, kind="stable").index[:n_assets]]
+returns = to_returns(align(prices, how="intersection"))
+if fast:
+    returns = returns.iloc[-(lookback + 500 + mpor):]
+
+# %% [markdown]
+# ## Data
+#
+# Daily log returns (percent) of the assets below on their common calendar. The first
+# `lookback` days only serve the first fit and the choice of test portfolios; margins are
+# called from the day after.
+
+# %%
+history = returns.iloc[:lookback]
+show_table(
+    returns.describe().T[["count", "mean", "std", "min", "max"]],
+    f"Daily log returns (percent) of {source}: {returns.shape[1]} assets, "
+    f"{returns.index[0].date()} to {returns.index[-1].date()}. The first {lookback} returns "
+    f"(to {history.index[-1].date()}) are the first fit window.",
+    precision=2,
+)
+
+# %% [markdown]
+# ## Model
+#
+# The margin parameters are calibrated on the first window with `calibrate_risk_weights`:
+# confidence level, MPOR and lookback, plus the EMIR cap on offsets (at most 80% of the
+# reduction from isolated to cross margin may be recognised). The margin model is filtered
+# historical simulation: a GARCH(1,1) per asset refitted every `refit_every` days on the last
+# `lookback` returns, its volatility filtered daily, and the joint standardized residuals summed
+# over the MPOR as scenarios. Cross margin is the VaR of the portfolio's scenario loss (after the
+# cap); isolated margin is the sum of each leg's own VaR.
+#
+# Four families of constant-notional test portfolios are chosen from the first window only:
+# beta-weighted **hedged pairs** of the most correlated assets, **calendar/basis** trades
+# (spot against future, near against far future), **option hedges** (a 3-month option
+# re-struck daily, revalued in full with Black-76, delta-hedged with the underlying) and
+# **random books** of 2-6 long and short legs.
+
+# %%
+calibration = calibrate_risk_weights(history, level=level, mpor=mpor, lookback=lookback)
+parameters = calibration.to_parameters(offset_cap=offset_cap, as_of=history.index[-1].date())
+show_table(
+    parameters.to_frame(),
+    "Calibrated margin parameter set (risk weights as a fraction of notional).",
+    precision=4,
+)
+portfolios = PortfolioSet.concat([
+    hedged_pairs(history, per_family, top=max(3, returns.shape[1] // 2), seed=seed),
+    calendar_spreads(list(returns.columns), per_family, seed=seed + 1),
+    option_hedges(history, per_family, seed=seed + 2),
+    random_books(list(returns.columns), per_family, seed=seed + 3),
+])
+backtest = OffsetBacktest.from_parameters(parameters, refit_every=refit_every)
+result = backtest.run(returns, portfolios, seed=seed)
+print(f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
+      f"({result.dates[0].date()} to {result.dates[-1].date()}), "
+      f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}")
+
+# %% [markdown]
+# ## Results
+#
+# The summary pools all portfolio-days. Coverage is the share of days on which the margin
+# covered the realized MPOR loss; the `target` column holds the value a correctly specified
+# model would reach.
+
+# %%
+show_table(
+    result.summary(),
+    f"Isolated versus cross margin over all portfolios and days ({level:.0%} VaR, "
+    f"{mpor}-day MPOR). Exceedances are in currency per 1m notional legs.",
+    precision=4,
+)
+
+# %%
+coverage = result.coverage()
+show_table(
+    coverage,
+    "Coverage by portfolio family. Kupiec and Christoffersen p-values are medians over the "
+    "family's portfolios (tests on non-overlapping MPORs); share_rejected is the share of "
+    "portfolios rejected by Kupiec at 5%; the traffic light is that of the mean portfolio.",
+    precision=4,
+)
+record("coverage", coverage)
+
+# %%
+show_figure(
+    result.plot_exceptions(),
+    "Number of portfolio exceptions per month under isolated and cross margin; bars are the "
+    "offset-caused exceptions (covered by isolated, not by cross margin).",
+)
+
+# %%
+offset_table = result.per_portfolio()["offset"].groupby(result.family).agg(
+    {"mean_margin_saved": "mean", "margin_saved_ratio": "mean",
+     "offset_caused_exceptions": "sum"})
+show_table(
+    offset_table,
+    "Margin saved by offsets (mean per portfolio-day and as a share of isolated margin) and the "
+    "offset-caused exceptions per family.",
+    precision=3,
+)
+record("offset_caused_exceptions", offset_table)
+
+# %%
+show_table(
+    result.disclosure("family"),
+    "Backtest disclosure in the style of the CPMI-IOSCO public quantitative disclosures "
+    "(item 6.5): breaches, largest and average breach and achieved coverage, per account type.",
+    precision=3,
+)
+
+# %% [markdown]
+# ## Diagnostics
+#
+# **Stress replay.** The engine never looks ahead, so reading the one backtest through each
+# named stress window is the same as replaying it up to the window's end.
+
+# %%
+# crypto trades every day of the week, equities on weekdays only
+asset_class = "crypto" if (returns.index.dayofweek >= 5).any() else "equities"
+replay = stress_replay(result, stress_windows(asset_class))
+if len(replay):
+    show_table(
+        replay.drop(columns=["start", "end"]),
+        f"The backtest inside each named {asset_class} stress window that overlaps the test "
+        "period; offset-caused exceptions and the margin saved are on the cross rows.",
+        precision=3,
+    )
+else:
+    print(f"No named {asset_class} stress window overlaps the test period ({result.dates[0].date()} to "
+          f"{result.dates[-1].date()}).")
+record("stress_replay", replay)
+
+# %% [markdown]
+# **Contagion.** A cross account pools its collateral: when its loss exceeds the cross margin
+# all of its legs are liquidated. Isolated accounts lose only the legs that breach their own
+# margin. Contagion is a cross liquidation with at most one leg breaching on its own.
+
+# %%
+spread = contagion(result)
+show_table(
+    spread,
+    "Liquidation and contagion rates per portfolio-day, legs liquidated per liquidation, and "
+    "shortfall beyond collateral (currency) for cross and isolated accounts.",
+    precision=4,
+)
+record("contagion", spread)
+
+# %%
+worst = result.per_portfolio()[("offset", "offset_caused_exceptions")].idxmax()
+show_figure(
+    result.plot_margins(worst),
+    f"Isolated and cross margin of {worst} (the portfolio with the most offset-caused "
+    "exceptions) against its realized MPOR loss; red dots are cross-margin exceptions.",
+)
+
+# %% [markdown]
+# ## Conclusion
+#
+# One paragraph per portfolio family, written from this run's numbers.
+
+# %%
+for paragraph in family_conclusions(result):
+    print(paragraph, end="\n\n")
+
+# %% [markdown]
+# Offsets are safe where the hedge relation is stable: cross margin then saves most of the
+# isolated margin with a coverage close to target. Where the relation breaks (pairs whose
+# correlation falls in stress, option hedges whose delta drifts with large moves) the saving
+# turns into offset-caused exceptions and, in a pooled account, into liquidations of legs that
+# would have survived on their own. The calendar/basis family carries only the small net delta
+# of a fixed carry: its basis risk is not in spot price data, so its result is an upper bound
+# on the safety of that offset.
