@@ -277,28 +277,58 @@ def _is_fast_garch(res: Any) -> bool:
     )
 
 
-def _garch11_paths(res: Any, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised GARCH(1,1) recursion driven by shocks ``z`` (P, h); arch's parameterization."""
+def _garch11_start(res: Any) -> tuple[float, float, float, float, float]:
+    """Return ``(mu, omega, alpha, beta, sigma2_{T+1})`` of a GARCH(1,1) arch result."""
     params = res.params
     mu = float(params["mu"]) if "mu" in params.index else 0.0
     omega, alpha, beta = (float(params[k]) for k in ("omega", "alpha[1]", "beta[1]"))
-    # sigma^2_{T+1} from arch's own one-step forecast: arch re-runs the in-sample recursion
-    # with a backcast from the final parameters, which can differ from the stored
-    # conditional_volatility by ~1e-10 for persistent fits; this keeps the paths equal to
-    # arch's simulation forecast and to the analytic forecast of day 1.
-    s2_next = float(res.forecast(horizon=1, reindex=False).variance.values[-1, 0])
+    # sigma^2_{T+1} exactly as arch's own one-step forecast computes it (public
+    # VolatilityProcess methods, no pandas): arch re-runs the in-sample recursion with a
+    # backcast from the final parameters, which can differ from the stored
+    # conditional_volatility by ~1e-10 for persistent fits.
+    resids = np.asarray(res.resid, dtype=np.float64)
+    resids = np.ascontiguousarray(resids[np.isfinite(resids)])
+    if resids.size == 0:
+        raise DataError("the univariate fit has no residuals; cannot simulate from it")
+    vol = res.model.volatility
+    backcast = vol.backcast(resids)
+    bounds = np.concatenate((vol.variance_bounds(resids, 2.0), [[0.0, np.inf]]))
+    sigma2 = np.zeros(resids.size + 1)
+    vol.compute_variance(
+        np.array([omega, alpha, beta]), np.append(resids, 0.0), sigma2, backcast, bounds
+    )
+    s2_next = float(sigma2[-1])
     if not np.isfinite(s2_next):
         raise DataError("the one-step variance forecast is NaN; cannot simulate from it")
-    n_paths, horizon = z.shape
-    var = np.empty((n_paths, horizon))
-    ret = np.empty((n_paths, horizon))
-    s2 = np.full(n_paths, s2_next)
-    for k in range(horizon):
-        var[:, k] = s2
-        eps = np.sqrt(s2) * z[:, k]
-        ret[:, k] = mu + eps
-        s2 = omega + alpha * eps * eps + beta * s2
+    return mu, omega, alpha, beta, s2_next
+
+
+@nb.njit(cache=True)
+def _garch11_kernel(mu, omega, alpha, beta, s2_next, z):  # pragma: no cover
+    """Fused GARCH(1,1) recursion over (P, h, n) shocks; same arithmetic order as arch."""
+    n_paths, horizon, n = z.shape
+    var = np.empty((n_paths, horizon, n))
+    ret = np.empty((n_paths, horizon, n))
+    s2 = np.empty(n)
+    for p in range(n_paths):
+        s2[:] = s2_next
+        for k in range(horizon):
+            for i in range(n):  # independent assets innermost: vectorised
+                var[p, k, i] = s2[i]
+                eps = np.sqrt(s2[i]) * z[p, k, i]
+                ret[p, k, i] = mu[i] + eps
+                s2[i] = omega[i] + alpha[i] * (eps * eps) + beta[i] * s2[i]
     return ret, var
+
+
+def _garch11_paths(coefs: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GARCH(1,1) recursion for several assets at once (compiled).
+
+    ``coefs`` has rows mu, omega, alpha, beta, sigma2_{T+1} and one column per asset;
+    ``z`` is (P, h, n). Returns returns and variances, each (P, h, n).
+    """
+    c = np.ascontiguousarray(coefs, dtype=np.float64)
+    return _garch11_kernel(c[0], c[1], c[2], c[3], c[4], np.ascontiguousarray(z))
 
 
 def _arch_paths(res: Any, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -362,27 +392,36 @@ def simulate_univariate(
         )
     if engine not in ("auto", "fast", "arch"):
         raise SpecificationError(f"engine must be 'auto', 'fast' or 'arch', got {engine!r}")
-    returns = np.empty_like(z)
-    variance = np.empty_like(z)
+    fast = [_is_fast_garch(results[a]) and engine != "arch" for a in assets]
+    if engine == "fast" and not all(fast):
+        bad = assets[fast.index(False)]
+        raise SpecificationError(
+            f"asset {bad!r}: engine='fast' supports constant/zero-mean GARCH(1,1) only; "
+            "use engine='arch' or 'auto'"
+        )
     used = set()
+    idx = [i for i, f in enumerate(fast) if f]
+    if len(idx) == len(assets):
+        coefs = np.array([_garch11_start(results[a]) for a in assets]).T
+        returns, variance = _garch11_paths(coefs, z)
+        used.add("fast")
+    else:
+        returns = np.empty_like(z)
+        variance = np.empty_like(z)
+    if idx and len(idx) < len(assets):
+        coefs = np.array([_garch11_start(results[assets[i]]) for i in idx]).T
+        returns[:, :, idx], variance[:, :, idx] = _garch11_paths(coefs, z[:, :, idx])
+        used.add("fast")
     for i, asset in enumerate(assets):
-        res = results[asset]
-        fast = _is_fast_garch(res)
-        if engine == "fast" and not fast:
-            raise SpecificationError(
-                f"asset {asset!r}: engine='fast' supports constant/zero-mean GARCH(1,1) only; "
-                "use engine='arch' or 'auto'"
-            )
-        zi = np.ascontiguousarray(z[:, :, i])
-        if fast and engine != "arch":
-            ret, var = _garch11_paths(res, zi)
-            used.add("fast")
-        else:
-            ret, var = _arch_paths(res, zi)
-            used.add("arch")
-        scale = float(getattr(res, "scale", 1.0) or 1.0)
-        returns[:, :, i] = ret / scale
-        variance[:, :, i] = var / scale**2
+        if fast[i]:
+            continue
+        ret, var = _arch_paths(results[asset], np.ascontiguousarray(z[:, :, i]))
+        returns[:, :, i], variance[:, :, i] = ret, var
+        used.add("arch")
+    scale = np.array([float(getattr(results[a], "scale", 1.0) or 1.0) for a in assets])
+    if np.any(scale != 1.0):
+        returns /= scale
+        variance /= scale**2
     label = used.pop() if len(used) == 1 else "mixed"
     return returns, variance, label
 

@@ -252,3 +252,17 @@ def test_invalid_parameters_are_reported():
     e = np.tile(np.array([3.0, -3.0]), (1, 4, 1))
     with pytest.raises(NotPositiveDefiniteError, match="not positive definite"):
         simulate_correlation_paths("dcc", {"a": 0.9, "b": -0.9}, qbar, None, qbar, e)
+
+
+def test_mixed_univariate_models_use_fast_and_arch_engines():
+    res = fake_result("dcc", seed=7)
+    gjr = fake_result("dcc", seed=7, vol="GJR").univariate.results
+    mixed = dict(res.univariate.results)
+    mixed["A2"] = gjr["A2"]
+    z = np.random.default_rng(4).standard_normal((50, 3, 4))
+    ret, var, engine = simulate_univariate(mixed, z)
+    assert engine == "mixed"
+    ret_arch, var_arch, engine_arch = simulate_univariate(mixed, z, engine="arch")
+    assert engine_arch == "arch"
+    assert np.max(np.abs(ret - ret_arch)) < IDENTITY_TOL
+    assert np.max(np.abs(var - var_arch)) < IDENTITY_TOL
