@@ -181,6 +181,23 @@ class RollingForecast:
         """
         return self.covariance.xs(pd.Timestamp(date), level="date")
 
+    def summary(self) -> pd.DataFrame:
+        """One row per refit: parameters, window, convergence and mean forecast correlation.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by refit date.
+        """
+        n = len(self.assets)
+        iu = np.triu_indices(n, 1)
+        r = self.correlation.to_numpy().reshape(len(self.dates), n, n)[:, iu[0], iu[1]]
+        mean_r = pd.Series(r.mean(axis=1) if r.size else np.nan, index=self.dates)
+        block = np.searchsorted(self.params.index, self.dates, side="right") - 1
+        out = pd.concat([self.params, self.windows], axis=1)
+        out["mean correlation"] = mean_r.groupby(self.params.index[block]).mean()
+        return out
+
     def portfolio_variance(self, weights: Mapping[str, float] | Sequence[float]) -> pd.Series:
         """Forecast variance :math:`w' H_t w` of a fixed-weight portfolio for every date.
 

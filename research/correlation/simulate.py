@@ -21,7 +21,7 @@ runs in two stages:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numba as nb
@@ -458,9 +458,7 @@ class DCCSimulation:
     draw_index : ndarray of int, shape (paths, horizon) or None
         FHS only: row of the in-sample residual history drawn for each path and day.
     univariate_engine : str
-        ``"fast"`` (numpy GARCH(1,1)), ``"arch"`` or ``"mixed"``.
-    warnings : tuple of str
-        Warnings raised while simulating (also emitted).
+        ``"fast"`` (compiled GARCH(1,1)), ``"arch"`` or ``"mixed"``.
     """
 
     returns: np.ndarray
@@ -475,7 +473,6 @@ class DCCSimulation:
     origin: Any = None
     draw_index: np.ndarray | None = None
     univariate_engine: str = "fast"
-    warnings: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         for name in ("returns", "variance", "std_resid", "correlation", "draw_index"):

@@ -94,6 +94,13 @@ def test_shapes_and_labels(rolled, returns):
     assert roll.windows["nobs"].eq(300).all()
     assert (roll.windows["last"] < roll.params.index).all()
     assert roll.kind == "dcc" and roll.warm_start
+    summary = roll.summary()
+    assert list(summary.index) == list(roll.params.index)
+    assert {"a", "b", "nobs", "converged", "mean correlation"} <= set(summary.columns)
+    first_block = roll.correlation.loc[: returns.index[339]].to_numpy().reshape(40, 3, 3)
+    iu = np.triu_indices(3, 1)
+    expected = first_block[:, iu[0], iu[1]].mean()
+    assert abs(summary["mean correlation"].iloc[0] - expected) < IDENTITY_TOL
     pv = roll.portfolio_variance({"X": 1.0})
     assert np.max(np.abs(pv.to_numpy() - roll.variance["X"].to_numpy())) < IDENTITY_TOL
     assert pv.index.equals(roll.dates)
