@@ -45,6 +45,7 @@ __all__ = [
     "DIST_CODES",
     "PARAM_INDEX",
     "dcc_q_path",
+    "dcc_q_last",
     "cdcc_target",
     "correlation_loglik",
     "composite_loglik",
@@ -132,6 +133,41 @@ def dcc_q_path(
     for t in range(t_obs):
         _update_q(out[t], out[t + 1], z[t], a, b, g, qbar, nbar, kind_code)
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def dcc_q_last(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+) -> Float64Array2D:
+    """Q_{T+1} of :func:`dcc_q_path` without storing the path (O(N^2) memory).
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals.
+    a, b, g : float
+        Dynamics parameters.
+    qbar, nbar : ndarray, shape (N, N)
+        Targets.
+    kind_code : int
+        One of :data:`KIND_CODES`.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+    """
+    q = qbar.copy()
+    qn = np.empty_like(q)
+    for t in range(z.shape[0]):
+        _update_q(q, qn, z[t], a, b, g, qbar, nbar, kind_code)
+        q, qn = qn, q
+    return q
 
 
 @nb.njit(cache=True, nogil=True)
@@ -391,10 +427,28 @@ def _diagonal_paths(zt, a, b, g, qbar, nbar, kind, want_grad):
 
 
 @nb.njit(cache=True, nogil=True)
+def _scaled_diagonals(qd, dqd, grad):
+    """sqrt(q_ii,t), its inverse, and the score ratios dq_ii,t / q_ii,t."""
+    n, t_obs = qd.shape
+    sq = np.empty((n, t_obs))
+    isq = np.empty((n, t_obs))
+    rat = np.zeros((3, n, t_obs))
+    for i in range(n):
+        for t in range(t_obs):
+            sq[i, t] = math.sqrt(qd[i, t])
+            isq[i, t] = 1.0 / sq[i, t]
+            if grad:
+                for k in range(3):
+                    rat[k, i, t] = dqd[k, i, t] / qd[i, t]
+    return sq, isq, rat
+
+
+@nb.njit(cache=True, nogil=True)
 def _pair_chunk(
     zt,
-    qd,
-    dqd,
+    sq,
+    isq,
+    rat,
     a,
     b,
     g,
@@ -425,15 +479,15 @@ def _pair_chunk(
         for t in range(t_obs):
             zi = zt[i, t]
             zj = zt[j, t]
-            qi = qd[i, t]
-            qj = qd[j, t]
-            s = math.sqrt(qi * qj)
-            rho = q / s
+            s = sq[i, t] * sq[j, t]
+            inv_s = isq[i, t] * isq[j, t]
+            rho = q * inv_s
             one_m = 1.0 - rho * rho
             if not one_m > 0.0:
                 return False
+            inv_om = 1.0 / one_m
             zz = zi * zi + zj * zj
-            m = (zz - 2.0 * rho * zi * zj) / one_m
+            m = (zz - 2.0 * rho * zi * zj) * inv_om
             lg = math.log(one_m)
             if dist_code == 0:
                 ll_row[t] += -0.5 * (lg + m - zz)
@@ -453,16 +507,12 @@ def _pair_chunk(
                         + 0.5 * (nu + 2.0) * m / ((nu - 2.0) * (nu - 2.0 + m))
                     )
             if grad and kind_code != _CCC:
-                dl_drho = rho / one_m - f_m * (2.0 * rho * m - 2.0 * zi * zj) / one_m
-                sc_row[t, 0] += dl_drho * (
-                    da / s - 0.5 * rho * (dqd[0, i, t] / qi + dqd[0, j, t] / qj)
-                )
-                sc_row[t, 1] += dl_drho * (
-                    db / s - 0.5 * rho * (dqd[1, i, t] / qi + dqd[1, j, t] / qj)
-                )
+                dl_drho = (rho - f_m * (2.0 * rho * m - 2.0 * zi * zj)) * inv_om
+                sc_row[t, 0] += dl_drho * (da * inv_s - 0.5 * rho * (rat[0, i, t] + rat[0, j, t]))
+                sc_row[t, 1] += dl_drho * (db * inv_s - 0.5 * rho * (rat[1, i, t] + rat[1, j, t]))
                 if kind_code == _ADCC:
                     sc_row[t, 2] += dl_drho * (
-                        dg / s - 0.5 * rho * (dqd[2, i, t] / qi + dqd[2, j, t] / qj)
+                        dg * inv_s - 0.5 * rho * (rat[2, i, t] + rat[2, j, t])
                     )
             if kind_code == _CCC:
                 continue
@@ -505,6 +555,7 @@ def _composite_kernel(
     grad = want_grad and kind_code != _CDCC
     zt = np.ascontiguousarray(z.T)
     qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
+    sq, isq, rat = _scaled_diagonals(qd, dqd, grad)
     n_chunks = max(1, min(n_chunks, pairs.shape[0]))
     ll_c = np.zeros((n_chunks, t_obs))
     sc_c = np.zeros((n_chunks, t_obs, 4))
@@ -513,8 +564,9 @@ def _composite_kernel(
     for c in nb.prange(n_chunks):
         ok_c[c] = _pair_chunk(
             zt,
-            qd,
-            dqd,
+            sq,
+            isq,
+            rat,
             a,
             b,
             g,
@@ -563,6 +615,7 @@ def _composite_serial(
     grad = want_grad and kind_code != _CDCC
     zt = np.ascontiguousarray(z.T)
     qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
+    sq, isq, rat = _scaled_diagonals(qd, dqd, grad)
     n_chunks = max(1, min(n_chunks, pairs.shape[0]))
     ll_c = np.zeros((n_chunks, t_obs))
     sc_c = np.zeros((n_chunks, t_obs, 4))
@@ -571,8 +624,9 @@ def _composite_serial(
     for c in range(n_chunks):
         ok_c[c] = _pair_chunk(
             zt,
-            qd,
-            dqd,
+            sq,
+            isq,
+            rat,
             a,
             b,
             g,

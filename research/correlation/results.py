@@ -62,8 +62,8 @@ class DCCResult:
         Intercept target (cDCC: Aielli-corrected at ``params``).
     nbar : ndarray, shape (N, N) or None
         Target of the negative parts (ADCC only).
-    q_path : ndarray, shape (T + 1, N, N)
-        Quasi-correlations Q_1 .. Q_{T+1}.
+    q_next : ndarray, shape (N, N)
+        Q_{T+1}, the one-step-ahead quasi-correlation matrix from data through T.
     optimization : scipy.optimize.OptimizeResult or None
         Optimizer output (with ``start_grid`` and ``start_values``); None when fixed.
     converged : bool
@@ -84,7 +84,7 @@ class DCCResult:
     univariate: UnivariateFits
     qbar: Float64Array2D
     nbar: Float64Array2D | None
-    q_path: Float64Array3D = field(repr=False)
+    q_next: Float64Array2D = field(repr=False)
     optimization: OptimizeResult | None = field(repr=False)
     converged: bool
     warnings: tuple[str, ...]
@@ -134,7 +134,7 @@ class DCCResult:
         theta = np.asarray(theta, dtype=float)
         a, b, g, _ = problem.unpack(theta)
         qbar, nbar = problem.targets(theta)
-        q_path = kern.dcc_q_path(problem.z, a, b, g, qbar, nbar, kern.KIND_CODES[problem.kind])
+        q_next = kern.dcc_q_last(problem.z, a, b, g, qbar, nbar, kern.KIND_CODES[problem.kind])
         ll_full = float(problem.loglik(theta, full=True)[0].sum())
         objective = ll_full if problem.pairs is None else float(problem.loglik(theta)[0].sum())
         return cls(
@@ -146,7 +146,7 @@ class DCCResult:
             univariate=univariate,
             qbar=qbar,
             nbar=nbar if problem.kind == "adcc" else None,
-            q_path=q_path,
+            q_next=q_next,
             optimization=optimization,
             converged=converged,
             warnings=warnings,
@@ -180,10 +180,12 @@ class DCCResult:
         """Standardized residuals z_t (T x N)."""
         return self.univariate.std_resid
 
-    @property
-    def q_next(self) -> Float64Array2D:
-        """Q_{T+1}: one-step-ahead quasi-correlation matrix from data through T."""
-        return self.q_path[-1]
+    @cached_property
+    def q_path(self) -> Float64Array3D:
+        """Quasi-correlations Q_1 .. Q_{T+1}, shape (T + 1, N, N) (computed on first use)."""
+        a, b, g, _ = self.problem.unpack(self.params.to_numpy())
+        nbar = self.nbar if self.nbar is not None else np.zeros_like(self.qbar)
+        return kern.dcc_q_path(self.problem.z, a, b, g, self.qbar, nbar, kern.KIND_CODES[self.kind])
 
     # ----- inference -----------------------------------------------------------------
     @property
