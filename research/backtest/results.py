@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from research.backtest.coverage import christoffersen, kupiec, traffic_light
 from research.errors import DataError, InsufficientDataError, SpecificationError
 
-__all__ = ["BacktestResult", "ACCOUNTS"]
+__all__ = ["BacktestResult", "ACCOUNTS", "compare"]
 
 Account = Literal["isolated", "cross"]
 ACCOUNTS: tuple[Account, Account] = ("isolated", "cross")
@@ -413,3 +413,23 @@ class BacktestResult:
     def __repr__(self) -> str:
         return (f"BacktestResult(portfolios={self.loss.shape[1]}, days={len(self.dates)}, "
                 f"level={self.level:g}, horizon={self.horizon})")
+
+
+def compare(results: Mapping[str, BacktestResult]) -> pd.DataFrame:
+    """Summaries of several backtests side by side (columns ``(name, account)`` plus target).
+
+    Parameters
+    ----------
+    results : mapping of str to BacktestResult
+        Backtests of the same portfolios with different margin models or settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    if not results:
+        raise DataError("give at least one backtest result to compare")
+    frames = {name: r.summary()[list(ACCOUNTS)] for name, r in results.items()}
+    out = pd.concat(frames, axis=1)
+    out[("target", "")] = next(iter(results.values())).summary()["target"]
+    return out

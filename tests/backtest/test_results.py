@@ -132,3 +132,14 @@ def test_family_conclusions(result):
     assert "exceeded 2 times" in text["pair"] and "1 exceptions were offset-caused" in text["pair"]
     # 2 exceptions in 5 days at 99%: Kupiec rejects, too many exceptions
     assert "Cross margin is under-margined" in text["pair"]
+
+
+def test_compare(result):
+    from research.backtest.results import compare
+
+    table = compare({"one": result, "two": result.window("2020-03-02", "2020-03-04")})
+    assert table.loc["exceptions", ("one", "cross")] == 3
+    assert table.loc["exceptions", ("two", "cross")] == 1
+    assert table.loc["coverage", ("target", "")] == 0.99
+    with pytest.raises(DataError):
+        compare({})
