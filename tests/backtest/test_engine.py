@@ -221,3 +221,38 @@ def test_from_parameters():
     bt = OffsetBacktest.from_parameters(params, volatility="ewma", refit_every=10)
     assert (bt.level, bt.horizon, bt.lookback, bt.refit_every) == (0.975, 3, 400, 10)
     assert bt.offset_policy.max_fraction == 0.6
+
+
+def test_option_leg_revalued_in_full():
+    """An option hedge margined by the engine = a direct Black-76 revaluation at a real spot."""
+    from research.backtest.portfolios import TRADING_DAYS, OptionLeg
+    from research.portfolio import EuropeanOption, Market
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((400, 1)) * 3.0
+    returns = _returns(8, 1, seed=4)
+    option, hedge = OptionLeg("A0", kind="put", moneyness=0.95, tenor=0.25), LinearLeg("A0")
+    q_opt, q_lin = 2e6, 0.4e6
+    ps = PortfolioSet((option, hedge), pd.DataFrame([[q_opt, q_lin]], index=["hedged put"],
+                                                    columns=[option.label, hedge.label]))
+    res = OffsetBacktest(FixedScenarios(base), level=0.99, refit_every=2, lookback=2).run(
+        returns, ps)
+    vol = base.std() * np.sqrt(TRADING_DAYS) / 100
+    spot = 50_000.0
+    put = EuropeanOption("A0", strike=0.95 * spot, expiry=0.25, kind="put", implied_vol=vol)
+    market = Market(spot={"A0": spot})
+
+    def pnl(x):
+        return (q_opt * put.pnl(market, spot * np.exp(x / 100)) / spot
+                + q_lin * np.expm1(x / 100))
+
+    scen = pnl(base[:, 0])
+    iso = (np.quantile(-q_opt * put.pnl(market, spot * np.exp(base[:, 0] / 100)) / spot, 0.99,
+                       method="inverted_cdf")
+           + np.quantile(-q_lin * np.expm1(base[:, 0] / 100), 0.99, method="inverted_cdf"))
+    for day, date in enumerate(res.dates):
+        t = returns.index.get_loc(date)
+        assert res.margin_cross.iloc[day, 0] == pytest.approx(
+            np.quantile(-scen, 0.99, method="inverted_cdf"), rel=1e-9)
+        assert res.margin_isolated.iloc[day, 0] == pytest.approx(iso, rel=1e-9)
+        assert res.loss.iloc[day, 0] == pytest.approx(-pnl(returns.iloc[t + 1, 0]), rel=1e-9)
