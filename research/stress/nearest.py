@@ -131,7 +131,9 @@ def nearest_correlation(
     -------
     NearestCorrelation
         ``.matrix`` (DataFrame), ``.distance``, ``.iterations``, ``.converged``.
-        A valid correlation matrix is returned unchanged with ``iterations == 0``.
+        A valid correlation matrix (unit diagonal, smallest eigenvalue at least
+        ``min_eigenvalue - 1e-10``, the rounding allowance ``PSD_TOLERANCE``) is returned
+        unchanged with ``iterations == 0``.
 
     Raises
     ------
