@@ -84,12 +84,15 @@ def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
 
 
 def _scenario_pnl(exposures: Float64Array2D, moves: Float64Array2D,
-                  option_notionals: Float64Array2D, option_pnl: Float64Array2D
-                  ) -> Float64Array2D:
-    """Portfolio x scenario P&L: the engine's matrix products (kept apart for profiling)."""
+                  option_notionals: Float64Array2D, option_pnl: Float64Array2D,
+                  option_rows: np.ndarray) -> Float64Array2D:
+    """Portfolio x scenario P&L: the engine's matrix products (kept apart for profiling).
+
+    Only the portfolios that hold options (``option_rows``) enter the option product.
+    """
     pnl = exposures @ moves.T
-    if option_notionals.shape[1]:
-        pnl += option_notionals @ option_pnl
+    if len(option_rows):
+        pnl[option_rows] += option_notionals[option_rows] @ option_pnl
     return pnl
 
 
@@ -103,6 +106,7 @@ class _Layout:
     options: Float64Array2D          # portfolios x option legs (notional)
     option_underlying: np.ndarray
     option_legs: tuple
+    option_rows: np.ndarray          # portfolios holding at least one option
 
     @classmethod
     def build(cls, portfolios: PortfolioSet, assets: list[str]) -> _Layout:
@@ -119,7 +123,8 @@ class _Layout:
                    linear_underlying=lin_u, options=np.ascontiguousarray(q[:, opt]),
                    option_underlying=np.array([column[portfolios.legs[j].underlying]
                                                for j in opt], dtype=int),
-                   option_legs=tuple(portfolios.legs[j] for j in opt))
+                   option_legs=tuple(portfolios.legs[j] for j in opt),
+                   option_rows=np.flatnonzero((q[:, opt] != 0).any(axis=1)))
 
 
 @dataclass(frozen=True)
@@ -336,7 +341,8 @@ class OffsetBacktest:
             v = np.concatenate([np.repeat(vol[:, u], n_scen), vol[:, u]])
             both = leg.pnl_per_notional(x, v)
             option_pnl[k], realized_opt[:, k] = both[: n_days * n_scen], both[n_days * n_scen:]
-        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl)
+        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl,
+                            layout.option_rows)
         np.negative(pnl, out=pnl)
         cross_engine = risk_measure(pnl.reshape(n_port * n_days, n_scen), level, measure,
                                     overwrite=True).reshape(n_port, n_days).T
