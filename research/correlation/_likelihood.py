@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,6 +289,23 @@ class CorrelationProblem:
             dn[j] -= h
             out[:, j] = (self._raw(up, False, full)[0] - self._raw(dn, False, full)[0]) / (2 * h)
         return out
+
+    def involving(self, i: int) -> CorrelationProblem:
+        """Return the composite problem restricted to the pairs that contain asset ``i``.
+
+        Parameters
+        ----------
+        i : int
+            Asset position.
+
+        Returns
+        -------
+        CorrelationProblem
+        """
+        if self.pairs is None:
+            raise ValueError("involving() applies to composite likelihoods only")
+        keep = (self.pairs[:, 0] == i) | (self.pairs[:, 1] == i)
+        return dataclasses.replace(self, pairs=np.ascontiguousarray(self.pairs[keep]))
 
     def with_column(self, i: int, column: Float64Array1D) -> CorrelationProblem:
         """Return the problem with asset ``i``'s residuals replaced (targets updated).

@@ -106,11 +106,14 @@ def two_step_covariance(
             s1 = deriv.scores[-t_obs:]
             jac = deriv.z_jacobian[-t_obs:]
             params = univariate.results[asset].params.to_numpy(dtype=float)
+            # only the pairs that involve asset i move when its residuals move
+            local = problem if problem.pairs is None else problem.involving(i)
+            local_base = base if problem.pairs is None else _mean_score(local, theta)
             a21 = np.empty((theta.shape[0], s1.shape[1]))
             for m in range(s1.shape[1]):
                 h = _STEP * max(abs(params[m]), 0.1)
-                perturbed = problem.with_column(i, z[:, i] + h * jac[:, m])
-                a21[:, m] = -(_mean_score(perturbed, theta) - base) / h
+                perturbed = local.with_column(i, z[:, i] + h * jac[:, m])
+                a21[:, m] = -(_mean_score(perturbed, theta) - local_base) / h
             return s1 @ np.linalg.solve(-deriv.hessian.T, a21.T)
 
         items = list(enumerate(univariate.assets))
