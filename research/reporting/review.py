@@ -249,11 +249,9 @@ _SUMMARY_EXHIBITS = (
         "The parameter set this review proposes; every number is derived in the calibration section.",
     ),
     (
-        "coverage",
-        "Coverage achieved out of sample, isolated versus cross margin, with coverage tests and "
-        "Basel traffic lights.",
-        "Achieved coverage should be at or above the target; a red light or a Kupiec p-value below "
-        "5% means the margin is too low for that portfolio family.",
+        "risk_weights",
+        "Proposed risk weights by underlying (fraction of notional).",
+        "Each weight is the loss quantile over the margin period of risk at the target confidence.",
     ),
     (
         "offset_credits",
@@ -261,9 +259,15 @@ _SUMMARY_EXHIBITS = (
         "A pair gets credit only when its correlation is significant and stable in stress.",
     ),
     (
-        "apc",
-        "Anti-procyclicality: the binding tool and the procyclicality metrics.",
-        "The binding tool is the one that sets the margin most often over the sample.",
+        "coverage",
+        "Coverage achieved out of sample, isolated versus cross margin, with coverage tests.",
+        "Achieved coverage should be at or above the target; a Kupiec p-value below 5% or a red "
+        "traffic light means the margin is too low (or, above target, too high) for that family.",
+    ),
+    (
+        "offset_caused_exceptions",
+        "Margin saved by offsets and the exceptions the offsets caused.",
+        "An offset-caused exception is a day that isolated margin covered and cross margin did not.",
     ),
     (
         "stress_replay",
@@ -271,16 +275,29 @@ _SUMMARY_EXHIBITS = (
         "Stress windows are where offsets fail first; exceptions here weigh most in the review.",
     ),
     (
-        "breaking_pairs",
-        "Pairs whose correlation breaks in stress.",
-        "These pairs are refused offset credit or have it haircut.",
+        "contagion",
+        "Contagion: how often one losing position liquidates the whole cross account.",
+        "The price of cross margin: a shared collateral pool also shares liquidations.",
     ),
     (
-        "dcc_models",
+        "apc",
+        "Anti-procyclicality: the binding tool and the procyclicality metrics.",
+        "The binding tool is the one that sets the margin most often over the sample.",
+    ),
+    (
+        "stressed_correlations",
+        "Stressed correlations: the headline numbers.",
+        "Pairs whose correlation breaks in stress are refused offset credit or have it haircut.",
+    ),
+    (
+        "dcc_estimation",
         "Correlation models compared.",
         "Likelihood-ratio tests and information criteria select the correlation model.",
     ),
 )
+
+#: Tables wider than this many columns are transposed in the summary to stay legible.
+_MAX_SUMMARY_COLUMNS = 8
 
 
 def _assemble(
@@ -339,6 +356,8 @@ def _summary_cells(merged: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
             missing.append(name.replace("_", " "))
             continue
         frame = _as_frame(merged[name])
+        if frame.shape[1] > _MAX_SUMMARY_COLUMNS and frame.shape[1] > frame.shape[0]:
+            frame = frame.T
         cells.append(v4.new_markdown_cell(reading))
         cells.append(_table_cell(Table(frame, caption, precision=3)))
     if missing:
@@ -441,13 +460,22 @@ def _config_dict(config: ReviewConfig) -> dict[str, Any]:
 
 def _as_frame(value: Any) -> pd.DataFrame:
     if isinstance(value, dict) and set(value) == {"columns", "index", "data"}:
-        return pd.DataFrame(value["data"], index=value["index"], columns=value["columns"])
+        return pd.DataFrame(
+            value["data"], index=_labels(value["index"]), columns=_labels(value["columns"])
+        )
     if isinstance(value, dict):
         flat = _flatten(value)
         return pd.DataFrame({"value": {k: _show(v) for k, v in flat.items()}})
     if isinstance(value, list):
         return pd.DataFrame(value)
     return pd.DataFrame({"value": [value]})
+
+
+def _labels(labels: list[Any]) -> pd.Index:
+    """Index labels from JSON: lists (MultiIndex tuples) become a MultiIndex."""
+    if labels and all(isinstance(label, list) for label in labels):
+        return pd.MultiIndex.from_tuples([tuple(label) for label in labels])
+    return pd.Index(labels)
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -61,7 +61,7 @@ class Table:
         return self._styler("html").set_caption(self.caption).to_html()
 
     def _repr_latex_(self) -> str:
-        tabular = self._styler("latex").to_latex(hrules=True)
+        tabular = self._styler("latex").to_latex(hrules=True, multirow_align="naive")
         caption = _latex_escape(self.caption)
         return (
             "\\begin{table}[htbp]\n\\centering\n"
