@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import re
 import sys
+import textwrap
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -296,6 +297,10 @@ _SUMMARY_EXHIBITS = (
     ),
 )
 
+#: Longest text of a flattened record value in the summary (the study shows it in full).
+_MAX_TEXT = 90
+_MIDNIGHT = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00(\.0+)?(Z|\+00:00)?$")
+
 #: Tables wider than this many columns are transposed in the summary to stay legible.
 _MAX_SUMMARY_COLUMNS = 8
 
@@ -460,8 +465,10 @@ def _config_dict(config: ReviewConfig) -> dict[str, Any]:
 
 def _as_frame(value: Any) -> pd.DataFrame:
     if isinstance(value, dict) and set(value) == {"columns", "index", "data"}:
-        return pd.DataFrame(
-            value["data"], index=_labels(value["index"]), columns=_labels(value["columns"])
+        return _tidy_frame(
+            pd.DataFrame(
+                value["data"], index=_labels(value["index"]), columns=_labels(value["columns"])
+            )
         )
     if isinstance(value, dict):
         flat = _flatten(value)
@@ -469,6 +476,10 @@ def _as_frame(value: Any) -> pd.DataFrame:
     if isinstance(value, list):
         return pd.DataFrame(value)
     return pd.DataFrame({"value": [value]})
+
+
+def _tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(lambda v: _tidy_stamp(v) if isinstance(v, str) else v)
 
 
 def _labels(labels: list[Any]) -> pd.Index:
@@ -498,4 +509,10 @@ def _show(value: Any) -> str:
         return "–"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
-    return str(value)
+    return textwrap.shorten(_tidy_stamp(value), _MAX_TEXT, placeholder=" ...")
+
+
+def _tidy_stamp(value: Any) -> str:
+    """ISO stamps from JSON records print as dates when they are midnight."""
+    text = str(value)
+    return text[:10] if _MIDNIGHT.match(text) else text

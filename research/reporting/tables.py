@@ -12,6 +12,9 @@ __all__ = ["Table", "show_table"]
 
 Formatter = str | Callable[[Any], str]
 
+#: Text columns with entries longer than this wrap in the PDF instead of shrinking the table.
+_WRAP_CHARACTERS = 40
+
 
 @dataclass(frozen=True)
 class Table:
@@ -61,15 +64,30 @@ class Table:
         return self._styler("html").set_caption(self.caption).to_html()
 
     def _repr_latex_(self) -> str:
-        tabular = self._styler("latex").to_latex(hrules=True, multirow_align="naive")
+        tabular = self._styler("latex").to_latex(
+            hrules=True, multirow_align="naive", column_format=self._column_format()
+        )
         caption = _latex_escape(self.caption)
         return (
-            "\\begin{table}[htbp]\n\\centering\n"
+            "\\begin{table}[H]\n\\centering\n"
             f"\\caption{{{caption}}}\n"
             "\\begin{adjustbox}{max width=\\linewidth, max totalheight=0.8\\textheight}\n"
             f"{tabular}"
             "\\end{adjustbox}\n\\end{table}\n"
         )
+
+    def _column_format(self) -> str:
+        """Right-aligned columns; long text columns wrap in a paragraph column."""
+        index = "l" * (self.frame.index.nlevels if self.index else 0)
+        columns = ""
+        for column in self.frame.columns:
+            values = self.frame[column]
+            longest = values.astype(str).str.len().max() if len(values) else 0
+            if not pd.api.types.is_numeric_dtype(values) and longest > _WRAP_CHARACTERS:
+                columns += "p{0.45\\linewidth}"
+            else:
+                columns += "r"
+        return index + columns
 
     def __repr__(self) -> str:
         return f"{self.caption}\n{self.frame.to_string()}"

@@ -50,3 +50,16 @@ def test_a_failing_study_stops_the_review_without_a_pdf(tmp_path):
     with pytest.raises(NotebookExecutionError, match="01_broken.py failed in cell"):
         build_review(ReviewConfig(), tmp_path / "out", notebooks=notebooks)
     assert not (tmp_path / "out" / "review.pdf").exists()
+
+
+def test_recorded_frames_come_back_with_multiindex_labels_and_tidy_dates():
+    from research.reporting.review import _as_frame
+
+    record = {
+        "columns": [["isolated", "start"], ["cross", "start"]],
+        "index": ["covid"],
+        "data": [["2020-02-20T00:00:00.000", "2020-02-20T00:00:00.000"]],
+    }
+    frame = _as_frame(record)
+    assert frame.columns.nlevels == 2
+    assert frame.loc["covid", ("cross", "start")] == "2020-02-20"

@@ -43,3 +43,16 @@ def test_show_figure_requires_a_caption_and_closes_the_figure():
         show_figure(fig, "")
     show_figure(fig, "A line.")
     assert not plt.fignum_exists(fig.number)
+
+
+def test_long_text_columns_wrap_and_tables_stay_in_place():
+    frame = pd.DataFrame({"credit": [0.4, 0.0], "reason": ["", "correlation falls below 0.3 in stress " * 2]})
+    latex = Table(frame, "Credits")._repr_latex_()
+    assert "\\begin{table}[H]" in latex
+    assert "{lrp{0.45\\linewidth}}" in latex
+
+
+def test_midnight_datetime_columns_print_as_dates():
+    frame = pd.DataFrame({"first": pd.to_datetime(["2020-01-02", "2021-03-04"])})
+    assert "2020-01-02" in Table(frame, "Dates")._repr_html_()
+    assert "00:00:00" not in Table(frame, "Dates")._repr_latex_()
