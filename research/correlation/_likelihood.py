@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -290,22 +289,40 @@ class CorrelationProblem:
             out[:, j] = (self._raw(up, False, full)[0] - self._raw(dn, False, full)[0]) / (2 * h)
         return out
 
-    def involving(self, i: int) -> CorrelationProblem:
-        """Return the composite problem restricted to the pairs that contain asset ``i``.
+    def involving(self, i: int) -> tuple[CorrelationProblem, int]:
+        """Return the composite sub-problem of the pairs that contain asset ``i``.
+
+        Only the assets of those pairs are kept (targets restricted to them), so the
+        sub-problem's log-likelihood is exactly the part of the composite likelihood that
+        depends on asset ``i``'s residuals.
 
         Parameters
         ----------
         i : int
-            Asset position.
+            Asset position in this problem.
 
         Returns
         -------
-        CorrelationProblem
+        problem : CorrelationProblem
+            The sub-problem.
+        position : int
+            Position of asset ``i`` in the sub-problem.
         """
         if self.pairs is None:
             raise ValueError("involving() applies to composite likelihoods only")
         keep = (self.pairs[:, 0] == i) | (self.pairs[:, 1] == i)
-        return dataclasses.replace(self, pairs=np.ascontiguousarray(self.pairs[keep]))
+        sub_pairs = self.pairs[keep]
+        assets = np.unique(sub_pairs)
+        block = np.ix_(assets, assets)
+        sub = CorrelationProblem(
+            z=np.ascontiguousarray(self.z[:, assets]),
+            kind=self.kind,
+            distribution=self.distribution,
+            qbar=np.ascontiguousarray(self.qbar[block]),
+            nbar=np.ascontiguousarray(self.nbar[block]),
+            pairs=np.ascontiguousarray(np.searchsorted(assets, sub_pairs), dtype=np.int64),
+        )
+        return sub, int(np.searchsorted(assets, i))
 
     def with_column(self, i: int, column: Float64Array1D) -> CorrelationProblem:
         """Return the problem with asset ``i``'s residuals replaced (targets updated).

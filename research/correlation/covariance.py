@@ -107,12 +107,12 @@ def two_step_covariance(
             jac = deriv.z_jacobian[-t_obs:]
             params = univariate.results[asset].params.to_numpy(dtype=float)
             # only the pairs that involve asset i move when its residuals move
-            local = problem if problem.pairs is None else problem.involving(i)
+            local, pos = (problem, i) if problem.pairs is None else problem.involving(i)
             local_base = base if problem.pairs is None else _mean_score(local, theta)
             a21 = np.empty((theta.shape[0], s1.shape[1]))
             for m in range(s1.shape[1]):
                 h = _STEP * max(abs(params[m]), 0.1)
-                perturbed = local.with_column(i, z[:, i] + h * jac[:, m])
+                perturbed = local.with_column(pos, z[:, i] + h * jac[:, m])
                 a21[:, m] = -(_mean_score(perturbed, theta) - local_base) / h
             return s1 @ np.linalg.solve(-deriv.hessian.T, a21.T)
 

@@ -335,6 +335,6 @@ def test_composite_std_errors_use_only_affected_pairs(univariate, monkeypatch):
     # the first-stage correction perturbs one asset at a time; restricting the composite
     # score to the pairs containing that asset must give the same standard errors
     fast = DCC(estimation="composite-all").fit(univariate=univariate).std_errors
-    monkeypatch.setattr(CorrelationProblem, "involving", lambda self, i: self)
+    monkeypatch.setattr(CorrelationProblem, "involving", lambda self, i: (self, i))
     slow = DCC(estimation="composite-all").fit(univariate=univariate).std_errors
     np.testing.assert_allclose(fast, slow, rtol=1e-8)

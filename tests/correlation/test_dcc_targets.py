@@ -70,7 +70,12 @@ def test_with_column_updates_targets_like_a_rebuild(z):
 
 def test_involving_keeps_pairs_of_one_asset(z):
     problem = CorrelationProblem.build(z, "dcc", "normal", "composite-all", ["a", "b", "c"])
-    assert problem.involving(2).pairs.tolist() == [[0, 2], [1, 2]]
+    sub, pos = problem.involving(2)
+    assert sub.pairs.tolist() == [[0, 2], [1, 2]] and pos == 2
+    sub, pos = CorrelationProblem.build(
+        z, "dcc", "normal", "composite-adjacent", ["a", "b", "c"]
+    ).involving(0)
+    assert sub.pairs.tolist() == [[0, 1]] and pos == 0 and sub.z.shape[1] == 2
 
 
 def test_adcc_delta_is_largest_generalized_eigenvalue(z):
