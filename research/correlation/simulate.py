@@ -478,6 +478,13 @@ class DCCSimulation:
         for name in ("returns", "variance", "std_resid", "correlation", "draw_index"):
             _freeze(getattr(self, name))
 
+    def __repr__(self) -> str:
+        return (
+            f"DCCSimulation(kind={self.kind!r}, method={self.method!r}, "
+            f"distribution={self.distribution!r}, paths={self.paths:,}, horizon={self.horizon}, "
+            f"assets={self.n_assets}, origin={self.origin}, seed={self.seed})"
+        )
+
     @property
     def paths(self) -> int:
         """Number of simulated paths."""

@@ -266,3 +266,16 @@ def test_mixed_univariate_models_use_fast_and_arch_engines():
     assert engine_arch == "arch"
     assert np.max(np.abs(ret - ret_arch)) < IDENTITY_TOL
     assert np.max(np.abs(var - var_arch)) < IDENTITY_TOL
+
+
+def test_simulation_repr_is_a_one_line_description():
+    import numpy as np
+
+    from research.correlation.simulate import DCCSimulation
+
+    zeros = np.zeros((3, 2, 1))
+    sim = DCCSimulation(zeros, zeros, zeros, None, ("A",), "dcc", "fhs", "empirical", 0)
+    assert repr(sim) == (
+        "DCCSimulation(kind='dcc', method='fhs', distribution='empirical', paths=3, horizon=2, "
+        "assets=1, origin=None, seed=0)"
+    )
