@@ -22,6 +22,8 @@ refit_every = 5
 offset_cap = 0.8
 
 # %%
+from IPython.display import Markdown, display
+
 from research.backtest.conclusions import family_conclusions
 from research.backtest.contagion import contagion
 from research.backtest.engine import OffsetBacktest
@@ -114,7 +116,7 @@ print(f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
 
 # %%
 risk_weight_model = CalibratedRiskWeights(horizon=parameters.mpor, level=parameters.level,
-                                          n_scenarios=2_000 if fast else 5_000)
+                                          n_scenarios=2_000)
 rw_backtest = OffsetBacktest(risk_weight_model, level=parameters.level,
                              refit_every=21, lookback=parameters.lookback,
                              offset_policy=backtest.offset_policy)
@@ -145,7 +147,7 @@ show_table(
 # %%
 coverage = result.coverage()
 show_table(
-    coverage,
+    result.coverage(wide=False),
     "Coverage by portfolio family. Kupiec and Christoffersen p-values are medians over the "
     "family's portfolios (tests on non-overlapping MPORs); share_rejected is the share of "
     "portfolios rejected by Kupiec at 5%; the traffic light is that of the mean portfolio.",
@@ -154,7 +156,7 @@ show_table(
 record("coverage", coverage)
 rw_coverage = rw_result.coverage()
 show_table(
-    rw_coverage,
+    rw_result.coverage(wide=False),
     "Coverage by portfolio family when margin is set by the calibrated risk weights with "
     "correlation offsets.",
     precision=4,
@@ -218,9 +220,9 @@ record("stress_replay", replay)
 # %%
 spread = contagion(result)
 show_table(
-    spread,
+    spread.T,
     "Liquidation and contagion rates per portfolio-day, legs liquidated per liquidation, and "
-    "shortfall beyond collateral (currency) for cross and isolated accounts.",
+    "shortfall beyond collateral (currency) for cross and isolated accounts, per family.",
     precision=4,
 )
 record("contagion", spread)
@@ -239,8 +241,7 @@ show_figure(
 # One paragraph per portfolio family, written from this run's numbers.
 
 # %%
-for paragraph in family_conclusions(result):
-    print(paragraph, end="\n\n")
+display(Markdown("\n\n".join(family_conclusions(result))))
 
 # %% [markdown]
 # Offsets are safe where the hedge relation is stable: cross margin then saves most of the

@@ -183,7 +183,8 @@ class BacktestResult:
         out.insert(0, ("portfolio", "family"), self.family)
         return out
 
-    def coverage(self, by: Literal["family", "all"] = "family") -> pd.DataFrame:
+    def coverage(self, by: Literal["family", "all"] = "family", wide: bool = True
+                 ) -> pd.DataFrame:
         """Coverage per portfolio family (or for all portfolios) and account type.
 
         Columns ``(account, statistic)`` with statistics ``exceptions``, ``observations``
@@ -197,6 +198,14 @@ class BacktestResult:
         Portfolios share their dates, so their exceptions are not independent across
         portfolios; a test on pooled counts would over-reject. The tests are therefore run per
         portfolio and summarised.
+
+        Parameters
+        ----------
+        by : {"family", "all"}
+            One row per family, or one for all portfolios.
+        wide : bool
+            ``True``: columns ``(account, statistic)``; ``False``: rows ``(account, family)``
+            and one column per statistic (narrower, for printing).
 
         Returns
         -------
@@ -219,6 +228,8 @@ class BacktestResult:
                 "share_rejected": g["kupiec_pvalue"].apply(lambda p: float((p < TEST_SIZE).mean())),
                 "traffic_light": [traffic_light(int(e), int(n), level=self.level).zone
                                   for e, n in zip(mean_test, n_test, strict=True)]})
+        if not wide:
+            return pd.concat(parts, names=["account", "family"])
         out = pd.concat(parts, axis=1)
         out.index.name = "family" if by == "family" else None
         return out

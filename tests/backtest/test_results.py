@@ -143,3 +143,10 @@ def test_compare(result):
     assert table.loc["coverage", ("target", "")] == 0.99
     with pytest.raises(DataError):
         compare({})
+
+
+def test_coverage_long_layout(result):
+    long = result.coverage(wide=False)
+    wide = result.coverage()
+    assert long.loc[("cross", "pair"), "exceptions"] == wide.loc["pair", ("cross", "exceptions")]
+    assert list(long.index.names) == ["account", "family"]
