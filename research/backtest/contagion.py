@@ -42,6 +42,7 @@ def _rates(result: BacktestResult, cols: list[object]) -> dict[str, float]:
         "contagion_rate": (single.sum() + none.sum()) / n_obs,
         "single_position_contagion_rate": single.sum() / n_obs,
         "offset_only_liquidation_rate": none.sum() / n_obs,
+        "legs_dragged": float(np.where(liquidated, legs - breaches, 0).mean()),
         "legs_liquidated_cross": float(legs[liquidated].mean()) if liquidated.any() else 0.0,
         "legs_liquidated_isolated": float(breaches[iso_any].mean()) if iso_any.any() else 0.0,
         "mean_shortfall_cross": float(cross_short.mean()),
@@ -67,9 +68,17 @@ def contagion(result: BacktestResult, by: str = "family") -> pd.DataFrame:
         Rates are per portfolio-day: ``cross_liquidation_rate`` (loss above the cross margin),
         ``isolated_liquidation_rate`` (at least one leg above its own margin),
         ``contagion_rate`` (cross liquidation with at most one leg breaching alone; split into
-        ``single_position_contagion_rate`` and ``offset_only_liquidation_rate``), the mean
-        number of legs liquidated per liquidation under each account type, and mean / maximum
-        shortfall beyond collateral (currency).
+        ``single_position_contagion_rate`` and ``offset_only_liquidation_rate``),
+        ``legs_dragged`` (mean per portfolio-day of the legs closed by a cross liquidation that
+        survive on their own, the count of ``research.margin.accounts.AccountComparison``), the
+        mean number of legs liquidated per liquidation under each account type, and mean /
+        maximum shortfall beyond collateral (currency).
+
+    Notes
+    -----
+    Collateral equals the margin called at ``t`` and liquidation is judged on the loss at the
+    end of the MPOR; the path-wise accounts of :mod:`research.margin.accounts` (maintenance
+    margin below initial margin, liquidation at any step) are stricter.
 
     Examples
     --------

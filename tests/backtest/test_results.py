@@ -90,6 +90,8 @@ def test_contagion_counts(result):
     assert pair["offset_only_liquidation_rate"] == pytest.approx(1 / 5)
     assert pair["single_position_contagion_rate"] == pytest.approx(1 / 5)
     assert pair["legs_liquidated_cross"] == 2.0 and pair["legs_liquidated_isolated"] == 1.0
+    # legs closed by the cross account that survive alone: 2 on day 1, 1 on day 3
+    assert pair["legs_dragged"] == pytest.approx((2 + 1) / 5)
     assert pair["mean_shortfall_cross"] == pytest.approx((2 + 10) / 5)
     assert pair["max_shortfall_isolated"] == 6.0
     # a single-leg portfolio cannot spread a loss to other legs
