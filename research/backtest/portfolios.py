@@ -314,7 +314,7 @@ def hedged_pairs(returns: pd.DataFrame, n_portfolios: int = 10, notional: float 
 
     Raises
     ------
-    InsufficientDataError
+    DataError
         Fewer than two underlyings.
     """
     _check_count(n_portfolios, "n_portfolios")
