@@ -171,6 +171,18 @@ def dcc_q_last(
 
 
 @nb.njit(cache=True, nogil=True)
+def _cdcc_rescaled(z, a, b):
+    """z*_it = z_it sqrt(q_ii,t) from the unit-target diagonal recursions."""
+    t_obs, n = z.shape
+    zs = np.empty((t_obs, n))
+    for i in range(n):
+        q = 1.0
+        for t in range(t_obs):
+            zs[t, i] = z[t, i] * math.sqrt(q)
+            q = (1.0 - a - b) + a * zs[t, i] * zs[t, i] + b * q
+    return zs
+
+
 def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
     r"""Aielli (2013) corrected target of the cDCC model.
 
@@ -191,19 +203,10 @@ def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
     ndarray, shape (N, N)
         Correlation matrix used as cDCC intercept target.
     """
-    t_obs, n = z.shape
-    zs = np.empty((t_obs, n))
-    for i in range(n):
-        q = 1.0
-        for t in range(t_obs):
-            zs[t, i] = z[t, i] * math.sqrt(q)
-            q = (1.0 - a - b) + a * zs[t, i] * zs[t, i] + b * q
-    s = zs.T @ zs / t_obs
+    zs = _cdcc_rescaled(z, a, b)
+    s = zs.T @ zs
     d = np.sqrt(np.diag(s))
-    for i in range(n):
-        for j in range(n):
-            s[i, j] = s[i, j] / (d[i] * d[j])
-    return s
+    return np.ascontiguousarray(s / np.outer(d, d))
 
 
 @nb.njit(cache=True, nogil=True)
