@@ -208,8 +208,8 @@ if len(replay):
         precision=3,
     )
 else:
-    print(f"No named {asset_class} stress window overlaps the test period ({result.dates[0].date()} to "
-          f"{result.dates[-1].date()}).")
+    print(f"No named {asset_class} stress window overlaps the test period "
+          f"({result.dates[0].date()} to {result.dates[-1].date()}).")
 record("stress_replay", replay)
 
 # %% [markdown]
