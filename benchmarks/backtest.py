@@ -25,7 +25,7 @@ import pstats
 import time
 
 from research.backtest.engine import OffsetBacktest
-from research.backtest.models import FilteredHistoricalSimulation
+from research.backtest.models import RollingFHS
 from research.backtest.portfolios import (
     PortfolioSet,
     calendar_spreads,
@@ -66,7 +66,7 @@ def main() -> None:
     lookback = N_SCENARIOS + HORIZON - 1
     returns = returns.iloc[-(args.days + lookback + HORIZON):]
     book = _book(returns)
-    engine = OffsetBacktest(FilteredHistoricalSimulation(horizon=HORIZON), level=0.99,
+    engine = OffsetBacktest(RollingFHS(horizon=HORIZON), level=0.99,
                             refit_every=5, lookback=lookback)
     # warm-up: numba compilation of the GARCH kernel, thread-pool discovery
     engine.run(returns.iloc[: lookback + 10], _book(returns.iloc[: lookback + 10]))
@@ -82,14 +82,15 @@ def main() -> None:
           f"ratio {seconds / TARGET_SECONDS:.2f})")
     print(f"  portfolio-days / s   {n_port * n_days / seconds:10,.0f}")
 
+    profile_days = min(PROFILE_DAYS, args.days)
     profiler = cProfile.Profile()
-    short = returns.iloc[: lookback + PROFILE_DAYS + HORIZON]
+    short = returns.iloc[: lookback + profile_days + HORIZON]
     profiler.enable()
     engine.run(short, book)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = stats.total_tt
-    print(f"profile of {PROFILE_DAYS} days ({total:.1f} s under cProfile):")
+    print(f"profile of {profile_days} days ({total:.1f} s under cProfile):")
     for label, names in (("matrix products (_scenario_pnl)", ("_scenario_pnl",)),
                          ("quantiles (risk_measure/np.partition)", ("risk_measure",)),
                          ("GARCH refits (fit)", ("fit_garch",)),

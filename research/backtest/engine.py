@@ -29,8 +29,8 @@ from research._random import as_generator
 from research._typing import Float64Array1D, Float64Array2D, Seed
 from research.backtest._threads import single_threaded_blas
 from research.backtest.models import (
-    FilteredHistoricalSimulation,
     FittedScenarios,
+    RollingFHS,
     ScenarioModel,
 )
 from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
@@ -135,7 +135,7 @@ class OffsetBacktest:
     ----------
     model : ScenarioModel
         Scenario model refitted every ``refit_every`` days (e.g.
-        :class:`~research.backtest.FilteredHistoricalSimulation`); its ``horizon`` is the MPOR.
+        :class:`~research.backtest.RollingFHS`); its ``horizon`` is the MPOR.
     level : float
         Margin confidence level (e.g. 0.99).
     measure : {"var", "es"}
@@ -150,7 +150,7 @@ class OffsetBacktest:
 
     Examples
     --------
-    >>> model = FilteredHistoricalSimulation(horizon=2)  # doctest: +SKIP
+    >>> model = RollingFHS(horizon=2)  # doctest: +SKIP
     >>> bt = OffsetBacktest(model, refit_every=5)  # doctest: +SKIP
     >>> result = bt.run(returns, portfolios, start="2015-01-01")  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
@@ -192,7 +192,7 @@ class OffsetBacktest:
             largest share of the offset recognised, applied as an
             :class:`~research.margin.offsets.OffsetPolicy`).
         volatility : {"garch", "ewma"}
-            Filter of the :class:`~research.backtest.FilteredHistoricalSimulation` model.
+            Filter of the :class:`~research.backtest.RollingFHS` model.
         refit_every : int
             Days between refits.
         measure : {"var", "es"}
@@ -202,7 +202,7 @@ class OffsetBacktest:
         -------
         OffsetBacktest
         """
-        model = FilteredHistoricalSimulation(horizon=int(parameters.mpor), volatility=volatility)
+        model = RollingFHS(horizon=int(parameters.mpor), volatility=volatility)
         return cls(model, level=float(parameters.level), measure=measure,
                    refit_every=refit_every, lookback=int(parameters.lookback),
                    offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)))

@@ -38,7 +38,7 @@ from research.errors import (
 __all__ = [
     "FittedScenarios",
     "ScenarioModel",
-    "FilteredHistoricalSimulation",
+    "RollingFHS",
     "ParametricNormal",
     "CalibratedRiskWeights",
 ]
@@ -143,8 +143,11 @@ class _FittedFHS:
 
 
 @dataclass(frozen=True)
-class FilteredHistoricalSimulation:
-    r"""Filtered historical simulation (Barone-Adesi et al. 1999) of ``h``-day returns.
+class RollingFHS:
+    r"""Filtered historical simulation (Barone-Adesi et al. 1999) of ``h``-day returns, rolled.
+
+    The rolling counterpart of :class:`research.margin.FilteredHistoricalSimulation`: refitted
+    at each refit date of the backtest and filtered daily in between.
 
     Parameters
     ----------

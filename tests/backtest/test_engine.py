@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from research.backtest.engine import OffsetBacktest, risk_measure
-from research.backtest.models import FilteredHistoricalSimulation, ParametricNormal
+from research.backtest.models import ParametricNormal, RollingFHS
 from research.backtest.portfolios import (
     LinearLeg,
     PortfolioSet,
@@ -109,7 +109,7 @@ def test_no_look_ahead():
     fit_window = returns.iloc[:200]
     ps = PortfolioSet.concat([hedged_pairs(fit_window, 3, seed=0),
                               option_hedges(fit_window, 2, seed=1)])
-    bt = OffsetBacktest(FilteredHistoricalSimulation(horizon=2), refit_every=7, lookback=200)
+    bt = OffsetBacktest(RollingFHS(horizon=2), refit_every=7, lookback=200)
     base = bt.run(returns, ps)
     cut = 300
     altered = returns.copy()
@@ -170,7 +170,7 @@ def test_under_margined_model_is_rejected():
 def test_offset_policy_caps_the_offset():
     returns = _returns(300, 3, seed=3)
     ps = random_books(list(returns.columns), 6, seed=4)
-    model = FilteredHistoricalSimulation(horizon=1, volatility="ewma")
+    model = RollingFHS(horizon=1, volatility="ewma")
     free = OffsetBacktest(model, lookback=150).run(returns, ps)
     capped = OffsetBacktest(model, lookback=150, offset_policy=OffsetPolicy(0.5)).run(
         returns, ps)
@@ -183,7 +183,7 @@ def test_offset_policy_caps_the_offset():
 def test_es_is_above_var():
     returns = _returns(300, 2, seed=5)
     ps = calendar_spreads(list(returns.columns), 4, seed=6)
-    model = FilteredHistoricalSimulation(horizon=2, volatility="ewma")
+    model = RollingFHS(horizon=2, volatility="ewma")
     var = OffsetBacktest(model, lookback=150, measure="var").run(returns, ps)
     es = OffsetBacktest(model, lookback=150, measure="es").run(returns, ps)
     assert (es.margin_cross.to_numpy() >= var.margin_cross.to_numpy() - 1e-9).all()
@@ -193,7 +193,7 @@ def test_es_is_above_var():
 def test_bad_input():
     returns = _returns(300, 2, seed=7)
     ps = random_books(list(returns.columns), 2, seed=0)
-    bt = OffsetBacktest(FilteredHistoricalSimulation(horizon=1, volatility="ewma"),
+    bt = OffsetBacktest(RollingFHS(horizon=1, volatility="ewma"),
                         lookback=150)
     holes = returns.copy()
     holes.iloc[200, 1] = np.nan
@@ -206,11 +206,11 @@ def test_bad_input():
     with pytest.raises(InsufficientDataError):
         bt.run(returns.iloc[:150], ps)
     with pytest.raises(SpecificationError):
-        OffsetBacktest(FilteredHistoricalSimulation(), level=99)
+        OffsetBacktest(RollingFHS(), level=99)
     with pytest.raises(SpecificationError):
-        OffsetBacktest(FilteredHistoricalSimulation(), refit_every=0)
+        OffsetBacktest(RollingFHS(), refit_every=0)
     with pytest.raises(SpecificationError, match="pair"):
-        OffsetBacktest(FilteredHistoricalSimulation(), offset_policy=OffsetPolicy(per="pair"))
+        OffsetBacktest(RollingFHS(), offset_policy=OffsetPolicy(per="pair"))
 
 
 def test_from_parameters():
@@ -263,7 +263,7 @@ def test_portfolios_are_margined_independently():
     returns = _returns(320, 3, seed=8)
     ps = PortfolioSet.concat([random_books(list(returns.columns), 3, seed=9),
                               option_hedges(returns.iloc[:150], 2, seed=10)])
-    bt = OffsetBacktest(FilteredHistoricalSimulation(horizon=2, volatility="ewma"),
+    bt = OffsetBacktest(RollingFHS(horizon=2, volatility="ewma"),
                         lookback=150, refit_every=4)
     together = bt.run(returns, ps)
     for name in ps.notionals.index:

@@ -8,7 +8,7 @@ import pytest
 from arch import arch_model
 
 from research.backtest._garch import _negloglik_grad, fit_garch
-from research.backtest.models import FilteredHistoricalSimulation, ParametricNormal
+from research.backtest.models import ParametricNormal, RollingFHS
 from research.errors import DataError, InsufficientDataError, SpecificationError
 
 GRADIENT_TOL = 1e-5
@@ -61,7 +61,7 @@ def test_fhs_filter_is_the_garch_recursion():
     values = np.column_stack([_garch_path(400, 3), _garch_path(400, 4)])
     frame = pd.DataFrame(values, index=pd.bdate_range("2020-01-01", periods=400),
                          columns=["a", "b"])
-    model = FilteredHistoricalSimulation(horizon=3)
+    model = RollingFHS(horizon=3)
     fitted = model.fit(frame.iloc[:300])
     scale = fitted.scale(values[300:310])
     p = fitted.params
@@ -90,16 +90,16 @@ def test_parametric_normal_draws_have_the_covariance():
 def test_model_errors():
     short = pd.DataFrame(np.zeros((50, 1)), columns=["a"])
     with pytest.raises(InsufficientDataError, match="lookback"):
-        FilteredHistoricalSimulation().fit(short)
+        RollingFHS().fit(short)
     holes = pd.DataFrame(np.ones((150, 1)), columns=["a"],
                          index=pd.bdate_range("2020-01-01", periods=150))
     holes.iloc[20, 0] = np.nan
     with pytest.raises(DataError, match="'a'"):
-        FilteredHistoricalSimulation(volatility="ewma").fit(holes)
+        RollingFHS(volatility="ewma").fit(holes)
     with pytest.raises(SpecificationError):
-        FilteredHistoricalSimulation(volatility="egarch")
+        RollingFHS(volatility="egarch")
     with pytest.raises(SpecificationError):
-        FilteredHistoricalSimulation(horizon=0)
+        RollingFHS(horizon=0)
     cov = pd.DataFrame([[1.0]], index=["x"], columns=["x"])
     with pytest.raises(SpecificationError, match="'a'"):
         ParametricNormal(covariance=cov).fit(pd.DataFrame(np.zeros((5, 1)), columns=["a"]))
