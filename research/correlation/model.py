@@ -279,7 +279,7 @@ class DCC:
         names = problem.param_names
         if not names:
             return np.zeros(0), None, True, []
-        t_obs = problem.z.shape[0]
+        t_obs = _scale(problem)
         delta = problem.delta
 
         def objective(theta: Float64Array1D) -> float:
@@ -311,20 +311,22 @@ class DCC:
             n = problem.z.shape[1]
             adjacent = np.column_stack([np.arange(n - 1), np.arange(1, n)]).astype(np.int64)
             screen = dataclasses.replace(problem, pairs=adjacent)
-        values = np.array([_objective(screen, p, t_obs) for p in grid])
+        values = np.array([_objective(screen, p, _scale(screen)) for p in grid])
         order = np.argsort(values)
         notes: list[str] = []
         best: OptimizeResult | None = None
         analytic = self.kind != "cdcc"
 
         def run(target: CorrelationProblem, x0: Float64Array1D) -> OptimizeResult:
+            scale = _scale(target)
+
             def fun(theta: Float64Array1D):
                 if not analytic:
-                    return _objective(target, theta, t_obs)
+                    return _objective(target, theta, scale)
                 ll, sc, ok = target.loglik(theta, want_grad=True)
                 if not ok:
                     return 1e3, np.zeros_like(theta)
-                return -float(ll.sum()) / t_obs, -sc.sum(axis=0) / t_obs
+                return -float(ll.sum()) / scale, -sc.sum(axis=0) / scale
 
             opt = minimize(
                 fun,
@@ -388,6 +390,15 @@ class DCC:
         best.start_grid = np.array(grid)
         best.start_values = values
         return theta, best, converged, notes
+
+
+def _scale(problem: CorrelationProblem) -> int:
+    """Observations (pair-observations for composite likelihoods) that normalize the objective.
+
+    With the objective per (pair-)observation, FTOL means the same relative precision for
+    every estimation method.
+    """
+    return problem.z.shape[0] * (1 if problem.pairs is None else problem.pairs.shape[0])
 
 
 def _objective(problem: CorrelationProblem, theta: Float64Array1D, t_obs: int) -> float:
