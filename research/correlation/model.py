@@ -285,12 +285,6 @@ class DCC:
         def objective(theta: Float64Array1D) -> float:
             return _objective(problem, theta, t_obs)
 
-        def objective_grad(theta: Float64Array1D) -> tuple[float, Float64Array1D]:
-            ll, sc, ok = problem.loglik(theta, want_grad=True)
-            if not ok:
-                return 1e3, np.zeros_like(theta)
-            return -float(ll.sum()) / t_obs, -sc.sum(axis=0) / t_obs
-
         bounds = []
         for name in names:
             bounds.append(NU_BOUNDS if name == "nu" else (0.0, 1.0))
@@ -372,16 +366,15 @@ class DCC:
                 "improves on the start grid but is doubtful"
             )
         else:
-            grad = objective_grad(theta)[1] if analytic else None
-            if grad is not None:
-                lower = np.array([b[0] for b in bounds])
-                interior = (theta > lower + 1e-6) & (weights @ theta < 1 - 1e-4)
-                if np.any(np.abs(grad[interior]) > GRADIENT_TOLERANCE):
-                    converged = False
-                    notes.append(
-                        f"{self.kind} optimizer stopped with gradient "
-                        f"{np.round(grad, 6).tolist()}; the estimate is doubtful"
-                    )
+            grad = np.asarray(best.jac, dtype=float)  # gradient of the scaled objective
+            lower = np.array([b[0] for b in bounds])
+            interior = (theta > lower + 1e-6) & (weights @ theta < 1 - 1e-4)
+            if np.any(np.abs(grad[interior]) > GRADIENT_TOLERANCE):
+                converged = False
+                notes.append(
+                    f"{self.kind} optimizer stopped with gradient "
+                    f"{np.round(grad, 6).tolist()}; the estimate is doubtful"
+                )
         if weights.any() and weights @ theta > 1 - 1e-4:
             notes.append(
                 f"estimate on the stationarity boundary (a + b = {weights @ theta:.6f}); "
