@@ -13,7 +13,8 @@ For each day ``t`` of the test period the engine
    own VaR/ES),
 4. compares both with the realized loss of the frozen portfolio from ``t`` to ``t + h``.
 
-Quantiles come from :func:`numpy.partition`; nothing after ``t`` enters a margin at ``t``.
+VaR and ES come from :func:`research.margin.tail.empirical_var_es` (one ``np.partition``, the
+package's tail convention); nothing after ``t`` enters a margin at ``t``.
 """
 
 from __future__ import annotations
@@ -37,14 +38,11 @@ from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
 from research.backtest.results import BacktestResult
 from research.errors import DataError, InsufficientDataError, SpecificationError
 from research.margin.offsets import OffsetPolicy
+from research.margin.tail import empirical_var_es
 
 __all__ = ["OffsetBacktest", "risk_measure"]
 
 Measure = Literal["var", "es"]
-
-_ROUNDING = 1e-9
-"""Guard so that ``level * n`` computed as 990.0000000001 still gives the 990th order statistic."""
-
 
 def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
                  overwrite: bool = False) -> Float64Array1D:
@@ -57,8 +55,7 @@ def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
     level : float
         Confidence level, e.g. 0.99.
     measure : {"var", "es"}
-        ``"var"``: the ``ceil(level * S)``-th smallest loss (the empirical quantile
-        :math:`F^{-1}(level)`); ``"es"``: the mean of the ``S - floor(level * S)`` largest losses.
+        Value-at-risk or expected shortfall.
     overwrite : bool
         Partition ``losses`` in place (saves a copy of a large temporary).
 
@@ -66,21 +63,26 @@ def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
     -------
     ndarray of shape (n,)
 
+    Raises
+    ------
+    DataError
+        A NaN or infinite loss makes a row's result non-finite.
+
+    Notes
+    -----
+    The package's single tail convention, computed by
+    :func:`research.margin.tail.empirical_var_es` (one ``np.partition`` per call): with
+    ``m = ceil((1 - level) S)`` (at least 1, :func:`research.margin.tail.tail_count`),
+    ``"var"`` is the ``m``-th largest loss and ``"es"`` the mean of the ``m`` largest losses.
+
     Examples
     --------
     >>> import numpy as np
-    >>> float(risk_measure(np.arange(1.0, 101.0)[None, :], 0.99)[0])
-    99.0
+    >>> float(risk_measure(np.arange(1.0, 101.0)[None, :], 0.95)[0])
+    96.0
     """
-    n_scen = losses.shape[1]
-    work = losses if overwrite else np.array(losses, dtype=float)
-    if measure == "var":
-        k = int(math.ceil(level * n_scen - _ROUNDING)) - 1
-        work.partition(k, axis=1)
-        return work[:, k].copy()
-    tail = max(1, n_scen - int(math.floor(level * n_scen + _ROUNDING)))
-    work.partition(n_scen - tail, axis=1)
-    return work[:, n_scen - tail:].mean(axis=1)
+    var, es = empirical_var_es(losses, level, axis=1, overwrite=overwrite)
+    return var if measure == "var" else es
 
 
 def _scenario_pnl(exposures: Float64Array2D, moves: Float64Array2D,

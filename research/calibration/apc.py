@@ -30,6 +30,7 @@ from research._typing import Float64Array1D
 from research.calibration.parameters import APCSettings
 from research.calibration.risk_weights import WindowsLike, _in_windows, _windows
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
+from research.margin.tail import empirical_var_es
 
 __all__ = [
     "APCResult",
@@ -439,14 +440,12 @@ def apply_apc(
 
 
 def _risk_value(moves: Float64Array1D, level: float, method: str, side: str) -> float:
-    """VaR/ES of the binding side, same definition as :func:`tail_risk`, without positions."""
-    n = moves.size
-    k = min(max(math.ceil(n * level - 1e-9), 1), n)
+    """VaR/ES of the binding side in the convention of :mod:`research.margin.tail`."""
     values = []
     for sign, name in ((-1.0, "long"), (1.0, "short")):
         if side in ("both", name):
-            part = np.partition(sign * moves, k - 1)
-            values.append(part[k - 1] if method == "var" else part[k - 1 :].mean())
+            var, es = empirical_var_es(sign * moves, level)
+            values.append(var if method == "var" else es)
     return float(max(values))
 
 

@@ -30,6 +30,7 @@ from research.errors import (
     ParameterError,
     SpecificationError,
 )
+from research.margin.tail import var_es
 
 __all__ = [
     "PROFILES",
@@ -72,43 +73,42 @@ def tail_risk(losses: Float64Array1D, level: float, method: Method = "var") -> t
     level : float
         Confidence level in (0, 1).
     method : {"var", "es"}, default "var"
-        Value-at-risk (the order statistic) or expected shortfall (mean beyond it).
+        Value-at-risk (the order statistic) or expected shortfall (mean of the tail).
 
     Returns
     -------
     risk : float
         The risk measure.
     position : int
-        Index into ``losses`` of the observation at the VaR order statistic.
+        Index into ``losses`` of (the first occurrence of) the VaR observation.
 
     Raises
     ------
     InsufficientDataError
         Empty sample.
+    DataError
+        A loss is not finite.
 
     Notes
     -----
-    With sorted losses :math:`L_{(1)} \le \dots \le L_{(n)}` and
-    :math:`k = \lceil n \cdot \text{level} \rceil`, VaR is :math:`L_{(k)}` (the
-    inverse empirical CDF: 3rd worst of 250 at 99%) and ES is the mean of
-    :math:`L_{(k)}, \dots, L_{(n)}`.
+    The package's single tail convention, computed by :func:`research.margin.tail.var_es`:
+    with :math:`m = \lceil (1 - \text{level})\, n \rceil` (at least 1,
+    :func:`research.margin.tail.tail_count`), VaR is the :math:`m`-th largest loss (3rd worst
+    of 250 at 99%, 10th worst of 1000) and ES the mean of the :math:`m` largest losses.
 
     Examples
     --------
     >>> import numpy as np
     >>> from research.calibration.risk_weights import tail_risk
     >>> tail_risk(np.arange(1.0, 101.0), 0.95)
-    (95.0, 94)
+    (96.0, 95)
     """
-    n = losses.size
-    if n == 0:
+    sample = np.asarray(losses, dtype=np.float64)
+    if sample.size == 0:
         raise InsufficientDataError("no losses to take a tail risk measure of")
-    k = min(max(math.ceil(n * level - 1e-9), 1), n)
-    order = np.argsort(losses, kind="stable")
-    position = int(order[k - 1])
-    if method == "var":
-        return float(losses[position]), position
-    return float(losses[order[k - 1 :]].mean()), position
+    var, es, scenario = var_es(sample.reshape(1, -1), level)
+    risk = var[0] if method == "var" else es[0]
+    return float(risk), int(scenario[0])
 
 
 def ewma_volatility(returns: pd.Series, lam: float = 0.94) -> pd.Series:
@@ -389,6 +389,9 @@ def calibrate_risk_weights(
 
     Notes
     -----
+    VaR and ES of a sample of moves follow the package's tail convention
+    (:func:`tail_risk`, :mod:`research.margin.tail`): the ``ceil((1 - level) n)``-th largest
+    loss and the mean of the ``ceil((1 - level) n)`` largest.
     For iid :math:`N(0, \sigma^2)` daily returns the VaR weight tends to
     :math:`z_{\text{level}} \sigma \sqrt{h}` and the ES weight to
     :math:`\sigma\sqrt{h}\,\varphi(z_{\text{level}})/(1 - \text{level})`.

@@ -124,15 +124,37 @@ def test_units_convert_percent_to_fraction(normal_returns):
 # ---------------------------------------------------------------- exact order statistics
 
 
+def _tail_size(n: int, level: float) -> int:
+    """``m = ceil((1 - level) n)``, the documented convention, written out independently."""
+    return max(1, math.ceil(round((1.0 - level) * n, 9)))
+
+
 def test_tail_risk_order_statistics():
     losses = as_generator(1).permutation(np.arange(1.0, 251.0))
     var, pos = tail_risk(losses, 0.99)
-    assert var == 248.0 and losses[pos] == 248.0  # ceil(0.99 * 250) = 248th: 3rd worst
+    assert var == 248.0 and losses[pos] == 248.0  # ceil(0.01 * 250) = 3: 3rd worst
     es, _ = tail_risk(losses, 0.99, "es")
     assert es == pytest.approx((248 + 249 + 250) / 3, abs=CLOSED_FORM_TOL)
-    assert tail_risk(np.arange(1.0, 101.0), 0.95) == (95.0, 94)
+    # (1 - 0.95) * 100 = 5 exactly: the 5th worst, ES the mean of the 5 worst
+    assert tail_risk(np.arange(1.0, 101.0), 0.95) == (96.0, 95)
+    assert tail_risk(np.arange(1.0, 101.0), 0.95, "es")[0] == pytest.approx(
+        98.0, abs=CLOSED_FORM_TOL
+    )
     with pytest.raises(InsufficientDataError):
         tail_risk(np.array([]), 0.99)
+
+
+@pytest.mark.parametrize("n", [250, 1000, 1001])
+@pytest.mark.parametrize("level", [0.975, 0.99])
+def test_tail_risk_is_the_sorted_tail(n, level):
+    losses = as_generator(n).standard_normal(n)
+    m = _tail_size(n, level)
+    ordered = np.sort(losses)
+    var, pos = tail_risk(losses, level)
+    assert var == ordered[-m] and losses[pos] == var
+    assert tail_risk(losses, level, "es")[0] == pytest.approx(
+        ordered[-m:].mean(), abs=CLOSED_FORM_TOL
+    )
 
 
 def _ramp(n: int = 400) -> pd.DataFrame:
@@ -145,7 +167,7 @@ def test_lookback_uses_last_days_and_quantile_date():
     returns = _ramp()
     res = calibrate_risk_weights(returns, level=0.99, mpor=1, lookback=250, side="long", units=1)
     last = returns["A"].iloc[-250:]
-    expected = np.sort(-last.to_numpy())[math.ceil(0.99 * 250) - 1]
+    expected = np.sort(-last.to_numpy())[-_tail_size(250, 0.99)]
     assert res.risk_weights["A"] == expected
     quantile_date = res.drivers.loc["A", "quantile_date"]
     assert -returns.loc[quantile_date, "A"] == expected

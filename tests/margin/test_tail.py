@@ -1,0 +1,101 @@
+"""The package's single empirical tail convention and the entry points that share it.
+
+Convention (research.margin.tail): with n scenarios at confidence ``level`` the tail is the
+m = ceil((1 - level) n) largest losses; VaR is the m-th largest loss and ES the mean of the m
+largest. Expected values are computed here by a full sort.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from research.backtest.engine import risk_measure
+from research.calibration.risk_weights import tail_risk
+from research.errors import DataError, InsufficientDataError, ParameterError
+from research.margin.tail import empirical_var_es, tail_count, var_es, var_es_of_product
+
+SAMPLE_SIZES = (250, 1000, 1001)
+LEVELS = (0.975, 0.99)
+SUM_ORDER = 1e-13
+"""ES by a sorted sum vs a partitioned sum of the same numbers: rounding only (|losses| < 10)."""
+
+
+def _sorted_tail(losses: np.ndarray, level: float) -> tuple[float, float]:
+    m = max(1, math.ceil(round((1.0 - level) * losses.size, 9)))
+    ordered = np.sort(losses)
+    return float(ordered[-m]), float(ordered[-m:].mean())
+
+
+@pytest.mark.parametrize("n", SAMPLE_SIZES)
+@pytest.mark.parametrize("level", LEVELS)
+def test_three_entry_points_agree_exactly(n, level):
+    rng = np.random.default_rng(1000 * n + round(1000 * level))
+    losses = rng.standard_t(4, size=n)
+    var, es, scenario = var_es(losses[None, :], level)
+    calib_var, position = tail_risk(losses, level, "var")
+    calib_es, _ = tail_risk(losses, level, "es")
+    engine_var = risk_measure(losses[None, :], level, "var")[0]
+    engine_es = risk_measure(losses[None, :], level, "es")[0]
+    assert var[0] == calib_var == engine_var
+    assert es[0] == calib_es == engine_es
+    assert position == scenario[0] and losses[position] == var[0]
+    expected_var, expected_es = _sorted_tail(losses, level)
+    assert var[0] == expected_var
+    assert es[0] == pytest.approx(expected_es, abs=SUM_ORDER)
+
+
+@pytest.mark.parametrize("n", SAMPLE_SIZES)
+@pytest.mark.parametrize("level", LEVELS)
+def test_row_wise_entry_points_agree_exactly(n, level):
+    losses = np.random.default_rng(n).standard_normal((7, n))
+    var, es, _ = var_es(losses, level)
+    product_var, product_es, _ = var_es_of_product(np.eye(7), losses, level)
+    np.testing.assert_array_equal(risk_measure(losses, level, "var"), var)
+    np.testing.assert_array_equal(risk_measure(losses.copy(), level, "es", overwrite=True), es)
+    np.testing.assert_array_equal(product_var, var)
+    np.testing.assert_array_equal(product_es, es)
+    for row in range(7):
+        assert (tail_risk(losses[row], level)[0], tail_risk(losses[row], level, "es")[0]) == (
+            var[row], es[row])
+
+
+def test_tail_count_is_the_ceiling_of_the_tail_mass():
+    assert [tail_count(n, 0.99) for n in SAMPLE_SIZES] == [3, 10, 11]
+    assert [tail_count(n, 0.975) for n in SAMPLE_SIZES] == [7, 25, 26]
+    assert tail_count(5, 0.8) == 1  # (1 - 0.8) * 5 = 1.0000000000000002 counts 1
+
+
+def test_empirical_var_es_any_axis_and_in_place():
+    losses = np.random.default_rng(5).standard_normal((3, 400, 2))
+    var, es = empirical_var_es(losses, 0.99, axis=1)
+    assert var.shape == es.shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            expected_var, expected_es = _sorted_tail(losses[i, :, j], 0.99)
+            assert var[i, j] == expected_var
+            assert es[i, j] == pytest.approx(expected_es, abs=SUM_ORDER)
+    original = losses.copy()
+    empirical_var_es(losses, 0.99, axis=1)
+    np.testing.assert_array_equal(losses, original)  # a copy is partitioned by default
+    work = np.ascontiguousarray(losses[:, :, 0])
+    in_place_var, _ = empirical_var_es(work, 0.99, overwrite=True)
+    np.testing.assert_array_equal(in_place_var, var[:, 0])
+    assert not np.array_equal(work, original[:, :, 0])  # partitioned in place
+    v, e = empirical_var_es([3.0, 1.0, 2.0], 0.5)  # m = 2: VaR 2, ES 2.5
+    assert (float(v), float(e)) == (2.0, 2.5)
+
+
+def test_empirical_var_es_bad_input():
+    with pytest.raises(DataError, match="non-finite loss in sample \\(1,\\)"):
+        empirical_var_es(np.array([[0.0, 1.0, 2.0], [0.0, np.nan, 2.0]]), 0.9)
+    with pytest.raises(DataError, match="non-finite"):
+        empirical_var_es(np.array([0.0, np.inf, 2.0]), 0.9)
+    with pytest.raises(InsufficientDataError):
+        empirical_var_es(np.empty((2, 0)), 0.99)
+    with pytest.raises(DataError, match="scalar"):
+        empirical_var_es(np.float64(1.0), 0.99)
+    with pytest.raises(ParameterError, match="level"):
+        empirical_var_es(np.ones(10), 1.0)
+    with pytest.raises(DataError, match="non-finite"):
+        tail_risk(np.array([1.0, np.nan]), 0.99)
