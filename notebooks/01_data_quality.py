@@ -98,7 +98,10 @@ if alignment["rows_dropped"]:
         precision=0,
     )
 else:
-    print(f"The intersection calendar kept all {alignment['rows_out']:,} rows: no asset misses a date.")
+    print(
+        f"The intersection calendar kept all {alignment['rows_out']:,} rows: "
+        "no asset misses a date."
+    )
 
 # %% [markdown]
 # ## Results: return distribution

@@ -51,6 +51,7 @@ _NAMES = {
     "DataQualityReport": "data",
     "UnivariateSpec": "volatility",
     "fit_univariate": "volatility",
+    "UnivariateFits": "volatility",
     "DCC": "correlation",
     "DCCResult": "correlation",
     "lr_test": "correlation",
@@ -73,7 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysis only
         to_returns,
         validate_prices,
     )
-    from research.volatility import UnivariateSpec, fit_univariate  # noqa: F401
+    from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

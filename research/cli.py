@@ -20,9 +20,9 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from research.data import load_prices
-
     import pandas as pd
+
+    from research.data import load_prices
 
     report = load_prices(args.source).attrs["quality"]
     print(report)
@@ -72,7 +72,7 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``research`` command."""
+    """Build the argument parser of the ``research`` command."""
     parser = argparse.ArgumentParser(
         prog="research",
         description="Stressed correlations, margin calibration and cross-margin offset backtests.",

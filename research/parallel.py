@@ -78,7 +78,9 @@ def map_tasks(
     if backend == "dask":
         return _map_dask(func, items, cluster, progress, description)
     if cluster is not None:
-        raise SpecificationError(f"a cluster was given but backend={backend!r}; use 'dask' or 'auto'")
+        raise SpecificationError(
+            f"a cluster was given but backend={backend!r}; use 'dask' or 'auto'"
+        )
     if backend == "serial":
         return [func(item) for item in _bar(items, progress, description)]
     with ProcessPoolExecutor(max_workers=max_workers) as executor:
@@ -106,7 +108,9 @@ def _map_dask(
             "the dask backend needs the 'dask' extra: pip install 'research[dask]'"
         ) from exc
     if cluster is None:
-        raise SpecificationError("backend='dask' needs a cluster: an address, a Client or a LocalCluster")
+        raise SpecificationError(
+            "backend='dask' needs a cluster: an address, a Client or a LocalCluster"
+        )
     owns_client = not isinstance(cluster, Client)
     client = Client(cluster) if owns_client else cluster
     try:

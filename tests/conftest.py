@@ -38,7 +38,7 @@ REVIEW_CONFIG = REPO / "configs" / "review.yaml"
 
 @pytest.fixture(scope="session")
 def fast_review(tmp_path_factory):
-    """The consolidated review built once per test session, in fast mode, from the default config."""
+    """Build the consolidated review once per session, in fast mode, from the default config."""
     from research.reporting.review import build_review
 
     out = tmp_path_factory.mktemp("review")
@@ -47,7 +47,7 @@ def fast_review(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fast_study_parameters():
-    """The parameters every study receives in the fast review (used to re-run studies identically)."""
+    """Parameters every study receives in the fast review (to re-run studies identically)."""
     from research.reporting.review import ReviewConfig
 
     config = ReviewConfig.from_yaml(REVIEW_CONFIG)

@@ -31,7 +31,9 @@ def test_study_pdf_is_a_report(study, fast_review):
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=[s.stem for s in STUDIES])
-def test_study_is_reproducible_with_the_same_seed(study, fast_review, fast_study_parameters, tmp_path):
+def test_study_is_reproducible_with_the_same_seed(
+    study, fast_review, fast_study_parameters, tmp_path
+):
     executed = execute_notebook(study, tmp_path / f"{study.stem}.ipynb", fast_study_parameters)
     assert executed.title and executed.title != study.stem
     assert read_records(executed.path) == fast_review.records[study.stem]
@@ -40,6 +42,8 @@ def test_study_is_reproducible_with_the_same_seed(study, fast_review, fast_study
 def test_data_quality_study_runs_on_the_crypto_file(shared_data_dir, tmp_path):
     study = NOTEBOOKS / "01_data_quality.py"
     path = shared_data_dir / "crypto_spot_daily_binance.csv"
-    executed = execute_notebook(study, tmp_path / "01c.ipynb", {"fast": True, "data_path": str(path)})
+    executed = execute_notebook(
+        study, tmp_path / "01c.ipynb", {"fast": True, "data_path": str(path)}
+    )
     records = read_records(executed.path)
     assert records["data_summary"]["source"] == str(path)

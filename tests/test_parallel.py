@@ -16,7 +16,10 @@ EXPECTED = [seeded_draw(t) for t in TASKS]
 
 def test_serial_and_process_backends_agree_in_task_order():
     assert parallel.map(seeded_draw, TASKS, backend="serial", progress=False) == EXPECTED
-    assert parallel.map(seeded_draw, TASKS, backend="processes", max_workers=2, progress=False) == EXPECTED
+    assert (
+        parallel.map(seeded_draw, TASKS, backend="processes", max_workers=2, progress=False)
+        == EXPECTED
+    )
 
 
 def test_dask_local_cluster_gives_identical_results():

@@ -33,7 +33,12 @@ from research.calibration.risk_weights import (
     ewma_volatility,
     tail_risk,
 )
-from research.calibration.sweep import SweepGrid, SweepResult, regime_correlations, sensitivity_sweep
+from research.calibration.sweep import (
+    SweepGrid,
+    SweepResult,
+    regime_correlations,
+    sensitivity_sweep,
+)
 
 __all__ = [
     "EMIR_OFFSET_CAP",

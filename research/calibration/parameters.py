@@ -9,12 +9,11 @@ version, an as-of date and a description. Everything is plain data.
 
 from __future__ import annotations
 
-import textwrap
-
 import dataclasses
 import datetime as dt
 import json
 import math
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path

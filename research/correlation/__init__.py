@@ -1,7 +1,33 @@
-"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC)."""
+"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC).
 
+Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits and
+likelihood-ratio tests.
+"""
+
+from research.correlation.forecast import (
+    DCCForecast,
+    forecast_correlation,
+    forecast_covariance,
+    forecast_dcc,
+)
 from research.correlation.lrtest import LikelihoodRatioTest, lr_test
 from research.correlation.model import DCC
 from research.correlation.results import DCCResult
+from research.correlation.rolling import RollingForecast, rolling_forecast
+from research.correlation.simulate import DCCSimulation, simulate_correlation_paths, simulate_dcc
 
-__all__ = ["DCC", "DCCResult", "LikelihoodRatioTest", "lr_test"]
+__all__ = [
+    "DCC",
+    "DCCForecast",
+    "DCCResult",
+    "DCCSimulation",
+    "LikelihoodRatioTest",
+    "RollingForecast",
+    "forecast_correlation",
+    "forecast_covariance",
+    "forecast_dcc",
+    "lr_test",
+    "rolling_forecast",
+    "simulate_correlation_paths",
+    "simulate_dcc",
+]

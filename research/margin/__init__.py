@@ -27,7 +27,7 @@ from research.margin.fhs import FilteredHistoricalSimulation, ewma_volatility, f
 from research.margin.isolated import RiskWeightEngine
 from research.margin.offsets import EMIR_MAX_OFFSET, OffsetPolicy
 from research.margin.span import ScenarioGridEngine, SpreadCredit, risk_array_grid
-from research.margin.tail import tail_count, var_es, var_es_of_product
+from research.margin.tail import empirical_var_es, tail_count, var_es, var_es_of_product
 
 __all__ = [
     "AccountComparison",
@@ -51,6 +51,7 @@ __all__ = [
     "position_pnl_paths",
     "risk_array_grid",
     "tail_count",
+    "empirical_var_es",
     "var_es",
     "var_es_of_product",
 ]

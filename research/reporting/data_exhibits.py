@@ -66,7 +66,9 @@ def plot_missing(prices: pd.DataFrame) -> plt.Figure:
     """Heatmap of missing prices by asset and month (share of the month's rows missing)."""
     missing = prices.isna().groupby(prices.index.to_period("M")).mean().T
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(prices.columns) + 1.6))
-    sns.heatmap(missing, ax=ax, cmap="rocket_r", vmin=0, vmax=1, cbar_kws={"label": "share missing"})
+    sns.heatmap(
+        missing, ax=ax, cmap="rocket_r", vmin=0, vmax=1, cbar_kws={"label": "share missing"}
+    )
     step = max(1, missing.shape[1] // 12)
     ax.set_xticks(np.arange(0, missing.shape[1], step) + 0.5)
     ax.set_xticklabels([str(p) for p in missing.columns[::step]], rotation=45, ha="right")
@@ -80,7 +82,9 @@ def plot_return_distribution(returns: pd.DataFrame) -> plt.Figure:
     standardized = ((returns - returns.mean()) / returns.std()).stack().dropna().to_numpy()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.2))
     grid = np.linspace(-6, 6, 400)
-    left.hist(standardized, bins=np.linspace(-6, 6, 121), density=True, alpha=0.6, label="pooled data")
+    left.hist(
+        standardized, bins=np.linspace(-6, 6, 121), density=True, alpha=0.6, label="pooled data"
+    )
     left.plot(grid, stats.norm.pdf(grid), color="black", lw=1.0, label="N(0,1)")
     left.set_yscale("log")
     left.set_ylim(1e-5, 1)
@@ -108,4 +112,6 @@ def plot_rolling_volatility(returns: pd.DataFrame, window: int = 63) -> plt.Figu
 
 
 def _legend_outside(ax: plt.Axes, n: int) -> None:
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7, ncol=1 + n // 12)
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7, ncol=1 + n // 12
+    )

@@ -100,7 +100,11 @@ def read_study(source: str | Path) -> nbformat.NotebookNode:
             cell.source = _HEADING.sub(r"\1", cell.source)
     nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and not c.source.strip())]
     nb.metadata["title"] = title
-    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -173,7 +177,7 @@ def execute_notebook(
 
 
 def _declared(nb: nbformat.NotebookNode, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of ``parameters`` that the study's ``parameters`` cell declares."""
+    """Keep the ``parameters`` that the study's ``parameters`` cell declares."""
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
     if cell is None:
         return {}

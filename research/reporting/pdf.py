@@ -1,4 +1,4 @@
-"""Export executed notebooks to PDF (xelatex through nbconvert) and HTML with the house templates."""
+"""Export executed notebooks to PDF (xelatex via nbconvert) and HTML, house templates."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ _TEMPLATES = {"report": "research_report.tex.j2", "review": "research_review.tex
 _REQUIRED_TOOLS = ("xelatex", "pandoc")
 _INSTALL_HINT = (
     "PDF export needs xelatex and pandoc: run 'sudo apt-get install texlive-xetex "
-    "texlive-fonts-recommended texlive-plain-generic pandoc' (or 'make reports', which does it as root)"
+    "texlive-fonts-recommended texlive-plain-generic pandoc' "
+    "(or 'make reports', which does it as root)"
 )
 
 
@@ -98,7 +99,9 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     return html_path
 
 
-def _convert(exporter_class: type, notebook: str | Path, subtitle: str | None, **options: Any) -> Any:
+def _convert(
+    exporter_class: type, notebook: str | Path, subtitle: str | None, **options: Any
+) -> Any:
     nb = nbformat.read(Path(notebook), as_version=4)
     for cell in nb.cells:
         if "outputs" in cell:

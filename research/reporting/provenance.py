@@ -91,7 +91,7 @@ def package_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
 
 
 def git_commit(path: str | Path = ".") -> str:
-    """The git commit of the working tree at ``path`` (``"unknown"`` outside a checkout).
+    """Return the git commit of the checkout at ``path`` (``"unknown"`` outside one).
 
     Parameters
     ----------
@@ -122,7 +122,7 @@ def provenance_frame(
     source_file: str | Path | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """A two-column table (item, value) recording how a result was produced.
+    """Tabulate (item, value) how a result was produced.
 
     Parameters
     ----------

@@ -37,6 +37,7 @@ from research.reporting.tables import Table
 
 __all__ = ["ReviewConfig", "Review", "build_review", "compare_parameters"]
 
+
 @dataclass(frozen=True)
 class ReviewConfig:
     """Settings of a calibration review (the YAML config as an object).
@@ -87,7 +88,7 @@ class ReviewConfig:
         return cls(**review)
 
     def study_parameters(self, config_path: str | Path | None) -> dict[str, Any]:
-        """The papermill parameters every study receives."""
+        """Return the papermill parameters every study receives."""
         params: dict[str, Any] = {
             "dataset": self.dataset,
             "data_path": self.data_path,
@@ -247,7 +248,7 @@ _SUMMARY_EXHIBITS = (
     (
         "parameters",
         "Proposed margin parameters.",
-        "The parameter set this review proposes; every number is derived in the calibration section.",
+        "The parameter set this review proposes; the calibration section derives every number.",
     ),
     (
         "risk_weights",
@@ -268,7 +269,7 @@ _SUMMARY_EXHIBITS = (
     (
         "offset_caused_exceptions",
         "Margin saved by offsets and the exceptions the offsets caused.",
-        "An offset-caused exception is a day that isolated margin covered and cross margin did not.",
+        "An offset-caused exception: a day covered by isolated margin but not by cross margin.",
     ),
     (
         "stress_replay",
@@ -379,7 +380,11 @@ def _baseline_cells(
 ) -> list[nbformat.NotebookNode]:
     text = f"# Comparison with the baseline parameter set\n\nBaseline: `{baseline_path}`.\n\n"
     if proposed is None:
-        return [v4.new_markdown_cell(text + "The studies recorded no proposed parameter set to compare.")]
+        return [
+            v4.new_markdown_cell(
+                text + "The studies recorded no proposed parameter set to compare."
+            )
+        ]
     diff = compare_parameters(baseline, proposed)
     if diff.empty:
         return [v4.new_markdown_cell(text + "The proposed parameters equal the baseline.")]
@@ -431,9 +436,13 @@ def _provenance_cells(
     table = pd.DataFrame({"value": rows}).rename_axis("item")
     return [
         v4.new_markdown_cell("# Provenance appendix"),
-        _table_cell(Table(table, "Provenance of this review: input, hashes, seeds, versions, commit.")),
+        _table_cell(
+            Table(table, "Provenance of this review: input, hashes, seeds, versions, commit.")
+        ),
         v4.new_markdown_cell("Assets: " + ", ".join(map(str, prices.columns)) + "."),
-        v4.new_markdown_cell("## Configuration as given\n\n```yaml\n" + config_text.strip() + "\n```"),
+        v4.new_markdown_cell(
+            "## Configuration as given\n\n```yaml\n" + config_text.strip() + "\n```"
+        ),
     ]
 
 
@@ -453,7 +462,9 @@ def _table_cell(table: Table) -> nbformat.NotebookNode:
 
 
 def _source_label(config: ReviewConfig) -> str:
-    return Path(config.data_path).name if config.data_path else f"bundled dataset '{config.dataset}'"
+    return (
+        Path(config.data_path).name if config.data_path else f"bundled dataset '{config.dataset}'"
+    )
 
 
 def _config_dict(config: ReviewConfig) -> dict[str, Any]:

@@ -68,7 +68,11 @@ def build_reports(
         executed = execute_notebook(source, out / "_build" / f"{source.stem}.ipynb", parameters)
         pdf = export_pdf(executed.path, out / f"{source.stem}.pdf", subtitle=subtitle)
         seconds = time.perf_counter() - started
-        print(f"[{index}/{len(selected)}] {source.stem}: {pdf} ({seconds:.1f} s)", file=stream, flush=True)
+        print(
+            f"[{index}/{len(selected)}] {source.stem}: {pdf} ({seconds:.1f} s)",
+            file=stream,
+            flush=True,
+        )
         reports.append(StudyReport(executed, pdf, seconds))
     return reports
 

@@ -100,6 +100,8 @@ def test_periods_per_year_follows_frequency_and_calendar():
 
     assert periods_per_year(pd.bdate_range("2024-01-01", periods=60)) == 252.0
     assert periods_per_year(pd.date_range("2024-01-01", periods=60, freq="D")) == 365.0
-    assert periods_per_year(pd.date_range("2024-01-01", periods=200, freq="h", tz="UTC")) == 365.0 * 24
+    assert (
+        periods_per_year(pd.date_range("2024-01-01", periods=200, freq="h", tz="UTC")) == 365.0 * 24
+    )
     with pytest.raises(DataError, match="cannot annualise"):
         periods_per_year(pd.date_range("2024-01-01", periods=20, freq="MS"))

@@ -4,7 +4,7 @@ from research.errors import NotebookExecutionError
 from research.reporting import build_reports, execute_notebook, list_studies
 from research.reporting.notebooks import read_study
 
-STUDY = '''# %% [markdown]
+STUDY = """# %% [markdown]
 # # A small study
 #
 # ## First section
@@ -15,12 +15,15 @@ value = 1
 
 # %%
 result = value * 2
-'''
+"""
 
-FAILING = STUDY + '''
+FAILING = (
+    STUDY
+    + """
 # %%
 raise RuntimeError("calibration did not converge")
-'''
+"""
+)
 
 
 def test_read_study_takes_the_title_and_promotes_headings(tmp_path):
@@ -54,12 +57,14 @@ def test_parameters_are_injected(tmp_path):
 
 def test_a_failing_study_names_study_and_cell_and_leaves_no_pdf(tmp_path):
     (tmp_path / "01_failing.py").write_text(FAILING)
-    with pytest.raises(NotebookExecutionError, match=r"01_failing.py failed in cell .*did not converge"):
+    with pytest.raises(
+        NotebookExecutionError, match=r"01_failing.py failed in cell .*did not converge"
+    ):
         build_reports(tmp_path, tmp_path / "reports")
     assert not list((tmp_path / "reports").glob("*.pdf"))
 
 
-RECORDING = '''# %% [markdown]
+RECORDING = """# %% [markdown]
 # # Recording study
 
 # %% tags=["parameters"]
@@ -72,7 +77,7 @@ from research.reporting import record
 record("coverage", pd.DataFrame({"isolated": [0.99], "cross": [0.985]}, index=["pair"]))
 record("zone", "green")
 record("exceptions", np.int64(3))
-'''
+"""
 
 
 def test_recorded_results_are_read_back_from_the_executed_notebook(tmp_path):
@@ -84,4 +89,8 @@ def test_recorded_results_are_read_back_from_the_executed_notebook(tmp_path):
     records = read_records(executed.path)
     assert records["zone"] == "green"
     assert records["exceptions"] == 3
-    assert records["coverage"] == {"columns": ["isolated", "cross"], "index": ["pair"], "data": [[0.99, 0.985]]}
+    assert records["coverage"] == {
+        "columns": ["isolated", "cross"],
+        "index": ["pair"],
+        "data": [[0.99, 0.985]],
+    }

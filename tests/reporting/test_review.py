@@ -25,7 +25,9 @@ def test_review_config_rejects_unknown_keys(tmp_path):
 
 def test_review_config_passes_its_settings_to_every_study(tmp_path):
     path = tmp_path / "review.yaml"
-    path.write_text("review:\n  dataset: sp500-nasdaq\n  seed: 7\n  parameters:\n    lookback: 500\n")
+    path.write_text(
+        "review:\n  dataset: sp500-nasdaq\n  seed: 7\n  parameters:\n    lookback: 500\n"
+    )
     params = ReviewConfig.from_yaml(path).study_parameters(path)
     assert params["dataset"] == "sp500-nasdaq" and params["seed"] == 7 and params["lookback"] == 500
     assert params["config"] == str(path.resolve())
@@ -33,7 +35,12 @@ def test_review_config_passes_its_settings_to_every_study(tmp_path):
 
 def test_the_review_pdf_has_summary_sections_and_provenance(fast_review):
     text = "\n".join(page.extract_text() for page in PdfReader(fast_review.pdf).pages)
-    for heading in ["Contents", "Executive summary", "Provenance appendix", "Configuration as given"]:
+    for heading in [
+        "Contents",
+        "Executive summary",
+        "Provenance appendix",
+        "Configuration as given",
+    ]:
         assert heading in text
     assert "data SHA-256" in text and "git commit" in text and "random seed" in text
     assert "Data quality of the price panel" in text
@@ -44,7 +51,7 @@ def test_a_failing_study_stops_the_review_without_a_pdf(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     (notebooks / "01_broken.py").write_text(
-        "# %% [markdown]\n# # Broken\n\n# %% tags=[\"parameters\"]\nfast = False\n\n"
+        '# %% [markdown]\n# # Broken\n\n# %% tags=["parameters"]\nfast = False\n\n'
         "# %%\nraise ValueError('bad calibration input')\n"
     )
     with pytest.raises(NotebookExecutionError, match="01_broken.py failed in cell"):

@@ -46,7 +46,9 @@ def test_show_figure_requires_a_caption_and_closes_the_figure():
 
 
 def test_long_text_columns_wrap_and_tables_stay_in_place():
-    frame = pd.DataFrame({"credit": [0.4, 0.0], "reason": ["", "correlation falls below 0.3 in stress " * 2]})
+    frame = pd.DataFrame(
+        {"credit": [0.4, 0.0], "reason": ["", "correlation falls below 0.3 in stress " * 2]}
+    )
     latex = Table(frame, "Credits")._repr_latex_()
     assert "\\begin{table}[H]" in latex
     assert "{lrp{0.45\\linewidth}}" in latex
