@@ -361,7 +361,7 @@ def _summary_cells(merged: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
         if name not in merged:
             missing.append(name.replace("_", " "))
             continue
-        frame = _as_frame(merged[name])
+        frame = _parameter_table(merged[name]) if name == "parameters" else _as_frame(merged[name])
         if frame.shape[1] > _MAX_SUMMARY_COLUMNS and frame.shape[1] > frame.shape[0]:
             frame = frame.T
         cells.append(v4.new_markdown_cell(reading))
@@ -491,6 +491,13 @@ def _as_frame(value: Any) -> pd.DataFrame:
 
 def _tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(lambda v: _tidy_stamp(v) if isinstance(v, str) else v)
+
+
+def _parameter_table(value: Mapping[str, Any]) -> pd.DataFrame:
+    """Tabulate the proposed parameter set as the calibration stage prints it."""
+    from research.calibration import MarginParameters
+
+    return MarginParameters.from_dict(value).to_frame()
 
 
 def _labels(labels: list[Any]) -> pd.Index:

@@ -77,13 +77,16 @@ class Table:
         )
 
     def _column_format(self) -> str:
-        """Right-aligned columns; long text columns wrap in a paragraph column."""
+        """Right-aligned columns; long text with spaces wraps in a paragraph column."""
         index = "l" * (self.frame.index.nlevels if self.index else 0)
         columns = ""
         for column in self.frame.columns:
             values = self.frame[column]
-            longest = values.astype(str).str.len().max() if len(values) else 0
-            if not pd.api.types.is_numeric_dtype(values) and longest > _WRAP_CHARACTERS:
+            text = values.astype(str)
+            longest = text.str.len().max() if len(values) else 0
+            breakable = bool(text.str.contains(" ").any())
+            wide = longest > _WRAP_CHARACTERS and breakable
+            if wide and not pd.api.types.is_numeric_dtype(values):
                 columns += "p{0.45\\linewidth}"
             else:
                 columns += "r"

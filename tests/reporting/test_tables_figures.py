@@ -58,3 +58,8 @@ def test_midnight_datetime_columns_print_as_dates():
     frame = pd.DataFrame({"first": pd.to_datetime(["2020-01-02", "2021-03-04"])})
     assert "2020-01-02" in Table(frame, "Dates")._repr_html_()
     assert "00:00:00" not in Table(frame, "Dates")._repr_latex_()
+
+
+def test_unbreakable_long_text_such_as_hashes_is_not_wrapped():
+    frame = pd.DataFrame({"value": ["a" * 64, "x"]}, index=["data SHA-256", "seed"])
+    assert "p{" not in Table(frame, "Provenance")._repr_latex_()
