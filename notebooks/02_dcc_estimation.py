@@ -83,7 +83,8 @@ comparison = compare_fits(fits)
 show_table(
     comparison.T,
     "Models in columns. Estimates (two-step-corrected standard errors in se(.)), total and "
-    "correlation-stage log-likelihood, number of estimated parameters (univariate and correlation dynamics; "
+    "correlation-stage log-likelihood, number of estimated parameters (univariate and "
+    "correlation dynamics; "
     "the correlation target is not counted), AIC and BIC (lower is better) and convergence.",
     precision=4,
 )
