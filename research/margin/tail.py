@@ -1,4 +1,4 @@
-"""Empirical VaR and ES along the scenario axis with ``np.partition`` (no full sort).
+"""Empirical VaR and ES along the scenario axis without a full sort.
 
 This module is the package's single implementation of the empirical tail convention: with
 ``n`` scenarios at confidence ``level`` the tail is the ``m = ceil((1 - level) n)`` largest
@@ -6,12 +6,21 @@ losses (at least one; ``(1 - level) n`` rounded to 9 decimals first), VaR is the
 largest loss (the smallest loss in the tail) and ES the mean of the ``m`` largest losses.
 Every other VaR/ES of a loss sample in :mod:`research` (risk-weight calibration, APC paths,
 the offset backtest) calls :func:`empirical_var_es` or :func:`var_es`.
+
+Two selection paths give the same VaR and VaR scenario (bit for bit) and the same ES up to
+summation order: for a tail of at most ``INSERTION_MAX_TAIL`` losses along the last axis, a
+compiled one-pass selection that keeps each row's ``m`` largest losses in a small sorted buffer
+(rows in parallel); otherwise one ``np.partition``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import threading
 
+import numba as nb
 import numpy as np
 
 from research._typing import Float64Array, Float64Array2D
@@ -24,6 +33,118 @@ CHUNK_ELEMENTS = 1 << 18
 
 PRODUCT_ELEMENTS = 1 << 24
 """Largest portfolio x scenario slab (128 MiB) computed by one matrix product."""
+
+INSERTION_MAX_TAIL = 32
+"""Largest tail ``m`` taken by the compiled sorted-buffer selection. Insertions cost about
+``m (1 + ln(n / m))`` shifts of ``m / 2`` entries per row; on 10,000 rows x 1,000 scenarios
+(2 cores) the selection takes 8 ms at m = 1, 13 ms at m = 10, 32 ms at m = 32 and 75 ms at
+m = 64 against 38-47 ms for ``np.partition``, so larger tails are partitioned."""
+
+PARALLEL_ELEMENTS = 1 << 20
+"""Matrices of at least this many losses (8 MiB) are split into one row block per core, each
+selected by a thread (the compiled loop releases the GIL). Threads started per call rather than
+numba's ``prange``: GNU OpenMP, numba's threading layer here, aborts a process forked after
+using it, and the calibration sweep forks workers."""
+
+
+@nb.njit(nogil=True, cache=True)
+def _select_top(losses, m, rearrange, var, es, scenario):  # pragma: no cover - compiled
+    """Keep the ``m`` largest losses of every row in a sorted buffer, in one pass per row.
+
+    The buffer is ascending; a loss tied with buffered ones goes below them, so among equal
+    losses the earliest scenarios stay and ``scenario`` is the first column of the VaR loss.
+    A row with a NaN gets a NaN VaR and ES. With ``rearrange`` the row is left partitioned:
+    its other losses first, then its ``m`` largest in ascending order.
+    """
+    n_rows, n = losses.shape
+    top = np.empty(m)
+    where = np.empty(m, dtype=np.intp)
+    taken = np.empty(m, dtype=np.bool_)
+    for r in range(n_rows):
+        row = losses[r]
+        filled = 0
+        has_nan = False
+        for i in range(n):
+            x = row[i]
+            if x != x:
+                has_nan = True
+            elif filled < m:
+                j = filled
+                while j > 0 and top[j - 1] >= x:
+                    top[j] = top[j - 1]
+                    where[j] = where[j - 1]
+                    j -= 1
+                top[j] = x
+                where[j] = i
+                filled += 1
+            elif x > top[0]:
+                j = 1
+                while j < m and top[j] < x:
+                    top[j - 1] = top[j]
+                    where[j - 1] = where[j]
+                    j += 1
+                top[j - 1] = x
+                where[j - 1] = i
+        if has_nan or filled < m:
+            var[r] = np.nan
+            es[r] = np.nan
+            scenario[r] = 0
+            continue
+        total = 0.0
+        first = where[0]
+        for p in range(m):
+            total += top[p]
+            if top[p] == top[0] and where[p] < first:
+                first = where[p]
+        var[r] = top[0]
+        es[r] = total / m
+        scenario[r] = first
+        if rearrange:
+            start = n - m
+            taken[:] = False
+            for p in range(m):
+                if where[p] >= start:
+                    taken[where[p] - start] = True
+            q = 0
+            for p in range(m):
+                if where[p] < start:
+                    while taken[q]:
+                        q += 1
+                    row[where[p]] = row[start + q]
+                    q += 1
+            for p in range(m):
+                row[start + p] = top[p]
+
+
+def _compiled_tail(losses: Float64Array2D, m: int, rearrange: bool
+                   ) -> tuple[Float64Array, Float64Array, np.ndarray]:
+    """VaR, ES and VaR scenario of every row of a C-contiguous writable float64 matrix."""
+    n_rows = losses.shape[0]
+    var = np.empty(n_rows)
+    es = np.empty(n_rows)
+    scenario = np.empty(n_rows, dtype=np.intp)
+    n_parts = min(len(os.sched_getaffinity(0)), n_rows) if losses.size >= PARALLEL_ELEMENTS else 1
+    bounds = [n_rows * k // n_parts for k in range(n_parts + 1)]
+    parts = [(losses[a:b], m, rearrange, var[a:b], es[a:b], scenario[a:b])
+             for a, b in itertools.pairwise(bounds)]
+    threads = [threading.Thread(target=_select_top, args=part) for part in parts[1:]]
+    for thread in threads:
+        thread.start()
+    _select_top(*parts[0])
+    for thread in threads:
+        thread.join()
+    return var, es, scenario
+
+
+def _uses_compiled(m: int) -> bool:
+    return m <= INSERTION_MAX_TAIL
+
+
+def _check_es(es: np.ndarray) -> None:
+    if not np.isfinite(es).all():
+        sample = np.unravel_index(int(np.argmax(~np.isfinite(es))), es.shape)
+        raise DataError(f"non-finite loss in sample {tuple(map(int, sample))}; "
+                        "check prices and scenarios")
 
 
 def tail_count(n_scenarios: int, level: float) -> int:
@@ -38,7 +159,7 @@ def tail_count(n_scenarios: int, level: float) -> int:
 
 def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
                      overwrite: bool = False) -> tuple[Float64Array, Float64Array]:
-    """Empirical VaR and ES of loss samples along one axis (one ``np.partition``).
+    """Empirical VaR and ES of loss samples along one axis (one pass or one partition).
 
     Parameters
     ----------
@@ -50,7 +171,7 @@ def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
         Axis of the scenarios (observations).
     overwrite : bool, default False
         Partition ``losses`` in place when it is a float64 array (saves a copy of a large
-        temporary; its order along ``axis`` is lost). Otherwise a copy is partitioned.
+        temporary; its order along ``axis`` is lost). Otherwise ``losses`` is left unchanged.
 
     Returns
     -------
@@ -72,9 +193,13 @@ def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
 
     Notes
     -----
-    ``partition(kth = n - m)`` puts the ``m`` largest losses, unordered, after position ``kth``;
-    VaR is the element at ``kth`` (the smallest of them) and ES their mean. A ``-inf`` loss
-    below the tail does not change either and is not reported; use :func:`var_es` for a full
+    For 1-D or 2-D losses along the last axis and ``m <= INSERTION_MAX_TAIL``, a compiled pass
+    over each row keeps its ``m`` largest losses in a sorted buffer (rows in parallel; in place
+    it leaves the row partitioned with the tail sorted at the end). Otherwise
+    ``partition(kth = n - m)`` puts the ``m`` largest losses, unordered, after position
+    ``kth``. VaR is the smallest of the ``m`` and ES their mean; both paths select the same
+    losses, so VaR is identical and ES differs by summation order only. A ``-inf`` loss below
+    the tail does not change either and is not reported; use :func:`var_es` for a full
     finiteness check.
 
     Examples
@@ -86,21 +211,30 @@ def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
     (96.0, 98.0)
     """
     in_place = overwrite and isinstance(losses, np.ndarray) and losses.dtype == np.float64
-    work = losses if in_place else np.array(losses, dtype=float)
+    work = losses if in_place else np.asarray(losses, dtype=float)
     if work.ndim == 0:
         raise DataError("losses must have a scenario axis, got a scalar")
     n = work.shape[axis]
     if n == 0:
         raise InsufficientDataError("no losses to take a VaR/ES of; give at least one scenario")
-    kth = n - tail_count(n, level)
+    m = tail_count(n, level)
+    if _uses_compiled(m) and work.ndim <= 2 and axis in (-1, work.ndim - 1):
+        rows = work.reshape(-1, n) if work.ndim == 1 else work
+        if not (rows.flags.c_contiguous and rows.flags.writeable):
+            rows = None if in_place else np.array(rows, order="C")
+        if rows is not None:
+            var, es, _ = _compiled_tail(rows, m, rearrange=in_place)
+            var, es = var.reshape(work.shape[:-1]), es.reshape(work.shape[:-1])
+            _check_es(es)
+            return var, es
+    if not in_place:
+        work = np.array(work)
+    kth = n - m
     work.partition(kth, axis=axis)
     ordered = np.moveaxis(work, axis, -1)
     var = ordered[..., kth].copy()
     es = ordered[..., kth:].mean(axis=-1)
-    if not np.isfinite(es).all():
-        sample = np.unravel_index(int(np.argmax(~np.isfinite(es))), es.shape)
-        raise DataError(f"non-finite loss in sample {tuple(map(int, sample))}; "
-                        "check prices and scenarios")
+    _check_es(es)
     return var, es
 
 
@@ -130,15 +264,17 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
 
     Notes
     -----
-    The package's tail convention (see the module docstring): one :func:`empirical_var_es`
-    (``np.partition`` at ``kth = n - m``) per cache-sized chunk of rows puts the ``m`` largest
-    losses at the end of each row, unordered; VaR is the smallest of them and ES their mean.
+    The package's tail convention (see the module docstring), per cache-sized chunk of rows:
+    the compiled sorted-buffer selection (which also returns the scenario) when
+    ``m <= INSERTION_MAX_TAIL``, else :func:`empirical_var_es` (``np.partition`` at
+    ``kth = n - m``) and a comparison of the chunk with the VaR.
     """
     losses = np.asarray(losses, dtype=float)
     if losses.ndim != 2:
         raise DataError(f"losses must be 2-D (rows x scenarios), got shape {losses.shape}")
     n_rows, n = losses.shape
-    tail_count(n, level)  # validates the level even for an empty set of rows
+    m = tail_count(n, level)  # validates the level even for an empty set of rows
+    compiled = _uses_compiled(m) and n > 0
     var = np.empty(n_rows)
     es = np.empty(n_rows)
     scenario = np.empty(n_rows, dtype=np.intp)
@@ -148,6 +284,13 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
         if not np.isfinite(block).all():
             row = start + int(np.argwhere(~np.isfinite(block))[0, 0])
             raise DataError(f"non-finite loss in row {row}; check prices and scenarios")
+        if compiled:
+            v, e, s = _compiled_tail(np.require(block, requirements="CW"), m, rearrange=False)
+            _check_es(e)
+            var[start:start + step] = v
+            es[start:start + step] = e
+            scenario[start:start + step] = s
+            continue
         v, e = empirical_var_es(block, level, axis=1)
         var[start:start + step] = v
         es[start:start + step] = e
@@ -181,9 +324,12 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
     Notes
     -----
     The work is one matrix product (in slabs of at most ``PRODUCT_ELEMENTS`` results, so
-    memory stays bounded for huge books) and, per cache-sized block of rows, a copy that is
-    partitioned in place; the VaR scenario is found by comparing the unpartitioned block with
-    the VaR.
+    memory stays bounded for huge books) and one compiled pass over each slab that keeps every
+    row's ``m`` largest losses and their scenarios (``m <= INSERTION_MAX_TAIL``). For larger
+    tails each cache-sized block of rows is copied and partitioned in place, and the VaR
+    scenario is found by comparing the unpartitioned block with the VaR. The slab is not cut
+    into cache-sized blocks for the compiled pass: alternating BLAS and compiled threads on
+    small blocks makes each spin-wait for the other.
     """
     quantities = np.ascontiguousarray(quantities, dtype=float)
     unit_losses = np.ascontiguousarray(unit_losses, dtype=float)
@@ -191,7 +337,8 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
         raise DataError("non-finite quantities or unit losses; check prices and scenarios")
     n_rows = quantities.shape[0]
     n = unit_losses.shape[1]
-    tail_count(n, level)  # validates the level even for an empty book
+    m = tail_count(n, level)  # validates the level even for an empty book
+    compiled = _uses_compiled(m) and n > 0
     slab = max(1, PRODUCT_ELEMENTS // max(n, 1))
     step = max(1, min(n_rows, CHUNK_ELEMENTS // max(n, 1)))
     work = np.empty((step, n))
@@ -200,6 +347,13 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
     scenario = np.empty(n_rows, dtype=np.intp)
     for outer in range(0, n_rows, slab):
         losses = quantities[outer:outer + slab] @ unit_losses
+        if compiled:
+            v, e, s = _compiled_tail(losses, m, rearrange=False)
+            _check_es(e)
+            var[outer:outer + slab] = v
+            es[outer:outer + slab] = e
+            scenario[outer:outer + slab] = s
+            continue
         for start in range(0, len(losses), step):
             block = losses[start:start + step]
             w = work[:len(block)]

@@ -13,7 +13,14 @@ import pytest
 from research.backtest.engine import risk_measure
 from research.calibration.risk_weights import tail_risk
 from research.errors import DataError, InsufficientDataError, ParameterError
-from research.margin.tail import empirical_var_es, tail_count, var_es, var_es_of_product
+from research.margin import tail
+from research.margin.tail import (
+    INSERTION_MAX_TAIL,
+    empirical_var_es,
+    tail_count,
+    var_es,
+    var_es_of_product,
+)
 
 SAMPLE_SIZES = (250, 1000, 1001)
 LEVELS = (0.975, 0.99)
@@ -99,3 +106,75 @@ def test_empirical_var_es_bad_input():
         empirical_var_es(np.ones(10), 1.0)
     with pytest.raises(DataError, match="non-finite"):
         tail_risk(np.array([1.0, np.nan]), 0.99)
+
+
+TAIL_CASES = (  # (n, level): m = 1 (n = 1 and n = 500), 10, 26, m = n = 32, threshold 32 / 33, 125
+    (1, 0.5), (500, 0.999), (1000, 0.99), (1001, 0.975), (40, 0.2), (3200, 0.99), (3300, 0.99),
+    (250, 0.5))
+
+
+def _samples(n: int, ties: bool) -> np.ndarray:
+    rng = np.random.default_rng(n + ties)
+    if ties:  # integer losses: the VaR loss recurs inside and below the tail
+        return rng.integers(-3, 4, size=(40, n)).astype(float)
+    return rng.standard_normal((40, n))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(("n", "level"), TAIL_CASES)
+def test_compiled_selection_equals_partition(n, level, ties, monkeypatch):
+    losses = _samples(n, ties)
+    m = tail_count(n, level)
+    compiled = (var_es(losses, level), var_es_of_product(np.eye(40), losses, level),
+                empirical_var_es(losses, level), empirical_var_es(losses[3], level))
+    in_place = losses.copy()
+    in_place_var, in_place_es = empirical_var_es(in_place, level, overwrite=True)
+    monkeypatch.setattr(tail, "INSERTION_MAX_TAIL", 0)  # every call partitions
+    partitioned = (var_es(losses, level), var_es_of_product(np.eye(40), losses, level),
+                   empirical_var_es(losses, level), empirical_var_es(losses[3], level))
+    for got, expected in zip(compiled, partitioned, strict=True):
+        np.testing.assert_array_equal(got[0], expected[0])  # VaR
+        np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=SUM_ORDER)  # ES
+    for got, expected in zip(compiled[:2], partitioned[:2], strict=True):
+        np.testing.assert_array_equal(got[2], expected[2])  # first column of the VaR loss
+    if m > INSERTION_MAX_TAIL:  # the fallback is the partition path itself
+        for got, expected in zip(compiled, partitioned, strict=True):
+            np.testing.assert_array_equal(got[1], expected[1])
+    for row in range(40):
+        expected_var, expected_es = _sorted_tail(losses[row], level)
+        assert compiled[0][0][row] == expected_var
+        assert compiled[0][1][row] == pytest.approx(expected_es, abs=SUM_ORDER)
+    np.testing.assert_array_equal(in_place_var, compiled[0][0])
+    np.testing.assert_array_equal(in_place_es, compiled[2][1])
+    np.testing.assert_array_equal(np.sort(in_place, axis=1), np.sort(losses, axis=1))
+    np.testing.assert_array_equal(in_place[:, n - m], in_place_var)  # partitioned at n - m
+    assert (in_place[:, :n - m] <= in_place_var[:, None]).all()
+
+
+def test_threshold_picks_the_path(monkeypatch):
+    calls = []
+    compiled_tail = tail._compiled_tail
+    monkeypatch.setattr(tail, "_compiled_tail",
+                        lambda *args, **kw: calls.append(args[1]) or compiled_tail(*args, **kw))
+    losses = _samples(100, False)
+    for level in (0.99, 1 - INSERTION_MAX_TAIL / 100, 1 - (INSERTION_MAX_TAIL + 1) / 100):
+        var_es(losses, level)
+        var_es_of_product(np.eye(40), losses, level)
+        empirical_var_es(losses, level)
+    assert calls == [1] * 3 + [INSERTION_MAX_TAIL] * 3
+
+
+def test_compiled_selection_non_finite():
+    with np.errstate(over="ignore"), pytest.raises(DataError, match="sample \\(0,\\)"):
+        var_es_of_product(np.array([[1e308, 1e308]]), np.ones((2, 5)), 0.99)  # overflow
+    losses = np.zeros((2, 50))
+    losses[1, 7] = np.nan
+    with pytest.raises(DataError, match="non-finite loss in sample \\(1,\\)"):
+        empirical_var_es(losses, 0.99)
+    losses[1, 7] = -np.inf  # below the tail: not reported, as with np.partition
+    var, es = empirical_var_es(losses, 0.99)
+    np.testing.assert_array_equal(var, [0.0, 0.0])
+    np.testing.assert_array_equal(es, [0.0, 0.0])
+    losses[1] = -np.inf  # inside the tail
+    with pytest.raises(DataError, match="non-finite loss in sample \\(1,\\)"):
+        empirical_var_es(losses, 0.99)
