@@ -37,8 +37,9 @@ PRODUCT_ELEMENTS = 1 << 24
 INSERTION_MAX_TAIL = 32
 """Largest tail ``m`` taken by the compiled sorted-buffer selection. Insertions cost about
 ``m (1 + ln(n / m))`` shifts of ``m / 2`` entries per row; on 10,000 rows x 1,000 scenarios
-(2 cores) the selection takes 8 ms at m = 1, 13 ms at m = 10, 32 ms at m = 32 and 75 ms at
-m = 64 against 38-47 ms for ``np.partition``, so larger tails are partitioned."""
+(2 shared cores) the selection took 8-9 ms at m = 1, 13-17 ms at m = 10, 28-31 ms at m = 25,
+32-40 ms at m = 32 and 60-75 ms at m = 64 against 38-47 ms for ``np.partition``, so larger
+tails are partitioned."""
 
 PARALLEL_ELEMENTS = 1 << 20
 """Matrices of at least this many losses (8 MiB) are split into one row block per core, each
@@ -265,9 +266,9 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
     Notes
     -----
     The package's tail convention (see the module docstring), per cache-sized chunk of rows:
-    the compiled sorted-buffer selection (which also returns the scenario) when
-    ``m <= INSERTION_MAX_TAIL``, else :func:`empirical_var_es` (``np.partition`` at
-    ``kth = n - m``) and a comparison of the chunk with the VaR.
+    a finiteness check, then, when ``m <= INSERTION_MAX_TAIL``, one compiled sorted-buffer
+    selection over all rows (which also returns the scenario), else :func:`empirical_var_es`
+    (``np.partition`` at ``kth = n - m``) and a comparison of the chunk with the VaR.
     """
     losses = np.asarray(losses, dtype=float)
     if losses.ndim != 2:
@@ -285,16 +286,14 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
             row = start + int(np.argwhere(~np.isfinite(block))[0, 0])
             raise DataError(f"non-finite loss in row {row}; check prices and scenarios")
         if compiled:
-            v, e, s = _compiled_tail(np.require(block, requirements="CW"), m, rearrange=False)
-            _check_es(e)
-            var[start:start + step] = v
-            es[start:start + step] = e
-            scenario[start:start + step] = s
             continue
         v, e = empirical_var_es(block, level, axis=1)
         var[start:start + step] = v
         es[start:start + step] = e
         scenario[start:start + step] = np.argmax(block == v[:, None], axis=1)
+    if compiled:  # one call over all rows: the selection runs one thread per core
+        var, es, scenario = _compiled_tail(np.require(losses, requirements="CW"), m, False)
+        _check_es(es)
     return var, es, scenario
 
 
