@@ -508,14 +508,29 @@ def _labels(labels: list[Any]) -> pd.Index:
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted keys for nested mappings; lists of records are keyed by their pair or name."""
     flat: dict[str, Any] = {}
     for key, value in mapping.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             flat.update(_flatten(value, name + "."))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            for position, item in enumerate(value):
+                label, rest = _record_label(item, position)
+                flat.update(_flatten(rest, f"{name}.{label}."))
         else:
             flat[name] = value
     return flat
+
+
+def _record_label(item: Mapping[str, Any], position: int) -> tuple[str, dict[str, Any]]:
+    """Label a record of a list by its ``pair`` or ``name`` (else its position)."""
+    for field_name in ("pair", "name"):
+        if field_name in item:
+            value = item[field_name]
+            label = "/".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            return label, {k: v for k, v in item.items() if k != field_name}
+    return str(position), dict(item)
 
 
 def _is_number(value: Any) -> bool:
@@ -526,7 +541,7 @@ def _show(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
+        value = ", ".join(map(str, value))
     return textwrap.shorten(_tidy_stamp(value), _MAX_TEXT, placeholder=" ...")
 
 

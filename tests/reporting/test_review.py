@@ -70,3 +70,23 @@ def test_recorded_frames_come_back_with_multiindex_labels_and_tidy_dates():
     frame = _as_frame(record)
     assert frame.columns.nlevels == 2
     assert frame.loc["covid", ("cross", "start")] == "2020-02-20"
+
+
+def test_compare_parameters_keys_lists_of_records_by_pair_or_name():
+    baseline = {
+        "offset_credits": [
+            {"pair": ["BTC", "ETH"], "credit": 0.4},
+            {"pair": ["BTC", "SOL"], "credit": 0.3},
+        ],
+        "stress_windows": [{"name": "ftx", "start": "2022-11-08", "end": "2022-11-14"}],
+    }
+    proposed = {
+        "offset_credits": [
+            {"pair": ["BTC", "ETH"], "credit": 0.5},
+            {"pair": ["BTC", "SOL"], "credit": 0.3},
+        ],
+        "stress_windows": [{"name": "ftx", "start": "2022-11-08", "end": "2022-11-21"}],
+    }
+    diff = compare_parameters(baseline, proposed)
+    assert list(diff.index) == ["offset_credits.BTC/ETH.credit", "stress_windows.ftx.end"]
+    assert diff.loc["offset_credits.BTC/ETH.credit", "change"] == "+25.0%"
