@@ -208,6 +208,10 @@ print(
 )
 
 # %%
+fit_warnings = [f"{kind.upper()}: {w}" for kind, fit in fits.items() for w in fit.warnings]
+print("\n".join(fit_warnings) or "No estimation warnings.")
+
+# %%
 record(
     "dcc_estimation",
     {
@@ -223,6 +227,7 @@ record(
             tests.loc[tests["alternative"].eq("dcc"), "p-value"].iloc[0]
         ),
         f"{horizon}-day equal-weight 1% quantile": float(tail.loc[0.01]),
+        "estimation warnings": "; ".join(fit_warnings) or "none",
     },
 )
 
