@@ -67,6 +67,8 @@ _CDCC = 1
 _ADCC = 2
 _CCC = 3
 _LOG_2PI = math.log(2.0 * math.pi)
+#: A running product of determinant factors is folded into its log below this value.
+_DET_RENORMALIZE = 1e-250
 
 
 @nb.njit(cache=True, nogil=True)
@@ -210,8 +212,11 @@ def cdcc_target(z: Float64Array2D, a: float, b: float) -> Float64Array2D:
 
 
 @nb.njit(cache=True, nogil=True)
-def _cholesky(q, low):
-    """Lower Cholesky factor of ``q`` into ``low``; False when not positive definite."""
+def _cholesky(q, low, dinv):
+    """Lower Cholesky factor of ``q`` into ``low`` and 1 / its diagonal into ``dinv``.
+
+    Returns False when ``q`` is not positive definite.
+    """
     n = q.shape[0]
     for j in range(n):
         s = q[j, j]
@@ -220,12 +225,14 @@ def _cholesky(q, low):
         if not s > 0.0:
             return False
         d = math.sqrt(s)
+        r = 1.0 / d
         low[j, j] = d
+        dinv[j] = r
         for i in range(j + 1, n):
             s = q[i, j]
             for k in range(j):
                 s -= low[i, k] * low[j, k]
-            low[i, j] = s / d
+            low[i, j] = s * r
         for i in range(j):
             low[i, j] = 0.0
     return True
@@ -241,8 +248,9 @@ def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad,
     q = qbar.copy()
     qn = np.empty((n, n))
     low = np.empty((n, n))
-    linv = np.empty((n, n))
+    vinv = np.empty((n, n))
     qinv = np.empty((n, n))
+    dinv = np.empty(n)
     u = np.empty(n)
     y = np.empty(n)
     w = np.empty(n)
@@ -253,25 +261,29 @@ def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad,
     sp = np.zeros(3)
     for t in range(t_obs):
         zt = z[t]
-        if not _cholesky(q, low):
+        if not _cholesky(q, low, dinv):
             return False
-        logdet_q = 0.0
-        sum_log_diag = 0.0
+        # log|R_t| = sum_i log(L_ii^2 / q_ii): one log per block of factors, each factor
+        # in (0, 1], the product renormalized before it can underflow
+        logdet_r = 0.0
+        det_block = 1.0
         zz = 0.0
         for i in range(n):
-            logdet_q += 2.0 * math.log(low[i, i])
-            sum_log_diag += math.log(q[i, i])
+            det_block *= low[i, i] * low[i, i] / q[i, i]
+            if det_block < _DET_RENORMALIZE:
+                logdet_r += math.log(det_block)
+                det_block = 1.0
             u[i] = zt[i] * math.sqrt(q[i, i])
             zz += zt[i] * zt[i]
+        logdet_r += math.log(det_block)
         # forward solve L y = u ; m = y'y = u' Q^{-1} u
         m = 0.0
         for i in range(n):
             s = u[i]
             for k in range(i):
                 s -= low[i, k] * y[k]
-            y[i] = s / low[i, i]
+            y[i] = s * dinv[i]
             m += y[i] * y[i]
-        logdet_r = logdet_q - sum_log_diag
         if dist == 0:
             ll_out[t] += -0.5 * (logdet_r + m - zz)
         else:
@@ -293,24 +305,21 @@ def _loglik_core(z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad,
                 s = y[i]
                 for k in range(i + 1, n):
                     s -= low[k, i] * w[k]
-                w[i] = s / low[i, i]
-            # Q^{-1} = L^{-T} L^{-1}
-            for j in range(n):
-                for i in range(n):
-                    if i < j:
-                        linv[i, j] = 0.0
-                    elif i == j:
-                        linv[i, j] = 1.0 / low[i, i]
-                    else:
-                        s = 0.0
-                        for k in range(j, i):
-                            s -= low[i, k] * linv[k, j]
-                        linv[i, j] = s / low[i, i]
+                w[i] = s * dinv[i]
+            # Q^{-1} = L^{-T} L^{-1}, with V = L^{-T} (upper triangular) stored by rows
+            # so that both triangular loops run over contiguous memory
+            for i in range(n):
+                for j in range(i):
+                    s = 0.0
+                    for k in range(j, i):
+                        s -= low[i, k] * vinv[j, k]
+                    vinv[j, i] = s * dinv[i]
+                vinv[i, i] = dinv[i]
             for i in range(n):
                 for j in range(i + 1):
                     s = 0.0
                     for k in range(i, n):
-                        s += linv[k, i] * linv[k, j]
+                        s += vinv[i, k] * vinv[j, k]
                     qinv[i, j] = s
             if dist == 0:
                 f_m = 0.5

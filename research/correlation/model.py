@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
 
-from research._typing import Float64Array1D
+from research._typing import Float64Array1D, Float64Array2D
 from research.correlation._likelihood import CorrelationProblem
 from research.correlation.covariance import two_step_covariance
 from research.correlation.results import DCCResult
@@ -289,15 +289,6 @@ class DCC:
         for name in names:
             bounds.append(NU_BOUNDS if name == "nu" else (0.0, 1.0))
         weights = np.array([{"a": 1.0, "b": 1.0, "g": delta}.get(p, 0.0) for p in names])
-        constraints = []
-        if weights.any():
-            constraints.append(
-                {
-                    "type": "ineq",
-                    "fun": lambda th: 1.0 - STATIONARITY_MARGIN - float(weights @ th),
-                    "jac": lambda th: -weights,
-                }
-            )
         grid = self._grid(problem)
         screen = problem
         if problem.pairs is not None and problem.pairs.shape[0] > GRID_SCREEN_PAIRS:
@@ -313,25 +304,56 @@ class DCC:
 
         def run(target: CorrelationProblem, x0: Float64Array1D) -> OptimizeResult:
             scale = _scale(target)
+            # SLSQP works on y = theta / s, with s making the objective's curvature O(1);
+            # cDCC, without analytic scores, takes s from the DCC scores at the same point
+            proxy = target if analytic else dataclasses.replace(target, kind="dcc")
+            ll0, sc0, ok0 = proxy.loglik(x0, want_grad=True)
+            s = _variable_scale(sc0, scale) if ok0 else np.ones_like(x0)
+            y0 = x0 / s
+            known = (
+                {y0.tobytes(): (-float(ll0.sum()) / scale, -sc0.sum(axis=0) * s / scale)}
+                if analytic and ok0
+                else {}
+            )
 
-            def fun(theta: Float64Array1D):
+            def fun(y: Float64Array1D):
+                if known:  # SLSQP's first call is at the start, evaluated above
+                    cached = known.pop(np.asarray(y, dtype=float).tobytes(), None)
+                    if cached is not None:
+                        return cached
+                theta = y * s
                 if not analytic:
                     return _objective(target, theta, scale)
                 ll, sc, ok = target.loglik(theta, want_grad=True)
                 if not ok:
                     return 1e3, np.zeros_like(theta)
-                return -float(ll.sum()) / scale, -sc.sum(axis=0) / scale
+                return -float(ll.sum()) / scale, -sc.sum(axis=0) * s / scale
 
+            scaled_constraints = (
+                [
+                    {
+                        "type": "ineq",
+                        "fun": lambda y: 1.0 - STATIONARITY_MARGIN - float(weights @ (y * s)),
+                        "jac": lambda y: -weights * s,
+                    }
+                ]
+                if weights.any()
+                else []
+            )
             opt = minimize(
                 fun,
-                x0,
+                y0,
                 jac=True if analytic else None,
                 method="SLSQP",
-                bounds=bounds,
-                constraints=constraints,
+                bounds=[(lo / si, hi / si) for (lo, hi), si in zip(bounds, s, strict=True)],
+                constraints=scaled_constraints,
                 options={"ftol": FTOL, "maxiter": self.maxiter},
             )
+            opt.x = np.asarray(opt.x, dtype=float) * s
+            if opt.get("jac") is not None:
+                opt.jac = np.asarray(opt.jac, dtype=float) / s
             opt.x0 = x0
+            opt.variable_scale = s
             return opt
 
         starts = [grid[i] for i in order[:2]]
@@ -348,7 +370,7 @@ class DCC:
                 break
         assert best is not None
         theta = np.asarray(best.x, dtype=float)
-        start_value = objective(grid[order[0]])
+        start_value = values[order[0]] if screen is problem else objective(grid[order[0]])
         if not np.isfinite(best.fun) or best.fun >= 1e3:
             raise ConvergenceError(
                 f"{self.kind} optimizer failed from every start ({best.message}); the "
@@ -392,6 +414,33 @@ def _scale(problem: CorrelationProblem) -> int:
     every estimation method.
     """
     return problem.z.shape[0] * (1 if problem.pairs is None else problem.pairs.shape[0])
+
+
+def _variable_scale(scores: Float64Array2D, normalization: int) -> Float64Array1D:
+    r"""Scale :math:`s_k` of each parameter for the optimizer, from scores at the start.
+
+    With :math:`S` the normalization of the objective (:func:`_scale`) and
+    :math:`s_k = (\sum_t g_{tk}^2 / S)^{-1/2}` from the per-observation scores
+    :math:`g_t`, the outer-product estimate of the objective's Hessian in
+    :math:`y = \theta / s` has a unit diagonal; SLSQP, which starts from an identity
+    Hessian, then needs about half the iterations. A non-finite or zero scale falls
+    back to 1 (that parameter is not scaled).
+
+    Parameters
+    ----------
+    scores : ndarray, shape (T, K)
+        Per-observation scores at the starting values.
+    normalization : int
+        :math:`S`, the divisor of the objective.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+    """
+    curvature = np.einsum("tk,tk->k", scores, scores) / normalization
+    with np.errstate(divide="ignore"):
+        scale = 1.0 / np.sqrt(curvature)
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
 
 def _objective(problem: CorrelationProblem, theta: Float64Array1D, t_obs: int) -> float:

@@ -268,11 +268,11 @@ def fit_univariate(returns: pd.DataFrame, spec: UnivariateSpec | None = None) ->
                 f"(flag {res.convergence_flag}); inspect fits.results[{asset!r}]"
             )
         results[str(asset)] = res
-    z = pd.DataFrame({a: r.std_resid for a, r in results.items()}, index=values.index)
-    sigma = pd.DataFrame(
-        {a: r.conditional_volatility for a, r in results.items()}, index=values.index
-    )
-    keep = z.notna().all(axis=1).to_numpy()
+    sigma_values = np.column_stack([np.asarray(r.conditional_volatility) for r in results.values()])
+    z_values = np.column_stack([np.asarray(r.resid) for r in results.values()]) / sigma_values
+    z = pd.DataFrame(z_values, index=values.index, columns=list(results))
+    sigma = pd.DataFrame(sigma_values, index=values.index, columns=list(results))
+    keep = ~np.isnan(z_values).any(axis=1)
     dropped = int((~keep).sum())
     if dropped:
         first_valid = int(np.argmax(keep))
@@ -286,8 +286,9 @@ def fit_univariate(returns: pd.DataFrame, spec: UnivariateSpec | None = None) ->
                 "standardized residuals are missing inside the sample; "
                 "check the univariate specification"
             )
-    z = z.loc[keep]
-    sigma = sigma.loc[keep]
+    if dropped:
+        z = z.loc[keep]
+        sigma = sigma.loc[keep]
     params = pd.DataFrame(
         [_generic_names(r.params, a) for a, r in results.items()], index=list(results)
     )

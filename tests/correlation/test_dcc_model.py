@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import minimize
 
 from research.correlation import DCC, DCCResult, lr_test
 from research.correlation._likelihood import CorrelationProblem
+from research.correlation.model import NU_BOUNDS, _variable_scale
 from research.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -159,6 +161,42 @@ def test_start_grid_is_recorded(res):
     grid = res.optimization.start_grid
     assert grid.shape[0] >= 10 and grid.shape[1] == 2
     assert res.optimization.fun <= res.optimization.start_values.min()
+
+
+def test_variable_scale_gives_unit_outer_product_diagonal():
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((500, 3)) * np.array([40.0, 3.0, 0.0])
+    scale = _variable_scale(scores, 500)
+    scaled = scores[:, :2] * scale[:2]
+    np.testing.assert_allclose(np.einsum("tk,tk->k", scaled, scaled) / 500, 1.0, rtol=1e-12)
+    assert scale[2] == 1.0  # a parameter without score information is left unscaled
+
+
+@pytest.mark.parametrize("kind, dist", [("dcc", "normal"), ("adcc", "normal"), ("dcc", "t")])
+def test_scaled_optimizer_reaches_the_unscaled_optimum(univariate, kind, dist):
+    """The variable scaling changes the optimizer's path, not the maximum it finds."""
+    res = DCC(kind=kind, distribution=dist, std_errors=False).fit(univariate=univariate)
+    problem = res.problem
+    t_obs = problem.z.shape[0]
+
+    def fun(theta):
+        ll, sc, _ = problem.loglik(theta, want_grad=True)
+        return -ll.sum() / t_obs, -sc.sum(axis=0) / t_obs
+
+    names = problem.param_names
+    weights = np.array([{"a": 1.0, "b": 1.0, "g": problem.delta}.get(p, 0.0) for p in names])
+    plain = minimize(
+        fun,
+        res.optimization.x0,
+        jac=True,
+        method="SLSQP",
+        bounds=[NU_BOUNDS if p == "nu" else (0.0, 1.0) for p in names],
+        constraints=[{"type": "ineq", "fun": lambda th: 1 - 1e-6 - weights @ th}],
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
+    assert plain.success
+    assert res.loglikelihood_correlation >= -plain.fun * t_obs - 1e-6
+    np.testing.assert_allclose(res.params.to_numpy(), plain.x, rtol=1e-4, atol=1e-6)
 
 
 # ----- result ----------------------------------------------------------------------------
