@@ -1,10 +1,11 @@
 """Margin of 10,000 portfolios x 20 underlyings x 1,000 scenarios in one call.
 
-Prints, for each engine's book path, the wall time and the achieved GFLOP/s of the portfolio x
-scenario product (2 * portfolios * instruments * scenarios flops), against a plain numpy matrix
-product of the same shape (the practical limit on this machine), and their ratio. Also compares
-the compiled VaR/ES selection (research.margin.tail) with the np.partition fallback and a full
-sort.
+Prints, for each engine's book path, the wall time (best and median of round-robin trials) and
+the achieved GFLOP/s of the portfolio x scenario product (2 * portfolios * instruments *
+scenarios flops), against a plain numpy matrix product of the same shape (the practical limit
+on this machine), and their ratio: 1 means the margin costs exactly one matrix product. Also
+compares the compiled VaR/ES selection (research.margin.tail) with the np.partition fallback and
+a full sort.
 
 Run: .venv/bin/python benchmarks/margin_engines.py [--portfolios N] [--repeat R]
 """
@@ -29,13 +30,21 @@ from research.margin import (
 from research.portfolio import LinearPerpetual, Market, PortfolioBook, Scenarios
 
 
-def best_of(repeat: int, func) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def interleaved(funcs: dict[str, object], repeat: int) -> dict[str, tuple[float, float]]:
+    """Best and median wall time of each function, timed round-robin after one warm-up each.
+
+    Round-robin trials see the same machine conditions, so their ratios are fair on a shared
+    machine whose speed drifts between seconds.
+    """
+    for func in funcs.values():
         func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    times: dict[str, list[float]] = {label: [] for label in funcs}
+    for _ in range(repeat):
+        for label, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            times[label].append(time.perf_counter() - start)
+    return {label: (min(t), float(np.median(t))) for label, t in times.items()}
 
 
 def main() -> None:
@@ -43,7 +52,7 @@ def main() -> None:
     parser.add_argument("--portfolios", type=int, default=10_000)
     parser.add_argument("--underlyings", type=int, default=20)
     parser.add_argument("--scenarios", type=int, default=1_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     n_port, n_und, n_scen = args.portfolios, args.underlyings, args.scenarios
 
@@ -63,56 +72,81 @@ def main() -> None:
     flops = 2.0 * n_port * n_und * n_scen
     q = np.ascontiguousarray(quantities.to_numpy())
     units = np.ascontiguousarray(rng.normal(size=(n_und, n_scen)))
-    t_ref = best_of(args.repeat, lambda: q @ units)
-    print(f"shape: {n_port} portfolios x {n_und} underlyings x {n_scen} scenarios; "
-          f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cpus")
-    print(f"{'plain numpy q @ unit_pnl':<38}{t_ref * 1e3:9.1f} ms  "
-          f"{flops / t_ref / 1e9:7.2f} GFLOP/s  (practical limit)")
-
     fhs = FilteredHistoricalSimulation(scenarios, level=0.99, measure="es")
-    engines = {
-        "fhs ES 99% (full margin_book)": fhs,
-        "scenario grid (full margin_book)": ScenarioGridEngine(dict.fromkeys(names, 0.15)),
-    }
+    prep = fhs._prepare(book, market)
+    product_label = "plain numpy q @ unit_pnl"
+    timed = interleaved(
+        {
+            product_label: lambda: q @ units,
+            "fhs cross kernel (product + tail select)": lambda: fhs._cross(q, prep),
+            "fhs ES 99% (full margin_book)": lambda: fhs.margin_book(book, market),
+            "scenario grid (full margin_book)": lambda: ScenarioGridEngine(
+                dict.fromkeys(names, 0.15)
+            ).margin_book(book, market),
+        },
+        args.repeat,
+    )
+    print(
+        f"shape: {n_port} portfolios x {n_und} underlyings x {n_scen} scenarios; best and "
+        f"median of {args.repeat} round-robin trials; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cpus"
+    )
+    print(
+        f"{'':<42}{'best':>9}{'median':>9}{'GFLOP/s':>9}  ratio = numpy product time / time "
+        "(best, median)"
+    )
+    ref_best, ref_median = timed[product_label]
+    for label, (best, median) in timed.items():
+        note = "  (practical limit)" if label == product_label else (
+            f"  {ref_best / best:5.2f}  {ref_median / median:5.2f}"
+        )
+        print(f"{label:<42}{best * 1e3:7.1f}ms{median * 1e3:7.1f}ms{flops / best / 1e9:9.2f}{note}")
+    print("(scenario grid: 16 scenarios per underlying; GFLOP/s counted on the same "
+          "portfolio x 1,000 product for comparison)")
     others = {
         "correlation/SIMM (full margin_book)": CorrelationEngine(weights, rho),
         "risk weight (full margin_book)": RiskWeightEngine(weights),
     }
-    prep = fhs._prepare(book, market)
-    t_kernel = best_of(args.repeat, lambda: fhs._cross(q, prep))
-    print(f"{'fhs cross kernel (matmul + tail select)':<38}{t_kernel * 1e3:9.1f} ms  "
-          f"{flops / t_kernel / 1e9:7.2f} GFLOP/s  ratio {t_ref / t_kernel:5.2f}")
-    for label, engine in engines.items():
-        t = best_of(args.repeat, lambda engine=engine: engine.margin_book(book, market))
-        print(f"{label:<38}{t * 1e3:9.1f} ms  {flops / t / 1e9:7.2f} GFLOP/s  "
-              f"ratio {t_ref / t:5.2f}")
-    print("(scenario grid: 16 scenarios per underlying; GFLOP/s counted on the same "
-          "portfolio x 1,000 product for comparison)")
-    for label, engine in others.items():  # no scenario axis: time only
-        t = best_of(args.repeat, lambda engine=engine: engine.margin_book(book, market))
-        print(f"{label:<38}{t * 1e3:9.1f} ms  (no scenario product)")
+    for label, (best, median) in interleaved(
+        {label: (lambda e=engine: e.margin_book(book, market)) for label, engine in others.items()},
+        args.repeat,
+    ).items():
+        print(f"{label:<42}{best * 1e3:7.1f}ms{median * 1e3:7.1f}ms  (no scenario product)")
 
     losses = q @ units
-    t_select = best_of(args.repeat, lambda: var_es(losses, 0.99))
     threshold = tail.INSERTION_MAX_TAIL
-    tail.INSERTION_MAX_TAIL = 0  # every tail through np.partition
-    t_part = best_of(args.repeat, lambda: var_es(losses, 0.99))
-    t_kernel_part = best_of(args.repeat, lambda: fhs._cross(q, prep))
-    tail.INSERTION_MAX_TAIL = threshold
+
+    def partitioned(func):
+        def run():
+            tail.INSERTION_MAX_TAIL = 0  # every tail through np.partition
+            try:
+                return func()
+            finally:
+                tail.INSERTION_MAX_TAIL = threshold
+
+        return run
 
     def sort_based():
         ordered = np.sort(losses, axis=1)
-        m = 10
-        return ordered[:, -m], ordered[:, -m:].mean(axis=1)
+        return ordered[:, -10], ordered[:, -10:].mean(axis=1)
 
-    t_sort = best_of(args.repeat, sort_based)
+    select = interleaved(
+        {
+            "kernel, np.partition": partitioned(lambda: fhs._cross(q, prep)),
+            "selection": lambda: var_es(losses, 0.99),
+            "partition": partitioned(lambda: var_es(losses, 0.99)),
+            "sort": sort_based,
+        },
+        args.repeat,
+    )
+    t_kernel_part = select["kernel, np.partition"][0]
+    t_select, t_part, t_sort = (select[k][0] for k in ("selection", "partition", "sort"))
     print(f"fhs cross kernel with np.partition instead: {t_kernel_part * 1e3:.1f} ms  "
-          f"{flops / t_kernel_part / 1e9:.2f} GFLOP/s  ratio {t_ref / t_kernel_part:.2f}")
-    print(f"VaR/ES over {n_scen} scenarios for {n_port} portfolios (var_es): compiled "
-          f"selection {t_select * 1e3:.1f} ms, np.partition {t_part * 1e3:.1f} ms, full sort "
-          f"{t_sort * 1e3:.1f} ms (partition/selection {t_part / t_select:.1f}x, "
-          f"sort/selection {t_sort / t_select:.1f}x)")
+          f"{flops / t_kernel_part / 1e9:.2f} GFLOP/s  ratio {ref_best / t_kernel_part:.2f}")
+    print(f"VaR/ES over {n_scen} scenarios for {n_port} portfolios of a stored loss matrix "
+          f"(var_es): compiled selection {t_select * 1e3:.1f} ms, np.partition "
+          f"{t_part * 1e3:.1f} ms, full sort {t_sort * 1e3:.1f} ms (partition/selection "
+          f"{t_part / t_select:.1f}x, sort/selection {t_sort / t_select:.1f}x)")
 
 
 if __name__ == "__main__":

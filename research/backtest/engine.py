@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from research._random import as_generator
+from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
-from research.backtest._threads import single_threaded_blas
 from research.backtest.models import (
     FittedScenarios,
     RollingFHS,

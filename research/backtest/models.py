@@ -25,9 +25,9 @@ import pandas as pd
 from scipy import stats
 
 from research._random import as_generator
+from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
 from research.backtest._garch import fit_garch
-from research.backtest._threads import single_threaded_blas
 from research.errors import (
     ConvergenceWarning,
     DataError,

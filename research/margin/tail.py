@@ -15,24 +15,25 @@ compiled one-pass selection that keeps each row's ``m`` largest losses in a smal
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-import threading
 
 import numba as nb
 import numpy as np
 
+from research._threads import run_row_blocks
 from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, InsufficientDataError, ParameterError
 
 __all__ = ["empirical_var_es", "tail_count", "var_es", "var_es_of_product"]
 
 CHUNK_ELEMENTS = 1 << 18
-"""Rows are partitioned in blocks of about this many elements (2 MiB) to stay in cache."""
+"""Rows are checked and partitioned in blocks of about this many elements (2 MiB) in cache."""
 
-PRODUCT_ELEMENTS = 1 << 24
-"""Largest portfolio x scenario slab (128 MiB) computed by one matrix product."""
+BLOCK_ELEMENTS = 1 << 19
+"""Rows per thread block of the compiled selection and of a product's slab: about this many
+losses (4 MiB). A block of a book's losses is computed by BLAS and reduced while it is still
+in cache; the full loss matrix is never stored. On 10,000 portfolios x 1,000 scenarios (2
+shared cores) blocks of 1 MiB were slower than blocks of 4-8 MiB."""
 
 INSERTION_MAX_TAIL = 32
 """Largest tail ``m`` taken by the compiled sorted-buffer selection. Insertions cost about
@@ -42,10 +43,8 @@ INSERTION_MAX_TAIL = 32
 tails are partitioned."""
 
 PARALLEL_ELEMENTS = 1 << 20
-"""Matrices of at least this many losses (8 MiB) are split into one row block per core, each
-selected by a thread (the compiled loop releases the GIL). Threads started per call rather than
-numba's ``prange``: GNU OpenMP, numba's threading layer here, aborts a process forked after
-using it, and the calibration sweep forks workers."""
+"""Matrices of at least this many losses (8 MiB) are processed by one thread per core
+(:func:`research._threads.run_row_blocks`)."""
 
 
 @nb.njit(nogil=True, cache=True)
@@ -120,21 +119,26 @@ def _select_top(losses, m, rearrange, var, es, scenario):  # pragma: no cover - 
 def _compiled_tail(losses: Float64Array2D, m: int, rearrange: bool
                    ) -> tuple[Float64Array, Float64Array, np.ndarray]:
     """VaR, ES and VaR scenario of every row of a C-contiguous writable float64 matrix."""
-    n_rows = losses.shape[0]
+    n_rows, n = losses.shape
     var = np.empty(n_rows)
     es = np.empty(n_rows)
     scenario = np.empty(n_rows, dtype=np.intp)
-    n_parts = min(len(os.sched_getaffinity(0)), n_rows) if losses.size >= PARALLEL_ELEMENTS else 1
-    bounds = [n_rows * k // n_parts for k in range(n_parts + 1)]
-    parts = [(losses[a:b], m, rearrange, var[a:b], es[a:b], scenario[a:b])
-             for a, b in itertools.pairwise(bounds)]
-    threads = [threading.Thread(target=_select_top, args=part) for part in parts[1:]]
-    for thread in threads:
-        thread.start()
-    _select_top(*parts[0])
-    for thread in threads:
-        thread.join()
+
+    def work(start: int, stop: int, _scratch: dict) -> None:
+        rows = slice(start, stop)
+        _select_top(losses[rows], m, rearrange, var[rows], es[rows], scenario[rows])
+
+    run_row_blocks(n_rows, max(1, BLOCK_ELEMENTS // max(n, 1)), work,
+                   parallel=losses.size >= PARALLEL_ELEMENTS)
     return var, es, scenario
+
+
+def _partition_tail(work: Float64Array, m: int, axis: int) -> tuple[Float64Array, Float64Array]:
+    """VaR and ES along ``axis`` by one ``np.partition`` of ``work`` in place (unchecked)."""
+    kth = work.shape[axis] - m
+    work.partition(kth, axis=axis)
+    ordered = np.moveaxis(work, axis, -1)
+    return ordered[..., kth].copy(), ordered[..., kth:].mean(axis=-1)
 
 
 def _uses_compiled(m: int) -> bool:
@@ -228,13 +232,7 @@ def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
             var, es = var.reshape(work.shape[:-1]), es.reshape(work.shape[:-1])
             _check_es(es)
             return var, es
-    if not in_place:
-        work = np.array(work)
-    kth = n - m
-    work.partition(kth, axis=axis)
-    ordered = np.moveaxis(work, axis, -1)
-    var = ordered[..., kth].copy()
-    es = ordered[..., kth:].mean(axis=-1)
+    var, es = _partition_tail(work if in_place else np.array(work), m, axis)
     _check_es(es)
     return var, es
 
@@ -322,13 +320,12 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
 
     Notes
     -----
-    The work is one matrix product (in slabs of at most ``PRODUCT_ELEMENTS`` results, so
-    memory stays bounded for huge books) and one compiled pass over each slab that keeps every
-    row's ``m`` largest losses and their scenarios (``m <= INSERTION_MAX_TAIL``). For larger
-    tails each cache-sized block of rows is copied and partitioned in place, and the VaR
-    scenario is found by comparing the unpartitioned block with the VaR. The slab is not cut
-    into cache-sized blocks for the compiled pass: alternating BLAS and compiled threads on
-    small blocks makes each spin-wait for the other.
+    The rows are cut into blocks of about ``BLOCK_ELEMENTS`` losses that threads take one at a
+    time (one thread per core for large books). Each block of losses is one BLAS product into a
+    buffer of the thread, reduced while it is in cache: by the compiled pass that keeps every
+    row's ``m`` largest losses and their scenarios (``m <= INSERTION_MAX_TAIL``), or else by a
+    partition of a copy and a comparison of the block with the VaR for the scenario. The full
+    loss matrix is never stored, so memory stays bounded for any book.
     """
     quantities = np.ascontiguousarray(quantities, dtype=float)
     unit_losses = np.ascontiguousarray(unit_losses, dtype=float)
@@ -338,28 +335,27 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
     n = unit_losses.shape[1]
     m = tail_count(n, level)  # validates the level even for an empty book
     compiled = _uses_compiled(m) and n > 0
-    slab = max(1, PRODUCT_ELEMENTS // max(n, 1))
-    step = max(1, min(n_rows, CHUNK_ELEMENTS // max(n, 1)))
-    work = np.empty((step, n))
+    rows_per_block = max(1, min(n_rows, BLOCK_ELEMENTS // max(n, 1)))
     var = np.empty(n_rows)
     es = np.empty(n_rows)
     scenario = np.empty(n_rows, dtype=np.intp)
-    for outer in range(0, n_rows, slab):
-        losses = quantities[outer:outer + slab] @ unit_losses
+
+    def work(start: int, stop: int, scratch: dict) -> None:
+        if "losses" not in scratch:
+            scratch["losses"] = np.empty((rows_per_block, n))
+        rows = slice(start, stop)
+        block = scratch["losses"][:stop - start]
+        np.matmul(quantities[rows], unit_losses, out=block)
         if compiled:
-            v, e, s = _compiled_tail(losses, m, rearrange=False)
-            _check_es(e)
-            var[outer:outer + slab] = v
-            es[outer:outer + slab] = e
-            scenario[outer:outer + slab] = s
-            continue
-        for start in range(0, len(losses), step):
-            block = losses[start:start + step]
-            w = work[:len(block)]
-            np.copyto(w, block)
-            v, e = empirical_var_es(w, level, axis=1, overwrite=True)
-            rows = slice(outer + start, outer + start + len(block))
-            var[rows] = v
-            es[rows] = e
-            scenario[rows] = np.argmax(block == v[:, None], axis=1)
+            _select_top(block, m, False, var[rows], es[rows], scenario[rows])
+            return
+        if "partition" not in scratch:
+            scratch["partition"] = np.empty((rows_per_block, n))
+        copy = scratch["partition"][:stop - start]
+        np.copyto(copy, block)
+        var[rows], es[rows] = _partition_tail(copy, m, axis=1)
+        scenario[rows] = np.argmax(block == var[rows, None], axis=1)
+
+    run_row_blocks(n_rows, rows_per_block, work, parallel=n_rows * n >= PARALLEL_ELEMENTS)
+    _check_es(es)
     return var, es, scenario

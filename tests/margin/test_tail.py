@@ -153,9 +153,9 @@ def test_compiled_selection_equals_partition(n, level, ties, monkeypatch):
 
 def test_threshold_picks_the_path(monkeypatch):
     calls = []
-    compiled_tail = tail._compiled_tail
-    monkeypatch.setattr(tail, "_compiled_tail",
-                        lambda *args, **kw: calls.append(args[1]) or compiled_tail(*args, **kw))
+    select_top = tail._select_top
+    monkeypatch.setattr(tail, "_select_top",
+                        lambda *args: calls.append(args[1]) or select_top(*args))
     losses = _samples(100, False)
     for level in (0.99, 1 - INSERTION_MAX_TAIL / 100, 1 - (INSERTION_MAX_TAIL + 1) / 100):
         var_es(losses, level)
@@ -178,3 +178,28 @@ def test_compiled_selection_non_finite():
     losses[1] = -np.inf  # inside the tail
     with pytest.raises(DataError, match="non-finite loss in sample \\(1,\\)"):
         empirical_var_es(losses, 0.99)
+
+
+@pytest.mark.parametrize("level", [0.99, 0.8])  # m = 2 (compiled) and m = 40 (partitioned)
+def test_product_in_threaded_blocks_equals_the_full_product(level):
+    """A book large enough for several row blocks on several threads gives var_es(q @ u)."""
+    rng = np.random.default_rng(7)
+    n_scenarios = 200
+    assert (tail_count(n_scenarios, level) <= INSERTION_MAX_TAIL) == (level == 0.99)
+    quantities = rng.normal(0.0, 5.0, (12_000, 15))
+    quantities[rng.random(quantities.shape) < 0.5] = 0.0  # sparse rows, as in real books
+    unit_losses = rng.standard_normal((15, n_scenarios))
+    assert quantities.shape[0] * n_scenarios >= tail.PARALLEL_ELEMENTS
+    assert quantities.shape[0] > 2 * (tail.BLOCK_ELEMENTS // n_scenarios)  # several blocks
+    var, es, scenario = var_es_of_product(quantities, unit_losses, level)
+    expected_var, expected_es, expected_scenario = var_es(quantities @ unit_losses, level)
+    np.testing.assert_allclose(var, expected_var, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(es, expected_es, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(scenario, expected_scenario)
+
+
+def test_product_reports_the_global_row_of_a_non_finite_loss():
+    quantities = np.ones((12_000, 2))
+    quantities[9_000] = 1e308  # its losses overflow to inf; it lies in a later block
+    with np.errstate(over="ignore"), pytest.raises(DataError, match="sample \\(9000,\\)"):
+        var_es_of_product(quantities, np.ones((2, 200)), 0.99)
