@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
 
+from research._threads import run_row_blocks
 from research._typing import Float64Array1D, Float64Array2D
 from research.correlation._likelihood import CorrelationProblem
 from research.correlation.covariance import two_step_covariance
@@ -296,7 +297,7 @@ class DCC:
             n = problem.z.shape[1]
             adjacent = np.column_stack([np.arange(n - 1), np.arange(1, n)]).astype(np.int64)
             screen = dataclasses.replace(problem, pairs=adjacent)
-        values = np.array([_objective(screen, p, _scale(screen)) for p in grid])
+        values = _grid_values(screen, grid)
         order = np.argsort(values)
         notes: list[str] = []
         best: OptimizeResult | None = None
@@ -405,6 +406,23 @@ class DCC:
         best.start_grid = np.array(grid)
         best.start_values = values
         return theta, best, converged, notes
+
+
+def _grid_values(problem: CorrelationProblem, grid: list[Float64Array1D]) -> Float64Array1D:
+    """Objective at every start point; full likelihoods on one thread per core.
+
+    The full-likelihood kernel is serial and releases the GIL, so start points evaluate in
+    parallel threads. Composite kernels may use numba's own threads and are evaluated in turn.
+    """
+    values = np.empty(len(grid))
+    scale = _scale(problem)
+
+    def work(start: int, stop: int, _scratch: dict) -> None:
+        for k in range(start, stop):
+            values[k] = _objective(problem, grid[k], scale)
+
+    run_row_blocks(len(grid), 1, work, parallel=problem.pairs is None)
+    return values
 
 
 def _scale(problem: CorrelationProblem) -> int:
