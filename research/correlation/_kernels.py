@@ -38,6 +38,7 @@ import math
 import numba as nb
 import numpy as np
 
+from research._threads import run_row_blocks, usable_cores
 from research._typing import Float64Array1D, Float64Array2D, Float64Array3D
 
 __all__ = [
@@ -62,6 +63,9 @@ PARAM_INDEX: dict[str, int] = {"a": 0, "b": 1, "g": 2, "nu": 3}
 #: Composite likelihoods with fewer pair-observations than this run on one thread (thread
 #: start-up costs more than it saves on small problems).
 PARALLEL_MIN_WORK = 2_000_000
+#: Larger composite likelihoods split their pairs into this many chunks per core, which
+#: threads take one at a time (a thread on a busy core takes fewer).
+CHUNKS_PER_CORE = 4
 
 _CDCC = 1
 _ADCC = 2
@@ -545,126 +549,6 @@ def _pair_chunk(
     return True
 
 
-@nb.njit(cache=True, parallel=True)
-def _composite_kernel(
-    z: Float64Array2D,
-    a: float,
-    b: float,
-    g: float,
-    qbar: Float64Array2D,
-    nbar: Float64Array2D,
-    kind_code: int,
-    dist_code: int,
-    nu: float,
-    c_nu2: float,
-    dc_nu2: float,
-    want_grad: bool,
-    pairs: np.ndarray,
-    n_chunks: int,
-) -> tuple[Float64Array1D, Float64Array2D, bool]:
-    """Composite likelihood over pairs, pairs split into ``n_chunks`` parallel chunks."""
-    t_obs = z.shape[0]
-    grad = want_grad and kind_code != _CDCC
-    zt = np.ascontiguousarray(z.T)
-    qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
-    sq, isq, rat = _scaled_diagonals(qd, dqd, grad)
-    n_chunks = max(1, min(n_chunks, pairs.shape[0]))
-    ll_c = np.zeros((n_chunks, t_obs))
-    sc_c = np.zeros((n_chunks, t_obs, 4))
-    ok_c = np.ones(n_chunks, dtype=np.bool_)
-    n_pairs = pairs.shape[0]
-    for c in nb.prange(n_chunks):
-        ok_c[c] = _pair_chunk(
-            zt,
-            sq,
-            isq,
-            rat,
-            a,
-            b,
-            g,
-            qbar,
-            nbar,
-            kind_code,
-            dist_code,
-            nu,
-            c_nu2,
-            dc_nu2,
-            want_grad,
-            grad,
-            pairs,
-            c * n_pairs // n_chunks,
-            (c + 1) * n_pairs // n_chunks,
-            ll_c[c],
-            sc_c[c],
-        )
-    ll = np.zeros(t_obs)
-    sc = np.zeros((t_obs, 4))
-    for c in range(n_chunks):
-        ll += ll_c[c]
-        sc += sc_c[c]
-    return ll, sc, bool(ok_c.all())
-
-
-@nb.njit(cache=True, nogil=True)
-def _composite_serial(
-    z: Float64Array2D,
-    a: float,
-    b: float,
-    g: float,
-    qbar: Float64Array2D,
-    nbar: Float64Array2D,
-    kind_code: int,
-    dist_code: int,
-    nu: float,
-    c_nu2: float,
-    dc_nu2: float,
-    want_grad: bool,
-    pairs: np.ndarray,
-    n_chunks: int,
-) -> tuple[Float64Array1D, Float64Array2D, bool]:
-    """Single-threaded :func:`_composite_kernel` (for small problems)."""
-    t_obs = z.shape[0]
-    grad = want_grad and kind_code != _CDCC
-    zt = np.ascontiguousarray(z.T)
-    qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
-    sq, isq, rat = _scaled_diagonals(qd, dqd, grad)
-    n_chunks = max(1, min(n_chunks, pairs.shape[0]))
-    ll_c = np.zeros((n_chunks, t_obs))
-    sc_c = np.zeros((n_chunks, t_obs, 4))
-    ok_c = np.ones(n_chunks, dtype=np.bool_)
-    n_pairs = pairs.shape[0]
-    for c in range(n_chunks):
-        ok_c[c] = _pair_chunk(
-            zt,
-            sq,
-            isq,
-            rat,
-            a,
-            b,
-            g,
-            qbar,
-            nbar,
-            kind_code,
-            dist_code,
-            nu,
-            c_nu2,
-            dc_nu2,
-            want_grad,
-            grad,
-            pairs,
-            c * n_pairs // n_chunks,
-            (c + 1) * n_pairs // n_chunks,
-            ll_c[c],
-            sc_c[c],
-        )
-    ll = np.zeros(t_obs)
-    sc = np.zeros((t_obs, 4))
-    for c in range(n_chunks):
-        ll += ll_c[c]
-        sc += sc_c[c]
-    return ll, sc, bool(ok_c.all())
-
-
 def composite_loglik(
     z: Float64Array2D,
     a: float,
@@ -712,10 +596,33 @@ def composite_loglik(
     ok : bool
         False when a pair correlation left (-1, 1).
     """
-    args = (z, a, b, g, qbar, nbar, kind_code, dist_code, nu, c_nu2, dc_nu2, want_grad, pairs)
-    if pairs.shape[0] * z.shape[0] < PARALLEL_MIN_WORK or nb.get_num_threads() == 1:
-        return _composite_serial(*args, 1)
-    return _composite_kernel(*args, nb.get_num_threads())
+    t_obs = z.shape[0]
+    n_pairs = pairs.shape[0]
+    grad = want_grad and kind_code != _CDCC
+    zt = np.ascontiguousarray(z.T)
+    qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, kind_code, grad)
+    sq, isq, rat = _scaled_diagonals(qd, dqd, grad)
+    parallel = n_pairs * t_obs >= PARALLEL_MIN_WORK
+    n_chunks = max(1, min(CHUNKS_PER_CORE * usable_cores() if parallel else 1, n_pairs))
+    ll_c = np.zeros((n_chunks, t_obs))
+    sc_c = np.zeros((n_chunks, t_obs, 4))
+    ok_c = np.ones(n_chunks, dtype=np.bool_)
+
+    def work(start: int, stop: int, _scratch: dict) -> None:
+        for c in range(start, stop):
+            ok_c[c] = _pair_chunk(
+                zt, sq, isq, rat, a, b, g, qbar, nbar, kind_code, dist_code, nu, c_nu2,
+                dc_nu2, want_grad, grad, pairs, c * n_pairs // n_chunks,
+                (c + 1) * n_pairs // n_chunks, ll_c[c], sc_c[c],
+            )  # fmt: skip
+
+    run_row_blocks(n_chunks, 1, work, parallel=parallel)
+    ll = np.zeros(t_obs)
+    sc = np.zeros((t_obs, 4))
+    for c in range(n_chunks):  # chunk order: the sum does not depend on which thread ran what
+        ll += ll_c[c]
+        sc += sc_c[c]
+    return ll, sc, bool(ok_c.all())
 
 
 def t_constants(nu: float, n_assets: int) -> tuple[float, float]:

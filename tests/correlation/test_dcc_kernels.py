@@ -174,14 +174,16 @@ def test_composite_is_sum_of_bivariate_full_likelihoods(data, kind):
     np.testing.assert_allclose(comp, total, atol=IDENTITY_TOL)
 
 
-def test_parallel_and_serial_composite_agree(data):
+def test_parallel_and_serial_composite_agree(data, monkeypatch):
     z, qbar, nbar = data
     pairs = np.array([(i, j) for i in range(4) for j in range(i + 1, 4)], dtype=np.int64)
     args = (z, 0.05, 0.9, 0.03, qbar, nbar, 2, 1, 7.0, *kern.t_constants(7.0, 2), True, pairs)
-    serial = kern._composite_serial(*args, 1)
-    parallel = kern._composite_kernel(*args, 2)
+    serial = kern.composite_loglik(*args)
+    monkeypatch.setattr(kern, "PARALLEL_MIN_WORK", 0)  # pairs in chunks on threads
+    parallel = kern.composite_loglik(*args)
     np.testing.assert_allclose(serial[0], parallel[0], atol=IDENTITY_TOL)
     np.testing.assert_allclose(serial[1], parallel[1], atol=IDENTITY_TOL)
+    assert serial[2] and parallel[2]
 
 
 def test_non_positive_definite_path_is_flagged():
