@@ -13,8 +13,9 @@ For each day ``t`` of the test period the engine
    own VaR/ES),
 4. compares both with the realized loss of the frozen portfolio from ``t`` to ``t + h``.
 
-VaR and ES come from :func:`research.margin.tail.empirical_var_es` (one ``np.partition``, the
-package's tail convention); nothing after ``t`` enters a margin at ``t``.
+VaR and ES come from :func:`research.margin.tail.empirical_var_es` (the package's tail
+convention: a compiled selection of the tail, or one ``np.partition`` for long tails); nothing
+after ``t`` enters a margin at ``t``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
     Notes
     -----
     The package's single tail convention, computed by
-    :func:`research.margin.tail.empirical_var_es` (one ``np.partition`` per call): with
+    :func:`research.margin.tail.empirical_var_es`: with
     ``m = ceil((1 - level) S)`` (at least 1, :func:`research.margin.tail.tail_count`),
     ``"var"`` is the ``m``-th largest loss and ``"es"`` the mean of the ``m`` largest losses.
 

@@ -177,8 +177,9 @@ class FilteredHistoricalSimulation(BookEngine):
     -----
     Losses ``L = -Q U`` where ``U`` is the instruments x scenarios unit P&L; VaR is the
     ``m``-th largest loss and ES the mean of the ``m`` largest, ``m = ceil((1 - level) n)``.
-    Margins are floored at zero. For a book the cross margin is one matrix product followed by
-    a chunked ``np.partition``. The driver is the scenario at the VaR.
+    Margins are floored at zero. For a book the cross margin is one matrix product, computed
+    in cache-sized blocks of portfolios that are reduced to VaR/ES as they are produced
+    (:func:`research.margin.tail.var_es_of_product`). The driver is the scenario at the VaR.
     """
 
     scenarios: Scenarios
