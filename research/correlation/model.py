@@ -412,7 +412,8 @@ def _grid_values(problem: CorrelationProblem, grid: list[Float64Array1D]) -> Flo
     """Objective at every start point; full likelihoods on one thread per core.
 
     The full-likelihood kernel is serial and releases the GIL, so start points evaluate in
-    parallel threads. Composite kernels may use numba's own threads and are evaluated in turn.
+    parallel threads. A composite likelihood spreads its own pairs over threads when it is
+    large enough, so its start points are evaluated in turn.
     """
     values = np.empty(len(grid))
     scale = _scale(problem)

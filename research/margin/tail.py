@@ -30,10 +30,10 @@ CHUNK_ELEMENTS = 1 << 18
 """Rows are checked and partitioned in blocks of about this many elements (2 MiB) in cache."""
 
 BLOCK_ELEMENTS = 1 << 19
-"""Rows per thread block of the compiled selection and of a product's slab: about this many
-losses (4 MiB). A block of a book's losses is computed by BLAS and reduced while it is still
-in cache; the full loss matrix is never stored. On 10,000 portfolios x 1,000 scenarios (2
-shared cores) blocks of 1 MiB were slower than blocks of 4-8 MiB."""
+"""Size of the row blocks that threads take, in losses (4 MiB). A block of a book's losses is
+computed by BLAS and reduced while it is still in cache, so the full loss matrix is never
+stored. On 10,000 portfolios x 1,000 scenarios (2 shared cores) blocks of 0.5-1 MiB were
+slower than blocks of 4-8 MiB."""
 
 INSERTION_MAX_TAIL = 32
 """Largest tail ``m`` taken by the compiled sorted-buffer selection. Insertions cost about
