@@ -26,13 +26,11 @@ paths = 10_000  # simulated paths (2,000 in fast mode)
 import numpy as np
 import pandas as pd
 
-from research.correlation import DCC
+from research.correlation import DCC, compare, lr_tests
 from research.data import align, load_prices, to_returns
 from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.dcc_exhibits import (
-    compare_fits,
     forecast_comparison,
-    lr_tests,
     plot_correlation_fan,
     plot_pair_correlations,
     plot_portfolio_fan,
@@ -79,7 +77,7 @@ fits = {kind: DCC(kind=kind).fit(returns) for kind in ("ccc", "dcc", "cdcc", "ad
 # ## Results
 
 # %%
-comparison = compare_fits(fits)
+comparison = compare(fits)
 show_table(
     comparison.T,
     "Models in columns. Estimates (two-step-corrected standard errors in se(.)), total and "

@@ -1,9 +1,10 @@
 """The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC).
 
-Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits and
-likelihood-ratio tests.
+Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits,
+likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`compare`).
 """
 
+from research.correlation.compare import compare, lr_tests
 from research.correlation.forecast import (
     DCCForecast,
     forecast_correlation,
@@ -23,10 +24,12 @@ __all__ = [
     "DCCSimulation",
     "LikelihoodRatioTest",
     "RollingForecast",
+    "compare",
     "forecast_correlation",
     "forecast_covariance",
     "forecast_dcc",
     "lr_test",
+    "lr_tests",
     "rolling_forecast",
     "simulate_correlation_paths",
     "simulate_dcc",

@@ -10,12 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.correlation import DCC
+from research.correlation import DCC, compare, lr_tests
 from research.errors import SpecificationError
 from research.reporting.dcc_exhibits import (
-    compare_fits,
     forecast_comparison,
-    lr_tests,
     plot_correlation_fan,
     plot_pair_correlations,
     plot_portfolio_fan,
@@ -37,8 +35,8 @@ def fits():
     return {kind: DCC(kind=kind).fit(returns) for kind in ("ccc", "dcc", "adcc")}
 
 
-def test_compare_fits(fits):
-    table = compare_fits(fits)
+def test_compare(fits):
+    table = compare(fits)
     assert list(table.index) == ["ccc", "dcc", "adcc"]
     assert table.loc["dcc", "a"] == fits["dcc"].params["a"]
     assert table.loc["adcc", "se(g)"] == fits["adcc"].std_errors["g"]
