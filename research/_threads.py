@@ -48,6 +48,7 @@ def run_row_blocks(
     rows_per_block: int,
     work: Callable[[int, int, dict[str, Any]], None],
     parallel: bool = True,
+    blas: bool = False,
 ) -> None:
     """Call ``work(start, stop, scratch)`` for consecutive blocks of rows, on threads.
 
@@ -63,13 +64,17 @@ def run_row_blocks(
     parallel : bool, default True
         Use one thread per usable core (at most one per block); otherwise run every block
         on the calling thread.
+    blas : bool, default False
+        ``work`` calls BLAS (e.g. a matrix product per block): with more than one thread,
+        BLAS is limited to one thread for the duration, so that the block products do not
+        compete with BLAS's own threads.
 
     Notes
     -----
     Threads take the next block when they finish one (dynamic scheduling), so a thread slowed
-    by a busy core takes fewer blocks. With more than one thread BLAS is limited to one thread
-    for the duration, so that block products do not compete with BLAS's own threads. The first
-    exception raised by ``work`` is re-raised after every thread has stopped.
+    by a busy core takes fewer blocks. The first exception raised by ``work`` is re-raised after
+    every thread has stopped. Only the calling thread changes BLAS's thread count (OpenBLAS's
+    count set from short-lived threads does not reliably restore).
     """
     starts = iter(range(0, n_rows, max(1, rows_per_block)))
     n_blocks = -(-n_rows // max(1, rows_per_block))
@@ -86,7 +91,7 @@ def run_row_blocks(
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             errors.append(exc)
 
-    limit = single_threaded_blas() if n_threads > 1 else nullcontext()
+    limit = single_threaded_blas() if blas and n_threads > 1 else nullcontext()
     with limit:
         threads = [threading.Thread(target=worker) for _ in range(n_threads - 1)]
         for thread in threads:

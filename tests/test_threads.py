@@ -51,14 +51,15 @@ def test_blas_is_limited_to_one_thread_while_blocks_run_in_parallel():
     blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
     if not blas or usable_cores() < 2:
         pytest.skip("needs a threaded BLAS and two cores to observe the limit")
-    inside = []
-    run_row_blocks(
-        10,
-        1,
-        lambda start, stop, scratch: inside.append(
-            max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
-        ),
-    )
-    assert set(inside) == {1}
+    def blas_threads(start, stop, scratch, seen):
+        seen.append(max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
+
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    limited, free = [], []
+    run_row_blocks(10, 1, lambda a, b, s: blas_threads(a, b, s, limited), blas=True)
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+    run_row_blocks(10, 1, lambda a, b, s: blas_threads(a, b, s, free))
+    assert set(limited) == {1}
+    assert min(free) > 1  # kernels that do not call BLAS leave its threads alone
     with single_threaded_blas():
         assert max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas") == 1

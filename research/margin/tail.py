@@ -356,6 +356,7 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
         var[rows], es[rows] = _partition_tail(copy, m, axis=1)
         scenario[rows] = np.argmax(block == var[rows, None], axis=1)
 
-    run_row_blocks(n_rows, rows_per_block, work, parallel=n_rows * n >= PARALLEL_ELEMENTS)
+    run_row_blocks(n_rows, rows_per_block, work, parallel=n_rows * n >= PARALLEL_ELEMENTS,
+                   blas=True)
     _check_es(es)
     return var, es, scenario
