@@ -45,12 +45,14 @@ PROFILE_DAYS = 250
 def _book(returns, seed: int = 0) -> PortfolioSet:
     history = returns.iloc[:1000]
     names = list(returns.columns)
-    return PortfolioSet.concat([
-        hedged_pairs(history, 300, top=30, seed=seed),
-        calendar_spreads(names, 200, seed=seed + 1),
-        option_hedges(history, 100, seed=seed + 2),
-        random_books(names, 400, n_legs=(2, 10), seed=seed + 3),
-    ])
+    return PortfolioSet.concat(
+        [
+            hedged_pairs(history, 300, top=30, seed=seed),
+            calendar_spreads(names, 200, seed=seed + 1),
+            option_hedges(history, 100, seed=seed + 2),
+            random_books(names, 400, n_legs=(2, 10), seed=seed + 3),
+        ]
+    )
 
 
 def _share(stats: pstats.Stats, names: tuple[str, ...], total: float) -> float:
@@ -64,10 +66,11 @@ def main() -> None:
     args = parser.parse_args()
     returns = to_returns(load_prices("sp500"))
     lookback = N_SCENARIOS + HORIZON - 1
-    returns = returns.iloc[-(args.days + lookback + HORIZON):]
+    returns = returns.iloc[-(args.days + lookback + HORIZON) :]
     book = _book(returns)
-    engine = OffsetBacktest(RollingFHS(horizon=HORIZON), level=0.99,
-                            refit_every=5, lookback=lookback)
+    engine = OffsetBacktest(
+        RollingFHS(horizon=HORIZON), level=0.99, refit_every=5, lookback=lookback
+    )
     # warm-up: numba compilation of the GARCH kernel, thread-pool discovery
     engine.run(returns.iloc[: lookback + 10], _book(returns.iloc[: lookback + 10]))
 
@@ -75,11 +78,15 @@ def main() -> None:
     result = engine.run(returns, book)
     seconds = time.perf_counter() - start
     n_days, n_port = len(result.dates), book.n_portfolios
-    print(f"offset backtest: {n_port} portfolios x {n_days} days, {N_SCENARIOS} FHS "
-          f"scenarios, {len(result.refit_dates)} weekly GARCH refits of "
-          f"{returns.shape[1]} assets")
-    print(f"  wall time            {seconds:8.1f} s   (target {TARGET_SECONDS:.0f} s, "
-          f"ratio {seconds / TARGET_SECONDS:.2f})")
+    print(
+        f"offset backtest: {n_port} portfolios x {n_days} days, {N_SCENARIOS} FHS "
+        f"scenarios, {len(result.refit_dates)} weekly GARCH refits of "
+        f"{returns.shape[1]} assets"
+    )
+    print(
+        f"  wall time            {seconds:8.1f} s   (target {TARGET_SECONDS:.0f} s, "
+        f"ratio {seconds / TARGET_SECONDS:.2f})"
+    )
     print(f"  portfolio-days / s   {n_port * n_days / seconds:10,.0f}")
 
     profile_days = min(PROFILE_DAYS, args.days)
@@ -91,10 +98,12 @@ def main() -> None:
     stats = pstats.Stats(profiler)
     total = stats.total_tt
     print(f"profile of {profile_days} days ({total:.1f} s under cProfile):")
-    for label, names in (("matrix products (_scenario_pnl)", ("_scenario_pnl",)),
-                         ("quantiles (risk_measure/np.partition)", ("risk_measure",)),
-                         ("GARCH refits (fit)", ("fit_garch",)),
-                         ("option revaluation (Black-76)", ("pnl_per_notional",))):
+    for label, names in (
+        ("matrix products (_scenario_pnl)", ("_scenario_pnl",)),
+        ("quantiles (risk_measure/np.partition)", ("risk_measure",)),
+        ("GARCH refits (fit)", ("fit_garch",)),
+        ("option revaluation (Black-76)", ("pnl_per_notional",)),
+    ):
         print(f"  {label:40s} {_share(stats, names, total):6.1%}")
 
 

@@ -60,8 +60,9 @@ def main() -> None:
     names = [f"U{k:02d}" for k in range(n_und)]
     market = Market(spot=dict(zip(names, rng.uniform(10, 1_000, n_und), strict=True)))
     instruments = tuple(LinearPerpetual(u) for u in names)
-    quantities = pd.DataFrame(rng.normal(0, 10, (n_port, n_und)),
-                              columns=[i.label for i in instruments])
+    quantities = pd.DataFrame(
+        rng.normal(0, 10, (n_port, n_und)), columns=[i.label for i in instruments]
+    )
     book = PortfolioBook(instruments, quantities)
     corr = 0.5 * np.ones((n_und, n_und)) + 0.5 * np.eye(n_und)
     moves = rng.multivariate_normal(np.zeros(n_und), 0.03**2 * corr, n_scen)
@@ -110,12 +111,16 @@ def main() -> None:
     )
     ref_best, ref_median = timed[product_label]
     for label, (best, median) in timed.items():
-        note = "  (practical limit)" if label == product_label else (
-            f"  {ref_best / best:5.2f}  {ref_median / median:5.2f}"
+        note = (
+            "  (practical limit)"
+            if label == product_label
+            else (f"  {ref_best / best:5.2f}  {ref_median / median:5.2f}")
         )
         print(f"{label:<42}{best * 1e3:7.1f}ms{median * 1e3:7.1f}ms{flops / best / 1e9:9.2f}{note}")
-    print("(scenario grid: 16 scenarios per underlying; GFLOP/s counted on the same "
-          "portfolio x 1,000 product for comparison)")
+    print(
+        "(scenario grid: 16 scenarios per underlying; GFLOP/s counted on the same "
+        "portfolio x 1,000 product for comparison)"
+    )
     others = {
         "correlation/SIMM (full margin_book)": CorrelationEngine(weights, rho),
         "risk weight (full margin_book)": RiskWeightEngine(weights),
@@ -141,10 +146,12 @@ def main() -> None:
         args.repeat,
     )
     t_select, t_part, t_sort = (select[k][0] for k in ("selection", "partition", "sort"))
-    print(f"VaR/ES over {n_scen} scenarios for {n_port} portfolios of a stored loss matrix "
-          f"(var_es): compiled selection {t_select * 1e3:.1f} ms, np.partition "
-          f"{t_part * 1e3:.1f} ms, full sort {t_sort * 1e3:.1f} ms (partition/selection "
-          f"{t_part / t_select:.1f}x, sort/selection {t_sort / t_select:.1f}x)")
+    print(
+        f"VaR/ES over {n_scen} scenarios for {n_port} portfolios of a stored loss matrix "
+        f"(var_es): compiled selection {t_select * 1e3:.1f} ms, np.partition "
+        f"{t_part * 1e3:.1f} ms, full sort {t_sort * 1e3:.1f} ms (partition/selection "
+        f"{t_part / t_select:.1f}x, sort/selection {t_sort / t_select:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -52,15 +52,18 @@ params = result.parameters
 # %%
 desc = result.data_description
 show_table(
-    pd.Series({
-        "source": desc["source"],
-        "assets": ", ".join(desc["assets"]),
-        "first return": desc["first"],
-        "last return": desc["last"],
-        "returns": desc["rows"],
-        "stress windows": ", ".join(result.stress_windows) or "none inside the sample",
-        "profile": config.profile,
-    }, name="value"),
+    pd.Series(
+        {
+            "source": desc["source"],
+            "assets": ", ".join(desc["assets"]),
+            "first return": desc["first"],
+            "last return": desc["last"],
+            "returns": desc["rows"],
+            "stress windows": ", ".join(result.stress_windows) or "none inside the sample",
+            "profile": config.profile,
+        },
+        name="value",
+    ),
     "Sample of the calibration: source, assets, dates and the stress windows inside it.",
 )
 
@@ -94,8 +97,17 @@ show_table(
 # %%
 drivers = result.risk_weights.summary()
 show_table(
-    drivers[["risk_weight", "lookback_risk", "stress_risk", "stress_contribution",
-             "observations", "side", "quantile_date"]],
+    drivers[
+        [
+            "risk_weight",
+            "lookback_risk",
+            "stress_risk",
+            "stress_contribution",
+            "observations",
+            "side",
+            "quantile_date",
+        ]
+    ],
     f"Risk weights at {params.level:g} over {params.mpor} day(s) (fraction of notional) with "
     "their drivers: the lookback-only and stress-window quantiles, the stress contribution, the "
     "moves used, the tail that binds and the date of the quantile move.",
@@ -210,8 +222,9 @@ show_table(
 # %%
 if len(result.stability):
     show_table(
-        result.stability[["asset_1", "asset_2", "window", "calm", "stress", "change", "pvalue",
-                          "breaks"]],
+        result.stability[
+            ["asset_1", "asset_2", "window", "calm", "stress", "change", "pvalue", "breaks"]
+        ],
         "Correlation stability per candidate pair: recent (calm) vs stress-window correlation, "
         "Fisher z p-value of the change, and whether the pair breaks.",
         precision=3,
@@ -225,8 +238,9 @@ record("parameters", params.to_dict())
 record("offset_credits", credits.tidy()[["pair", "credit", "binding_regime", "reason"]])
 record("risk_weights", result.risk_weights.risk_weights)
 if apc_table is not None:
-    record("apc", apc_table.assign(
-        binds_most=apc_table.index == apc_table["binding_share"].idxmax()))
+    record(
+        "apc", apc_table.assign(binds_most=apc_table.index == apc_table["binding_share"].idxmax())
+    )
 
 # %% [markdown]
 # ## Conclusion
@@ -250,8 +264,14 @@ show_table(
         source=str(data_path or dataset),
         data=prices,
         source_file=data_path,
-        parameters={"start": start, "end": end, "fast": fast, "seed": seed,
-                    "profile": config.profile, "config": str(calibration_config or base.name)},
+        parameters={
+            "start": start,
+            "end": end,
+            "fast": fast,
+            "seed": seed,
+            "profile": config.profile,
+            "config": str(calibration_config or base.name),
+        },
     ),
     "Provenance of this study: input, data hash, parameters and package versions.",
 )

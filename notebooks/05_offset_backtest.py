@@ -52,7 +52,7 @@ per_family = 5 if fast else 50
 prices = prices[prices.count().sort_values(ascending=False, kind="stable").index[:n_assets]]
 returns = to_returns(align(prices, how="intersection"))
 if fast:
-    returns = returns.iloc[-(lookback + 500 + mpor):]
+    returns = returns.iloc[-(lookback + 500 + mpor) :]
 
 # %% [markdown]
 # ## Data
@@ -96,17 +96,21 @@ show_table(
     "Calibrated margin parameter set (risk weights as a fraction of notional).",
     precision=4,
 )
-portfolios = PortfolioSet.concat([
-    hedged_pairs(history, per_family, top=max(3, returns.shape[1] // 2), seed=seed),
-    calendar_spreads(list(returns.columns), per_family, seed=seed + 1),
-    option_hedges(history, per_family, seed=seed + 2),
-    random_books(list(returns.columns), per_family, seed=seed + 3),
-])
+portfolios = PortfolioSet.concat(
+    [
+        hedged_pairs(history, per_family, top=max(3, returns.shape[1] // 2), seed=seed),
+        calendar_spreads(list(returns.columns), per_family, seed=seed + 1),
+        option_hedges(history, per_family, seed=seed + 2),
+        random_books(list(returns.columns), per_family, seed=seed + 3),
+    ]
+)
 backtest = OffsetBacktest.from_parameters(parameters, refit_every=refit_every)
 result = backtest.run(returns, portfolios, seed=seed)
-print(f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
-      f"({result.dates[0].date()} to {result.dates[-1].date()}), "
-      f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}")
+print(
+    f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
+    f"({result.dates[0].date()} to {result.dates[-1].date()}), "
+    f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}"
+)
 
 # %% [markdown]
 # The same portfolios are also margined with the calibrated **risk weights** themselves:
@@ -115,11 +119,16 @@ print(f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
 # window's correlation (SIMM-style), computed by simulation.
 
 # %%
-risk_weight_model = CalibratedRiskWeights(horizon=parameters.mpor, level=parameters.level,
-                                          n_scenarios=2_000)
-rw_backtest = OffsetBacktest(risk_weight_model, level=parameters.level,
-                             refit_every=21, lookback=parameters.lookback,
-                             offset_policy=backtest.offset_policy)
+risk_weight_model = CalibratedRiskWeights(
+    horizon=parameters.mpor, level=parameters.level, n_scenarios=2_000
+)
+rw_backtest = OffsetBacktest(
+    risk_weight_model,
+    level=parameters.level,
+    refit_every=21,
+    lookback=parameters.lookback,
+    offset_policy=backtest.offset_policy,
+)
 rw_result = rw_backtest.run(returns, portfolios, seed=seed)
 
 # %% [markdown]
@@ -171,9 +180,17 @@ show_figure(
 )
 
 # %%
-offset_table = result.per_portfolio()["offset"].groupby(result.family).agg(
-    {"mean_margin_saved": "mean", "margin_saved_ratio": "mean",
-     "offset_caused_exceptions": "sum"})
+offset_table = (
+    result.per_portfolio()["offset"]
+    .groupby(result.family)
+    .agg(
+        {
+            "mean_margin_saved": "mean",
+            "margin_saved_ratio": "mean",
+            "offset_caused_exceptions": "sum",
+        }
+    )
+)
 show_table(
     offset_table,
     "Margin saved by offsets (mean per portfolio-day and as a share of isolated margin) and the "
@@ -208,8 +225,10 @@ if len(replay):
         precision=3,
     )
 else:
-    print(f"No named {asset_class} stress window overlaps the test period "
-          f"({result.dates[0].date()} to {result.dates[-1].date()}).")
+    print(
+        f"No named {asset_class} stress window overlaps the test period "
+        f"({result.dates[0].date()} to {result.dates[-1].date()})."
+    )
 record("stress_replay", replay)
 
 # %% [markdown]

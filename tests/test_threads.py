@@ -51,6 +51,7 @@ def test_blas_is_limited_to_one_thread_while_blocks_run_in_parallel():
     blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
     if not blas or usable_cores() < 2:
         pytest.skip("needs a threaded BLAS and two cores to observe the limit")
+
     def blas_threads(start, stop, scratch, seen):
         seen.append(max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
 

@@ -24,15 +24,16 @@ MAX_PERSISTENCE = 0.9999
 
 
 @njit(cache=True)
-def _negloglik_grad(theta: np.ndarray, r: np.ndarray, backcast: float
-                    ) -> tuple[float, np.ndarray, np.ndarray]:
+def _negloglik_grad(
+    theta: np.ndarray, r: np.ndarray, backcast: float
+) -> tuple[float, np.ndarray, np.ndarray]:
     mu, omega, p, a = theta[0], theta[1], theta[2], theta[3]
     alpha, beta = p * a, p * (1.0 - a)
     n = r.size
     s2 = np.empty(n)
     s2[0] = backcast
-    d = np.zeros(4)      # d s2_t / d (mu, omega, alpha, beta)
-    g = np.zeros(4)      # gradient of the log-likelihood in (mu, omega, alpha, beta)
+    d = np.zeros(4)  # d s2_t / d (mu, omega, alpha, beta)
+    g = np.zeros(4)  # gradient of the log-likelihood in (mu, omega, alpha, beta)
     ll = 0.0
     for t in range(n):
         if t > 0:
@@ -57,8 +58,9 @@ def _negloglik_grad(theta: np.ndarray, r: np.ndarray, backcast: float
     return -ll, grad, s2
 
 
-def fit_garch(returns: Float64Array1D, start: Float64Array1D | None = None
-              ) -> tuple[Float64Array1D, Float64Array1D, float, bool]:
+def fit_garch(
+    returns: Float64Array1D, start: Float64Array1D | None = None
+) -> tuple[Float64Array1D, Float64Array1D, float, bool]:
     """Fit a constant-mean GARCH(1,1) with normal QML to one return series.
 
     Parameters
@@ -85,8 +87,12 @@ def fit_garch(returns: Float64Array1D, start: Float64Array1D | None = None
     mu0, om0, al0, be0 = (float(v) for v in start)
     p0 = min(max(al0 + be0, 1e-4), MAX_PERSISTENCE - 1e-4)
     a0 = min(max(al0 / p0, 1e-4), 1.0 - 1e-4)
-    bounds = [(r.mean() - 2 * sd, r.mean() + 2 * sd), (1e-8 * var, 10.0 * var),
-              (0.0, MAX_PERSISTENCE), (0.0, 1.0)]
+    bounds = [
+        (r.mean() - 2 * sd, r.mean() + 2 * sd),
+        (1e-8 * var, 10.0 * var),
+        (0.0, MAX_PERSISTENCE),
+        (0.0, 1.0),
+    ]
     theta0 = np.array([mu0, min(max(om0, 1e-6 * var), 10.0 * var), p0, a0])
     theta0[0] = min(max(theta0[0], bounds[0][0]), bounds[0][1])
 

@@ -66,5 +66,6 @@ def family_conclusions(result: BacktestResult) -> pd.Series:
             f"of days, {spread.loc[family, 'contagion_rate']:.2%} of days by contagion (at most "
             f"one leg breaching on its own), with a mean shortfall beyond collateral of "
             f"{spread.loc[family, 'mean_shortfall_cross']:,.0f} per portfolio-day against "
-            f"{spread.loc[family, 'mean_shortfall_isolated']:,.0f} for isolated accounts.")
+            f"{spread.loc[family, 'mean_shortfall_isolated']:,.0f} for isolated accounts."
+        )
     return pd.Series(out, name="conclusion")

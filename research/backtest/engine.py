@@ -45,8 +45,10 @@ __all__ = ["OffsetBacktest", "risk_measure"]
 
 Measure = Literal["var", "es"]
 
-def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
-                 overwrite: bool = False) -> Float64Array1D:
+
+def risk_measure(
+    losses: Float64Array2D, level: float, measure: Measure = "var", overwrite: bool = False
+) -> Float64Array1D:
     """Empirical VaR or ES of each row of a loss matrix (rows x scenarios).
 
     Parameters
@@ -86,9 +88,13 @@ def risk_measure(losses: Float64Array2D, level: float, measure: Measure = "var",
     return var if measure == "var" else es
 
 
-def _scenario_pnl(exposures: Float64Array2D, moves: Float64Array2D,
-                  option_notionals: Float64Array2D, option_pnl: Float64Array2D,
-                  option_rows: np.ndarray) -> Float64Array2D:
+def _scenario_pnl(
+    exposures: Float64Array2D,
+    moves: Float64Array2D,
+    option_notionals: Float64Array2D,
+    option_pnl: Float64Array2D,
+    option_rows: np.ndarray,
+) -> Float64Array2D:
     """Portfolio x scenario P&L: the engine's matrix products (kept apart for profiling).
 
     Only the portfolios that hold options (``option_rows``) enter the option product.
@@ -103,13 +109,13 @@ def _scenario_pnl(exposures: Float64Array2D, moves: Float64Array2D,
 class _Layout:
     """The portfolio set as arrays: linear legs folded into underlying exposures."""
 
-    exposures: Float64Array2D        # portfolios x underlyings (sensitivity-weighted notional)
-    linear: Float64Array2D           # portfolios x linear legs (sensitivity-weighted notional)
-    linear_underlying: np.ndarray    # underlying column of each linear leg
-    options: Float64Array2D          # portfolios x option legs (notional)
+    exposures: Float64Array2D  # portfolios x underlyings (sensitivity-weighted notional)
+    linear: Float64Array2D  # portfolios x linear legs (sensitivity-weighted notional)
+    linear_underlying: np.ndarray  # underlying column of each linear leg
+    options: Float64Array2D  # portfolios x option legs (notional)
     option_underlying: np.ndarray
     option_legs: tuple
-    option_rows: np.ndarray          # portfolios holding at least one option
+    option_rows: np.ndarray  # portfolios holding at least one option
 
     @classmethod
     def build(cls, portfolios: PortfolioSet, assets: list[str]) -> _Layout:
@@ -122,12 +128,17 @@ class _Layout:
         linear = np.ascontiguousarray(q[:, lin] * sens)
         mapping = np.zeros((len(lin), len(assets)))
         mapping[np.arange(len(lin)), lin_u] = 1.0
-        return cls(exposures=np.ascontiguousarray(linear @ mapping), linear=linear,
-                   linear_underlying=lin_u, options=np.ascontiguousarray(q[:, opt]),
-                   option_underlying=np.array([column[portfolios.legs[j].underlying]
-                                               for j in opt], dtype=int),
-                   option_legs=tuple(portfolios.legs[j] for j in opt),
-                   option_rows=np.flatnonzero((q[:, opt] != 0).any(axis=1)))
+        return cls(
+            exposures=np.ascontiguousarray(linear @ mapping),
+            linear=linear,
+            linear_underlying=lin_u,
+            options=np.ascontiguousarray(q[:, opt]),
+            option_underlying=np.array(
+                [column[portfolios.legs[j].underlying] for j in opt], dtype=int
+            ),
+            option_legs=tuple(portfolios.legs[j] for j in opt),
+            option_rows=np.flatnonzero((q[:, opt] != 0).any(axis=1)),
+        )
 
 
 @dataclass(frozen=True)
@@ -176,16 +187,25 @@ class OffsetBacktest:
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise SpecificationError(f"{name} must be a whole number >= 1, got {value!r}")
         if not isinstance(self.model, ScenarioModel):
-            raise SpecificationError("model must have name, horizon and fit(returns, seed=, "
-                                     "previous=) (see research.backtest.ScenarioModel)")
+            raise SpecificationError(
+                "model must have name, horizon and fit(returns, seed=, "
+                "previous=) (see research.backtest.ScenarioModel)"
+            )
         if self.offset_policy is not None and self.offset_policy.needs_pairs:
-            raise SpecificationError("pair-level offset policies need per-pair margins, which "
-                                     "this engine does not compute; use per='portfolio' without "
-                                     "breaking pairs")
+            raise SpecificationError(
+                "pair-level offset policies need per-pair margins, which "
+                "this engine does not compute; use per='portfolio' without "
+                "breaking pairs"
+            )
 
     @classmethod
-    def from_parameters(cls, parameters: Any, volatility: Literal["garch", "ewma"] = "garch",
-                        refit_every: int = 5, measure: Measure = "var") -> OffsetBacktest:
+    def from_parameters(
+        cls,
+        parameters: Any,
+        volatility: Literal["garch", "ewma"] = "garch",
+        refit_every: int = 5,
+        measure: Measure = "var",
+    ) -> OffsetBacktest:
         """Backtest set up from a calibrated parameter set.
 
         Parameters
@@ -206,17 +226,21 @@ class OffsetBacktest:
         OffsetBacktest
         """
         model = RollingFHS(horizon=int(parameters.mpor), volatility=volatility)
-        return cls(model, level=float(parameters.level), measure=measure,
-                   refit_every=refit_every, lookback=int(parameters.lookback),
-                   offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)))
+        return cls(
+            model,
+            level=float(parameters.level),
+            measure=measure,
+            refit_every=refit_every,
+            lookback=int(parameters.lookback),
+            offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)),
+        )
 
     @property
     def horizon(self) -> int:
         """Margin period of risk in days (the model's horizon)."""
         return int(self.model.horizon)
 
-    def _test_range(self, index: pd.DatetimeIndex, start: object, end: object
-                    ) -> tuple[int, int]:
+    def _test_range(self, index: pd.DatetimeIndex, start: object, end: object) -> tuple[int, int]:
         h = self.horizon
         first = self.lookback - 1
         if start is not None:
@@ -225,7 +249,8 @@ class OffsetBacktest:
                 raise InsufficientDataError(
                     f"start {pd.Timestamp(start).date()} leaves {requested} returns before it; "
                     f"the first fit needs lookback={self.lookback}: start on or after "
-                    f"{index[first].date()} or shorten the lookback")
+                    f"{index[first].date()} or shorten the lookback"
+                )
             first = requested
         last = len(index) - 1 - h
         if end is not None:
@@ -233,11 +258,19 @@ class OffsetBacktest:
         if last < first:
             raise InsufficientDataError(
                 f"no test day: {len(index)} returns, lookback {self.lookback} and horizon {h} "
-                "leave no day with both a fit window and a realized loss; give more data")
+                "leave no day with both a fit window and a realized loss; give more data"
+            )
         return first, last
 
-    def run(self, returns: pd.DataFrame, portfolios: PortfolioSet, *, start: object = None,
-            end: object = None, seed: Seed = 0) -> BacktestResult:
+    def run(
+        self,
+        returns: pd.DataFrame,
+        portfolios: PortfolioSet,
+        *,
+        start: object = None,
+        end: object = None,
+        seed: Seed = 0,
+    ) -> BacktestResult:
         """Backtest every portfolio over the test period.
 
         Parameters
@@ -275,53 +308,83 @@ class OffsetBacktest:
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise DataError(f"{int(bad.sum())} non-finite returns (first: {assets[j]!r} on "
-                            f"{frame.index[i].date()}); align and fill the price panel first")
+            raise DataError(
+                f"{int(bad.sum())} non-finite returns (first: {assets[j]!r} on "
+                f"{frame.index[i].date()}); align and fill the price panel first"
+            )
         first, last = self._test_range(frame.index, start, end)
         layout = _Layout.build(portfolios, assets)
         n_days, n_port = last - first + 1, portfolios.n_portfolios
-        out = {name: np.empty((n_days, n_port)) for name in
-               ("isolated", "cross_engine", "cross", "loss", "shortfall")}
+        out = {
+            name: np.empty((n_days, n_port))
+            for name in ("isolated", "cross_engine", "cross", "loss", "shortfall")
+        }
         breaches = np.empty((n_days, n_port), dtype=np.int32)
         rng = as_generator(seed)
         notes: list[str] = []
         refits: list[pd.Timestamp] = []
         with single_threaded_blas():
             self._loop(first, last, frame, values, layout, out, breaches, rng, notes, refits)
-        dates = frame.index[first: last + 1]
-        settings = {"model": self.model.name, "level": self.level, "measure": self.measure,
-                    "horizon": self.horizon, "refit_every": self.refit_every,
-                    "lookback": self.lookback,
-                    "offset_policy": None if self.offset_policy is None
-                    else self.offset_policy.to_dict(),
-                    "days_without_realized_loss": int(len(frame) - 1 - last)}
+        dates = frame.index[first : last + 1]
+        settings = {
+            "model": self.model.name,
+            "level": self.level,
+            "measure": self.measure,
+            "horizon": self.horizon,
+            "refit_every": self.refit_every,
+            "lookback": self.lookback,
+            "offset_policy": None if self.offset_policy is None else self.offset_policy.to_dict(),
+            "days_without_realized_loss": int(len(frame) - 1 - last),
+        }
         return BacktestResult.from_arrays(
-            dates=dates, portfolios=portfolios, arrays=out, position_breaches=breaches,
-            refit_dates=pd.DatetimeIndex(refits), settings=settings,
-            warnings=tuple(dict.fromkeys(notes)))
+            dates=dates,
+            portfolios=portfolios,
+            arrays=out,
+            position_breaches=breaches,
+            refit_dates=pd.DatetimeIndex(refits),
+            settings=settings,
+            warnings=tuple(dict.fromkeys(notes)),
+        )
 
-    def _loop(self, first: int, last: int, frame: pd.DataFrame, values: Float64Array2D,
-              layout: _Layout, out: dict[str, Float64Array2D], breaches: np.ndarray,
-              rng: np.random.Generator, notes: list[str], refits: list[pd.Timestamp]) -> None:
+    def _loop(
+        self,
+        first: int,
+        last: int,
+        frame: pd.DataFrame,
+        values: Float64Array2D,
+        layout: _Layout,
+        out: dict[str, Float64Array2D],
+        breaches: np.ndarray,
+        rng: np.random.Generator,
+        notes: list[str],
+        refits: list[pd.Timestamp],
+    ) -> None:
         """Refit every ``refit_every`` days; filter and margin every day in between."""
         csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
         fitted: FittedScenarios | None = None
         for r in range(first, last + 1, self.refit_every):
-            window = frame.iloc[r - self.lookback + 1: r + 1]
+            window = frame.iloc[r - self.lookback + 1 : r + 1]
             fitted = self.model.fit(window, seed=rng.spawn(1)[0], previous=fitted)
             notes.extend(fitted.warnings)
             refits.append(frame.index[r])
             block_end = min(r + self.refit_every - 1, last)
             # scale of day r + i uses the returns up to r + i only
-            scales = fitted.scale(values[r + 1: block_end + 1])
+            scales = fitted.scale(values[r + 1 : block_end + 1])
             days = np.arange(r, block_end + 1)
             # realized h-day log return from t to t + h (the future the margin must cover)
             realized = csum[days + self.horizon + 1] - csum[days + 1]
             self._block(days - first, fitted, scales, realized, layout, out, breaches)
 
-    def _block(self, rows: np.ndarray, fitted: FittedScenarios, scales: Float64Array2D,
-               realized: Float64Array2D, layout: _Layout, out: dict[str, Float64Array2D],
-               breaches: np.ndarray) -> None:
+    def _block(
+        self,
+        rows: np.ndarray,
+        fitted: FittedScenarios,
+        scales: Float64Array2D,
+        realized: Float64Array2D,
+        layout: _Layout,
+        out: dict[str, Float64Array2D],
+        breaches: np.ndarray,
+    ) -> None:
         """Margins and losses of every portfolio on the days of one refit block.
 
         All days of the block are revalued with one matrix product
@@ -331,24 +394,27 @@ class OffsetBacktest:
         n_days, (n_scen, n_u) = len(rows), fitted.base.shape
         n_port = layout.exposures.shape[0]
         moves_pct = fitted.location + fitted.base[None, :, :] * scales[:, None, :]
-        moves = np.expm1(moves_pct / 100.0)                      # days x scenarios x underlyings
+        moves = np.expm1(moves_pct / 100.0)  # days x scenarios x underlyings
         flat = moves.reshape(n_days * n_scen, n_u)
         base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
         vol = scales * base_sd * math.sqrt(TRADING_DAYS) / 100.0  # days x underlyings
         # option legs: every day's scenarios and realized move revalued in one call per leg
         option_pnl = np.empty((len(layout.option_legs), n_days * n_scen))
         realized_opt = np.empty((n_days, len(layout.option_legs)))
-        for k, (leg, u) in enumerate(zip(layout.option_legs, layout.option_underlying,
-                                         strict=True)):
+        for k, (leg, u) in enumerate(
+            zip(layout.option_legs, layout.option_underlying, strict=True)
+        ):
             x = np.concatenate([moves_pct[:, :, u].ravel(), realized[:, u]]) / 100.0
             v = np.concatenate([np.repeat(vol[:, u], n_scen), vol[:, u]])
             both = leg.pnl_per_notional(x, v)
-            option_pnl[k], realized_opt[:, k] = both[: n_days * n_scen], both[n_days * n_scen:]
-        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl,
-                            layout.option_rows)
+            option_pnl[k], realized_opt[:, k] = both[: n_days * n_scen], both[n_days * n_scen :]
+        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl, layout.option_rows)
         np.negative(pnl, out=pnl)
-        cross_engine = risk_measure(pnl.reshape(n_port * n_days, n_scen), level, measure,
-                                    overwrite=True).reshape(n_port, n_days).T
+        cross_engine = (
+            risk_measure(pnl.reshape(n_port * n_days, n_scen), level, measure, overwrite=True)
+            .reshape(n_port, n_days)
+            .T
+        )
         per_unit = moves.transpose(0, 2, 1).reshape(n_days * n_u, n_scen)
         long_u = risk_measure(-per_unit, level, measure, overwrite=True).reshape(n_days, n_u)
         short_u = risk_measure(per_unit, level, measure).reshape(n_days, n_u)
@@ -362,11 +428,14 @@ class OffsetBacktest:
             q = layout.options[None, :, :]
             margins.append(np.where(q > 0, q * opt_long[:, None, :], -q * opt_short[:, None, :]))
             losses.append(-q * realized_opt[:, None, :])
-        leg_margin = np.concatenate(margins, axis=2)              # days x portfolios x legs
+        leg_margin = np.concatenate(margins, axis=2)  # days x portfolios x legs
         leg_loss = np.concatenate(losses, axis=2)
         isolated = leg_margin.sum(axis=2)
-        charged = cross_engine if self.offset_policy is None else \
-            self.offset_policy.apply(isolated, cross_engine)
+        charged = (
+            cross_engine
+            if self.offset_policy is None
+            else self.offset_policy.apply(isolated, cross_engine)
+        )
         held = np.concatenate([layout.linear != 0, layout.options != 0], axis=1)[None, :, :]
         out["isolated"][rows] = isolated
         out["cross_engine"][rows] = cross_engine

@@ -89,8 +89,9 @@ class ScenarioModel(Protocol):
     name: str
     horizon: int
 
-    def fit(self, returns: pd.DataFrame, *, seed: Seed = None,
-            previous: FittedScenarios | None = None) -> FittedScenarios:
+    def fit(
+        self, returns: pd.DataFrame, *, seed: Seed = None, previous: FittedScenarios | None = None
+    ) -> FittedScenarios:
         """Fit on a window of returns (the last row is the refit date)."""
         ...
 
@@ -100,13 +101,16 @@ def _check_window(returns: pd.DataFrame, horizon: int, minimum: int) -> Float64A
     if values.ndim != 2 or values.shape[0] < max(minimum, horizon + 1):
         raise InsufficientDataError(
             f"the fit window has {values.shape[0]} returns; at least {max(minimum, horizon + 1)} "
-            "are needed (lengthen the lookback or start the test period later)")
+            "are needed (lengthen the lookback or start the test period later)"
+        )
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise DataError(f"{int(bad.sum())} non-finite returns in the fit window (first: asset "
-                        f"{returns.columns[j]!r} on {returns.index[i]}); align and fill the "
-                        "price panel before backtesting")
+        raise DataError(
+            f"{int(bad.sum())} non-finite returns in the fit window (first: asset "
+            f"{returns.columns[j]!r} on {returns.index[i]}); align and fill the "
+            "price panel before backtesting"
+        )
     return values
 
 
@@ -184,19 +188,26 @@ class RollingFHS:
     name: str = "FHS"
 
     def __post_init__(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) \
-                or self.horizon < 1:
-            raise SpecificationError(f"horizon must be a whole number of days >= 1, got "
-                                     f"{self.horizon!r}")
+        if (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, int | np.integer)
+            or self.horizon < 1
+        ):
+            raise SpecificationError(
+                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
+            )
         if self.volatility not in ("garch", "ewma"):
-            raise SpecificationError(f"volatility must be 'garch' or 'ewma', got "
-                                     f"{self.volatility!r}")
+            raise SpecificationError(
+                f"volatility must be 'garch' or 'ewma', got {self.volatility!r}"
+            )
         if not 0.0 < self.decay < 1.0:
-            raise SpecificationError(f"decay must lie in (0, 1) (RiskMetrics uses 0.94), got "
-                                     f"{self.decay}")
+            raise SpecificationError(
+                f"decay must lie in (0, 1) (RiskMetrics uses 0.94), got {self.decay}"
+            )
 
-    def fit(self, returns: pd.DataFrame, *, seed: Seed = None,
-            previous: FittedScenarios | None = None) -> FittedScenarios:
+    def fit(
+        self, returns: pd.DataFrame, *, seed: Seed = None, previous: FittedScenarios | None = None
+    ) -> FittedScenarios:
         """Fit the volatility filter per asset and build the base scenarios.
 
         Parameters
@@ -241,27 +252,44 @@ class RollingFHS:
             # tiny optimisation problems: BLAS threads only add contention
             with single_threaded_blas():
                 for j, asset in enumerate(returns.columns):
-                    start = None if starts is None or asset not in starts.index else \
-                        starts.loc[asset, ["mu", "omega", "alpha", "beta"]].to_numpy(dtype=float)
+                    start = (
+                        None
+                        if starts is None or asset not in starts.index
+                        else starts.loc[asset, ["mu", "omega", "alpha", "beta"]].to_numpy(
+                            dtype=float
+                        )
+                    )
                     fits.append(fit_garch(values[:, j], start))
             for j, (asset, (params, s2, _, converged)) in enumerate(
-                    zip(returns.columns, fits, strict=True)):
+                zip(returns.columns, fits, strict=True)
+            ):
                 sigma2[:, j] = s2
                 if not converged:
-                    message = (f"GARCH fit of {asset!r} on the window ending "
-                               f"{returns.index[-1]} did not converge; its last iterate is "
-                               "used")
+                    message = (
+                        f"GARCH fit of {asset!r} on the window ending "
+                        f"{returns.index[-1]} did not converge; its last iterate is "
+                        "used"
+                    )
                     notes.append(message)
                     warnings.warn(message, ConvergenceWarning, stacklevel=2)
                 mu[j], omega[j], alpha[j], beta[j] = params
         z = (values - mu) / np.sqrt(sigma2)
         last = values[-1]
         sigma2_next = omega + alpha * (last - mu) ** 2 + beta * sigma2[-1]
-        params = pd.DataFrame({"mu": mu, "omega": omega, "alpha": alpha, "beta": beta},
-                              index=returns.columns)
-        return _FittedFHS(location=self.horizon * mu, base=_overlapping_sums(z, self.horizon),
-                          omega=omega, alpha=alpha, beta=beta, mu=mu, sigma2_next=sigma2_next,
-                          params=params, warnings=tuple(notes))
+        params = pd.DataFrame(
+            {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta}, index=returns.columns
+        )
+        return _FittedFHS(
+            location=self.horizon * mu,
+            base=_overlapping_sums(z, self.horizon),
+            omega=omega,
+            alpha=alpha,
+            beta=beta,
+            mu=mu,
+            sigma2_next=sigma2_next,
+            params=params,
+            warnings=tuple(notes),
+        )
 
 
 @dataclass(frozen=True)
@@ -308,21 +336,27 @@ class ParametricNormal:
     name: str = "normal"
 
     def __post_init__(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) \
-                or self.horizon < 1:
-            raise SpecificationError(f"horizon must be a whole number of days >= 1, got "
-                                     f"{self.horizon!r}")
+        if (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, int | np.integer)
+            or self.horizon < 1
+        ):
+            raise SpecificationError(
+                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
+            )
         if self.n_scenarios < 100:
             raise SpecificationError(f"n_scenarios is {self.n_scenarios}; use at least 100")
         if self.covariance is not None:
             cov = pd.DataFrame(self.covariance).astype(float)
             if cov.shape[0] != cov.shape[1] or not cov.index.equals(cov.columns):
-                raise SpecificationError("covariance must be square with the same asset labels "
-                                         "on both axes")
+                raise SpecificationError(
+                    "covariance must be square with the same asset labels on both axes"
+                )
             object.__setattr__(self, "covariance", cov)
 
-    def fit(self, returns: pd.DataFrame, *, seed: Seed = None,
-            previous: FittedScenarios | None = None) -> FittedScenarios:
+    def fit(
+        self, returns: pd.DataFrame, *, seed: Seed = None, previous: FittedScenarios | None = None
+    ) -> FittedScenarios:
         """Draw ``n_scenarios`` normal ``h``-day returns for the window's assets.
 
         Parameters
@@ -350,14 +384,17 @@ class ParametricNormal:
         else:
             missing = [a for a in returns.columns if a not in self.covariance.index]
             if missing:
-                raise SpecificationError(f"the covariance has no entry for assets {missing}; "
-                                         "give one row and column per asset")
+                raise SpecificationError(
+                    f"the covariance has no entry for assets {missing}; "
+                    "give one row and column per asset"
+                )
             cov = self.covariance.loc[list(returns.columns), list(returns.columns)].to_numpy()
             mean = np.zeros(values.shape[1])
         chol = np.linalg.cholesky(self.horizon * cov)
         draws = as_generator(seed).standard_normal((self.n_scenarios, values.shape[1]))
-        return _FittedNormal(location=self.horizon * mean,
-                             base=np.ascontiguousarray(draws @ chol.T))
+        return _FittedNormal(
+            location=self.horizon * mean, base=np.ascontiguousarray(draws @ chol.T)
+        )
 
 
 @dataclass(frozen=True)
@@ -399,17 +436,22 @@ class CalibratedRiskWeights:
     name: str = "risk weights"
 
     def __post_init__(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) \
-                or self.horizon < 1:
-            raise SpecificationError(f"horizon must be a whole number of days >= 1, got "
-                                     f"{self.horizon!r}")
+        if (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, int | np.integer)
+            or self.horizon < 1
+        ):
+            raise SpecificationError(
+                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
+            )
         if self.method not in ("var", "es"):
             raise SpecificationError(f"method must be 'var' or 'es', got {self.method!r}")
         if self.n_scenarios < 100:
             raise SpecificationError(f"n_scenarios is {self.n_scenarios}; use at least 100")
 
-    def fit(self, returns: pd.DataFrame, *, seed: Seed = None,
-            previous: FittedScenarios | None = None) -> FittedScenarios:
+    def fit(
+        self, returns: pd.DataFrame, *, seed: Seed = None, previous: FittedScenarios | None = None
+    ) -> FittedScenarios:
         """Calibrate the risk weights on the window and draw correlated normal moves.
 
         Parameters
@@ -429,8 +471,9 @@ class CalibratedRiskWeights:
         from research.calibration import calibrate_risk_weights
 
         values = _check_window(returns, self.horizon, MIN_WINDOW)
-        calibration = calibrate_risk_weights(returns, level=self.level, mpor=self.horizon,
-                                             lookback=len(returns), method=self.method)
+        calibration = calibrate_risk_weights(
+            returns, level=self.level, mpor=self.horizon, lookback=len(returns), method=self.method
+        )
         weights = calibration.risk_weights.reindex(returns.columns).to_numpy(dtype=float)
         z = stats.norm.ppf(self.level)
         unit = z if self.method == "var" else stats.norm.pdf(z) / (1 - self.level)
@@ -441,5 +484,6 @@ class CalibratedRiskWeights:
         root = vecs * np.sqrt(np.clip(vals, 0.0, None))
         draws = as_generator(seed).standard_normal((self.n_scenarios, len(sd)))
         base = np.ascontiguousarray((draws @ root.T) * sd)
-        return _FittedNormal(location=np.zeros(len(sd)), base=base,
-                             warnings=tuple(calibration.warnings))
+        return _FittedNormal(
+            location=np.zeros(len(sd)), base=base, warnings=tuple(calibration.warnings)
+        )

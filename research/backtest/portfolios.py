@@ -68,26 +68,32 @@ class LinearLeg:
 
     def __post_init__(self) -> None:
         if not isinstance(self.underlying, str) or not self.underlying:
-            raise SpecificationError(f"underlying must be a non-empty string, got "
-                                     f"{self.underlying!r}")
+            raise SpecificationError(
+                f"underlying must be a non-empty string, got {self.underlying!r}"
+            )
         if not (math.isfinite(self.tenor) and self.tenor >= 0):
-            raise SpecificationError(f"tenor of {self.label} must be >= 0 years, got "
-                                     f"{self.tenor}")
+            raise SpecificationError(f"tenor of {self.label} must be >= 0 years, got {self.tenor}")
 
     @property
     def label(self) -> str:
         """The name or a default label."""
         if self.name:
             return self.name
-        return f"{self.underlying} spot" if self.tenor == 0 else \
-            f"{self.underlying} fut {self.tenor:g}y"
+        return (
+            f"{self.underlying} spot"
+            if self.tenor == 0
+            else f"{self.underlying} fut {self.tenor:g}y"
+        )
 
     @cached_property
     def sensitivity(self) -> float:
         """Value change per unit of notional for a unit relative move of the spot."""
         market = Market(spot={self.underlying: 1.0}, carry={self.underlying: self.carry})
-        instrument = Spot(self.underlying) if self.tenor == 0 else \
-            DatedFuture(self.underlying, expiry=self.tenor)
+        instrument = (
+            Spot(self.underlying)
+            if self.tenor == 0
+            else DatedFuture(self.underlying, expiry=self.tenor)
+        )
         return float(instrument.greeks(market).delta)
 
 
@@ -128,8 +134,7 @@ class OptionLeg:
         if self.kind not in ("call", "put"):
             raise SpecificationError(f"option kind must be 'call' or 'put', got {self.kind!r}")
         if not (math.isfinite(self.moneyness) and self.moneyness > 0):
-            raise SpecificationError(f"moneyness of {self.label} must be > 0, got "
-                                     f"{self.moneyness}")
+            raise SpecificationError(f"moneyness of {self.label} must be > 0, got {self.moneyness}")
         if not (math.isfinite(self.tenor) and self.tenor > 0):
             raise SpecificationError(f"tenor of {self.label} must be > 0 years, got {self.tenor}")
 
@@ -138,8 +143,9 @@ class OptionLeg:
         """The name or a default label."""
         return self.name or f"{self.underlying} {self.kind} m={self.moneyness:g} {self.tenor:g}y"
 
-    def pnl_per_notional(self, moves: Float64Array, volatility: Float64Array | float
-                         ) -> Float64Array:
+    def pnl_per_notional(
+        self, moves: Float64Array, volatility: Float64Array | float
+    ) -> Float64Array:
         """Full-revaluation P&L per unit notional for log moves of the underlying (decimals).
 
         Parameters
@@ -165,8 +171,13 @@ class OptionLeg:
         return option.value(market, np.exp(moves), shift) - option.value(market, 1.0, shift)
 
     def _option(self, implied_vol: float) -> EuropeanOption:
-        return EuropeanOption(self.underlying, strike=self.moneyness, expiry=self.tenor,
-                              kind=self.kind, implied_vol=float(implied_vol))
+        return EuropeanOption(
+            self.underlying,
+            strike=self.moneyness,
+            expiry=self.tenor,
+            kind=self.kind,
+            implied_vol=float(implied_vol),
+        )
 
     @cached_property
     def _unit_market(self) -> Market:
@@ -213,26 +224,38 @@ class PortfolioSet:
             raise DataError(f"leg labels must be unique, got {labels}")
         q = pd.DataFrame(self.notionals).astype(float)
         if list(q.columns) != labels:
-            raise DataError(f"notional columns {list(q.columns)} do not match the leg labels "
-                            f"{labels}; give one column per leg, in order")
+            raise DataError(
+                f"notional columns {list(q.columns)} do not match the leg labels "
+                f"{labels}; give one column per leg, in order"
+            )
         if q.index.has_duplicates:
-            raise DataError(f"portfolio names repeat: "
-                            f"{sorted(map(str, q.index[q.index.duplicated()].unique()))}")
+            raise DataError(
+                f"portfolio names repeat: "
+                f"{sorted(map(str, q.index[q.index.duplicated()].unique()))}"
+            )
         values = q.to_numpy()
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise DataError(f"{int(bad.sum())} non-finite notionals (first: portfolio "
-                            f"{q.index[i]!r}, leg {q.columns[j]!r}); use 0 for no position")
+            raise DataError(
+                f"{int(bad.sum())} non-finite notionals (first: portfolio "
+                f"{q.index[i]!r}, leg {q.columns[j]!r}); use 0 for no position"
+            )
         empty = q.index[(values == 0).all(axis=1)]
         if len(empty):
-            raise DataError(f"portfolios {list(map(str, empty[:5]))} hold no position; "
-                            "drop them before backtesting")
-        family = pd.Series("custom", index=q.index, dtype=object) if self.family is None \
+            raise DataError(
+                f"portfolios {list(map(str, empty[:5]))} hold no position; "
+                "drop them before backtesting"
+            )
+        family = (
+            pd.Series("custom", index=q.index, dtype=object)
+            if self.family is None
             else pd.Series(self.family, dtype=object).reindex(q.index)
+        )
         if family.isna().any():
-            raise DataError(f"no family given for portfolios "
-                            f"{list(map(str, family.index[family.isna()][:5]))}")
+            raise DataError(
+                f"no family given for portfolios {list(map(str, family.index[family.isna()][:5]))}"
+            )
         object.__setattr__(self, "legs", legs)
         object.__setattr__(self, "notionals", q)
         object.__setattr__(self, "family", family.rename("family"))
@@ -252,9 +275,11 @@ class PortfolioSet:
         known = set(map(str, available))
         missing = [u for u in self.underlyings if u not in known]
         if missing:
-            raise UnknownUnderlyingError(f"portfolio legs reference underlyings {missing} that "
-                                         f"are not in the returns ({sorted(known)}); load prices "
-                                         "for them or drop those legs")
+            raise UnknownUnderlyingError(
+                f"portfolio legs reference underlyings {missing} that "
+                f"are not in the returns ({sorted(known)}); load prices "
+                "for them or drop those legs"
+            )
 
     @classmethod
     def concat(cls, sets: Sequence[PortfolioSet]) -> PortfolioSet:
@@ -271,12 +296,12 @@ class PortfolioSet:
                 if legs.setdefault(leg.label, leg) != leg:
                     raise DataError(f"two different legs are labelled {leg.label!r}")
         notionals = pd.concat([s.notionals for s in sets]).reindex(columns=list(legs))
-        return cls(tuple(legs.values()), notionals.fillna(0.0),
-                   pd.concat([s.family for s in sets]))
+        return cls(tuple(legs.values()), notionals.fillna(0.0), pd.concat([s.family for s in sets]))
 
 
-def _set(rows: list[dict[str, float]], legs: dict[str, Leg], family: str, prefix: str
-         ) -> PortfolioSet:
+def _set(
+    rows: list[dict[str, float]], legs: dict[str, Leg], family: str, prefix: str
+) -> PortfolioSet:
     """Portfolios from rows keyed like ``legs`` (the keys are mapped to the leg labels)."""
     names = [f"{prefix} {i + 1}" for i in range(len(rows))]
     frame = pd.DataFrame(rows, index=names).reindex(columns=list(legs)).fillna(0.0)
@@ -289,8 +314,13 @@ def _check_count(n: int, what: str) -> None:
         raise SpecificationError(f"{what} must be a whole number >= 1, got {n!r}")
 
 
-def hedged_pairs(returns: pd.DataFrame, n_portfolios: int = 10, notional: float = 1e6,
-                 top: int = 5, seed: Seed = None) -> PortfolioSet:
+def hedged_pairs(
+    returns: pd.DataFrame,
+    n_portfolios: int = 10,
+    notional: float = 1e6,
+    top: int = 5,
+    seed: Seed = None,
+) -> PortfolioSet:
     """Beta-weighted hedged pairs: long one underlying, short a correlated one (or the reverse).
 
     Parameters
@@ -340,9 +370,14 @@ def hedged_pairs(returns: pd.DataFrame, n_portfolios: int = 10, notional: float 
     return _set(rows, {a: leg for a, leg in legs.items() if a in used}, "hedged pair", "pair")
 
 
-def calendar_spreads(underlyings: Sequence[str], n_portfolios: int = 10, notional: float = 1e6,
-                     carry: float = 0.05, tenors: tuple[float, float] = (0.25, 0.5),
-                     seed: Seed = None) -> PortfolioSet:
+def calendar_spreads(
+    underlyings: Sequence[str],
+    n_portfolios: int = 10,
+    notional: float = 1e6,
+    carry: float = 0.05,
+    tenors: tuple[float, float] = (0.25, 0.5),
+    seed: Seed = None,
+) -> PortfolioSet:
     """Basis trades (spot against a dated future) and calendar spreads (near against far future).
 
     Parameters
@@ -386,9 +421,14 @@ def calendar_spreads(underlyings: Sequence[str], n_portfolios: int = 10, notiona
     return _set(rows, legs, "calendar/basis", "calendar")
 
 
-def option_hedges(returns: pd.DataFrame, n_portfolios: int = 10, notional: float = 1e6,
-                  moneyness: Sequence[float] = (0.9, 1.0, 1.1), tenor: float = 0.25,
-                  seed: Seed = None) -> PortfolioSet:
+def option_hedges(
+    returns: pd.DataFrame,
+    n_portfolios: int = 10,
+    notional: float = 1e6,
+    moneyness: Sequence[float] = (0.9, 1.0, 1.1),
+    tenor: float = 0.25,
+    seed: Seed = None,
+) -> PortfolioSet:
     """Options hedged with a position in the underlying (delta-neutral at inception).
 
     Parameters
@@ -427,13 +467,22 @@ def option_hedges(returns: pd.DataFrame, n_portfolios: int = 10, notional: float
         sign = 1.0 if rng.random() < 0.5 else -1.0
         for leg in (option, hedge):
             legs.setdefault(leg.label, leg)
-        rows.append({option.label: sign * notional,
-                     hedge.label: -sign * option.delta(float(vols[u])) * notional})
+        rows.append(
+            {
+                option.label: sign * notional,
+                hedge.label: -sign * option.delta(float(vols[u])) * notional,
+            }
+        )
     return _set(rows, legs, "option hedge", "option")
 
 
-def random_books(underlyings: Sequence[str], n_portfolios: int = 10, notional: float = 1e6,
-                 n_legs: tuple[int, int] = (2, 6), seed: Seed = None) -> PortfolioSet:
+def random_books(
+    underlyings: Sequence[str],
+    n_portfolios: int = 10,
+    notional: float = 1e6,
+    n_legs: tuple[int, int] = (2, 6),
+    seed: Seed = None,
+) -> PortfolioSet:
     """Random long/short books: a random subset of underlyings with lognormal signed notionals.
 
     Parameters
@@ -504,8 +553,9 @@ def read_positions(path: str | Path, underlyings: Iterable[str] | None = None) -
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     missing = [c for c in _POSITION_COLUMNS if c not in raw.columns]
     if missing:
-        raise DataError(f"{path}: missing column(s) {missing}; a positions file needs "
-                        f"{list(_POSITION_COLUMNS)}")
+        raise DataError(
+            f"{path}: missing column(s) {missing}; a positions file needs {list(_POSITION_COLUMNS)}"
+        )
     if raw.empty:
         raise DataError(f"{path}: the positions file has no rows")
     raw["underlying"] = raw["underlying"].astype(str).str.strip()
@@ -513,10 +563,15 @@ def read_positions(path: str | Path, underlyings: Iterable[str] | None = None) -
     notional = pd.to_numeric(raw["notional"], errors="coerce")
     bad = notional.isna() | ~np.isfinite(notional.fillna(0.0))
     if bad.any():
-        rows = [f"line {i + 2} (portfolio {raw.loc[i, 'portfolio']!r}, underlying "
-                f"{raw.loc[i, 'underlying']!r})" for i in raw.index[bad][:5]]
-        raise DataError(f"{path}: {int(bad.sum())} missing or non-numeric notional(s): "
-                        f"{'; '.join(rows)}; give a number (0 for no position)")
+        rows = [
+            f"line {i + 2} (portfolio {raw.loc[i, 'portfolio']!r}, underlying "
+            f"{raw.loc[i, 'underlying']!r})"
+            for i in raw.index[bad][:5]
+        ]
+        raise DataError(
+            f"{path}: {int(bad.sum())} missing or non-numeric notional(s): "
+            f"{'; '.join(rows)}; give a number (0 for no position)"
+        )
     if underlyings is not None:
         known = set(map(str, underlyings))
         unknown = raw.loc[~raw["underlying"].isin(known)]
@@ -525,20 +580,31 @@ def read_positions(path: str | Path, underlyings: Iterable[str] | None = None) -
             raise UnknownUnderlyingError(
                 f"{path}: unknown underlying(s) {sorted(unknown['underlying'].unique())} (first "
                 f"on line {first + 2}, portfolio {raw.loc[first, 'portfolio']!r}); the prices "
-                f"have {sorted(known)}")
+                f"have {sorted(known)}"
+            )
     legs: dict[str, Leg] = {}
     records: list[tuple[str, str, float]] = []
     for i, row in raw.iterrows():
         leg = _leg_from_row(row, int(i) + 2, str(path))
         if legs.setdefault(leg.label, leg) != leg:
-            raise DataError(f"{path}: line {int(i) + 2} defines leg {leg.label!r} differently "
-                            "from an earlier line")
+            raise DataError(
+                f"{path}: line {int(i) + 2} defines leg {leg.label!r} differently "
+                "from an earlier line"
+            )
         records.append((row["portfolio"], leg.label, float(notional[i])))
     frame = pd.DataFrame(records, columns=["portfolio", "leg", "notional"])
-    matrix = frame.pivot_table(index="portfolio", columns="leg", values="notional",
-                               aggfunc="sum", sort=False).reindex(columns=list(legs)).fillna(0.0)
-    family = raw.groupby("portfolio", sort=False)["family"].first().astype(str) \
-        if "family" in raw.columns else None
+    matrix = (
+        frame.pivot_table(
+            index="portfolio", columns="leg", values="notional", aggfunc="sum", sort=False
+        )
+        .reindex(columns=list(legs))
+        .fillna(0.0)
+    )
+    family = (
+        raw.groupby("portfolio", sort=False)["family"].first().astype(str)
+        if "family" in raw.columns
+        else None
+    )
     return PortfolioSet(tuple(legs.values()), matrix, family)
 
 
@@ -562,7 +628,14 @@ def _leg_from_row(row: pd.Series, line: int, source: str) -> Leg:
     if kind == "future":
         return LinearLeg(u, tenor=number("tenor", 0.25), carry=number("carry", 0.0))
     if kind in ("call", "put"):
-        return OptionLeg(u, kind=kind, moneyness=number("moneyness", 1.0),
-                         tenor=number("tenor", 0.25), implied_vol=number("implied_vol", None))
-    raise DataError(f"{source}: line {line}: unknown instrument {kind!r}; use spot, perpetual, "
-                    "future, call or put")
+        return OptionLeg(
+            u,
+            kind=kind,
+            moneyness=number("moneyness", 1.0),
+            tenor=number("tenor", 0.25),
+            implied_vol=number("implied_vol", None),
+        )
+    raise DataError(
+        f"{source}: line {line}: unknown instrument {kind!r}; use spot, perpetual, "
+        "future, call or put"
+    )

@@ -18,8 +18,9 @@ from research.stress.windows import StressWindow, stress_windows
 __all__ = ["stress_replay"]
 
 
-def stress_replay(result: BacktestResult, windows: Iterable[StressWindow] | None = None
-                  ) -> pd.DataFrame:
+def stress_replay(
+    result: BacktestResult, windows: Iterable[StressWindow] | None = None
+) -> pd.DataFrame:
     """Exceptions, breaches and offsets of a backtest within each stress window.
 
     Parameters
@@ -53,15 +54,24 @@ def stress_replay(result: BacktestResult, windows: Iterable[StressWindow] | None
         for account in ACCOUNTS:
             exc = sub.exceptions(account).to_numpy()
             over = sub.exceedance(account).to_numpy()
-            rows.append({"window": w.name, "account": account, "start": w.start.date(),
-                         "end": w.end.date(), "days": int(inside.sum()),
-                         "observations": exc.size, "exceptions": int(exc.sum()),
-                         "coverage": 1 - exc.sum() / exc.size, "target": result.level,
-                         "largest_breach": float(over.max()),
-                         "average_breach": float(over[exc].mean()) if exc.any() else 0.0,
-                         "offset_caused_exceptions": offset if account == "cross" else 0,
-                         "mean_margin": float(sub.margin(account).to_numpy().mean()),
-                         "margin_saved_ratio": float(saved) if account == "cross" else np.nan})
+            rows.append(
+                {
+                    "window": w.name,
+                    "account": account,
+                    "start": w.start.date(),
+                    "end": w.end.date(),
+                    "days": int(inside.sum()),
+                    "observations": exc.size,
+                    "exceptions": int(exc.sum()),
+                    "coverage": 1 - exc.sum() / exc.size,
+                    "target": result.level,
+                    "largest_breach": float(over.max()),
+                    "average_breach": float(over[exc].mean()) if exc.any() else 0.0,
+                    "offset_caused_exceptions": offset if account == "cross" else 0,
+                    "mean_margin": float(sub.margin(account).to_numpy().mean()),
+                    "margin_saved_ratio": float(saved) if account == "cross" else np.nan,
+                }
+            )
     out = pd.DataFrame(rows)
     if len(out):
         out = out.set_index(["window", "account"])

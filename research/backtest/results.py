@@ -79,22 +79,36 @@ class BacktestResult:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def from_arrays(cls, *, dates: pd.DatetimeIndex, portfolios: Any,
-                    arrays: Mapping[str, np.ndarray], position_breaches: np.ndarray,
-                    refit_dates: pd.DatetimeIndex, settings: Mapping[str, Any],
-                    warnings: tuple[str, ...]) -> BacktestResult:
+    def from_arrays(
+        cls,
+        *,
+        dates: pd.DatetimeIndex,
+        portfolios: Any,
+        arrays: Mapping[str, np.ndarray],
+        position_breaches: np.ndarray,
+        refit_dates: pd.DatetimeIndex,
+        settings: Mapping[str, Any],
+        warnings: tuple[str, ...],
+    ) -> BacktestResult:
         """Label the engine's arrays (dates x portfolios) with dates and portfolio names."""
         names = portfolios.notionals.index
 
         def frame(values: np.ndarray) -> pd.DataFrame:
             return pd.DataFrame(values, index=dates, columns=names)
 
-        return cls(margin_isolated=frame(arrays["isolated"]), margin_cross=frame(arrays["cross"]),
-                   margin_cross_engine=frame(arrays["cross_engine"]), loss=frame(arrays["loss"]),
-                   isolated_shortfall=frame(arrays["shortfall"]),
-                   position_breaches=frame(position_breaches), family=portfolios.family,
-                   n_legs=(portfolios.notionals != 0).sum(axis=1).rename("n_legs"),
-                   refit_dates=refit_dates, settings=dict(settings), warnings=warnings)
+        return cls(
+            margin_isolated=frame(arrays["isolated"]),
+            margin_cross=frame(arrays["cross"]),
+            margin_cross_engine=frame(arrays["cross_engine"]),
+            loss=frame(arrays["loss"]),
+            isolated_shortfall=frame(arrays["shortfall"]),
+            position_breaches=frame(position_breaches),
+            family=portfolios.family,
+            n_legs=(portfolios.notionals != 0).sum(axis=1).rename("n_legs"),
+            refit_dates=refit_dates,
+            settings=dict(settings),
+            warnings=warnings,
+        )
 
     # ------------------------------------------------------------------ basic views
     @property
@@ -140,11 +154,14 @@ class BacktestResult:
         n_exc, n_obs = int(hits.sum()), int(hits.size)
         pof = kupiec(n_exc, n_obs, level=self.level)
         cc = christoffersen(hits, level=self.level) if n_obs >= 2 else None
-        return {"test_exceptions": n_exc, "test_observations": n_obs,
-                "kupiec_pvalue": pof.pvalue,
-                "christoffersen_pvalue": np.nan if cc is None else cc.conditional_coverage.pvalue,
-                "independence_pvalue": np.nan if cc is None else cc.independence.pvalue,
-                "traffic_light": traffic_light(n_exc, n_obs, level=self.level).zone}
+        return {
+            "test_exceptions": n_exc,
+            "test_observations": n_obs,
+            "kupiec_pvalue": pof.pvalue,
+            "christoffersen_pvalue": np.nan if cc is None else cc.conditional_coverage.pvalue,
+            "independence_pvalue": np.nan if cc is None else cc.independence.pvalue,
+            "traffic_light": traffic_light(n_exc, n_obs, level=self.level).zone,
+        }
 
     def per_portfolio(self) -> pd.DataFrame:
         """One row per portfolio, columns ``(account, statistic)``.
@@ -170,21 +187,22 @@ class BacktestResult:
             table.insert(1, "observations", len(self.dates))
             table.insert(2, "coverage", 1.0 - table["exceptions"] / len(self.dates))
             table.insert(3, "largest_exceedance", over.max())
-            table.insert(4, "average_exceedance",
-                         (over.where(exc).mean()).fillna(0.0))
+            table.insert(4, "average_exceedance", (over.where(exc).mean()).fillna(0.0))
             table.insert(5, "mean_margin", self.margin(account).mean())
             parts[account] = table
         saved = self.margin_saved()
-        parts["offset"] = pd.DataFrame({
-            "mean_margin_saved": saved.mean(),
-            "margin_saved_ratio": saved.sum() / self.margin_isolated.sum(),
-            "offset_caused_exceptions": self.offset_caused().sum().astype(int)})
+        parts["offset"] = pd.DataFrame(
+            {
+                "mean_margin_saved": saved.mean(),
+                "margin_saved_ratio": saved.sum() / self.margin_isolated.sum(),
+                "offset_caused_exceptions": self.offset_caused().sum().astype(int),
+            }
+        )
         out = pd.concat(parts, axis=1)
         out.insert(0, ("portfolio", "family"), self.family)
         return out
 
-    def coverage(self, by: Literal["family", "all"] = "family", wide: bool = True
-                 ) -> pd.DataFrame:
+    def coverage(self, by: Literal["family", "all"] = "family", wide: bool = True) -> pd.DataFrame:
         """Coverage per portfolio family (or for all portfolios) and account type.
 
         Columns ``(account, statistic)`` with statistics ``exceptions``, ``observations``
@@ -212,8 +230,11 @@ class BacktestResult:
         pandas.DataFrame
         """
         table = self.per_portfolio()
-        groups = table[("portfolio", "family")] if by == "family" else \
-            pd.Series("all", index=table.index)
+        groups = (
+            table[("portfolio", "family")]
+            if by == "family"
+            else pd.Series("all", index=table.index)
+        )
         parts = {}
         for account in ACCOUNTS:
             t = table[account]
@@ -221,13 +242,23 @@ class BacktestResult:
             exc, obs = g["exceptions"].sum(), g["observations"].sum()
             mean_test = g["test_exceptions"].mean().round().astype(int)
             n_test = g["test_observations"].first()
-            parts[account] = pd.DataFrame({
-                "exceptions": exc, "observations": obs, "coverage": 1.0 - exc / obs,
-                "target": self.level, "kupiec_pvalue": g["kupiec_pvalue"].median(),
-                "christoffersen_pvalue": g["christoffersen_pvalue"].median(),
-                "share_rejected": g["kupiec_pvalue"].apply(lambda p: float((p < TEST_SIZE).mean())),
-                "traffic_light": [traffic_light(int(e), int(n), level=self.level).zone
-                                  for e, n in zip(mean_test, n_test, strict=True)]})
+            parts[account] = pd.DataFrame(
+                {
+                    "exceptions": exc,
+                    "observations": obs,
+                    "coverage": 1.0 - exc / obs,
+                    "target": self.level,
+                    "kupiec_pvalue": g["kupiec_pvalue"].median(),
+                    "christoffersen_pvalue": g["christoffersen_pvalue"].median(),
+                    "share_rejected": g["kupiec_pvalue"].apply(
+                        lambda p: float((p < TEST_SIZE).mean())
+                    ),
+                    "traffic_light": [
+                        traffic_light(int(e), int(n), level=self.level).zone
+                        for e, n in zip(mean_test, n_test, strict=True)
+                    ],
+                }
+            )
         if not wide:
             return pd.concat(parts, names=["account", "family"])
         out = pd.concat(parts, axis=1)
@@ -252,20 +283,27 @@ class BacktestResult:
             over = self.exceedance(account)
             n_exc = int(exc.to_numpy().sum())
             cols[account] = {
-                "portfolios": self.loss.shape[1], "days": len(self.dates),
-                "observations": n_obs, "exceptions": n_exc, "coverage": 1 - n_exc / n_obs,
+                "portfolios": self.loss.shape[1],
+                "days": len(self.dates),
+                "observations": n_obs,
+                "exceptions": n_exc,
+                "coverage": 1 - n_exc / n_obs,
                 "exception_rate": n_exc / n_obs,
                 "largest_exceedance": float(over.to_numpy().max()),
                 "average_exceedance": float(over.to_numpy()[exc.to_numpy()].mean())
-                if n_exc else 0.0,
+                if n_exc
+                else 0.0,
                 "mean_margin": float(self.margin(account).to_numpy().mean()),
                 "share_rejected_kupiec": float(
-                    (per[(account, "kupiec_pvalue")] < TEST_SIZE).mean())}
+                    (per[(account, "kupiec_pvalue")] < TEST_SIZE).mean()
+                ),
+            }
         saved = self.margin_saved().to_numpy()
-        offset_rows = {"offset_caused_exceptions": int(self.offset_caused().to_numpy().sum()),
-                       "mean_margin_saved": float(saved.mean()),
-                       "margin_saved_ratio": float(saved.sum()
-                                                   / self.margin_isolated.to_numpy().sum())}
+        offset_rows = {
+            "offset_caused_exceptions": int(self.offset_caused().to_numpy().sum()),
+            "mean_margin_saved": float(saved.mean()),
+            "margin_saved_ratio": float(saved.sum() / self.margin_isolated.to_numpy().sum()),
+        }
         out = pd.DataFrame(cols)
         for name, value in offset_rows.items():
             out.loc[name] = [np.nan, value]
@@ -296,8 +334,11 @@ class BacktestResult:
         CPMI-IOSCO (2015). Public quantitative disclosure standards for central
         counterparties, items 6.5 (back-testing results).
         """
-        groups = {"all": list(self.loss.columns)} if by == "all" else {
-            fam: list(self.family.index[self.family == fam]) for fam in self.family.unique()}
+        groups = (
+            {"all": list(self.loss.columns)}
+            if by == "all"
+            else {fam: list(self.family.index[self.family == fam]) for fam in self.family.unique()}
+        )
         rows = []
         for name, cols in groups.items():
             for account in ACCOUNTS:
@@ -306,22 +347,33 @@ class BacktestResult:
                 margin = self.margin(account)[cols].to_numpy()
                 n_exc, n_obs = int(exc.sum()), exc.size
                 relative = over[exc] / np.where(margin[exc] > 0, margin[exc], np.nan)
-                rows.append({"family": name, "account": account, "observations": n_obs,
-                             "breaches": n_exc,
-                             "largest_breach": float(over.max()) if n_exc else 0.0,
-                             "average_breach": float(over[exc].mean()) if n_exc else 0.0,
-                             "largest_breach_pct_margin": float(np.nanmax(relative)) * 100
-                             if n_exc else 0.0,
-                             "achieved_coverage": 1 - n_exc / n_obs,
-                             "target_coverage": self.level})
+                rows.append(
+                    {
+                        "family": name,
+                        "account": account,
+                        "observations": n_obs,
+                        "breaches": n_exc,
+                        "largest_breach": float(over.max()) if n_exc else 0.0,
+                        "average_breach": float(over[exc].mean()) if n_exc else 0.0,
+                        "largest_breach_pct_margin": float(np.nanmax(relative)) * 100
+                        if n_exc
+                        else 0.0,
+                        "achieved_coverage": 1 - n_exc / n_obs,
+                        "target_coverage": self.level,
+                    }
+                )
         out = pd.DataFrame(rows).set_index(["family", "account"])
         return out.droplevel("family") if by == "all" else out
 
     def exceptions_over_time(self) -> pd.DataFrame:
         """Per day: number of portfolios with an exception per account type, and offset-caused."""
-        return pd.DataFrame({"isolated": self.exceptions("isolated").sum(axis=1),
-                             "cross": self.exceptions("cross").sum(axis=1),
-                             "offset_caused": self.offset_caused().sum(axis=1)})
+        return pd.DataFrame(
+            {
+                "isolated": self.exceptions("isolated").sum(axis=1),
+                "cross": self.exceptions("cross").sum(axis=1),
+                "offset_caused": self.offset_caused().sum(axis=1),
+            }
+        )
 
     # ------------------------------------------------------------------ slicing
     def window(self, start: object, end: object) -> BacktestResult:
@@ -337,14 +389,30 @@ class BacktestResult:
             raise InsufficientDataError(
                 f"no margin date between {pd.Timestamp(start).date()} and "
                 f"{pd.Timestamp(end).date()} (test period {self.dates[0].date()} to "
-                f"{self.dates[-1].date()})")
-        frames = {name: getattr(self, name).loc[mask] for name in
-                  ("margin_isolated", "margin_cross", "margin_cross_engine", "loss",
-                   "isolated_shortfall", "position_breaches")}
-        refits = self.refit_dates[(self.refit_dates >= pd.Timestamp(start))
-                                  & (self.refit_dates <= pd.Timestamp(end))]
-        return BacktestResult(**frames, family=self.family, n_legs=self.n_legs,
-                              refit_dates=refits, settings=self.settings, warnings=self.warnings)
+                f"{self.dates[-1].date()})"
+            )
+        frames = {
+            name: getattr(self, name).loc[mask]
+            for name in (
+                "margin_isolated",
+                "margin_cross",
+                "margin_cross_engine",
+                "loss",
+                "isolated_shortfall",
+                "position_breaches",
+            )
+        }
+        refits = self.refit_dates[
+            (self.refit_dates >= pd.Timestamp(start)) & (self.refit_dates <= pd.Timestamp(end))
+        ]
+        return BacktestResult(
+            **frames,
+            family=self.family,
+            n_legs=self.n_legs,
+            refit_dates=refits,
+            settings=self.settings,
+            warnings=self.warnings,
+        )
 
     def families(self) -> tuple[str, ...]:
         """Portfolio families in order of first appearance."""
@@ -360,14 +428,28 @@ class BacktestResult:
         """
         cols = list(self.family.index[self.family == family])
         if not cols:
-            raise DataError(f"no portfolio of family {family!r}; families are "
-                            f"{list(self.families())}")
-        frames = {name: getattr(self, name)[cols] for name in
-                  ("margin_isolated", "margin_cross", "margin_cross_engine", "loss",
-                   "isolated_shortfall", "position_breaches")}
-        return BacktestResult(**frames, family=self.family[cols], n_legs=self.n_legs[cols],
-                              refit_dates=self.refit_dates, settings=self.settings,
-                              warnings=self.warnings)
+            raise DataError(
+                f"no portfolio of family {family!r}; families are {list(self.families())}"
+            )
+        frames = {
+            name: getattr(self, name)[cols]
+            for name in (
+                "margin_isolated",
+                "margin_cross",
+                "margin_cross_engine",
+                "loss",
+                "isolated_shortfall",
+                "position_breaches",
+            )
+        }
+        return BacktestResult(
+            **frames,
+            family=self.family[cols],
+            n_legs=self.n_legs[cols],
+            refit_dates=self.refit_dates,
+            settings=self.settings,
+            warnings=self.warnings,
+        )
 
     # ------------------------------------------------------------------ plots
     def plot_exceptions(self, freq: str = "ME") -> Figure:
@@ -387,8 +469,14 @@ class BacktestResult:
         ax = fig.subplots()
         ax.plot(counts.index, counts["isolated"], label="isolated", color="tab:blue")
         ax.plot(counts.index, counts["cross"], label="cross", color="tab:red")
-        ax.bar(counts.index, counts["offset_caused"], width=20, color="tab:orange", alpha=0.6,
-               label="offset-caused")
+        ax.bar(
+            counts.index,
+            counts["offset_caused"],
+            width=20,
+            color="tab:orange",
+            alpha=0.6,
+            label="offset-caused",
+        )
         ax.set_ylabel("portfolio exceptions per period")
         ax.legend(frameon=False)
         return fig
@@ -409,21 +497,31 @@ class BacktestResult:
         ax.plot(self.dates, self.margin_cross[portfolio], label="cross margin", lw=1)
         ax.plot(self.dates, self.loss[portfolio], label="realized loss", lw=0.6, color="grey")
         exc = self.exceptions("cross")[portfolio]
-        ax.scatter(self.dates[exc.to_numpy()], self.loss[portfolio][exc], color="tab:red", s=12,
-                   zorder=3, label="cross exception")
+        ax.scatter(
+            self.dates[exc.to_numpy()],
+            self.loss[portfolio][exc],
+            color="tab:red",
+            s=12,
+            zorder=3,
+            label="cross exception",
+        )
         ax.set_title(str(portfolio))
         ax.legend(frameon=False, ncols=4, fontsize="small")
         return fig
 
     def __str__(self) -> str:
         notes = "".join(f"\nwarning: {w}" for w in self.warnings[:10])
-        return (f"Offset backtest: {self.loss.shape[1]} portfolios x {len(self.dates)} days, "
-                f"{self.settings.get('model')} {self.settings.get('measure')} at "
-                f"{self.level:g}, MPOR {self.horizon}d\n{self.summary().to_string()}{notes}")
+        return (
+            f"Offset backtest: {self.loss.shape[1]} portfolios x {len(self.dates)} days, "
+            f"{self.settings.get('model')} {self.settings.get('measure')} at "
+            f"{self.level:g}, MPOR {self.horizon}d\n{self.summary().to_string()}{notes}"
+        )
 
     def __repr__(self) -> str:
-        return (f"BacktestResult(portfolios={self.loss.shape[1]}, days={len(self.dates)}, "
-                f"level={self.level:g}, horizon={self.horizon})")
+        return (
+            f"BacktestResult(portfolios={self.loss.shape[1]}, days={len(self.dates)}, "
+            f"level={self.level:g}, horizon={self.horizon})"
+        )
 
 
 def compare(results: Mapping[str, BacktestResult]) -> pd.DataFrame:

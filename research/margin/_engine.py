@@ -19,8 +19,12 @@ from research.margin.offsets import OffsetPolicy
 from research.portfolio import Market, Portfolio, PortfolioBook
 
 
-def per_underlying(values: Mapping[str, float] | pd.Series | float, underlyings: tuple[str, ...],
-                   what: str, allow_zero: bool = True) -> Float64Array:
+def per_underlying(
+    values: Mapping[str, float] | pd.Series | float,
+    underlyings: tuple[str, ...],
+    what: str,
+    allow_zero: bool = True,
+) -> Float64Array:
     """Look up a per-underlying parameter (a scalar applies to all).
 
     Raises
@@ -33,12 +37,15 @@ def per_underlying(values: Mapping[str, float] | pd.Series | float, underlyings:
     out = np.empty(len(underlyings))
     for k, u in enumerate(underlyings):
         if u not in values:
-            raise ParameterError(f"missing {what} for underlying {u!r}; the parameters cover "
-                                 f"{sorted(map(str, values.keys()))}")
+            raise ParameterError(
+                f"missing {what} for underlying {u!r}; the parameters cover "
+                f"{sorted(map(str, values.keys()))}"
+            )
         v = float(values[u])
         if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-            raise ParameterError(f"{what} of {u!r} is {v}; it must be finite and "
-                                 f"{'>=' if allow_zero else '>'} 0")
+            raise ParameterError(
+                f"{what} of {u!r} is {v}; it must be finite and {'>=' if allow_zero else '>'} 0"
+            )
         out[k] = v
     return out
 
@@ -91,8 +98,14 @@ class BookEngine(ABC):
         """Engine settings as plain data."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
-    def _policy(self, q: Float64Array2D, book: PortfolioBook, prep: Any,
-                isolated_total: Float64Array, raw: Float64Array) -> Float64Array:
+    def _policy(
+        self,
+        q: Float64Array2D,
+        book: PortfolioBook,
+        prep: Any,
+        isolated_total: Float64Array,
+        raw: Float64Array,
+    ) -> Float64Array:
         policy = self.offset_policy
         if policy is None:
             return raw
@@ -135,7 +148,10 @@ class BookEngine(ABC):
             cross=pd.Series(charged, index=index, name="cross"),
             portfolio_margin=pd.Series(raw, index=index, name="portfolio_margin"),
             driver=pd.Series(driver, index=index, name="driver", dtype=object),
-            engine=self.name, settings=self.settings(), warnings=notes)
+            engine=self.name,
+            settings=self.settings(),
+            warnings=notes,
+        )
 
     def margin(self, portfolio: Portfolio, market: Market) -> MarginResult:
         """Isolated margin of each position and cross margin of ``portfolio``.

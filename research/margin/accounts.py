@@ -41,9 +41,13 @@ def _check_fraction(value: float) -> float:
     return float(value)
 
 
-def position_pnl_paths(portfolio: Portfolio, market: Market, moves: Float64Array3D,
-                       underlyings: Sequence[str], kind: Literal["log", "relative"] = "log"
-                       ) -> Float64Array3D:
+def position_pnl_paths(
+    portfolio: Portfolio,
+    market: Market,
+    moves: Float64Array3D,
+    underlyings: Sequence[str],
+    kind: Literal["log", "relative"] = "log",
+) -> Float64Array3D:
     """Full-revaluation P&L of every position along scenario paths.
 
     Parameters
@@ -114,15 +118,21 @@ class AccountPaths:
         """Liquidation probability, mean positions liquidated, mean and max shortfall."""
         any_liq = self.liquidated if self.mode == "cross" else self.liquidated.any(axis=1)
         shortfall = self.shortfall if self.mode == "cross" else self.shortfall.sum(axis=1)
-        return pd.Series({"paths": float(len(any_liq)),
-                          "liquidation_probability": float(any_liq.mean()),
-                          "mean_positions_liquidated": float(self.positions_liquidated.mean()),
-                          "mean_shortfall": float(shortfall.mean()),
-                          "max_shortfall": float(shortfall.max())}, name=self.mode)
+        return pd.Series(
+            {
+                "paths": float(len(any_liq)),
+                "liquidation_probability": float(any_liq.mean()),
+                "mean_positions_liquidated": float(self.positions_liquidated.mean()),
+                "mean_shortfall": float(shortfall.mean()),
+                "max_shortfall": float(shortfall.max()),
+            },
+            name=self.mode,
+        )
 
 
-def _liquidation(equity: np.ndarray, maintenance: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _liquidation(
+    equity: np.ndarray, maintenance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     below = equity < maintenance
     liquidated = below.any(axis=1)
     step = np.where(liquidated, np.argmax(below, axis=1), -1)
@@ -168,12 +178,18 @@ class CrossAccount:
         if not (math.isfinite(self.initial_margin) and self.initial_margin >= 0):
             raise ParameterError(f"initial_margin is {self.initial_margin}; give a value >= 0")
         if not (math.isfinite(self.collateral) and self.collateral >= self.initial_margin):
-            raise ParameterError(f"collateral {self.collateral} is below the initial margin "
-                                 f"{self.initial_margin}; the account cannot open")
+            raise ParameterError(
+                f"collateral {self.collateral} is below the initial margin "
+                f"{self.initial_margin}; the account cannot open"
+            )
 
     @classmethod
-    def from_margin(cls, result: MarginResult, buffer: float = 1.0,
-                    maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION) -> CrossAccount:
+    def from_margin(
+        cls,
+        result: MarginResult,
+        buffer: float = 1.0,
+        maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION,
+    ) -> CrossAccount:
         """Account funded with ``buffer`` times the cross margin of ``result``."""
         return cls(buffer * result.cross, result.cross, maintenance_fraction)
 
@@ -182,8 +198,12 @@ class CrossAccount:
         """``maintenance_fraction * initial_margin``."""
         return self.maintenance_fraction * self.initial_margin
 
-    def run(self, pnl_paths: Float64Array3D, collateral_pnl: Float64Array2D | None = None,
-            positions: Sequence[str] | None = None) -> AccountPaths:
+    def run(
+        self,
+        pnl_paths: Float64Array3D,
+        collateral_pnl: Float64Array2D | None = None,
+        positions: Sequence[str] | None = None,
+    ) -> AccountPaths:
         """Equity and liquidation along paths.
 
         Parameters
@@ -206,8 +226,11 @@ class CrossAccount:
             equity = equity + np.asarray(collateral_pnl, dtype=float)
         maintenance = np.asarray(self.maintenance_margin)
         liquidated, step, shortfall = _liquidation(equity, maintenance)
-        labels = tuple(positions) if positions is not None else tuple(
-            str(i) for i in range(pnl.shape[2]))
+        labels = (
+            tuple(positions)
+            if positions is not None
+            else tuple(str(i) for i in range(pnl.shape[2]))
+        )
         return AccountPaths("cross", equity, maintenance, liquidated, step, shortfall, labels)
 
 
@@ -244,15 +267,19 @@ class IsolatedAccounts:
             raise ParameterError("isolated initial margins must be finite and >= 0")
         short = collateral.index[~(collateral >= margin)]
         if len(short):
-            raise ParameterError(f"collateral below initial margin for {list(short)}; "
-                                 "those sub-accounts cannot open")
+            raise ParameterError(
+                f"collateral below initial margin for {list(short)}; those sub-accounts cannot open"
+            )
         object.__setattr__(self, "collateral", collateral)
         object.__setattr__(self, "initial_margin", margin)
 
     @classmethod
-    def from_margin(cls, result: MarginResult, buffer: float = 1.0,
-                    maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION
-                    ) -> IsolatedAccounts:
+    def from_margin(
+        cls,
+        result: MarginResult,
+        buffer: float = 1.0,
+        maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION,
+    ) -> IsolatedAccounts:
         """Sub-accounts each funded with ``buffer`` times their isolated margin in ``result``."""
         return cls(buffer * result.isolated, result.isolated, maintenance_fraction)
 
@@ -261,8 +288,9 @@ class IsolatedAccounts:
         """``maintenance_fraction * initial_margin`` per position."""
         return self.maintenance_fraction * self.initial_margin
 
-    def run(self, pnl_paths: Float64Array3D, collateral_pnl: Float64Array3D | None = None
-            ) -> AccountPaths:
+    def run(
+        self, pnl_paths: Float64Array3D, collateral_pnl: Float64Array3D | None = None
+    ) -> AccountPaths:
         """Equity and liquidation of every sub-account along paths.
 
         Parameters
@@ -278,15 +306,23 @@ class IsolatedAccounts:
         """
         pnl = _check_paths(pnl_paths)
         if pnl.shape[2] != len(self.collateral):
-            raise DataError(f"pnl_paths has {pnl.shape[2]} positions, the accounts "
-                            f"{len(self.collateral)}")
+            raise DataError(
+                f"pnl_paths has {pnl.shape[2]} positions, the accounts {len(self.collateral)}"
+            )
         equity = self.collateral.to_numpy() + pnl
         if collateral_pnl is not None:
             equity = equity + np.asarray(collateral_pnl, dtype=float)
         maintenance = self.maintenance_margin.to_numpy()
         liquidated, step, shortfall = _liquidation(equity, maintenance)
-        return AccountPaths("isolated", equity, maintenance, liquidated, step, shortfall,
-                            tuple(map(str, self.collateral.index)))
+        return AccountPaths(
+            "isolated",
+            equity,
+            maintenance,
+            liquidated,
+            step,
+            shortfall,
+            tuple(map(str, self.collateral.index)),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -321,9 +357,12 @@ class AccountComparison:
         return table
 
 
-def compare_accounts(result: MarginResult, pnl_paths: Float64Array3D, buffer: float = 1.0,
-                     maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION
-                     ) -> AccountComparison:
+def compare_accounts(
+    result: MarginResult,
+    pnl_paths: Float64Array3D,
+    buffer: float = 1.0,
+    maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION,
+) -> AccountComparison:
     """Run a portfolio's P&L paths through a cross account and through isolated sub-accounts.
 
     Parameters

@@ -79,8 +79,10 @@ class CorrelationEngine(BookEngine):
         rho = pd.DataFrame(self.correlation).astype(float)
         values = rho.to_numpy()
         if rho.shape[0] != rho.shape[1] or list(rho.index) != list(rho.columns):
-            raise DataError("correlation must be square with the same underlying labels (in "
-                            "the same order) on both axes")
+            raise DataError(
+                "correlation must be square with the same underlying labels (in "
+                "the same order) on both axes"
+            )
         if not np.isfinite(values).all():
             raise DataError("correlation has non-finite entries")
         if np.abs(values - values.T).max() > CORRELATION_TOLERANCE:
@@ -91,24 +93,35 @@ class CorrelationEngine(BookEngine):
         if smallest < -CORRELATION_TOLERANCE:
             raise NotPositiveDefiniteError(
                 f"correlation has eigenvalue {smallest:.3g} < 0; repair it with "
-                "research.stress.nearest_correlation")
+                "research.stress.nearest_correlation"
+            )
         object.__setattr__(self, "correlation", rho)
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         underlyings = book.underlyings
         missing = [u for u in underlyings if u not in self.correlation.index]
         if missing:
-            raise ParameterError(f"the correlation matrix has no row for {missing}; it covers "
-                                 f"{list(self.correlation.index)}")
+            raise ParameterError(
+                f"the correlation matrix has no row for {missing}; it covers "
+                f"{list(self.correlation.index)}"
+            )
         units = unit_exposures(book.instruments, market)
         thresholds = None
         if self.concentration_threshold is not None:
-            thresholds = per_underlying(self.concentration_threshold, underlyings,
-                                        "concentration threshold", allow_zero=False)
-        return _Prep(units["delta_notional"].to_numpy(dtype=float), book.underlying_matrix(),
-                     per_underlying(self.risk_weights, underlyings, "risk weight"), thresholds,
-                     self.correlation.loc[list(underlyings), list(underlyings)].to_numpy(),
-                     np.array(underlyings, dtype=object))
+            thresholds = per_underlying(
+                self.concentration_threshold,
+                underlyings,
+                "concentration threshold",
+                allow_zero=False,
+            )
+        return _Prep(
+            units["delta_notional"].to_numpy(dtype=float),
+            book.underlying_matrix(),
+            per_underlying(self.risk_weights, underlyings, "risk weight"),
+            thresholds,
+            self.correlation.loc[list(underlyings), list(underlyings)].to_numpy(),
+            np.array(underlyings, dtype=object),
+        )
 
     @staticmethod
     def _weighted(s: Float64Array2D, prep: _Prep) -> Float64Array2D:

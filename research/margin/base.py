@@ -68,9 +68,16 @@ class MarginResult:
             One ``margin`` column; rows are the positions followed by ``sum of isolated``,
             ``portfolio margin (engine)``, ``cross margin (charged)`` and ``offset``.
         """
-        totals = pd.Series([self.sum_isolated, self.portfolio_margin, self.cross, self.offset],
-                           index=["sum of isolated", "portfolio margin (engine)",
-                                  "cross margin (charged)", "offset"], dtype=float)
+        totals = pd.Series(
+            [self.sum_isolated, self.portfolio_margin, self.cross, self.offset],
+            index=[
+                "sum of isolated",
+                "portfolio margin (engine)",
+                "cross margin (charged)",
+                "offset",
+            ],
+            dtype=float,
+        )
         rows = pd.concat([self.isolated.astype(float), totals])
         rows.index = rows.index.astype(object)
         return rows.rename("margin").to_frame()
@@ -79,9 +86,11 @@ class MarginResult:
         return f"<p>{self._headline()}</p>{self.summary().to_html()}"
 
     def _headline(self) -> str:
-        return (f"{self.engine} margin: cross {self.cross:,.2f} vs isolated "
-                f"{self.sum_isolated:,.2f} (offset {self.offset:,.2f}, "
-                f"{self.offset_ratio:.1%}); driver: {self.driver}")
+        return (
+            f"{self.engine} margin: cross {self.cross:,.2f} vs isolated "
+            f"{self.sum_isolated:,.2f} (offset {self.offset:,.2f}, "
+            f"{self.offset_ratio:.1%}); driver: {self.driver}"
+        )
 
     def __str__(self) -> str:
         notes = "".join(f"\nwarning: {w}" for w in self.warnings)
@@ -130,24 +139,36 @@ class BookMarginResult:
 
     def summary(self) -> pd.DataFrame:
         """Tabulate per portfolio: sum of isolated, engine margin, charged cross, offset, driver."""
-        return pd.DataFrame({"sum_isolated": self.sum_isolated,
-                             "portfolio_margin": self.portfolio_margin, "cross": self.cross,
-                             "offset": self.offset, "driver": self.driver})
+        return pd.DataFrame(
+            {
+                "sum_isolated": self.sum_isolated,
+                "portfolio_margin": self.portfolio_margin,
+                "cross": self.cross,
+                "offset": self.offset,
+                "driver": self.driver,
+            }
+        )
 
     def result(self, name: object) -> MarginResult:
         """Return the :class:`MarginResult` of one portfolio (zero holdings kept)."""
-        return MarginResult(isolated=self.isolated.loc[name].rename(None),
-                            cross=float(self.cross.loc[name]),
-                            portfolio_margin=float(self.portfolio_margin.loc[name]),
-                            driver=str(self.driver.loc[name]), engine=self.engine,
-                            settings=self.settings, warnings=self.warnings)
+        return MarginResult(
+            isolated=self.isolated.loc[name].rename(None),
+            cross=float(self.cross.loc[name]),
+            portfolio_margin=float(self.portfolio_margin.loc[name]),
+            driver=str(self.driver.loc[name]),
+            engine=self.engine,
+            settings=self.settings,
+            warnings=self.warnings,
+        )
 
     def __str__(self) -> str:
         return f"{self.engine} margins of {len(self.cross)} portfolios\n{self.summary()}"
 
     def _repr_html_(self) -> str:
-        return (f"<p>{self.engine} margins of {len(self.cross)} portfolios</p>"
-                f"{self.summary().to_html(max_rows=20)}")
+        return (
+            f"<p>{self.engine} margins of {len(self.cross)} portfolios</p>"
+            f"{self.summary().to_html(max_rows=20)}"
+        )
 
 
 @runtime_checkable

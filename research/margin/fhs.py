@@ -54,13 +54,20 @@ def ewma_volatility(returns: pd.DataFrame, decay: float = 0.94) -> tuple[pd.Data
     for t in range(r.shape[0]):
         var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
     sigma = np.sqrt(var)
-    return (pd.DataFrame(sigma[:-1], index=returns.index, columns=returns.columns),
-            pd.Series(sigma[-1], index=returns.columns, name="current_volatility"))
+    return (
+        pd.DataFrame(sigma[:-1], index=returns.index, columns=returns.columns),
+        pd.Series(sigma[-1], index=returns.columns, name="current_volatility"),
+    )
 
 
-def fhs_scenarios(returns: pd.DataFrame, mpor: int, volatility: Literal["ewma"] | pd.DataFrame
-                  = "ewma", current: pd.Series | None = None, decay: float = 0.94,
-                  units: Literal["percent", "decimal"] = "percent") -> Scenarios:
+def fhs_scenarios(
+    returns: pd.DataFrame,
+    mpor: int,
+    volatility: Literal["ewma"] | pd.DataFrame = "ewma",
+    current: pd.Series | None = None,
+    decay: float = 0.94,
+    units: Literal["percent", "decimal"] = "percent",
+) -> Scenarios:
     """Filtered-historical-simulation scenarios of ``mpor``-day log returns.
 
     Parameters
@@ -109,16 +116,20 @@ def fhs_scenarios(returns: pd.DataFrame, mpor: int, volatility: Literal["ewma"] 
     if dropped:
         per_asset = returns.isna().sum()
         detail = ", ".join(f"{a}: {int(n)}" for a, n in per_asset[per_asset > 0].items())
-        notes.append(f"fhs_scenarios dropped {dropped} of {len(returns)} dates with missing "
-                     f"returns ({detail})")
+        notes.append(
+            f"fhs_scenarios dropped {dropped} of {len(returns)} dates with missing "
+            f"returns ({detail})"
+        )
         warnings.warn(notes[-1], DataQualityWarning, stacklevel=2)
     if len(clean) < mpor + 1:
-        raise InsufficientDataError(f"{len(clean)} complete dates for an MPOR of {mpor} days; "
-                                    "give a longer history")
+        raise InsufficientDataError(
+            f"{len(clean)} complete dates for an MPOR of {mpor} days; give a longer history"
+        )
     if isinstance(volatility, str):
         if volatility != "ewma":
-            raise SpecificationError(f"volatility must be 'ewma' or a DataFrame, got "
-                                     f"{volatility!r}")
+            raise SpecificationError(
+                f"volatility must be 'ewma' or a DataFrame, got {volatility!r}"
+            )
         sigma, forecast = ewma_volatility(clean, decay)
         method = f"EWMA(lambda={decay})"
     else:
@@ -130,8 +141,9 @@ def fhs_scenarios(returns: pd.DataFrame, mpor: int, volatility: Literal["ewma"] 
     if current is not None:
         forecast = pd.Series(current, dtype=float).reindex(clean.columns)
         if forecast.isna().any():
-            raise DataError(f"current volatility missing for "
-                            f"{list(forecast.index[forecast.isna()])}")
+            raise DataError(
+                f"current volatility missing for {list(forecast.index[forecast.isna()])}"
+            )
     s = sigma.to_numpy(dtype=float)
     if (s <= 0).any() or (forecast.to_numpy() <= 0).any():
         raise DataError("volatilities must be > 0 to filter the returns")
@@ -139,9 +151,11 @@ def fhs_scenarios(returns: pd.DataFrame, mpor: int, volatility: Literal["ewma"] 
     filtered = clean.to_numpy(dtype=float) / s * forecast.to_numpy(dtype=float) * scale
     cumulative = np.vstack([np.zeros(filtered.shape[1]), np.cumsum(filtered, axis=0)])
     windows = cumulative[mpor:] - cumulative[:-mpor]
-    frame = pd.DataFrame(windows, index=clean.index[mpor - 1:], columns=clean.columns)
-    description = (f"FHS {mpor}-day log returns, {len(frame)} overlapping windows "
-                   f"{clean.index[0]} .. {clean.index[-1]}, filter: {method}")
+    frame = pd.DataFrame(windows, index=clean.index[mpor - 1 :], columns=clean.columns)
+    description = (
+        f"FHS {mpor}-day log returns, {len(frame)} overlapping windows "
+        f"{clean.index[0]} .. {clean.index[-1]}, filter: {method}"
+    )
     return Scenarios(frame, kind="log", description=description, warnings=tuple(notes))
 
 
@@ -195,16 +209,21 @@ class FilteredHistoricalSimulation(BookEngine):
 
     def settings(self) -> dict[str, object]:
         """Level, measure, number and description of the scenarios, offset policy."""
-        return {"level": self.level, "measure": self.measure,
-                "n_scenarios": self.scenarios.n_scenarios,
-                "scenarios": self.scenarios.description, "kind": self.scenarios.kind,
-                "offset_policy": None if self.offset_policy is None
-                else self.offset_policy.to_dict()}
+        return {
+            "level": self.level,
+            "measure": self.measure,
+            "n_scenarios": self.scenarios.n_scenarios,
+            "scenarios": self.scenarios.description,
+            "kind": self.scenarios.kind,
+            "offset_policy": None if self.offset_policy is None else self.offset_policy.to_dict(),
+        }
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         losses = -unit_pnl(book.instruments, market, self.scenarios)
-        return _Prep(np.ascontiguousarray(losses),
-                     np.array([_label(s) for s in self.scenarios.moves.index], dtype=object))
+        return _Prep(
+            np.ascontiguousarray(losses),
+            np.array([_label(s) for s in self.scenarios.moves.index], dtype=object),
+        )
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         var, es, scenario = var_es_of_product(q, prep.losses, self.level)

@@ -62,8 +62,12 @@ class RiskWeightEngine(BookEngine):
         units = unit_exposures(book.instruments, market)
         column = "notional" if self.basis == "notional" else "delta_notional"
         weights = per_underlying(self.risk_weights, book.underlyings, "risk weight")
-        return _Prep(units[column].to_numpy(dtype=float), book.underlying_matrix(), weights,
-                     np.array(book.underlyings, dtype=object))
+        return _Prep(
+            units[column].to_numpy(dtype=float),
+            book.underlying_matrix(),
+            weights,
+            np.array(book.underlyings, dtype=object),
+        )
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         terms = np.abs((q * prep.exposure) @ prep.indicator) * prep.weights

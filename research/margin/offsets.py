@@ -67,8 +67,10 @@ class OffsetPolicy:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_fraction) and 0.0 <= self.max_fraction <= 1.0):
-            raise ParameterError(f"max_fraction is {self.max_fraction}; give a share in [0, 1] "
-                                 f"(EMIR allows at most {EMIR_MAX_OFFSET})")
+            raise ParameterError(
+                f"max_fraction is {self.max_fraction}; give a share in [0, 1] "
+                f"(EMIR allows at most {EMIR_MAX_OFFSET})"
+            )
         if self.per not in ("portfolio", "pair"):
             raise SpecificationError(f"per must be 'portfolio' or 'pair', got {self.per!r}")
         object.__setattr__(self, "breaking_pairs", _pairs(self.breaking_pairs))
@@ -82,10 +84,13 @@ class OffsetPolicy:
         """Whether the pair ``(a, b)`` is flagged as breaking in stress."""
         return frozenset((a, b)) in self.breaking_pairs
 
-    def apply(self, isolated_total: Float64Array | float, cross: Float64Array | float,
-              single: Float64Array | None = None,
-              pair_offsets: dict[tuple[str, str], Float64Array] | None = None
-              ) -> Float64Array:
+    def apply(
+        self,
+        isolated_total: Float64Array | float,
+        cross: Float64Array | float,
+        single: Float64Array | None = None,
+        pair_offsets: dict[tuple[str, str], Float64Array] | None = None,
+    ) -> Float64Array:
         """Charged margin after the cap (vectorised over portfolios).
 
         Parameters
@@ -110,20 +115,36 @@ class OffsetPolicy:
         offset = np.maximum(total - cross, 0.0)
         if self.needs_pairs:
             if single is None or pair_offsets is None:
-                raise SpecificationError("this policy needs per-underlying and pair margins; "
-                                         "call it through an engine")
-            breaking = sum((np.maximum(o, 0.0) for (a, b), o in pair_offsets.items()
-                            if self.is_breaking(a, b)), start=np.zeros_like(total))
+                raise SpecificationError(
+                    "this policy needs per-underlying and pair margins; call it through an engine"
+                )
+            breaking = sum(
+                (
+                    np.maximum(o, 0.0)
+                    for (a, b), o in pair_offsets.items()
+                    if self.is_breaking(a, b)
+                ),
+                start=np.zeros_like(total),
+            )
             if self.per == "portfolio":
                 offset = np.maximum(offset - breaking, 0.0)
             else:
-                kept = sum((np.maximum(o, 0.0) for (a, b), o in pair_offsets.items()
-                            if not self.is_breaking(a, b)), start=np.zeros_like(total))
+                kept = sum(
+                    (
+                        np.maximum(o, 0.0)
+                        for (a, b), o in pair_offsets.items()
+                        if not self.is_breaking(a, b)
+                    ),
+                    start=np.zeros_like(total),
+                )
                 intra = np.maximum(total - np.asarray(single, dtype=float), 0.0)
                 offset = np.minimum(intra + kept, offset)
         return np.maximum(total - self.max_fraction * offset, cross)
 
     def to_dict(self) -> dict[str, object]:
         """Plain-data form (for reports and parameter files)."""
-        return {"max_fraction": self.max_fraction, "per": self.per,
-                "breaking_pairs": sorted(sorted(p) for p in self.breaking_pairs)}
+        return {
+            "max_fraction": self.max_fraction,
+            "per": self.per,
+            "breaking_pairs": sorted(sorted(p) for p in self.breaking_pairs),
+        }

@@ -21,8 +21,7 @@ __all__ = ["ScenarioGridEngine", "SpreadCredit", "risk_array_grid"]
 N_SCENARIOS = 16
 
 
-def risk_array_grid(extreme_multiple: float = 2.0, extreme_fraction: float = 0.35
-                    ) -> pd.DataFrame:
+def risk_array_grid(extreme_multiple: float = 2.0, extreme_fraction: float = 0.35) -> pd.DataFrame:
     """Tabulate the 16 SPAN scenarios as multiples of the scan ranges, with their weights.
 
     Parameters
@@ -44,8 +43,11 @@ def risk_array_grid(extreme_multiple: float = 2.0, extreme_fraction: float = 0.3
     for price in (0.0, 1 / 3, -1 / 3, 2 / 3, -2 / 3, 1.0, -1.0):
         rows += [(price, 1.0, 1.0), (price, -1.0, 1.0)]
     rows += [(extreme_multiple, 0.0, extreme_fraction), (-extreme_multiple, 0.0, extreme_fraction)]
-    return pd.DataFrame(rows, columns=["price", "vol", "weight"],
-                        index=pd.RangeIndex(1, N_SCENARIOS + 1, name="scenario"))
+    return pd.DataFrame(
+        rows,
+        columns=["price", "vol", "weight"],
+        index=pd.RangeIndex(1, N_SCENARIOS + 1, name="scenario"),
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ class SpreadCredit:
         if self.leg_a == self.leg_b:
             raise ParameterError(f"a spread needs two different underlyings, got {self.leg_a!r}")
         if not (math.isfinite(self.rate) and 0.0 <= self.rate <= 1.0):
-            raise ParameterError(f"credit rate of {self.leg_a}/{self.leg_b} is {self.rate}; "
-                                 "give a share in [0, 1]")
+            raise ParameterError(
+                f"credit rate of {self.leg_a}/{self.leg_b} is {self.rate}; give a share in [0, 1]"
+            )
         for ratio in (self.delta_ratio_a, self.delta_ratio_b):
             if not (math.isfinite(ratio) and ratio > 0):
                 raise ParameterError(f"delta ratios of {self.leg_a}/{self.leg_b} must be > 0")
@@ -145,8 +148,7 @@ class ScenarioGridEngine(BookEngine):
             raise ParameterError(f"extreme_multiple is {self.extreme_multiple}; give >= 1")
         if not (math.isfinite(self.extreme_fraction) and 0.0 <= self.extreme_fraction <= 1.0):
             raise ParameterError(f"extreme_fraction is {self.extreme_fraction}; give [0, 1]")
-        object.__setattr__(self, "spreads", tuple(sorted(self.spreads,
-                                                         key=lambda s: s.priority)))
+        object.__setattr__(self, "spreads", tuple(sorted(self.spreads, key=lambda s: s.priority)))
 
     def risk_arrays(self, book: PortfolioBook, market: Market) -> pd.DataFrame:
         """Weighted unit P&L of every instrument in each of the 16 scenarios of its underlying.
@@ -159,19 +161,22 @@ class ScenarioGridEngine(BookEngine):
         """
         grid = risk_array_grid(self.extreme_multiple, self.extreme_fraction)
         underlyings = book.underlyings
-        scans = per_underlying(self.price_scan, underlyings, "price scan range",
-                               allow_zero=False)
+        scans = per_underlying(self.price_scan, underlyings, "price scan range", allow_zero=False)
         vols = per_underlying(self.vol_scan, underlyings, "volatility scan range")
         too_wide = self.extreme_multiple * scans >= 1.0
         if too_wide.any():
             u = underlyings[int(np.argmax(too_wide))]
-            raise ParameterError(f"price scan range of {u!r} is {scans[too_wide][0]}; with "
-                                 f"extreme multiple {self.extreme_multiple} prices would reach 0")
+            raise ParameterError(
+                f"price scan range of {u!r} is {scans[too_wide][0]}; with "
+                f"extreme multiple {self.extreme_multiple} prices would reach 0"
+            )
         scenarios = Scenarios(
             pd.DataFrame(np.outer(grid["price"], scans), index=grid.index, columns=underlyings),
             kind="relative",
-            vol_shifts=pd.DataFrame(np.outer(grid["vol"], vols), index=grid.index,
-                                    columns=underlyings))
+            vol_shifts=pd.DataFrame(
+                np.outer(grid["vol"], vols), index=grid.index, columns=underlyings
+            ),
+        )
         out = unit_pnl(book.instruments, market, scenarios) * grid["weight"].to_numpy()
         return pd.DataFrame(out, index=book.quantities.columns, columns=grid.index)
 
@@ -182,15 +187,28 @@ class ScenarioGridEngine(BookEngine):
         # scenario-major layout: column s * n_underlyings + k holds scenario s of underlying k
         unit_grid = (arrays[:, :, None] * indicator[:, None, :]).reshape(len(arrays), -1)
         index = {u: k for k, u in enumerate(underlyings)}
-        spreads = tuple((index[s.leg_a], index[s.leg_b], s) for s in self.spreads
-                        if s.leg_a in index and s.leg_b in index)
+        spreads = tuple(
+            (index[s.leg_a], index[s.leg_b], s)
+            for s in self.spreads
+            if s.leg_a in index and s.leg_b in index
+        )
         delta = unit_exposures(book.instruments, market)["delta"].to_numpy(dtype=float)
-        labels = np.array([[f"{u} scenario {k}" for k in range(1, N_SCENARIOS + 1)]
-                           for u in underlyings], dtype=object)
+        labels = np.array(
+            [[f"{u} scenario {k}" for k in range(1, N_SCENARIOS + 1)] for u in underlyings],
+            dtype=object,
+        )
         intra = per_underlying(self.intra_spread_charge, underlyings, "intra-commodity charge")
         spot = np.array([market.spot_of(u) for u in underlyings])
-        return _Prep(np.ascontiguousarray(unit_grid), delta, indicator, underlyings, spreads,
-                     labels, intra, spot)
+        return _Prep(
+            np.ascontiguousarray(unit_grid),
+            delta,
+            indicator,
+            underlyings,
+            spreads,
+            labels,
+            intra,
+            spot,
+        )
 
     def _losses(self, q: Float64Array2D, prep: _Prep) -> np.ndarray:
         losses = q @ prep.unit_grid
@@ -207,8 +225,13 @@ class ScenarioGridEngine(BookEngine):
             risk_per_delta = np.where(remaining > 0, scan / remaining, 0.0)
         for a, b, spread in prep.spreads:
             hedged = delta0[:, a] * delta0[:, b] < 0
-            n = np.where(hedged, np.minimum(remaining[:, a] / spread.delta_ratio_a,
-                                            remaining[:, b] / spread.delta_ratio_b), 0.0)
+            n = np.where(
+                hedged,
+                np.minimum(
+                    remaining[:, a] / spread.delta_ratio_a, remaining[:, b] / spread.delta_ratio_b
+                ),
+                0.0,
+            )
             risk_a = n * spread.delta_ratio_a * risk_per_delta[:, a]
             risk_b = n * spread.delta_ratio_b * risk_per_delta[:, b]
             credits += spread.rate * np.minimum(risk_a, risk_b)
@@ -228,8 +251,9 @@ class ScenarioGridEngine(BookEngine):
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         losses = self._losses(q, prep)
         scan = np.maximum(losses.max(axis=1), 0.0)
-        margin = np.maximum(scan.sum(axis=1) + self._intra(q, prep)
-                            - self._credits(q, scan, prep), 0.0)
+        margin = np.maximum(
+            scan.sum(axis=1) + self._intra(q, prep) - self._credits(q, scan, prep), 0.0
+        )
         top = np.argmax(scan, axis=1)
         worst = np.argmax(losses[np.arange(q.shape[0]), :, top], axis=1)
         return margin, prep.driver_labels[top, worst]

@@ -116,8 +116,9 @@ def _select_top(losses, m, rearrange, var, es, scenario):  # pragma: no cover - 
                 row[start + p] = top[p]
 
 
-def _compiled_tail(losses: Float64Array2D, m: int, rearrange: bool
-                   ) -> tuple[Float64Array, Float64Array, np.ndarray]:
+def _compiled_tail(
+    losses: Float64Array2D, m: int, rearrange: bool
+) -> tuple[Float64Array, Float64Array, np.ndarray]:
     """VaR, ES and VaR scenario of every row of a C-contiguous writable float64 matrix."""
     n_rows, n = losses.shape
     var = np.empty(n_rows)
@@ -128,8 +129,9 @@ def _compiled_tail(losses: Float64Array2D, m: int, rearrange: bool
         rows = slice(start, stop)
         _select_top(losses[rows], m, rearrange, var[rows], es[rows], scenario[rows])
 
-    run_row_blocks(n_rows, max(1, BLOCK_ELEMENTS // max(n, 1)), work,
-                   parallel=losses.size >= PARALLEL_ELEMENTS)
+    run_row_blocks(
+        n_rows, max(1, BLOCK_ELEMENTS // max(n, 1)), work, parallel=losses.size >= PARALLEL_ELEMENTS
+    )
     return var, es, scenario
 
 
@@ -148,8 +150,9 @@ def _uses_compiled(m: int) -> bool:
 def _check_es(es: np.ndarray) -> None:
     if not np.isfinite(es).all():
         sample = np.unravel_index(int(np.argmax(~np.isfinite(es))), es.shape)
-        raise DataError(f"non-finite loss in sample {tuple(map(int, sample))}; "
-                        "check prices and scenarios")
+        raise DataError(
+            f"non-finite loss in sample {tuple(map(int, sample))}; check prices and scenarios"
+        )
 
 
 def tail_count(n_scenarios: int, level: float) -> int:
@@ -162,8 +165,9 @@ def tail_count(n_scenarios: int, level: float) -> int:
     return max(1, math.ceil(round((1.0 - level) * n_scenarios, 9)))
 
 
-def empirical_var_es(losses: Float64Array, level: float, axis: int = -1,
-                     overwrite: bool = False) -> tuple[Float64Array, Float64Array]:
+def empirical_var_es(
+    losses: Float64Array, level: float, axis: int = -1, overwrite: bool = False
+) -> tuple[Float64Array, Float64Array]:
     """Empirical VaR and ES of loss samples along one axis (one pass or one partition).
 
     Parameters
@@ -279,24 +283,25 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
     scenario = np.empty(n_rows, dtype=np.intp)
     step = max(1, CHUNK_ELEMENTS // max(n, 1))
     for start in range(0, n_rows, step):
-        block = losses[start:start + step]
+        block = losses[start : start + step]
         if not np.isfinite(block).all():
             row = start + int(np.argwhere(~np.isfinite(block))[0, 0])
             raise DataError(f"non-finite loss in row {row}; check prices and scenarios")
         if compiled:
             continue
         v, e = empirical_var_es(block, level, axis=1)
-        var[start:start + step] = v
-        es[start:start + step] = e
-        scenario[start:start + step] = np.argmax(block == v[:, None], axis=1)
+        var[start : start + step] = v
+        es[start : start + step] = e
+        scenario[start : start + step] = np.argmax(block == v[:, None], axis=1)
     if compiled:  # one call over all rows: the selection runs one thread per core
         var, es, scenario = _compiled_tail(np.require(losses, requirements="CW"), m, False)
         _check_es(es)
     return var, es, scenario
 
 
-def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, level: float
-                      ) -> tuple[Float64Array, Float64Array, np.ndarray]:
+def var_es_of_product(
+    quantities: Float64Array2D, unit_losses: Float64Array2D, level: float
+) -> tuple[Float64Array, Float64Array, np.ndarray]:
     """:func:`var_es` of ``quantities @ unit_losses`` without sorting or extra passes.
 
     Parameters
@@ -344,19 +349,20 @@ def var_es_of_product(quantities: Float64Array2D, unit_losses: Float64Array2D, l
         if "losses" not in scratch:
             scratch["losses"] = np.empty((rows_per_block, n))
         rows = slice(start, stop)
-        block = scratch["losses"][:stop - start]
+        block = scratch["losses"][: stop - start]
         np.matmul(quantities[rows], unit_losses, out=block)
         if compiled:
             _select_top(block, m, False, var[rows], es[rows], scenario[rows])
             return
         if "partition" not in scratch:
             scratch["partition"] = np.empty((rows_per_block, n))
-        copy = scratch["partition"][:stop - start]
+        copy = scratch["partition"][: stop - start]
         np.copyto(copy, block)
         var[rows], es[rows] = _partition_tail(copy, m, axis=1)
         scenario[rows] = np.argmax(block == var[rows, None], axis=1)
 
-    run_row_blocks(n_rows, rows_per_block, work, parallel=n_rows * n >= PARALLEL_ELEMENTS,
-                   blas=True)
+    run_row_blocks(
+        n_rows, rows_per_block, work, parallel=n_rows * n >= PARALLEL_ELEMENTS, blas=True
+    )
     _check_es(es)
     return var, es, scenario

@@ -50,8 +50,10 @@ class PortfolioBook:
         instruments = tuple(self.instruments)
         q = pd.DataFrame(self.quantities).astype(float)
         if q.shape[1] != len(instruments):
-            raise DataError(f"quantities has {q.shape[1]} columns for {len(instruments)} "
-                            "instruments; give one column per instrument")
+            raise DataError(
+                f"quantities has {q.shape[1]} columns for {len(instruments)} "
+                "instruments; give one column per instrument"
+            )
         for axis, labels in (("portfolio", q.index), ("instrument", q.columns)):
             if labels.has_duplicates:
                 repeated = sorted(map(str, labels[labels.duplicated()].unique()))
@@ -60,8 +62,10 @@ class PortfolioBook:
         bad = ~np.isfinite(values)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise DataError(f"{int(bad.sum())} non-finite quantities (first: portfolio "
-                            f"{q.index[i]!r}, instrument {q.columns[j]!r}); use 0 for no position")
+            raise DataError(
+                f"{int(bad.sum())} non-finite quantities (first: portfolio "
+                f"{q.index[i]!r}, instrument {q.columns[j]!r}); use 0 for no position"
+            )
         object.__setattr__(self, "instruments", instruments)
         object.__setattr__(self, "quantities", q)
 
@@ -81,8 +85,10 @@ class PortfolioBook:
             for instrument in portfolio.instruments:
                 known = universe.setdefault(instrument.label, instrument)
                 if known != instrument:
-                    raise DataError(f"two different instruments are labelled "
-                                    f"{instrument.label!r}; name them distinctly")
+                    raise DataError(
+                        f"two different instruments are labelled "
+                        f"{instrument.label!r}; name them distinctly"
+                    )
         labels = list(universe)
         matrix = np.zeros((len(portfolios), len(labels)))
         column = {label: j for j, label in enumerate(labels)}
@@ -113,20 +119,24 @@ class PortfolioBook:
     def portfolio(self, name: object) -> Portfolio:
         """Row ``name`` as a :class:`Portfolio` (zero quantities left out)."""
         row = self.quantities.loc[name]
-        positions = [Position(inst, abs(q), "long" if q > 0 else "short", name=str(label))
-                     for inst, (label, q) in zip(self.instruments, row.items(), strict=True)
-                     if q != 0]
+        positions = [
+            Position(inst, abs(q), "long" if q > 0 else "short", name=str(label))
+            for inst, (label, q) in zip(self.instruments, row.items(), strict=True)
+            if q != 0
+        ]
         return Portfolio(tuple(positions), name=str(name))
 
     def pnl(self, market: Market, scenarios: Scenarios) -> pd.DataFrame:
         """Portfolio x scenario P&L from one matrix product."""
         units = unit_pnl(self.instruments, market, scenarios)
-        return pd.DataFrame(self.quantities.to_numpy() @ units, index=self.quantities.index,
-                            columns=scenarios.moves.index)
+        return pd.DataFrame(
+            self.quantities.to_numpy() @ units,
+            index=self.quantities.index,
+            columns=scenarios.moves.index,
+        )
 
     def net_delta(self, market: Market) -> pd.DataFrame:
         """Portfolio x underlying net delta (units of the underlying)."""
         units = unit_exposures(self.instruments, market)
-        values = (self.quantities.to_numpy() * units["delta"].to_numpy()) @ \
-            self.underlying_matrix()
+        values = (self.quantities.to_numpy() * units["delta"].to_numpy()) @ self.underlying_matrix()
         return pd.DataFrame(values, index=self.quantities.index, columns=list(self.underlyings))

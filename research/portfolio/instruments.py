@@ -72,8 +72,9 @@ class Instrument(Protocol):
         """Human-readable identifier, unique within a book."""
         ...
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """P&L of one long unit when the underlying moves to ``spot`` (vectorised)."""
         ...
 
@@ -88,8 +89,11 @@ def _check_underlying(underlying: str) -> None:
 
 
 def _check_positive(value: float, what: str, label: str) -> None:
-    if not (isinstance(value, int | float | np.floating | np.integer) and math.isfinite(value)
-            and value > 0):
+    if not (
+        isinstance(value, int | float | np.floating | np.integer)
+        and math.isfinite(value)
+        and value > 0
+    ):
         raise SpecificationError(f"{what} of {label} is {value!r}; it must be finite and > 0")
 
 
@@ -132,8 +136,9 @@ class Spot:
         """The name, or ``"<underlying> spot"``."""
         return self.name or f"{self.underlying} spot"
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """``S' - S``."""
         return np.asarray(spot, dtype=float) - market.spot_of(self.underlying)
 
@@ -174,16 +179,19 @@ class LinearPerpetual:
         """The name, or ``"<underlying> linear perp"``."""
         return self.name or f"{self.underlying} linear perp"
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """``contract_size * (S' - S)``."""
-        return self.contract_size * (np.asarray(spot, dtype=float)
-                                     - market.spot_of(self.underlying))
+        return self.contract_size * (
+            np.asarray(spot, dtype=float) - market.spot_of(self.underlying)
+        )
 
     def greeks(self, market: Market) -> Greeks:
         """Notional ``contract_size * S``, delta ``contract_size``."""
-        return Greeks(notional=self.contract_size * market.spot_of(self.underlying),
-                      delta=self.contract_size)
+        return Greeks(
+            notional=self.contract_size * market.spot_of(self.underlying), delta=self.contract_size
+        )
 
 
 @dataclass(frozen=True)
@@ -231,16 +239,19 @@ class InversePerpetual:
         spot = np.asarray(spot, dtype=float)
         return self.contract_value * (1.0 / market.spot_of(self.underlying) - 1.0 / spot)
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """Coin P&L converted at the scenario price: ``N (1/S - 1/S') S' = N (S'/S - 1)``."""
         spot = np.asarray(spot, dtype=float)
         return self.pnl_coin(market, spot) * spot
 
     def greeks(self, market: Market) -> Greeks:
         """Notional ``N`` USD, delta ``N / S`` coins."""
-        return Greeks(notional=self.contract_value,
-                      delta=self.contract_value / market.spot_of(self.underlying))
+        return Greeks(
+            notional=self.contract_value,
+            delta=self.contract_value / market.spot_of(self.underlying),
+        )
 
 
 @dataclass(frozen=True)
@@ -282,20 +293,26 @@ class DatedFuture:
         t = _time_to_expiry(market, self.expiry, self.label)
         return float(np.exp(market.carry_of(self.underlying) * t))
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """``contract_size (S' - S) exp(b T)``."""
         growth = self._growth(market)
-        return self.contract_size * growth * (np.asarray(spot, dtype=float)
-                                              - market.spot_of(self.underlying))
+        return (
+            self.contract_size
+            * growth
+            * (np.asarray(spot, dtype=float) - market.spot_of(self.underlying))
+        )
 
     def greeks(self, market: Market) -> Greeks:
         """Notional ``contract_size F``, delta ``contract_size exp(bT)``, theta ``-b F``."""
         growth = self._growth(market)
         spot = market.spot_of(self.underlying)
-        return Greeks(notional=self.contract_size * spot * growth,
-                      delta=self.contract_size * growth,
-                      theta=-self.contract_size * market.carry_of(self.underlying) * spot * growth)
+        return Greeks(
+            notional=self.contract_size * spot * growth,
+            delta=self.contract_size * growth,
+            theta=-self.contract_size * market.carry_of(self.underlying) * spot * growth,
+        )
 
 
 @dataclass(frozen=True)
@@ -354,26 +371,37 @@ class EuropeanOption:
             raise SpecificationError(f"option kind must be 'call' or 'put', got {self.kind!r}")
         _check_positive(self.strike, "strike", self.label)
         _check_positive(self.contract_size, "contract_size", self.label)
-        if self.implied_vol is not None and not (math.isfinite(self.implied_vol)
-                                                 and self.implied_vol >= 0):
-            raise DataError(f"implied_vol of {self.label} is {self.implied_vol}; it must be a "
-                            "finite annualised decimal >= 0")
+        if self.implied_vol is not None and not (
+            math.isfinite(self.implied_vol) and self.implied_vol >= 0
+        ):
+            raise DataError(
+                f"implied_vol of {self.label} is {self.implied_vol}; it must be a "
+                "finite annualised decimal >= 0"
+            )
 
     @property
     def label(self) -> str:
         """The name, or ``"<underlying> <kind> K=<strike> <expiry>"``."""
-        return self.name or (f"{self.underlying} {self.kind} K={self.strike:g} "
-                             f"{_expiry_text(self.expiry)}")
+        return self.name or (
+            f"{self.underlying} {self.kind} K={self.strike:g} {_expiry_text(self.expiry)}"
+        )
 
     def _inputs(self, market: Market) -> tuple[float, float, float, float]:
         t = _time_to_expiry(market, self.expiry, self.label)
-        vol = self.implied_vol if self.implied_vol is not None else market.volatility_of(
-            self.underlying)
+        vol = (
+            self.implied_vol
+            if self.implied_vol is not None
+            else market.volatility_of(self.underlying)
+        )
         growth = float(np.exp(market.carry_of(self.underlying) * t))
         return t, vol, growth, market.spot_of(self.underlying)
 
-    def value(self, market: Market, spot: Float64Array | float | None = None,
-              vol_shift: Float64Array | float = 0.0) -> Float64Array:
+    def value(
+        self,
+        market: Market,
+        spot: Float64Array | float | None = None,
+        vol_shift: Float64Array | float = 0.0,
+    ) -> Float64Array:
         """Premium of one contract at ``spot`` (default: the market spot) and shifted volatility.
 
         Raises
@@ -387,13 +415,17 @@ class EuropeanOption:
         spot = s0 if spot is None else np.asarray(spot, dtype=float)
         shifted = vol + np.asarray(vol_shift, dtype=float)
         if np.any(shifted < 0):
-            raise DataError(f"a volatility shift takes {self.label} to a negative volatility "
-                            f"(min {np.min(shifted):.4f}); shrink the downward volatility shift")
-        return self.contract_size * _black76.price(spot * growth, self.strike, t, shifted,
-                                                   market.rate, self.kind == "call")
+            raise DataError(
+                f"a volatility shift takes {self.label} to a negative volatility "
+                f"(min {np.min(shifted):.4f}); shrink the downward volatility shift"
+            )
+        return self.contract_size * _black76.price(
+            spot * growth, self.strike, t, shifted, market.rate, self.kind == "call"
+        )
 
-    def pnl(self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
-            ) -> Float64Array:
+    def pnl(
+        self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
+    ) -> Float64Array:
         """Full revaluation ``V(S', sigma + shift) - V(S, sigma)``."""
         return self.value(market, spot, vol_shift) - self.value(market)
 

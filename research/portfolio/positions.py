@@ -54,7 +54,8 @@ class Position:
             raise SpecificationError(f"{self.instrument!r} is not an instrument")
         if self.direction not in ("long", "short"):
             raise SpecificationError(
-                f"direction of {self.label} must be 'long' or 'short', got {self.direction!r}")
+                f"direction of {self.label} must be 'long' or 'short', got {self.direction!r}"
+            )
         try:
             quantity = float(self.quantity)
         except (TypeError, ValueError) as exc:
@@ -62,8 +63,10 @@ class Position:
         if not math.isfinite(quantity):
             raise DataError(f"quantity of {self.label} is {quantity}; give a finite number")
         if quantity < 0:
-            raise DataError(f"quantity of {self.label} is {quantity}; quantities are >= 0, "
-                            "use direction='short' for short positions")
+            raise DataError(
+                f"quantity of {self.label} is {quantity}; quantities are >= 0, "
+                "use direction='short' for short positions"
+            )
         object.__setattr__(self, "quantity", quantity)
 
     @property
@@ -117,8 +120,10 @@ class Portfolio:
         labels = [p.label for p in positions]
         duplicates = sorted({lab for lab in labels if labels.count(lab) > 1})
         if duplicates:
-            raise DataError(f"portfolio {self.name!r} has duplicate position labels {duplicates};"
-                            " give the positions distinct names")
+            raise DataError(
+                f"portfolio {self.name!r} has duplicate position labels {duplicates};"
+                " give the positions distinct names"
+            )
         object.__setattr__(self, "positions", positions)
 
     @property
@@ -139,15 +144,20 @@ class Portfolio:
     @property
     def quantities(self) -> pd.Series:
         """Signed quantities indexed by position label."""
-        return pd.Series([p.signed_quantity for p in self.positions], index=self.labels,
-                         dtype=float, name="quantity")
+        return pd.Series(
+            [p.signed_quantity for p in self.positions],
+            index=self.labels,
+            dtype=float,
+            name="quantity",
+        )
 
     def scale(self, factor: float) -> Portfolio:
         """Return the portfolio with every quantity multiplied by ``factor`` (> 0)."""
         if not (math.isfinite(factor) and factor > 0):
             raise DataError(f"scale factor is {factor}; it must be finite and > 0")
-        return replace(self, positions=tuple(replace(p, quantity=p.quantity * factor)
-                                             for p in self.positions))
+        return replace(
+            self, positions=tuple(replace(p, quantity=p.quantity * factor) for p in self.positions)
+        )
 
     def subset(self, labels: Iterable[str]) -> Portfolio:
         """Return the portfolio restricted to the given position labels."""
@@ -188,7 +198,8 @@ class Portfolio:
         units.index = self.labels
         q = self.quantities
         out = units[["notional", "delta", "delta_notional", "gamma", "vega", "theta"]].mul(
-            q, axis=0)
+            q, axis=0
+        )
         out.insert(0, "quantity", q)
         out.insert(0, "underlying", units["underlying"])
         return out
@@ -214,8 +225,9 @@ class Portfolio:
         """Return the portfolio as a one-row book (one column per position)."""
         from research.portfolio.book import PortfolioBook
 
-        quantities = pd.DataFrame([self.quantities.to_numpy()], index=[self.name],
-                                  columns=self.labels)
+        quantities = pd.DataFrame(
+            [self.quantities.to_numpy()], index=[self.name], columns=self.labels
+        )
         return PortfolioBook(self.instruments, quantities)
 
     def __len__(self) -> int:

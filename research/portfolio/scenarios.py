@@ -68,23 +68,34 @@ class Scenarios:
             raise DataError("the scenario set is empty; give at least one scenario")
         _check_frame(moves, "moves")
         if self.kind == "relative" and (moves.to_numpy() <= -1).any():
-            raise DataError("a relative move <= -1 would make a price non-positive; "
-                            "use kind='log' or cap the moves above -100%")
+            raise DataError(
+                "a relative move <= -1 would make a price non-positive; "
+                "use kind='log' or cap the moves above -100%"
+            )
         object.__setattr__(self, "moves", moves)
         if self.vol_shifts is not None:
             shifts = pd.DataFrame(self.vol_shifts).astype(float)
             shifts.columns = shifts.columns.astype(object)
             if not shifts.index.equals(moves.index) or not set(shifts.columns) <= set(
-                    moves.columns):
-                raise DataError("vol_shifts must have the scenario labels of moves and a subset "
-                                "of its underlyings")
+                moves.columns
+            ):
+                raise DataError(
+                    "vol_shifts must have the scenario labels of moves and a subset "
+                    "of its underlyings"
+                )
             _check_frame(shifts, "volatility shifts")
             object.__setattr__(self, "vol_shifts", shifts)
 
     @classmethod
-    def from_array(cls, moves: Float64Array2D, underlyings: list[str] | tuple[str, ...],
-                   kind: ReturnKind = "log", vol_shifts: Float64Array2D | None = None,
-                   labels: pd.Index | list | None = None, description: str = "") -> Scenarios:
+    def from_array(
+        cls,
+        moves: Float64Array2D,
+        underlyings: list[str] | tuple[str, ...],
+        kind: ReturnKind = "log",
+        vol_shifts: Float64Array2D | None = None,
+        labels: pd.Index | list | None = None,
+        description: str = "",
+    ) -> Scenarios:
         """Build a set from an array ``(n_scenarios, n_underlyings)``, e.g. DCC simulations.
 
         Parameters
@@ -108,12 +119,19 @@ class Scenarios:
         """
         moves = np.asarray(moves, dtype=float)
         if moves.ndim != 2 or moves.shape[1] != len(underlyings):
-            raise DataError(f"moves has shape {moves.shape}; expected (n_scenarios, "
-                            f"{len(underlyings)}) for underlyings {list(underlyings)}")
+            raise DataError(
+                f"moves has shape {moves.shape}; expected (n_scenarios, "
+                f"{len(underlyings)}) for underlyings {list(underlyings)}"
+            )
         index = pd.RangeIndex(moves.shape[0]) if labels is None else pd.Index(labels)
         frame = pd.DataFrame(moves, index=index, columns=list(underlyings))
-        shifts = None if vol_shifts is None else pd.DataFrame(
-            np.asarray(vol_shifts, dtype=float), index=index, columns=list(underlyings))
+        shifts = (
+            None
+            if vol_shifts is None
+            else pd.DataFrame(
+                np.asarray(vol_shifts, dtype=float), index=index, columns=list(underlyings)
+            )
+        )
         return cls(frame, kind=kind, vol_shifts=shifts, description=description)
 
     @property
@@ -137,7 +155,8 @@ class Scenarios:
         if underlying not in self.moves.columns:
             raise UnknownUnderlyingError(
                 f"the scenario set has no moves for underlying {underlying!r} (it has "
-                f"{list(self.moves.columns)}); add a column for it")
+                f"{list(self.moves.columns)}); add a column for it"
+            )
         move = self.moves[underlying].to_numpy()
         s0 = market.spot_of(underlying)
         return s0 * np.exp(move) if self.kind == "log" else s0 * (1.0 + move)

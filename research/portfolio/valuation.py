@@ -15,8 +15,9 @@ from research.portfolio.scenarios import Scenarios
 __all__ = ["unit_pnl", "unit_exposures"]
 
 
-def unit_pnl(instruments: Sequence[Instrument], market: Market, scenarios: Scenarios
-             ) -> Float64Array2D:
+def unit_pnl(
+    instruments: Sequence[Instrument], market: Market, scenarios: Scenarios
+) -> Float64Array2D:
     """P&L of one long unit of each instrument under each scenario.
 
     Parameters
@@ -68,9 +69,17 @@ def unit_exposures(instruments: Sequence[Instrument], market: Market) -> pd.Data
     for instrument in instruments:
         g = instrument.greeks(market)
         spot = market.spot_of(instrument.underlying)
-        rows.append({"underlying": instrument.underlying, "notional": g.notional,
-                     "delta": g.delta, "delta_notional": g.delta * spot, "gamma": g.gamma,
-                     "vega": g.vega, "theta": g.theta})
+        rows.append(
+            {
+                "underlying": instrument.underlying,
+                "notional": g.notional,
+                "delta": g.delta,
+                "delta_notional": g.delta * spot,
+                "gamma": g.gamma,
+                "vega": g.vega,
+                "theta": g.theta,
+            }
+        )
     frame = pd.DataFrame(rows, index=[i.label for i in instruments])
     frame["underlying"] = frame["underlying"].astype(object)
     return frame

@@ -21,6 +21,7 @@ __all__ = [
     "plot_portfolio_fan",
 ]
 
+
 def plot_pair_correlations(fits: Mapping[str, Any], pairs: Iterable[tuple[str, str]]) -> plt.Figure:
     """Conditional correlation paths of several models, one panel per asset pair.
 

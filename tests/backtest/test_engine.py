@@ -41,8 +41,11 @@ def _returns(n: int, n_assets: int, seed: int, corr: float = 0.6) -> pd.DataFram
     rng = np.random.default_rng(seed)
     cov = (1 - corr) * np.eye(n_assets) + corr
     values = rng.standard_normal((n, n_assets)) @ np.linalg.cholesky(cov).T
-    return pd.DataFrame(values, index=pd.bdate_range("2019-01-01", periods=n),
-                        columns=[f"A{j}" for j in range(n_assets)])
+    return pd.DataFrame(
+        values,
+        index=pd.bdate_range("2019-01-01", periods=n),
+        columns=[f"A{j}" for j in range(n_assets)],
+    )
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ def test_risk_measure_closed_form():
     many = rng.standard_normal((5, 1000))
     ordered = np.sort(many, axis=1)
     np.testing.assert_array_equal(risk_measure(many, 0.99), ordered[:, -10])
-    np.testing.assert_allclose(risk_measure(many, 0.99, "es"), ordered[:, -10:].mean(axis=1),
-                               rtol=0, atol=EXACT)
+    np.testing.assert_allclose(
+        risk_measure(many, 0.99, "es"), ordered[:, -10:].mean(axis=1), rtol=0, atol=EXACT
+    )
     with pytest.raises(DataError, match="non-finite"):
         risk_measure(np.array([[1.0, np.nan, 2.0]]), 0.5)
 
@@ -90,9 +94,11 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
     model = FixedScenarios(base)
     returns = _returns(12, 2, seed=1)
     legs = (LinearLeg("A0"), LinearLeg("A1"))
-    notionals = pd.DataFrame([[100.0, -100.0], [100.0, 100.0], [50.0, 0.0]],
-                             index=["spread", "long both", "outright"],
-                             columns=[leg.label for leg in legs])
+    notionals = pd.DataFrame(
+        [[100.0, -100.0], [100.0, 100.0], [50.0, 0.0]],
+        index=["spread", "long both", "outright"],
+        columns=[leg.label for leg in legs],
+    )
     ps = PortfolioSet(legs, notionals)
     bt = OffsetBacktest(model, level=0.8, refit_every=3, lookback=2)
     res = bt.run(returns, ps)
@@ -104,8 +110,7 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
         for p in range(3):
             pnl = moves @ q[p]
             cross = _sorted_var(-pnl, 0.8)
-            iso = sum(_sorted_var(-moves[:, j] * q[p, j], 0.8)
-                      for j in range(2) if q[p, j] != 0)
+            iso = sum(_sorted_var(-moves[:, j] * q[p, j], 0.8) for j in range(2) if q[p, j] != 0)
             loss = -(realized @ q[p])
             assert res.margin_cross.iloc[day, p] == pytest.approx(cross, abs=1e-9)
             assert res.margin_isolated.iloc[day, p] == pytest.approx(iso, abs=1e-9)
@@ -118,13 +123,14 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
 def test_no_look_ahead():
     returns = _returns(420, 3, seed=2)
     fit_window = returns.iloc[:200]
-    ps = PortfolioSet.concat([hedged_pairs(fit_window, 3, seed=0),
-                              option_hedges(fit_window, 2, seed=1)])
+    ps = PortfolioSet.concat(
+        [hedged_pairs(fit_window, 3, seed=0), option_hedges(fit_window, 2, seed=1)]
+    )
     bt = OffsetBacktest(RollingFHS(horizon=2), refit_every=7, lookback=200)
     base = bt.run(returns, ps)
     cut = 300
     altered = returns.copy()
-    altered.iloc[cut + 1:] = altered.iloc[cut + 1:] * 3.0 + 0.5
+    altered.iloc[cut + 1 :] = altered.iloc[cut + 1 :] * 3.0 + 0.5
     shifted = bt.run(altered, ps)
     upto = base.dates <= returns.index[cut]
     for name in ("margin_isolated", "margin_cross"):
@@ -146,16 +152,19 @@ def _independent_run(scale_cov: float, seed: int):
     vols = rng.uniform(0.5, 3.0, N_SERIES)
     values = rng.standard_normal((N_DAYS + 21, N_SERIES)) * vols
     names = [f"X{j}" for j in range(N_SERIES)]
-    returns = pd.DataFrame(values, index=pd.bdate_range("2010-01-01", periods=N_DAYS + 21),
-                           columns=names)
+    returns = pd.DataFrame(
+        values, index=pd.bdate_range("2010-01-01", periods=N_DAYS + 21), columns=names
+    )
     legs = tuple(LinearLeg(n) for n in names)
     signs = np.where(rng.random(N_SERIES) < 0.5, -1.0, 1.0)
-    ps = PortfolioSet(legs, pd.DataFrame(np.diag(signs * 1e6), index=names,
-                                         columns=[leg.label for leg in legs]))
+    ps = PortfolioSet(
+        legs, pd.DataFrame(np.diag(signs * 1e6), index=names, columns=[leg.label for leg in legs])
+    )
     cov = pd.DataFrame(np.diag(scale_cov * vols**2), index=names, columns=names)
     model = ParametricNormal(horizon=1, covariance=cov, n_scenarios=2000)
     return OffsetBacktest(model, level=LEVEL, refit_every=25, lookback=20).run(
-        returns, ps, seed=seed)
+        returns, ps, seed=seed
+    )
 
 
 def test_correctly_specified_model_passes_at_nominal_rate():
@@ -183,8 +192,7 @@ def test_offset_policy_caps_the_offset():
     ps = random_books(list(returns.columns), 6, seed=4)
     model = RollingFHS(horizon=1, volatility="ewma")
     free = OffsetBacktest(model, lookback=150).run(returns, ps)
-    capped = OffsetBacktest(model, lookback=150, offset_policy=OffsetPolicy(0.5)).run(
-        returns, ps)
+    capped = OffsetBacktest(model, lookback=150, offset_policy=OffsetPolicy(0.5)).run(returns, ps)
     iso, cross = free.margin_isolated, free.margin_cross
     expected = np.maximum(iso - 0.5 * np.maximum(iso - cross, 0), cross)
     np.testing.assert_allclose(capped.margin_cross, expected, rtol=1e-12)
@@ -204,8 +212,7 @@ def test_es_is_above_var():
 def test_bad_input():
     returns = _returns(300, 2, seed=7)
     ps = random_books(list(returns.columns), 2, seed=0)
-    bt = OffsetBacktest(RollingFHS(horizon=1, volatility="ewma"),
-                        lookback=150)
+    bt = OffsetBacktest(RollingFHS(horizon=1, volatility="ewma"), lookback=150)
     holes = returns.copy()
     holes.iloc[200, 1] = np.nan
     with pytest.raises(DataError, match="A1"):
@@ -227,8 +234,14 @@ def test_bad_input():
 def test_from_parameters():
     from research.calibration import MarginParameters
 
-    params = MarginParameters(level=0.975, mpor=3, lookback=400, risk_weights={"A0": 0.1},
-                              offset_cap=0.6, as_of="2024-01-02")
+    params = MarginParameters(
+        level=0.975,
+        mpor=3,
+        lookback=400,
+        risk_weights={"A0": 0.1},
+        offset_cap=0.6,
+        as_of="2024-01-02",
+    )
     bt = OffsetBacktest.from_parameters(params, volatility="ewma", refit_every=10)
     assert (bt.level, bt.horizon, bt.lookback, bt.refit_every) == (0.975, 3, 400, 10)
     assert bt.offset_policy.max_fraction == 0.6
@@ -244,26 +257,28 @@ def test_option_leg_revalued_in_full():
     returns = _returns(8, 1, seed=4)
     option, hedge = OptionLeg("A0", kind="put", moneyness=0.95, tenor=0.25), LinearLeg("A0")
     q_opt, q_lin = 2e6, 0.4e6
-    ps = PortfolioSet((option, hedge), pd.DataFrame([[q_opt, q_lin]], index=["hedged put"],
-                                                    columns=[option.label, hedge.label]))
+    ps = PortfolioSet(
+        (option, hedge),
+        pd.DataFrame([[q_opt, q_lin]], index=["hedged put"], columns=[option.label, hedge.label]),
+    )
     res = OffsetBacktest(FixedScenarios(base), level=0.99, refit_every=2, lookback=2).run(
-        returns, ps)
+        returns, ps
+    )
     vol = base.std() * np.sqrt(TRADING_DAYS) / 100
     spot = 50_000.0
     put = EuropeanOption("A0", strike=0.95 * spot, expiry=0.25, kind="put", implied_vol=vol)
     market = Market(spot={"A0": spot})
 
     def pnl(x):
-        return (q_opt * put.pnl(market, spot * np.exp(x / 100)) / spot
-                + q_lin * np.expm1(x / 100))
+        return q_opt * put.pnl(market, spot * np.exp(x / 100)) / spot + q_lin * np.expm1(x / 100)
 
     scen = pnl(base[:, 0])
-    iso = (_sorted_var(-q_opt * put.pnl(market, spot * np.exp(base[:, 0] / 100)) / spot, 0.99)
-           + _sorted_var(-q_lin * np.expm1(base[:, 0] / 100), 0.99))
+    iso = _sorted_var(
+        -q_opt * put.pnl(market, spot * np.exp(base[:, 0] / 100)) / spot, 0.99
+    ) + _sorted_var(-q_lin * np.expm1(base[:, 0] / 100), 0.99)
     for day, date in enumerate(res.dates):
         t = returns.index.get_loc(date)
-        assert res.margin_cross.iloc[day, 0] == pytest.approx(
-            _sorted_var(-scen, 0.99), rel=1e-9)
+        assert res.margin_cross.iloc[day, 0] == pytest.approx(_sorted_var(-scen, 0.99), rel=1e-9)
         assert res.margin_isolated.iloc[day, 0] == pytest.approx(iso, rel=1e-9)
         assert res.loss.iloc[day, 0] == pytest.approx(-pnl(returns.iloc[t + 1, 0]), rel=1e-9)
 
@@ -271,15 +286,19 @@ def test_option_leg_revalued_in_full():
 def test_portfolios_are_margined_independently():
     """Margining a set at once equals margining each portfolio on its own (vectorisation)."""
     returns = _returns(320, 3, seed=8)
-    ps = PortfolioSet.concat([random_books(list(returns.columns), 3, seed=9),
-                              option_hedges(returns.iloc[:150], 2, seed=10)])
-    bt = OffsetBacktest(RollingFHS(horizon=2, volatility="ewma"),
-                        lookback=150, refit_every=4)
+    ps = PortfolioSet.concat(
+        [
+            random_books(list(returns.columns), 3, seed=9),
+            option_hedges(returns.iloc[:150], 2, seed=10),
+        ]
+    )
+    bt = OffsetBacktest(RollingFHS(horizon=2, volatility="ewma"), lookback=150, refit_every=4)
     together = bt.run(returns, ps)
     for name in ps.notionals.index:
         row = ps.notionals.loc[[name]]
         held = [leg for leg in ps.legs if row[leg.label].iloc[0] != 0]
         alone = bt.run(returns, PortfolioSet(tuple(held), row[[leg.label for leg in held]]))
         for field in ("margin_cross", "margin_isolated", "loss"):
-            np.testing.assert_allclose(getattr(alone, field)[name], getattr(together, field)[name],
-                                       rtol=1e-10, atol=1e-6)
+            np.testing.assert_allclose(
+                getattr(alone, field)[name], getattr(together, field)[name], rtol=1e-10, atol=1e-6
+            )

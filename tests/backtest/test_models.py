@@ -39,8 +39,9 @@ def test_gradient_matches_finite_differences():
         up, down = theta.copy(), theta.copy()
         up[k] += step
         down[k] -= step
-        numeric = (_negloglik_grad(up, r, r.var())[0] - _negloglik_grad(down, r, r.var())[0]) \
-            / (2 * step)
+        numeric = (_negloglik_grad(up, r, r.var())[0] - _negloglik_grad(down, r, r.var())[0]) / (
+            2 * step
+        )
         assert grad[k] == pytest.approx(numeric, rel=GRADIENT_TOL, abs=1e-6)
 
 
@@ -59,8 +60,9 @@ def test_fit_against_arch(seed):
 
 def test_fhs_filter_is_the_garch_recursion():
     values = np.column_stack([_garch_path(400, 3), _garch_path(400, 4)])
-    frame = pd.DataFrame(values, index=pd.bdate_range("2020-01-01", periods=400),
-                         columns=["a", "b"])
+    frame = pd.DataFrame(
+        values, index=pd.bdate_range("2020-01-01", periods=400), columns=["a", "b"]
+    )
     model = RollingFHS(horizon=3)
     fitted = model.fit(frame.iloc[:300])
     scale = fitted.scale(values[300:310])
@@ -80,8 +82,9 @@ def test_parametric_normal_draws_have_the_covariance():
     frame = pd.DataFrame(np.zeros((5, 2)), columns=["a", "b"])
     fitted = ParametricNormal(horizon=2, covariance=cov, n_scenarios=200_000).fit(frame, seed=0)
     # 200,000 draws: the sample covariance is within ~1% of 2 * cov
-    np.testing.assert_allclose(np.cov(fitted.base, rowvar=False), 2 * cov.to_numpy(),
-                               rtol=0.02, atol=0.02)
+    np.testing.assert_allclose(
+        np.cov(fitted.base, rowvar=False), 2 * cov.to_numpy(), rtol=0.02, atol=0.02
+    )
     again = ParametricNormal(horizon=2, covariance=cov, n_scenarios=200).fit(frame, seed=5)
     same = ParametricNormal(horizon=2, covariance=cov, n_scenarios=200).fit(frame, seed=5)
     np.testing.assert_array_equal(again.base, same.base)
@@ -91,8 +94,9 @@ def test_model_errors():
     short = pd.DataFrame(np.zeros((50, 1)), columns=["a"])
     with pytest.raises(InsufficientDataError, match="lookback"):
         RollingFHS().fit(short)
-    holes = pd.DataFrame(np.ones((150, 1)), columns=["a"],
-                         index=pd.bdate_range("2020-01-01", periods=150))
+    holes = pd.DataFrame(
+        np.ones((150, 1)), columns=["a"], index=pd.bdate_range("2020-01-01", periods=150)
+    )
     holes.iloc[20, 0] = np.nan
     with pytest.raises(DataError, match="'a'"):
         RollingFHS(volatility="ewma").fit(holes)
@@ -112,9 +116,10 @@ def test_calibrated_risk_weights_reproduce_the_calibration():
     from research.calibration import calibrate_risk_weights
 
     rng = np.random.default_rng(7)
-    values = rng.standard_t(5, size=(600, 3)) @ np.array([[1, .5, 0], [0, 1, .3], [0, 0, 1.]])
-    frame = pd.DataFrame(values, index=pd.bdate_range("2020-01-01", periods=600),
-                         columns=["a", "b", "c"])
+    values = rng.standard_t(5, size=(600, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0.3], [0, 0, 1.0]])
+    frame = pd.DataFrame(
+        values, index=pd.bdate_range("2020-01-01", periods=600), columns=["a", "b", "c"]
+    )
     fitted = CalibratedRiskWeights(horizon=2, n_scenarios=200_000).fit(frame, seed=1)
     weights = calibrate_risk_weights(frame, level=0.99, mpor=2, lookback=600).risk_weights
     var = risk_measure(-fitted.base.T / 100.0, 0.99)
@@ -134,16 +139,19 @@ def test_calibrated_risk_weights_match_the_correlation_engine():
     from research.portfolio import Market, PortfolioBook, Spot
 
     rng = np.random.default_rng(11)
-    values = rng.standard_normal((500, 3)) @ np.array([[1.5, .6, .2], [0, 1, .4], [0, 0, .8]])
-    frame = pd.DataFrame(values, index=pd.bdate_range("2021-01-01", periods=500),
-                         columns=["a", "b", "c"])
+    values = rng.standard_normal((500, 3)) @ np.array([[1.5, 0.6, 0.2], [0, 1, 0.4], [0, 0, 0.8]])
+    frame = pd.DataFrame(
+        values, index=pd.bdate_range("2021-01-01", periods=500), columns=["a", "b", "c"]
+    )
     fitted = CalibratedRiskWeights(horizon=2, n_scenarios=400_000).fit(frame, seed=3)
     weights = calibrate_risk_weights(frame, level=0.99, mpor=2, lookback=500).risk_weights
     notionals = np.array([[1e6, -6e5, 0.0], [5e5, 5e5, -3e5], [-1e6, 0.0, 8e5]])
     # the model's cross VaR of the linear P&L per unit move (log moves as decimals)
     ours = risk_measure(-(notionals @ (fitted.base.T / 100.0)), 0.99)
-    book = PortfolioBook(tuple(Spot(u) for u in frame.columns),
-                         pd.DataFrame(notionals, columns=[f"{u} spot" for u in frame.columns]))
+    book = PortfolioBook(
+        tuple(Spot(u) for u in frame.columns),
+        pd.DataFrame(notionals, columns=[f"{u} spot" for u in frame.columns]),
+    )
     engine = CorrelationEngine(risk_weights=weights, correlation=frame.corr())
     market = Market(spot={u: 1.0 for u in frame.columns})
     closed_form = engine.margin_book(book, market).cross.to_numpy()

@@ -28,22 +28,32 @@ def returns() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     cov = np.array([[1.0, 0.8, 0.1], [0.8, 2.0, 0.2], [0.1, 0.2, 0.5]])
     values = rng.standard_normal((500, 3)) @ np.linalg.cholesky(cov).T
-    return pd.DataFrame(values, index=pd.bdate_range("2020-01-01", periods=500),
-                        columns=["BTC", "ETH", "SOL"])
+    return pd.DataFrame(
+        values, index=pd.bdate_range("2020-01-01", periods=500), columns=["BTC", "ETH", "SOL"]
+    )
 
 
-@pytest.mark.parametrize("make", [
-    lambda r, s: hedged_pairs(r, 6, seed=s),
-    lambda r, s: calendar_spreads(list(r.columns), 6, seed=s),
-    lambda r, s: option_hedges(r, 6, seed=s),
-    lambda r, s: random_books(list(r.columns), 6, seed=s),
-], ids=["pairs", "calendar", "options", "random"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda r, s: hedged_pairs(r, 6, seed=s),
+        lambda r, s: calendar_spreads(list(r.columns), 6, seed=s),
+        lambda r, s: option_hedges(r, 6, seed=s),
+        lambda r, s: random_books(list(r.columns), 6, seed=s),
+    ],
+    ids=["pairs", "calendar", "options", "random"],
+)
 def test_generators_reproducible_from_seed(returns, make):
     first, again, other = make(returns, 3), make(returns, 3), make(returns, 4)
     pd.testing.assert_frame_equal(first.notionals, again.notionals)
     assert first.legs == again.legs
-    assert not (first.notionals.shape == other.notionals.shape
-                and np.allclose(first.notionals, other.notionals)) or first.legs != other.legs
+    assert (
+        not (
+            first.notionals.shape == other.notionals.shape
+            and np.allclose(first.notionals, other.notionals)
+        )
+        or first.legs != other.legs
+    )
 
 
 def test_hedged_pair_is_beta_weighted(returns):
@@ -76,8 +86,7 @@ def test_option_leg_is_homogeneous_in_spot():
     moves = np.array([-0.2, -0.05, 0.0, 0.1])
     option = EuropeanOption("BTC", strike=0.9 * spot, expiry=0.25, kind="put", implied_vol=vol)
     direct = option.pnl(Market(spot={"BTC": spot}), spot * np.exp(moves)) * notional / spot
-    np.testing.assert_allclose(leg.pnl_per_notional(moves, vol) * notional, direct,
-                               rtol=1e-10)
+    np.testing.assert_allclose(leg.pnl_per_notional(moves, vol) * notional, direct, rtol=1e-10)
 
 
 def test_option_hedge_is_delta_neutral_at_inception(returns):
@@ -85,16 +94,18 @@ def test_option_hedge_is_delta_neutral_at_inception(returns):
     vols = returns.std() * np.sqrt(252) / 100
     for _, row in ps.notionals.iterrows():
         held = row[row != 0]
-        option = next(leg for leg in ps.legs if leg.label in held.index
-                      and isinstance(leg, OptionLeg))
+        option = next(
+            leg for leg in ps.legs if leg.label in held.index and isinstance(leg, OptionLeg)
+        )
         hedge = next(label for label in held.index if label != option.label)
         net = held[option.label] * option.delta(vols[option.underlying]) + held[hedge]
         assert net == pytest.approx(0.0, abs=1e-6)
 
 
 def test_concat_and_validation(returns):
-    both = PortfolioSet.concat([hedged_pairs(returns, 2, seed=0),
-                                random_books(list(returns.columns), 2, seed=0)])
+    both = PortfolioSet.concat(
+        [hedged_pairs(returns, 2, seed=0), random_books(list(returns.columns), 2, seed=0)]
+    )
     assert both.n_portfolios == 4 and list(both.family.unique()) == ["hedged pair", "random book"]
     legs = (LinearLeg("BTC"),)
     with pytest.raises(DataError, match="non-finite"):
@@ -102,8 +113,9 @@ def test_concat_and_validation(returns):
     with pytest.raises(DataError, match="no position"):
         PortfolioSet(legs, pd.DataFrame({"BTC spot": [0.0]}, index=["p"]))
     with pytest.raises(UnknownUnderlyingError, match="DOGE"):
-        PortfolioSet((LinearLeg("DOGE"),), pd.DataFrame({"DOGE spot": [1.0]})
-                     ).check_underlyings(returns.columns)
+        PortfolioSet((LinearLeg("DOGE"),), pd.DataFrame({"DOGE spot": [1.0]})).check_underlyings(
+            returns.columns
+        )
     with pytest.raises(SpecificationError):
         OptionLeg("BTC", kind="straddle")
     with pytest.raises(SpecificationError):
@@ -112,11 +124,13 @@ def test_concat_and_validation(returns):
 
 def test_read_positions(tmp_path):
     path = tmp_path / "positions.csv"
-    path.write_text("portfolio,underlying,notional,family,instrument,tenor,moneyness\n"
-                    "p1,BTC,1000000,pair,spot,,\n"
-                    "p1,ETH,-800000,pair,spot,,\n"
-                    "p2,BTC,500000,options,call,0.25,1.1\n"
-                    "p2,BTC,-250000,options,spot,,\n")
+    path.write_text(
+        "portfolio,underlying,notional,family,instrument,tenor,moneyness\n"
+        "p1,BTC,1000000,pair,spot,,\n"
+        "p1,ETH,-800000,pair,spot,,\n"
+        "p2,BTC,500000,options,call,0.25,1.1\n"
+        "p2,BTC,-250000,options,spot,,\n"
+    )
     ps = read_positions(path, underlyings=["BTC", "ETH"])
     assert ps.notionals.loc["p1", "ETH spot"] == -800000.0
     assert ps.notionals.loc["p2", "BTC call m=1.1 0.25y"] == 500000.0

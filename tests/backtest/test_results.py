@@ -25,18 +25,25 @@ def result() -> BacktestResult:
     cols = ["a", "b"]
     iso = pd.DataFrame([[15.0, 8.0]] * 5, index=dates, columns=cols)
     cross = pd.DataFrame([[10.0, 8.0]] * 5, index=dates, columns=cols)
-    loss = pd.DataFrame([[1, 0], [12, 1], [2, 2], [20, 3], [0, 9]], index=dates, columns=cols,
-                        dtype=float)
+    loss = pd.DataFrame(
+        [[1, 0], [12, 1], [2, 2], [20, 3], [0, 9]], index=dates, columns=cols, dtype=float
+    )
     breaches = pd.DataFrame([[0, 0], [0, 0], [0, 0], [1, 0], [0, 1]], index=dates, columns=cols)
-    shortfall = pd.DataFrame([[0, 0], [0, 0], [0, 0], [6.0, 0], [0, 1.0]], index=dates,
-                             columns=cols)
-    return BacktestResult(margin_isolated=iso, margin_cross=cross, margin_cross_engine=cross,
-                          loss=loss, isolated_shortfall=shortfall, position_breaches=breaches,
-                          family=pd.Series({"a": "pair", "b": "outright"}),
-                          n_legs=pd.Series({"a": 2, "b": 1}),
-                          refit_dates=dates[:1],
-                          settings={"level": 0.99, "horizon": 1, "model": "hand",
-                                    "measure": "var"})
+    shortfall = pd.DataFrame(
+        [[0, 0], [0, 0], [0, 0], [6.0, 0], [0, 1.0]], index=dates, columns=cols
+    )
+    return BacktestResult(
+        margin_isolated=iso,
+        margin_cross=cross,
+        margin_cross_engine=cross,
+        loss=loss,
+        isolated_shortfall=shortfall,
+        position_breaches=breaches,
+        family=pd.Series({"a": "pair", "b": "outright"}),
+        n_legs=pd.Series({"a": 2, "b": 1}),
+        refit_dates=dates[:1],
+        settings={"level": 0.99, "horizon": 1, "model": "hand", "measure": "var"},
+    )
 
 
 def test_offset_caused_exceptions(result):
@@ -107,9 +114,11 @@ def test_window_select_and_replay(result):
     assert result.select("outright").loss.columns.tolist() == ["b"]
     with pytest.raises(DataError, match="families"):
         result.select("nope")
-    windows = [StressWindow("early", "2020-03-02", "2020-03-03"),
-               StressWindow("late", "2020-03-05", "2020-03-06"),
-               StressWindow("outside", "2019-01-01", "2019-02-01")]
+    windows = [
+        StressWindow("early", "2020-03-02", "2020-03-03"),
+        StressWindow("late", "2020-03-05", "2020-03-06"),
+        StressWindow("outside", "2019-01-01", "2019-02-01"),
+    ]
     replay = stress_replay(result, windows)
     assert replay.loc[("early", "cross"), "exceptions"] == 1
     assert replay.loc[("early", "cross"), "offset_caused_exceptions"] == 1

@@ -51,10 +51,14 @@ def test_shipped_configs_load_and_round_trip(name: str) -> None:
 
 def test_config_round_trip_through_a_file(tmp_path: Path) -> None:
     config = CalibrationConfig(
-        name="rt", data=DataConfig(source=("sp500", "sp500-nasdaq"), start="2005-01-01"),
-        assets=("A", "B"), pairs=(("A", "B", "same"),), risk_weights={"mpor": 5, "filter": "ewma"},
+        name="rt",
+        data=DataConfig(source=("sp500", "sp500-nasdaq"), start="2005-01-01"),
+        assets=("A", "B"),
+        pairs=(("A", "B", "same"),),
+        risk_weights={"mpor": 5, "filter": "ewma"},
         stress=StressConfig(asset_class="equities", custom={"mine": ("2015-08-20", "2015-08-31")}),
-        sweep=SweepGrid(level=(0.99, 0.995), ewma_lambda=(None, 0.97)), seed=7,
+        sweep=SweepGrid(level=(0.99, 0.995), ewma_lambda=(None, 0.97)),
+        seed=7,
     )
     path = tmp_path / "rt.yaml"
     config.to_yaml(path)
@@ -116,8 +120,14 @@ def test_end_to_end_parameters(small: CalibrationResult) -> None:
 def test_end_to_end_risk_weights_match_direct_calibration(small: CalibrationResult) -> None:
     from research.calibration import calibrate_risk_weights
 
-    direct = calibrate_risk_weights(small.returns, level=0.99, mpor=2, lookback=250,
-                                    stress_windows=small.stress_windows, stress_weight=0.25)
+    direct = calibrate_risk_weights(
+        small.returns,
+        level=0.99,
+        mpor=2,
+        lookback=250,
+        stress_windows=small.stress_windows,
+        stress_weight=0.25,
+    )
     pd.testing.assert_series_equal(small.risk_weights.risk_weights, direct.risk_weights)
 
 
@@ -142,12 +152,17 @@ def test_breaking_pair_in_data_gets_zero_credit() -> None:
     b = 0.9 * a + np.sqrt(1 - 0.81) * rng.normal(0, 1, len(index))
     inside = (index >= "2008-09-15") & (index <= "2009-03-09")
     b[inside] = rng.normal(0, 1, inside.sum())
-    prices = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a) / 100),
-                           "B": 100 * np.exp(np.cumsum(b) / 100)}, index=index)
-    config = CalibrationConfig(name="break", assets=("A", "B"), pairs=(("A", "B"),),
-                               risk_weights={"lookback": 250},
-                               stress=StressConfig(names=("gfc_lehman",)),
-                               offsets=OffsetConfig(recent=250, dcc=False))
+    prices = pd.DataFrame(
+        {"A": 100 * np.exp(np.cumsum(a) / 100), "B": 100 * np.exp(np.cumsum(b) / 100)}, index=index
+    )
+    config = CalibrationConfig(
+        name="break",
+        assets=("A", "B"),
+        pairs=(("A", "B"),),
+        risk_weights={"lookback": 250},
+        stress=StressConfig(names=("gfc_lehman",)),
+        offsets=OffsetConfig(recent=250, dcc=False),
+    )
     with pytest.warns(UserWarning):
         res = calibrate(config, prices)
     assert res.offsets.credits["A/B"] == 0.0
@@ -158,9 +173,11 @@ def test_breaking_pair_in_data_gets_zero_credit() -> None:
 
 def test_dcc_regime_and_data_override(shared_data_dir: Path) -> None:
     config = CalibrationConfig(
-        name="crypto-small", profile="crypto-1d-99",
+        name="crypto-small",
+        profile="crypto-1d-99",
         data=DataConfig(source="sp500", start="2021-01-01", end="2022-12-31"),
-        assets=("BTC", "ETH", "SOL"), pairs=(("BTC", "ETH"), ("ETH", "SOL")),
+        assets=("BTC", "ETH", "SOL"),
+        pairs=(("BTC", "ETH"), ("ETH", "SOL")),
         stress=StressConfig(asset_class="crypto"),
         offsets=OffsetConfig(recent=365, dcc=True, dcc_window=500),
     )

@@ -36,21 +36,40 @@ def returns() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def grid() -> SweepGrid:
-    return SweepGrid(level=(0.99,), mpor=(1, 2), lookback=(500,), ewma_lambda=(None, 0.97),
-                     stress_weight=(None,), offset_cap=(0.5, 0.8))
+    return SweepGrid(
+        level=(0.99,),
+        mpor=(1, 2),
+        lookback=(500,),
+        ewma_lambda=(None, 0.97),
+        stress_weight=(None,),
+        offset_cap=(0.5, 0.8),
+    )
 
 
 @pytest.fixture(scope="module")
 def local(returns: pd.DataFrame, grid: SweepGrid) -> SweepResult:
-    return sensitivity_sweep(returns, grid, pairs=[("A", "B"), ("A", "C")], holdout=0.3,
-                             backend="processes", max_workers=2, progress=False)
+    return sensitivity_sweep(
+        returns,
+        grid,
+        pairs=[("A", "B"), ("A", "C")],
+        holdout=0.3,
+        backend="processes",
+        max_workers=2,
+        progress=False,
+    )
 
 
 def test_grid_points_and_round_trip(grid: SweepGrid) -> None:
     assert grid.size == 8 == len(grid.points())
     assert SweepGrid.from_dict(grid.to_dict()) == grid
-    assert grid.points()[0] == {"level": 0.99, "mpor": 1, "lookback": 500, "ewma_lambda": None,
-                                "stress_weight": None, "offset_cap": 0.5}
+    assert grid.points()[0] == {
+        "level": 0.99,
+        "mpor": 1,
+        "lookback": 500,
+        "ewma_lambda": None,
+        "stress_weight": None,
+        "offset_cap": 0.5,
+    }
     with pytest.raises(ParameterError, match="empty"):
         SweepGrid(level=())
     with pytest.raises(ParameterError, match="repeats"):
@@ -97,23 +116,35 @@ def test_holdout_coverage_consistent_with_level(local: SweepResult) -> None:
     assert (mpor1["outright_observations"] == 2 * 3 * n_test).all()
 
 
-def test_local_and_dask_runs_are_identical(returns: pd.DataFrame, grid: SweepGrid,
-                                           local: SweepResult) -> None:
+def test_local_and_dask_runs_are_identical(
+    returns: pd.DataFrame, grid: SweepGrid, local: SweepResult
+) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
-                                  processes=True) as cluster:
-        remote = sensitivity_sweep(returns, grid, pairs=[("A", "B"), ("A", "C")], holdout=0.3,
-                                   cluster=cluster, progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True
+    ) as cluster:
+        remote = sensitivity_sweep(
+            returns,
+            grid,
+            pairs=[("A", "B"), ("A", "C")],
+            holdout=0.3,
+            cluster=cluster,
+            progress=False,
+        )
     pd.testing.assert_frame_equal(remote.table, local.table, check_exact=True)
     assert remote.parameters == local.parameters
 
 
 def test_serial_equals_processes(returns: pd.DataFrame, local: SweepResult) -> None:
     grid = SweepGrid(level=(0.99,), mpor=(1,), lookback=(500,), offset_cap=(0.5,))
-    serial = sensitivity_sweep(returns, grid, pairs=[("A", "B"), ("A", "C")], holdout=0.3,
-                               backend="serial", progress=False)
-    match = local.table[(local.table["mpor"] == 1) & local.table["ewma_lambda"].isna()
-                        & (local.table["offset_cap"] == 0.5)].reset_index(drop=True)
+    serial = sensitivity_sweep(
+        returns, grid, pairs=[("A", "B"), ("A", "C")], holdout=0.3, backend="serial", progress=False
+    )
+    match = local.table[
+        (local.table["mpor"] == 1)
+        & local.table["ewma_lambda"].isna()
+        & (local.table["offset_cap"] == 0.5)
+    ].reset_index(drop=True)
     pd.testing.assert_frame_equal(serial.table, match, check_exact=True)
 
 

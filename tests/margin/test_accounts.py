@@ -18,18 +18,25 @@ from research.portfolio import InversePerpetual, LinearPerpetual, Market, Portfo
 
 @pytest.fixture
 def result():
-    return MarginResult(isolated=pd.Series({"x": 10.0, "y": 10.0}), cross=12.0,
-                        portfolio_margin=12.0, driver="", engine="hand")
+    return MarginResult(
+        isolated=pd.Series({"x": 10.0, "y": 10.0}),
+        cross=12.0,
+        portfolio_margin=12.0,
+        driver="",
+        engine="hand",
+    )
 
 
 @pytest.fixture
 def paths():
     # (paths, steps, positions) cumulative P&L
-    return np.array([
-        [[0.0, 0.0], [-8.0, 5.0], [-8.0, 5.0]],  # x fails alone; the pool absorbs it
-        [[0.0, 0.0], [-9.0, -2.0], [-9.0, -2.0]],  # pool fails, y would survive alone
-        [[0.0, 0.0], [-1.0, 1.0], [-20.0, 1.0]],  # everything fails with bad debt
-    ])
+    return np.array(
+        [
+            [[0.0, 0.0], [-8.0, 5.0], [-8.0, 5.0]],  # x fails alone; the pool absorbs it
+            [[0.0, 0.0], [-9.0, -2.0], [-9.0, -2.0]],  # pool fails, y would survive alone
+            [[0.0, 0.0], [-1.0, 1.0], [-20.0, 1.0]],  # everything fails with bad debt
+        ]
+    )
 
 
 def test_cross_account(result, paths):
@@ -82,8 +89,9 @@ def test_coin_collateral_moves_equity():
 
 def test_position_paths_match_portfolio_pnl():
     market = Market(spot={"A": 10.0, "B": 20.0})
-    p = Portfolio([Position(LinearPerpetual("A"), 2.0), Position(LinearPerpetual("B"), 1.0,
-                                                                  "short")])
+    p = Portfolio(
+        [Position(LinearPerpetual("A"), 2.0), Position(LinearPerpetual("B"), 1.0, "short")]
+    )
     moves = np.random.default_rng(2).normal(0, 0.1, (4, 3, 2)).cumsum(axis=1)
     pnl = position_pnl_paths(p, market, moves, ["A", "B"])
     assert pnl.shape == (4, 3, 2)
@@ -93,8 +101,9 @@ def test_position_paths_match_portfolio_pnl():
 
 def test_from_engine_result():
     market = Market(spot={"A": 1.0, "B": 1.0})
-    p = Portfolio([Position(LinearPerpetual("A"), 100.0), Position(LinearPerpetual("B"), 100.0,
-                                                                    "short")])
+    p = Portfolio(
+        [Position(LinearPerpetual("A"), 100.0), Position(LinearPerpetual("B"), 100.0, "short")]
+    )
     result = RiskWeightEngine({"A": 0.1, "B": 0.1}).margin(p, market)
     comparison = compare_accounts(result, np.zeros((2, 2, 2)), buffer=1.5)
     assert not comparison.cross.liquidated.any()

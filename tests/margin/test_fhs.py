@@ -75,10 +75,12 @@ def test_tail_count_rounding_and_bounds():
 def test_driver_is_the_var_scenario():
     market = Market(spot={"X": 1.0})
     moves = np.linspace(-0.1, 0.1, 100)
-    scenarios = Scenarios(pd.DataFrame({"X": moves}, index=[f"d{i}" for i in range(100)]),
-                          kind="relative")
+    scenarios = Scenarios(
+        pd.DataFrame({"X": moves}, index=[f"d{i}" for i in range(100)]), kind="relative"
+    )
     result = FilteredHistoricalSimulation(scenarios, level=0.99, measure="var").margin(
-        Portfolio([Position(Spot("X"), 1.0)]), market)
+        Portfolio([Position(Spot("X"), 1.0)]), market
+    )
     assert result.driver == "d0"
     assert result.cross == pytest.approx(0.1)
 
@@ -87,7 +89,8 @@ def test_gains_only_floor_at_zero():
     market = Market(spot={"X": 1.0})
     scenarios = Scenarios(pd.DataFrame({"X": [0.01, 0.02, 0.03]}), kind="relative")
     result = FilteredHistoricalSimulation(scenarios, level=0.5).margin(
-        Portfolio([Position(Spot("X"), 1.0)]), market)
+        Portfolio([Position(Spot("X"), 1.0)]), market
+    )
     assert result.cross == 0.0
 
 
@@ -96,8 +99,7 @@ def regime_returns():
     # daily percent log returns: 500 days at 1% vol then 250 days at 3% vol
     rng = np.random.default_rng(5)
     r = np.concatenate([rng.normal(0, 1.0, (500, 2)), rng.normal(0, 3.0, (250, 2))])
-    return pd.DataFrame(r, columns=["A", "B"],
-                        index=pd.bdate_range("2020-01-01", periods=750))
+    return pd.DataFrame(r, columns=["A", "B"], index=pd.bdate_range("2020-01-01", periods=750))
 
 
 def test_fhs_with_given_constant_volatility_is_plain_sums(regime_returns):
@@ -127,8 +129,7 @@ def test_fhs_missing_rows_are_counted(regime_returns):
         scen = fhs_scenarios(gappy, mpor=2)
     assert scen.warnings and "A: 3" in scen.warnings[0]
     engine = FilteredHistoricalSimulation(scen)
-    result = engine.margin(Portfolio([Position(Spot("A"), 1.0)]),
-                           Market(spot={"A": 1.0, "B": 1.0}))
+    result = engine.margin(Portfolio([Position(Spot("A"), 1.0)]), Market(spot={"A": 1.0, "B": 1.0}))
     assert result.warnings == scen.warnings
 
 
@@ -159,10 +160,10 @@ def test_ewma_matches_a_naive_loop(regime_returns):
     var = sum(x * x for x in r[:30]) / 30
     expected = []
     for x in r:
-        expected.append(var ** 0.5)
+        expected.append(var**0.5)
         var = 0.9 * var + 0.1 * x * x
     assert np.allclose(sigma["B"], expected, rtol=1e-12)
-    assert current["B"] == pytest.approx(var ** 0.5, rel=1e-12)
+    assert current["B"] == pytest.approx(var**0.5, rel=1e-12)
     with pytest.raises(ParameterError, match="decay"):
         ewma_volatility(regime_returns, decay=1.0)
 
@@ -170,6 +171,7 @@ def test_ewma_matches_a_naive_loop(regime_returns):
 def test_driver_is_a_date_for_historical_scenarios(regime_returns):
     scen = fhs_scenarios(regime_returns, mpor=1)
     result = FilteredHistoricalSimulation(scen, measure="var").margin(
-        Portfolio([Position(Spot("A"), 1.0)]), Market(spot={"A": 1.0, "B": 1.0}))
+        Portfolio([Position(Spot("A"), 1.0)]), Market(spot={"A": 1.0, "B": 1.0})
+    )
     worst = (-(np.exp(scen.moves["A"]) - 1.0)).sort_values(ascending=False).index[7]
     assert result.driver == str(worst.date())

@@ -22,19 +22,33 @@ RELATIVE = 1e-10  # same arithmetic, different order of operations
 
 def hedged_books():
     return {
-        "perp_vs_perp": Portfolio([Position(LinearPerpetual("BTC"), 1.0),
-                                   Position(LinearPerpetual("ETH"), 20.0, "short")], name="pp"),
-        "spot_vs_future": Portfolio([Position(Spot("ETH"), 10.0),
-                                     Position(DatedFuture("ETH", 0.25), 10.0, "short")],
-                                    name="sf"),
-        "covered_call": Portfolio([Position(LinearPerpetual("BTC"), 2.0),
-                                   Position(EuropeanOption("BTC", 70_000.0, 0.25), 2.0, "short")],
-                                  name="cc"),
-        "three_legs": Portfolio([Position(LinearPerpetual("BTC"), 1.0, "short"),
-                                 Position(LinearPerpetual("ETH"), 10.0),
-                                 Position(LinearPerpetual("SOL"), 200.0),
-                                 Position(EuropeanOption("SOL", 140.0, 0.1, "put"), 100.0)],
-                                name="3l"),
+        "perp_vs_perp": Portfolio(
+            [
+                Position(LinearPerpetual("BTC"), 1.0),
+                Position(LinearPerpetual("ETH"), 20.0, "short"),
+            ],
+            name="pp",
+        ),
+        "spot_vs_future": Portfolio(
+            [Position(Spot("ETH"), 10.0), Position(DatedFuture("ETH", 0.25), 10.0, "short")],
+            name="sf",
+        ),
+        "covered_call": Portfolio(
+            [
+                Position(LinearPerpetual("BTC"), 2.0),
+                Position(EuropeanOption("BTC", 70_000.0, 0.25), 2.0, "short"),
+            ],
+            name="cc",
+        ),
+        "three_legs": Portfolio(
+            [
+                Position(LinearPerpetual("BTC"), 1.0, "short"),
+                Position(LinearPerpetual("ETH"), 10.0),
+                Position(LinearPerpetual("SOL"), 200.0),
+                Position(EuropeanOption("SOL", 140.0, 0.1, "put"), 100.0),
+            ],
+            name="3l",
+        ),
     }
 
 
@@ -59,11 +73,15 @@ def test_homogeneous_of_degree_one(engine, market, name, factor):
     assert np.allclose(scaled.isolated, factor * base.isolated, rtol=RELATIVE, atol=1e-9)
 
 
-@pytest.mark.parametrize("position", [
-    Position(LinearPerpetual("BTC"), 1.5, "short"),
-    Position(EuropeanOption("ETH", 3_300.0, 0.2, "call"), 4.0, "short"),
-    Position(DatedFuture("SOL", 0.5), 30.0),
-], ids=["perp", "short_call", "future"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        Position(LinearPerpetual("BTC"), 1.5, "short"),
+        Position(EuropeanOption("ETH", 3_300.0, 0.2, "call"), 4.0, "short"),
+        Position(DatedFuture("SOL", 0.5), 30.0),
+    ],
+    ids=["perp", "short_call", "future"],
+)
 def test_one_position_has_zero_offset(engine, market, position):
     result = engine.margin(Portfolio([position]), market)
     assert result.offset == pytest.approx(0.0, abs=RELATIVE * result.sum_isolated)

@@ -39,8 +39,9 @@ def test_cap_through_an_engine(unit_market):
 
 def _simm(policy):
     labels = ["A", "B", "C"]
-    rho = pd.DataFrame([[1.0, 0.6, 0.3], [0.6, 1.0, 0.5], [0.3, 0.5, 1.0]], index=labels,
-                       columns=labels)
+    rho = pd.DataFrame(
+        [[1.0, 0.6, 0.3], [0.6, 1.0, 0.5], [0.3, 0.5, 1.0]], index=labels, columns=labels
+    )
     return CorrelationEngine({"A": 0.1, "B": 0.2, "C": 0.1}, rho, offset_policy=policy)
 
 
@@ -54,8 +55,13 @@ def test_breaking_pair_gets_no_offset(unit_market):
 
 
 def test_pairwise_recognition_with_three_legs(unit_market):
-    p = Portfolio([Position(Spot("A"), 100.0), Position(Spot("B"), 50.0, "short"),
-                   Position(Spot("C"), 80.0, "short")])
+    p = Portfolio(
+        [
+            Position(Spot("A"), 100.0),
+            Position(Spot("B"), 50.0, "short"),
+            Position(Spot("C"), 80.0, "short"),
+        ]
+    )
     engine = _simm(None)
     margin_of = {}
     for legs in ("A", "B", "C", "AB", "AC", "BC", "ABC"):
@@ -72,7 +78,8 @@ def test_pairwise_recognition_with_three_legs(unit_market):
     # breaking the A/C pair in portfolio mode removes exactly its pair offset from the total
     no_ac = _simm(OffsetPolicy(0.8, breaking_pairs=[("C", "A")])).margin(p, unit_market)
     assert no_ac.cross == pytest.approx(
-        isolated - 0.8 * max(total_offset - max(pair["AC"], 0.0), 0.0), rel=1e-10)
+        isolated - 0.8 * max(total_offset - max(pair["AC"], 0.0), 0.0), rel=1e-10
+    )
 
 
 def test_policy_vectorised_over_portfolios():

@@ -20,8 +20,13 @@ def unit_market():
 
 
 def test_risk_weight_hand_values(unit_market):
-    p = Portfolio([Position(Spot("A"), 100.0), Position(LinearPerpetual("A"), 30.0, "short"),
-                   Position(Spot("B"), 50.0, "short")])
+    p = Portfolio(
+        [
+            Position(Spot("A"), 100.0),
+            Position(LinearPerpetual("A"), 30.0, "short"),
+            Position(Spot("B"), 50.0, "short"),
+        ]
+    )
     result = RiskWeightEngine({"A": 0.1, "B": 0.2}).margin(p, unit_market)
     assert list(result.isolated) == pytest.approx([10.0, 3.0, 10.0], rel=CLOSED_FORM)
     assert result.cross == pytest.approx(0.1 * 70 + 0.2 * 50, rel=CLOSED_FORM)
@@ -38,9 +43,14 @@ def test_risk_weight_delta_basis(unit_market):
     assert by_delta == pytest.approx(0.1 * 10.0 * abs(delta), rel=CLOSED_FORM)
 
 
-@pytest.mark.parametrize("weights,match", [({"A": 0.1}, "missing risk weight for underlying 'B'"),
-                                           ({"A": 0.1, "B": -0.1}, "risk weight of 'B'"),
-                                           ({"A": 0.1, "B": float("nan")}, "risk weight of 'B'")])
+@pytest.mark.parametrize(
+    "weights,match",
+    [
+        ({"A": 0.1}, "missing risk weight for underlying 'B'"),
+        ({"A": 0.1, "B": -0.1}, "risk weight of 'B'"),
+        ({"A": 0.1, "B": float("nan")}, "risk weight of 'B'"),
+    ],
+)
 def test_missing_or_bad_risk_weight(unit_market, weights, match):
     p = Portfolio([Position(Spot("A"), 1.0), Position(Spot("B"), 1.0)])
     with pytest.raises(ParameterError, match=match):
@@ -71,12 +81,17 @@ def test_simm_concentration_factor(unit_market):
 def test_simm_correlation_checks(unit_market):
     labels = ["A", "B"]
     with pytest.raises(NotPositiveDefiniteError, match="nearest_correlation"):
-        CorrelationEngine({"A": 0.1, "B": 0.1},
-                          pd.DataFrame([[1.0, 1.2], [1.2, 1.0]], index=labels, columns=labels))
+        CorrelationEngine(
+            {"A": 0.1, "B": 0.1},
+            pd.DataFrame([[1.0, 1.2], [1.2, 1.0]], index=labels, columns=labels),
+        )
     with pytest.raises(DataError, match="symmetric"):
-        CorrelationEngine({"A": 0.1, "B": 0.1},
-                          pd.DataFrame([[1.0, 0.2], [0.3, 1.0]], index=labels, columns=labels))
-    engine = CorrelationEngine({"A": 0.1, "B": 0.1},
-                               pd.DataFrame(np.eye(1), index=["A"], columns=["A"]))
+        CorrelationEngine(
+            {"A": 0.1, "B": 0.1},
+            pd.DataFrame([[1.0, 0.2], [0.3, 1.0]], index=labels, columns=labels),
+        )
+    engine = CorrelationEngine(
+        {"A": 0.1, "B": 0.1}, pd.DataFrame(np.eye(1), index=["A"], columns=["A"])
+    )
     with pytest.raises(ParameterError, match="no row for \\['B'\\]"):
         engine.margin(Portfolio([Position(Spot("B"), 1.0)]), unit_market)

@@ -24,7 +24,8 @@ def test_grid_layout():
     assert grid.loc[13, "price"] == -1.0 and grid.loc[13, "vol"] == 1.0
     assert grid.loc[16, "price"] == -2.0 and grid.loc[16, "weight"] == 0.35
     assert sorted(grid["price"].iloc[:14].unique()) == pytest.approx(
-        [-1, -2 / 3, -1 / 3, 0, 1 / 3, 2 / 3, 1])
+        [-1, -2 / 3, -1 / 3, 0, 1 / 3, 2 / 3, 1]
+    )
     assert (grid["weight"].iloc[:14] == 1.0).all()
 
 
@@ -57,15 +58,19 @@ def test_volatility_scan_on_an_option(market):
     call = EuropeanOption("BTC", 60_000.0, 0.25)
     engine = ScenarioGridEngine(SCANS, vol_scan={"BTC": 0.1})
     arrays = engine.risk_arrays(Portfolio([Position(call, 1.0)]).to_book(), market).iloc[0]
-    assert arrays[1] == pytest.approx(float(call.value(market, 60_000.0, 0.1)
-                                            - call.value(market)), rel=CLOSED_FORM)
-    assert arrays[2] == pytest.approx(float(call.value(market, 60_000.0, -0.1)
-                                            - call.value(market)), rel=CLOSED_FORM)
+    assert arrays[1] == pytest.approx(
+        float(call.value(market, 60_000.0, 0.1) - call.value(market)), rel=CLOSED_FORM
+    )
+    assert arrays[2] == pytest.approx(
+        float(call.value(market, 60_000.0, -0.1) - call.value(market)), rel=CLOSED_FORM
+    )
 
 
 def _book(eth_short, sol_short=0.0):
-    positions = [Position(LinearPerpetual("BTC"), 1.0),
-                 Position(LinearPerpetual("ETH"), eth_short, "short")]
+    positions = [
+        Position(LinearPerpetual("BTC"), 1.0),
+        Position(LinearPerpetual("ETH"), eth_short, "short"),
+    ]
     if sol_short:
         positions.append(Position(LinearPerpetual("SOL"), sol_short, "short"))
     return Portfolio(positions)
@@ -85,12 +90,15 @@ def test_partial_spread_credit(market):
     assert result.portfolio_margin == pytest.approx(15_000.0 - 0.5 * 4_500.0, rel=CLOSED_FORM)
 
 
-@pytest.mark.parametrize("first,expected", [("SOL", 39_000.0 - 0.3 * 9_000.0),
-                                            ("ETH", 39_000.0 - 0.5 * 9_000.0)])
+@pytest.mark.parametrize(
+    "first,expected", [("SOL", 39_000.0 - 0.3 * 9_000.0), ("ETH", 39_000.0 - 0.5 * 9_000.0)]
+)
 def test_spreads_in_priority_order(market, first, expected):
     # both spreads want the single BTC delta; the higher-priority one takes it all
-    spreads = [SpreadCredit("BTC", "ETH", 0.5, 1.0, 20.0, priority=1 if first == "ETH" else 2),
-               SpreadCredit("BTC", "SOL", 0.3, 1.0, 400.0, priority=1 if first == "SOL" else 2)]
+    spreads = [
+        SpreadCredit("BTC", "ETH", 0.5, 1.0, 20.0, priority=1 if first == "ETH" else 2),
+        SpreadCredit("BTC", "SOL", 0.3, 1.0, 400.0, priority=1 if first == "SOL" else 2),
+    ]
     engine = ScenarioGridEngine(SCANS, spreads=spreads)
     result = engine.margin(_book(20.0, 400.0), market)
     assert result.portfolio_margin == pytest.approx(expected, rel=CLOSED_FORM)
@@ -104,9 +112,12 @@ def test_no_credit_without_a_hedge(market):
 
 def test_book_credits_are_vectorised(market):
     engine = ScenarioGridEngine(SCANS, spreads=[SpreadCredit("BTC", "ETH", 0.5, 1.0, 20.0)])
-    book = PortfolioBook.from_portfolios([
-        Portfolio(_book(20.0).positions, name="full"), Portfolio(_book(10.0).positions,
-                                                                 name="half")])
+    book = PortfolioBook.from_portfolios(
+        [
+            Portfolio(_book(20.0).positions, name="full"),
+            Portfolio(_book(10.0).positions, name="half"),
+        ]
+    )
     cross = engine.margin_book(book, market).cross
     assert np.allclose(cross, [16_500.0, 12_750.0], rtol=CLOSED_FORM)
 
@@ -124,11 +135,13 @@ def test_parameter_checks(market):
 
 def test_intra_commodity_charge(market):
     # spot against a future: the grid sees no risk, the charge adds rate x S x spread delta
-    p = Portfolio([Position(LinearPerpetual("ETH"), 10.0),
-                   Position(DatedFuture("ETH", 0.25), 10.0, "short")])
+    p = Portfolio(
+        [Position(LinearPerpetual("ETH"), 10.0), Position(DatedFuture("ETH", 0.25), 10.0, "short")]
+    )
     plain = ScenarioGridEngine(SCANS).margin(p, market)
     assert plain.cross == pytest.approx(0.0, abs=1e-9)
-    charged = ScenarioGridEngine(SCANS, intra_spread_charge={"ETH": 0.02,
-                                                             "BTC": 0.0}).margin(p, market)
+    charged = ScenarioGridEngine(SCANS, intra_spread_charge={"ETH": 0.02, "BTC": 0.0}).margin(
+        p, market
+    )
     assert charged.cross == pytest.approx(0.02 * 3_000.0 * 10.0, rel=CLOSED_FORM)
     assert charged.sum_isolated == pytest.approx(2 * 0.2 * 3_000.0 * 10.0, rel=CLOSED_FORM)

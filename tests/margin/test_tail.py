@@ -64,7 +64,9 @@ def test_row_wise_entry_points_agree_exactly(n, level):
     np.testing.assert_array_equal(product_es, es)
     for row in range(7):
         assert (tail_risk(losses[row], level)[0], tail_risk(losses[row], level, "es")[0]) == (
-            var[row], es[row])
+            var[row],
+            es[row],
+        )
 
 
 def test_tail_count_is_the_ceiling_of_the_tail_mass():
@@ -109,8 +111,15 @@ def test_empirical_var_es_bad_input():
 
 
 TAIL_CASES = (  # (n, level): m = 1 (n = 1 and n = 500), 10, 26, m = n = 32, threshold 32 / 33, 125
-    (1, 0.5), (500, 0.999), (1000, 0.99), (1001, 0.975), (40, 0.2), (3200, 0.99), (3300, 0.99),
-    (250, 0.5))
+    (1, 0.5),
+    (500, 0.999),
+    (1000, 0.99),
+    (1001, 0.975),
+    (40, 0.2),
+    (3200, 0.99),
+    (3300, 0.99),
+    (250, 0.5),
+)
 
 
 def _samples(n: int, ties: bool) -> np.ndarray:
@@ -125,13 +134,21 @@ def _samples(n: int, ties: bool) -> np.ndarray:
 def test_compiled_selection_equals_partition(n, level, ties, monkeypatch):
     losses = _samples(n, ties)
     m = tail_count(n, level)
-    compiled = (var_es(losses, level), var_es_of_product(np.eye(40), losses, level),
-                empirical_var_es(losses, level), empirical_var_es(losses[3], level))
+    compiled = (
+        var_es(losses, level),
+        var_es_of_product(np.eye(40), losses, level),
+        empirical_var_es(losses, level),
+        empirical_var_es(losses[3], level),
+    )
     in_place = losses.copy()
     in_place_var, in_place_es = empirical_var_es(in_place, level, overwrite=True)
     monkeypatch.setattr(tail, "INSERTION_MAX_TAIL", 0)  # every call partitions
-    partitioned = (var_es(losses, level), var_es_of_product(np.eye(40), losses, level),
-                   empirical_var_es(losses, level), empirical_var_es(losses[3], level))
+    partitioned = (
+        var_es(losses, level),
+        var_es_of_product(np.eye(40), losses, level),
+        empirical_var_es(losses, level),
+        empirical_var_es(losses[3], level),
+    )
     for got, expected in zip(compiled, partitioned, strict=True):
         np.testing.assert_array_equal(got[0], expected[0])  # VaR
         np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=SUM_ORDER)  # ES
@@ -148,14 +165,15 @@ def test_compiled_selection_equals_partition(n, level, ties, monkeypatch):
     np.testing.assert_array_equal(in_place_es, compiled[2][1])
     np.testing.assert_array_equal(np.sort(in_place, axis=1), np.sort(losses, axis=1))
     np.testing.assert_array_equal(in_place[:, n - m], in_place_var)  # partitioned at n - m
-    assert (in_place[:, :n - m] <= in_place_var[:, None]).all()
+    assert (in_place[:, : n - m] <= in_place_var[:, None]).all()
 
 
 def test_threshold_picks_the_path(monkeypatch):
     calls = []
     select_top = tail._select_top
-    monkeypatch.setattr(tail, "_select_top",
-                        lambda *args: calls.append(args[1]) or select_top(*args))
+    monkeypatch.setattr(
+        tail, "_select_top", lambda *args: calls.append(args[1]) or select_top(*args)
+    )
     losses = _samples(100, False)
     for level in (0.99, 1 - INSERTION_MAX_TAIL / 100, 1 - (INSERTION_MAX_TAIL + 1) / 100):
         var_es(losses, level)

@@ -30,8 +30,9 @@ def test_put_call_parity(market, strike, expiry):
     put = dataclasses.replace(call, kind="put")
     forward = market.forward("ETH", expiry)
     parity = np.exp(-market.rate * expiry) * (forward - strike / 20)
-    assert float(call.value(market) - put.value(market)) == pytest.approx(parity, abs=CLOSED_FORM
-                                                                          * forward)
+    assert float(call.value(market) - put.value(market)) == pytest.approx(
+        parity, abs=CLOSED_FORM * forward
+    )
 
 
 def test_price_matches_independent_formula(market):
@@ -45,8 +46,9 @@ def test_price_matches_independent_formula(market):
 
 def test_zero_volatility_is_discounted_intrinsic(market):
     option = EuropeanOption("BTC", 50_000.0, 0.5, "call", implied_vol=0.0)
-    assert float(option.value(market)) == pytest.approx(np.exp(-0.03 * 0.5) * 10_000.0,
-                                                        rel=CLOSED_FORM)
+    assert float(option.value(market)) == pytest.approx(
+        np.exp(-0.03 * 0.5) * 10_000.0, rel=CLOSED_FORM
+    )
 
 
 @pytest.mark.parametrize("kind", ["call", "put"])
@@ -76,8 +78,9 @@ def test_long_option_without_carry_decays(market):
 def test_expiry_as_date_equals_year_fraction(market):
     by_date = EuropeanOption("BTC", 60_000.0, "2026-07-03", "call")
     by_fraction = EuropeanOption("BTC", 60_000.0, 182 / 365, "call")
-    assert float(by_date.value(market)) == pytest.approx(float(by_fraction.value(market)),
-                                                         rel=CLOSED_FORM)
+    assert float(by_date.value(market)) == pytest.approx(
+        float(by_fraction.value(market)), rel=CLOSED_FORM
+    )
 
 
 @pytest.mark.parametrize("expiry", ["2026-01-02", "2025-12-01", 0.0, -0.1])

@@ -26,8 +26,9 @@ def test_inverse_perpetual_settles_in_coin(market):
     down, up = perp.pnl_coin(market, np.array([40_000.0, 80_000.0]))
     assert -down > up
     # converted at the scenario price the USD P&L is N (S'/S - 1): linear with delta N/S coins
-    assert np.allclose(perp.pnl(market, PRICES), 100.0 * (PRICES / 60_000.0 - 1.0),
-                       rtol=CLOSED_FORM)
+    assert np.allclose(
+        perp.pnl(market, PRICES), 100.0 * (PRICES / 60_000.0 - 1.0), rtol=CLOSED_FORM
+    )
     g = perp.greeks(market)
     assert g.notional == 100.0
     assert g.delta == pytest.approx(100.0 / 60_000.0, rel=CLOSED_FORM)
@@ -44,8 +45,9 @@ def test_short_inverse_coin_gain_is_unbounded(market):
 def test_dated_future_follows_the_forward(market):
     future = DatedFuture("ETH", 0.5, contract_size=10.0)
     growth = np.exp(0.05 * 0.5)
-    assert np.allclose(future.pnl(market, PRICES / 20), 10.0 * growth * (PRICES / 20 - 3_000.0),
-                       rtol=CLOSED_FORM)
+    assert np.allclose(
+        future.pnl(market, PRICES / 20), 10.0 * growth * (PRICES / 20 - 3_000.0), rtol=CLOSED_FORM
+    )
     g = future.greeks(market)
     assert g.notional == pytest.approx(10.0 * 3_000.0 * growth, rel=CLOSED_FORM)
     assert g.delta == pytest.approx(10.0 * growth, rel=CLOSED_FORM)

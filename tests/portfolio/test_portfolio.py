@@ -23,19 +23,23 @@ CLOSED_FORM = 1e-10
 
 @pytest.fixture
 def portfolio():
-    return Portfolio([
-        Position(EuropeanOption("BTC", 65_000.0, 0.5, "call"), 2.0),
-        Position(LinearPerpetual("BTC"), 1.0, "short"),
-        Position(InversePerpetual("ETH"), 100.0, "short"),
-        Position(DatedFuture("ETH", "2026-06-30"), 3.0),
-    ], name="book-a")
+    return Portfolio(
+        [
+            Position(EuropeanOption("BTC", 65_000.0, 0.5, "call"), 2.0),
+            Position(LinearPerpetual("BTC"), 1.0, "short"),
+            Position(InversePerpetual("ETH"), 100.0, "short"),
+            Position(DatedFuture("ETH", "2026-06-30"), 3.0),
+        ],
+        name="book-a",
+    )
 
 
 @pytest.fixture
 def scenarios():
     rng = np.random.default_rng(7)
-    return Scenarios.from_array(rng.normal(0, 0.05, (50, 2)), ["BTC", "ETH"],
-                                vol_shifts=rng.normal(0, 0.05, (50, 2)))
+    return Scenarios.from_array(
+        rng.normal(0, 0.05, (50, 2)), ["BTC", "ETH"], vol_shifts=rng.normal(0, 0.05, (50, 2))
+    )
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, "ten"])
@@ -63,7 +67,8 @@ def test_pnl_is_quantity_times_instrument_pnl(market, portfolio, scenarios):
     for position in portfolio.positions:
         u = position.underlying
         expected = position.signed_quantity * position.instrument.pnl(
-            market, scenarios.spot(market, u), scenarios.vol_shift(u))
+            market, scenarios.spot(market, u), scenarios.vol_shift(u)
+        )
         assert np.allclose(pnl[position.label], expected, rtol=CLOSED_FORM)
 
 
@@ -81,7 +86,7 @@ def test_scenarios_validation(market):
     with pytest.raises(DataError, match="relative move"):
         Scenarios(pd.DataFrame({"BTC": [-1.0]}), kind="relative")
     with pytest.raises(UnknownUnderlyingError, match="no moves for underlying 'ETH'"):
-        Portfolio([Position(Spot("ETH"), 1.0)]).pnl(market, Scenarios(pd.DataFrame({"BTC": [0.]})))
+        Portfolio([Position(Spot("ETH"), 1.0)]).pnl(market, Scenarios(pd.DataFrame({"BTC": [0.0]})))
 
 
 def test_exposures(market, portfolio):
@@ -93,26 +98,30 @@ def test_exposures(market, portfolio):
     net = portfolio.net_delta(market)
     assert net["BTC"] == pytest.approx(2 * option_greeks.delta - 1.0, rel=CLOSED_FORM)
     notional = portfolio.notional_by_underlying(market)
-    assert notional.loc["ETH", "gross"] == pytest.approx(10_000.0 + 3 * 3_000.0
-                                                         * np.exp(0.05 * 179 / 365))
+    assert notional.loc["ETH", "gross"] == pytest.approx(
+        10_000.0 + 3 * 3_000.0 * np.exp(0.05 * 179 / 365)
+    )
     greeks = portfolio.greeks(market)
     assert greeks.loc["BTC", "vega"] == pytest.approx(2 * option_greeks.vega, rel=CLOSED_FORM)
     assert greeks.loc["ETH", "vega"] == 0.0
 
 
 def test_scale_is_linear(market, portfolio, scenarios):
-    assert np.allclose(portfolio.scale(2.5).pnl(market, scenarios),
-                       2.5 * portfolio.pnl(market, scenarios), rtol=CLOSED_FORM)
+    assert np.allclose(
+        portfolio.scale(2.5).pnl(market, scenarios),
+        2.5 * portfolio.pnl(market, scenarios),
+        rtol=CLOSED_FORM,
+    )
 
 
 def test_book_matches_portfolios(market, portfolio, scenarios):
-    other = Portfolio([Position(LinearPerpetual("BTC"), 4.0),
-                       Position(Spot("ETH"), 2.0, "short")], name="book-b")
+    other = Portfolio(
+        [Position(LinearPerpetual("BTC"), 4.0), Position(Spot("ETH"), 2.0, "short")], name="book-b"
+    )
     book = PortfolioBook.from_portfolios([portfolio, other])
     pnl = book.pnl(market, scenarios)
     for p in (portfolio, other):
-        assert np.allclose(pnl.loc[p.name], p.pnl(market, scenarios).sum(axis=1),
-                           rtol=CLOSED_FORM)
+        assert np.allclose(pnl.loc[p.name], p.pnl(market, scenarios).sum(axis=1), rtol=CLOSED_FORM)
     assert book.quantities.loc["book-b", "BTC linear perp"] == 4.0
     assert book.quantities.loc["book-a", "BTC linear perp"] == -1.0
     assert book.net_delta(market).loc["book-b", "ETH"] == -2.0
