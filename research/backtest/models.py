@@ -120,6 +120,12 @@ def _overlapping_sums(z: Float64Array2D, horizon: int) -> Float64Array2D:
     return np.ascontiguousarray(csum[horizon:] - csum[:-horizon])
 
 
+def _check_horizon(horizon: object) -> None:
+    """Raise unless ``horizon`` is a whole number of days >= 1 (``True`` is not a number)."""
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise SpecificationError(f"horizon must be a whole number of days >= 1, got {horizon!r}")
+
+
 @dataclass(frozen=True)
 class _FittedFHS:
     """Fitted filtered historical simulation (GARCH(1,1) or EWMA per asset)."""
@@ -188,14 +194,7 @@ class RollingFHS:
     name: str = "FHS"
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.horizon, bool)
-            or not isinstance(self.horizon, int | np.integer)
-            or self.horizon < 1
-        ):
-            raise SpecificationError(
-                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
-            )
+        _check_horizon(self.horizon)
         if self.volatility not in ("garch", "ewma"):
             raise SpecificationError(
                 f"volatility must be 'garch' or 'ewma', got {self.volatility!r}"
@@ -336,14 +335,7 @@ class ParametricNormal:
     name: str = "normal"
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.horizon, bool)
-            or not isinstance(self.horizon, int | np.integer)
-            or self.horizon < 1
-        ):
-            raise SpecificationError(
-                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
-            )
+        _check_horizon(self.horizon)
         if self.n_scenarios < 100:
             raise SpecificationError(f"n_scenarios is {self.n_scenarios}; use at least 100")
         if self.covariance is not None:
@@ -436,14 +428,7 @@ class CalibratedRiskWeights:
     name: str = "risk weights"
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.horizon, bool)
-            or not isinstance(self.horizon, int | np.integer)
-            or self.horizon < 1
-        ):
-            raise SpecificationError(
-                f"horizon must be a whole number of days >= 1, got {self.horizon!r}"
-            )
+        _check_horizon(self.horizon)
         if self.method not in ("var", "es"):
             raise SpecificationError(f"method must be 'var' or 'es', got {self.method!r}")
         if self.n_scenarios < 100:

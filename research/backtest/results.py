@@ -38,6 +38,17 @@ def _check_account(account: str) -> Account:
     return account  # type: ignore[return-value]
 
 
+#: The date x portfolio frames of a :class:`BacktestResult`, cut together by its selections.
+_DATE_BY_PORTFOLIO = (
+    "margin_isolated",
+    "margin_cross",
+    "margin_cross_engine",
+    "loss",
+    "isolated_shortfall",
+    "position_breaches",
+)
+
+
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
     """Margins and realized losses of many portfolios over a test period.
@@ -391,17 +402,7 @@ class BacktestResult:
                 f"{pd.Timestamp(end).date()} (test period {self.dates[0].date()} to "
                 f"{self.dates[-1].date()})"
             )
-        frames = {
-            name: getattr(self, name).loc[mask]
-            for name in (
-                "margin_isolated",
-                "margin_cross",
-                "margin_cross_engine",
-                "loss",
-                "isolated_shortfall",
-                "position_breaches",
-            )
-        }
+        frames = {name: getattr(self, name).loc[mask] for name in _DATE_BY_PORTFOLIO}
         refits = self.refit_dates[
             (self.refit_dates >= pd.Timestamp(start)) & (self.refit_dates <= pd.Timestamp(end))
         ]
@@ -431,17 +432,7 @@ class BacktestResult:
             raise DataError(
                 f"no portfolio of family {family!r}; families are {list(self.families())}"
             )
-        frames = {
-            name: getattr(self, name)[cols]
-            for name in (
-                "margin_isolated",
-                "margin_cross",
-                "margin_cross_engine",
-                "loss",
-                "isolated_shortfall",
-                "position_breaches",
-            )
-        }
+        frames = {name: getattr(self, name)[cols] for name in _DATE_BY_PORTFOLIO}
         return BacktestResult(
             **frames,
             family=self.family[cols],
