@@ -71,9 +71,11 @@ show_table(
 # ## Model
 #
 # **Risk weights.** The risk weight of an underlying is the loss on one unit of notional over the
-# MPOR exceeded with probability 1 - level: the empirical quantile of overlapping MPOR log moves
-# over the lookback (the larger of the long and the short tail), blended with the same quantile
-# inside the stress windows at the configured stress weight.
+# MPOR exceeded with probability 1 - level. Each overlapping MPOR log move m over the lookback
+# costs a long 1 - e^m and a short e^m - 1; the risk weight is the empirical quantile of these
+# losses (the larger of the long and the short tail), blended with the same quantile inside the
+# stress windows at the configured stress weight. A margin of risk weight x notional is then the
+# quantile of the position's P&L itself, the P&L the offset backtest realizes.
 #
 # **Offset credits.** For a hedged pair held in opposite directions with legs of equal risk, the
 # credit is 1 - (risk of the pair) / (sum of the standalone risks), i.e.

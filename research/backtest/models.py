@@ -45,6 +45,8 @@ __all__ = [
 
 MIN_WINDOW = 100
 """Fewest returns a GARCH/EWMA filter is fitted on; fewer give meaningless volatility paths."""
+PRICE_FLOOR = 1e-12
+"""Smallest price relative a normal simple-return draw is set to (a total loss of a long)."""
 
 
 @runtime_checkable
@@ -394,9 +396,10 @@ class CalibratedRiskWeights:
     r"""Risk weights recalibrated at each refit; offsets through their correlation.
 
     At each refit the risk weight of every asset is calibrated on the fit window with
-    :func:`research.calibration.calibrate_risk_weights` (its ``level``-quantile or ES of the
-    ``h``-day move), and the ``h``-day scenarios are normal with those risk weights as margins
-    and the window's sample correlation. For a linear position the isolated margin is then
+    :func:`research.calibration.calibrate_risk_weights` (the ``level``-quantile or ES of a
+    position's loss over ``h`` days, per unit of notional), and the ``h``-day simple returns
+    (price relatives minus one) are normal with those risk weights as margins and the window's
+    sample correlation. For a linear position the isolated margin is then
     the risk weight times the notional and the cross margin is the correlation aggregation
     :math:`\sqrt{WS^\top \rho\, WS}` of the weighted sensitivities (SIMM-style), up to the
     Monte Carlo error of ``n_scenarios`` draws.
@@ -416,9 +419,13 @@ class CalibratedRiskWeights:
 
     Notes
     -----
-    With normal ``h``-day moves of standard deviation :math:`s`, the VaR of a unit position is
-    :math:`z s` and its ES :math:`s\,\varphi(z)/(1-\alpha)`, :math:`z = \Phi^{-1}(\alpha)`;
-    :math:`s` is set so that this equals the calibrated risk weight.
+    With normal ``h``-day simple returns of standard deviation :math:`s`, the VaR of a long or
+    short unit position is :math:`z s` and its ES :math:`s\,\varphi(z)/(1-\alpha)`,
+    :math:`z = \Phi^{-1}(\alpha)`; :math:`s` is set so that this equals the calibrated risk
+    weight. The scenarios are stored as the log moves :math:`100 \log(1 + R)` the engine
+    expects. A draw at or below -100% would be a non-positive price; it is set to a total loss
+    of a long (the price falls to :data:`PRICE_FLOOR` of its value) and counted in the fit's
+    warnings.
     """
 
     horizon: int = 2
@@ -462,13 +469,21 @@ class CalibratedRiskWeights:
         weights = calibration.risk_weights.reindex(returns.columns).to_numpy(dtype=float)
         z = stats.norm.ppf(self.level)
         unit = z if self.method == "var" else stats.norm.pdf(z) / (1 - self.level)
-        # risk weights are the binding tail of the h-day log move as a fraction; scenarios in %
-        sd = 100.0 * weights / unit
+        # risk weights are losses per unit of notional: the sd of the h-day simple return
+        sd = weights / unit
         corr = np.corrcoef(values, rowvar=False).reshape(len(sd), len(sd))
         vals, vecs = np.linalg.eigh(corr)
         root = vecs * np.sqrt(np.clip(vals, 0.0, None))
         draws = as_generator(seed).standard_normal((self.n_scenarios, len(sd)))
-        base = np.ascontiguousarray((draws @ root.T) * sd)
-        return _FittedNormal(
-            location=np.zeros(len(sd)), base=base, warnings=tuple(calibration.warnings)
-        )
+        simple = (draws @ root.T) * sd
+        notes = list(calibration.warnings)
+        wiped_out = simple <= PRICE_FLOOR - 1.0
+        if wiped_out.any():
+            notes.append(
+                f"{int(wiped_out.sum())} of {simple.size} normal draws of the h-day return are "
+                f"at or below -100%; they are set to a total loss of a long (price floor "
+                f"{PRICE_FLOOR:g})"
+            )
+            simple = np.maximum(simple, PRICE_FLOOR - 1.0)
+        base = np.ascontiguousarray(100.0 * np.log1p(simple))
+        return _FittedNormal(location=np.zeros(len(sd)), base=base, warnings=tuple(notes))

@@ -31,6 +31,7 @@ from research.calibration.risk_weights import (
     RiskWeightCalibration,
     calibrate_risk_weights,
     ewma_volatility,
+    position_losses,
     tail_risk,
 )
 from research.calibration.sweep import (
@@ -75,5 +76,6 @@ __all__ = [
     "RiskWeightCalibration",
     "calibrate_risk_weights",
     "ewma_volatility",
+    "position_losses",
     "tail_risk",
 ]

@@ -28,7 +28,12 @@ import pandas as pd
 
 from research._typing import Float64Array1D
 from research.calibration.parameters import APCSettings
-from research.calibration.risk_weights import WindowsLike, _in_windows, _windows
+from research.calibration.risk_weights import (
+    WindowsLike,
+    _in_windows,
+    _windows,
+    position_losses,
+)
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
 from research.margin.tail import empirical_var_es
 
@@ -439,13 +444,12 @@ def apply_apc(
     return APCResult(paths, binding, flags, settings, tuple(notes))
 
 
-def _risk_value(moves: Float64Array1D, level: float, method: str, side: str) -> float:
+def _risk_value(losses: Sequence[Float64Array1D], level: float, method: str) -> float:
     """VaR/ES of the binding side in the convention of :mod:`research.margin.tail`."""
     values = []
-    for sign, name in ((-1.0, "long"), (1.0, "short")):
-        if side in ("both", name):
-            var, es = empirical_var_es(sign * moves, level)
-            values.append(var if method == "var" else es)
+    for side_losses in losses:
+        var, es = empirical_var_es(side_losses, level)
+        values.append(var if method == "var" else es)
     return float(max(values))
 
 
@@ -462,11 +466,14 @@ def apc_from_returns(
 ) -> APCResult:
     """Compute base, stressed and floor margin paths from returns, then the APC tools.
 
-    At each date ``t`` only returns up to ``t`` are used (no look-ahead):
+    At each date ``t`` only returns up to ``t`` are used (no look-ahead). Each path is the
+    VaR/ES of the position losses (:func:`research.calibration.position_losses`, the binding
+    ``side``) of overlapping ``mpor``-day moves, as in
+    :func:`research.calibration.calibrate_risk_weights`:
 
-    * base: VaR/ES of the overlapping ``mpor``-day moves in the last ``lookback`` returns;
-    * stressed: VaR/ES of the moves that ended inside a stress window on or before ``t``;
-    * floor: VaR/ES of the moves of the last ``settings.floor_years`` calendar years
+    * base: the moves in the last ``lookback`` returns;
+    * stressed: the moves that ended inside a stress window on or before ``t``;
+    * floor: the moves of the last ``settings.floor_years`` calendar years
       (all history while it is shorter).
 
     Parameters
@@ -484,8 +491,8 @@ def apc_from_returns(
     Returns
     -------
     APCResult
-        Paths start on the first date with a full lookback; margins are fractions
-        of notional (per unit of ``units``).
+        Paths start on the first date with a full lookback; margins are losses per unit
+        of notional (fractions; :func:`research.calibration.position_losses`).
 
     Raises
     ------
@@ -544,18 +551,22 @@ def apc_from_returns(
         )
     dates = range(lookback - 1, n)
     base, stressed, floor = (np.empty(len(dates)) for _ in range(3))
+    sides = [name for name in ("long", "short") if side in ("both", name)]
+    losses = [position_losses(moves, name, units) for name in sides]
     for i, t in enumerate(dates):
-        base[i] = _risk_value(moves[t - lookback + mpor : t + 1], level, method, side)
+        base[i] = _risk_value([x[t - lookback + mpor : t + 1] for x in losses], level, method)
         first = max(floor_start[t] + mpor - 1, mpor - 1)
-        floor[i] = _risk_value(moves[first : t + 1], level, method, side)
-        past_stress = moves[: t + 1][in_stress[: t + 1] & (np.arange(t + 1) >= mpor - 1)]
+        floor[i] = _risk_value([x[first : t + 1] for x in losses], level, method)
+        past = in_stress[: t + 1] & (np.arange(t + 1) >= mpor - 1)
         stressed[i] = (
-            _risk_value(past_stress, level, method, side) if past_stress.size else math.nan
+            _risk_value([x[: t + 1][past] for x in losses], level, method)
+            if past.any()
+            else math.nan
         )
     out_index = index[lookback - 1 :]
-    base_path = pd.Series(base / units, index=out_index)
-    stressed_path = pd.Series(stressed / units, index=out_index) if windows else None
-    floor_path = pd.Series(floor / units, index=out_index)
+    base_path = pd.Series(base, index=out_index)
+    stressed_path = pd.Series(stressed, index=out_index) if windows else None
+    floor_path = pd.Series(floor, index=out_index)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
         result = apply_apc(base_path, stressed=stressed_path, floor=floor_path, settings=settings)

@@ -23,7 +23,7 @@ from research import parallel
 from research.backtest import kupiec
 from research.calibration.offsets import OffsetCalibrator, OffsetPair
 from research.calibration.parameters import MarginParameters
-from research.calibration.risk_weights import calibrate_risk_weights
+from research.calibration.risk_weights import calibrate_risk_weights, position_losses
 from research.errors import DataError, InsufficientDataError, ParameterError
 
 __all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep", "regime_correlations"]
@@ -342,8 +342,9 @@ def sensitivity_sweep(
     Notes
     -----
     On the hold-out, an outright long (short) position of one unit of notional in asset
-    :math:`i` has an exception when its loss over the MPOR, :math:`-R^{(h)}_i/100`
-    (:math:`+R^{(h)}_i/100`), exceeds the risk weight. A hedged pair is sized to equal risk
+    :math:`i` has an exception when its loss over the MPOR, :math:`1 - e^{R^{(h)}_i/100}`
+    (:math:`e^{R^{(h)}_i/100} - 1`) for the log move :math:`R^{(h)}_i` in percent, exceeds
+    the risk weight. A hedged pair is sized to equal risk
     (:math:`1/RW_a` long :math:`a`, :math:`1/RW_b` short :math:`b`, so each leg's margin is
     1) and has an exception when its loss exceeds :math:`2(1 - \text{credit})`. Moves are
     non-overlapping so that exceptions of one series are independent under the null; the
@@ -456,15 +457,17 @@ def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str,
     else:
         row["mean_credit"], row["pairs_credited"] = math.nan, 0
     moves, dropped = _blocks(task.test, p["mpor"])
-    moves = moves / 100.0
     row["holdout_moves_dropped"] = dropped
     w = weights.reindex(moves.columns).to_numpy()
-    hits = np.concatenate([(-moves.to_numpy() > w).ravel(), (moves.to_numpy() > w).ravel()])
+    hits = np.concatenate(
+        [(position_losses(moves.to_numpy(), side) > w).ravel() for side in ("long", "short")]
+    )
     row.update(_coverage("outright", hits, p["level"]))
     if task.pairs:
+        gains = np.expm1(moves / 100.0)  # P&L per unit of notional of a long
         pair_hits = []
         for pair in task.pairs:
-            a, b = moves[pair.first].to_numpy(), moves[pair.second].to_numpy()
+            a, b = gains[pair.first].to_numpy(), gains[pair.second].to_numpy()
             spread = a / weights[pair.first] - pair.sign * b / weights[pair.second]
             margin = 2.0 * (1.0 - credits[pair.name])
             pair_hits += [-spread > margin, spread > margin]

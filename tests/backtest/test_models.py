@@ -122,10 +122,29 @@ def test_calibrated_risk_weights_reproduce_the_calibration():
     )
     fitted = CalibratedRiskWeights(horizon=2, n_scenarios=200_000).fit(frame, seed=1)
     weights = calibrate_risk_weights(frame, level=0.99, mpor=2, lookback=600).risk_weights
-    var = risk_measure(-fitted.base.T / 100.0, 0.99)
-    # 200,000 normal draws: the 99% quantile is within ~1% of its true value
-    np.testing.assert_allclose(var, weights.to_numpy(), rtol=0.02)
+    gains = np.expm1(fitted.base.T / 100.0)  # P&L per unit of notional of a long
+    # 200,000 normal draws: the 99% quantile is within ~1% of its true value, on both sides
+    np.testing.assert_allclose(risk_measure(-gains, 0.99), weights.to_numpy(), rtol=0.02)
+    np.testing.assert_allclose(risk_measure(gains, 0.99), weights.to_numpy(), rtol=0.02)
     np.testing.assert_allclose(np.corrcoef(fitted.base, rowvar=False), frame.corr(), atol=0.01)
+
+
+def test_calibrated_risk_weights_floor_prices_at_zero():
+    """Draws of the simple return at or below -100% become total losses, and are counted."""
+    from research.backtest.models import PRICE_FLOOR, CalibratedRiskWeights
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        rng.normal(0.0, 40.0, size=(300, 2)),  # 40% daily: 2-day risk weights near 100%
+        index=pd.bdate_range("2020-01-01", periods=300),
+        columns=["a", "b"],
+    )
+    fitted = CalibratedRiskWeights(horizon=2, n_scenarios=20_000).fit(frame, seed=2)
+    returns = np.expm1(fitted.base / 100.0)
+    floored = int((returns <= PRICE_FLOOR - 1.0 + 1e-15).sum())
+    assert floored > 0 and np.isfinite(fitted.base).all()
+    assert returns.min() >= -1.0
+    assert any(f"{floored} of {returns.size} normal draws" in w for w in fitted.warnings)
 
 
 def test_calibrated_risk_weights_match_the_correlation_engine():
@@ -146,8 +165,8 @@ def test_calibrated_risk_weights_match_the_correlation_engine():
     fitted = CalibratedRiskWeights(horizon=2, n_scenarios=400_000).fit(frame, seed=3)
     weights = calibrate_risk_weights(frame, level=0.99, mpor=2, lookback=500).risk_weights
     notionals = np.array([[1e6, -6e5, 0.0], [5e5, 5e5, -3e5], [-1e6, 0.0, 8e5]])
-    # the model's cross VaR of the linear P&L per unit move (log moves as decimals)
-    ours = risk_measure(-(notionals @ (fitted.base.T / 100.0)), 0.99)
+    # the model's cross VaR of the linear P&L (the engine's expm1 of the log moves)
+    ours = risk_measure(-(notionals @ np.expm1(fitted.base.T / 100.0)), 0.99)
     book = PortfolioBook(
         tuple(Spot(u) for u in frame.columns),
         pd.DataFrame(notionals, columns=[f"{u} spot" for u in frame.columns]),

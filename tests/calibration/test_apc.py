@@ -178,8 +178,9 @@ def test_floor_uses_ten_calendar_years(returns, from_returns):
 def test_stressed_margin_uses_past_stress_moves_only(returns, from_returns):
     moves = returns.rolling(2).sum()
     in_window = (moves.index >= "2008-09-15") & (moves.index <= "2009-03-09")
-    full = moves[in_window].to_numpy()
-    expected = max(tail_risk(-full, 0.99)[0], tail_risk(full, 0.99)[0]) / 100
+    full = moves[in_window].to_numpy() / 100  # percent log moves as fractions
+    # loss per unit of notional: 1 - e^m for a long, e^m - 1 for a short
+    expected = max(tail_risk(1 - np.exp(full), 0.99)[0], tail_risk(np.exp(full) - 1, 0.99)[0])
     assert from_returns.paths["stressed_input"].iloc[-1] == pytest.approx(expected, abs=EXACT)
     before = from_returns.paths["stressed_input"].loc[:"2008-09-12"]
     assert before.isna().all()

@@ -1,9 +1,10 @@
-"""Risk-weight calibration against normal closed forms, hand-made samples and seeded data.
+"""Risk-weight calibration against lognormal closed forms, hand-made samples and seeded data.
 
-Closed forms for iid N(0, sigma^2) daily returns and h-day sums (sigma * sqrt(h)):
-VaR_0.99 = z sigma sqrt(h) with z = 2.326348, ES_0.99 = phi(z) / 0.01 sigma sqrt(h) = 2.665214
-sigma sqrt(h). Monte-Carlo tolerances are 4 asymptotic standard errors of the empirical
-estimators (stated next to each test).
+A risk weight is the loss per unit of notional of a linear position: 1 - e^m for a long and
+e^m - 1 for a short when the price moves by the log return m. For iid N(0, sigma^2) daily log
+returns (as fractions), s = sigma sqrt(h) and z = 2.326348 at 99%, these losses are shifted
+lognormals with closed-form VaR and ES (written out in ``_lognormal_tail``). Monte-Carlo
+tolerances are 4 asymptotic standard errors of the empirical estimators.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from research.calibration import (
     RiskWeightCalibration,
     calibrate_risk_weights,
     ewma_volatility,
+    position_losses,
     tail_risk,
 )
 from research.errors import (
@@ -40,20 +42,50 @@ MC_SIGMAS = 4.0
 """Monte-Carlo tolerance in asymptotic standard errors of the estimator."""
 CLOSED_FORM_TOL = 1e-12
 """Exact identities (order statistics, weighted blends): floating-point rounding only."""
+DAILY_SIGMA = 4.0
+"""Daily volatility of the closed-form samples in percent (crypto-like, so that the loss of a
+position differs from the log move by many standard errors)."""
 
 
-def _var_se(n: int, scale: float) -> float:
-    """Asymptotic s.e. of the empirical level-quantile: sqrt(p(1-p)/n) / f(q)."""
-    return math.sqrt(LEVEL * (1 - LEVEL) / n) / stats.norm.pdf(Z) * scale
+def _lognormal_tail(s: float, side: str, method: str, n: int) -> tuple[float, float]:
+    """Closed-form VaR or ES of a position's loss under N(0, s^2) log moves, and the
+    asymptotic standard error of its empirical estimator from ``n`` independent moves.
 
-
-def _es_se(n: int, scale: float) -> float:
-    """Asymptotic s.e. of empirical ES.
-
-    sqrt((Var(L | L > q) + level (ES - q)^2) / (n (1 - level))), Var(L | L > q) = 1 + z ES - ES^2.
+    With E_k = E[e^{kX}; tail] = e^{k^2 s^2 / 2} Phi(k s - z) (short: X > z s) or
+    e^{k^2 s^2 / 2} Phi(-z - k s) (long: X < -z s) and p = 1 - level:
+    short VaR = e^{zs} - 1, ES = E_1 / p - 1; long VaR = 1 - e^{-zs}, ES = 1 - E_1 / p.
+    The VaR s.e. is sqrt(level p / n) / f_L(VaR) with the loss density
+    f_L = phi(z) / s * e^{-zs} (short) or * e^{zs} (long); the ES s.e. is
+    sqrt((Var(L | tail) + level (ES - VaR)^2) / (n p)).
     """
-    tail_var = 1 + Z * ES_FACTOR - ES_FACTOR**2
-    return math.sqrt((tail_var + LEVEL * (ES_FACTOR - Z) ** 2) / (n * (1 - LEVEL))) * scale
+    p = 1 - LEVEL
+    if side == "short":
+
+        def mass(k: int) -> float:
+            return math.exp(k * k * s * s / 2) * stats.norm.cdf(k * s - Z)
+
+        var, density = math.expm1(Z * s), stats.norm.pdf(Z) / s * math.exp(-Z * s)
+        es, second = mass(1) / p - 1, (mass(2) - 2 * mass(1)) / p + 1
+    else:
+
+        def mass(k: int) -> float:
+            return math.exp(k * k * s * s / 2) * stats.norm.cdf(-Z - k * s)
+
+        var, density = -math.expm1(-Z * s), stats.norm.pdf(Z) / s * math.exp(Z * s)
+        es, second = 1 - mass(1) / p, 1 - 2 * mass(1) / p + mass(2) / p
+    if method == "var":
+        return var, math.sqrt(LEVEL * p / n) / density
+    return es, math.sqrt((second - es**2 + LEVEL * (es - var) ** 2) / (n * p))
+
+
+def _long_loss(moves: np.ndarray) -> np.ndarray:
+    """Loss of a long per unit of notional for percent log moves."""
+    return 1.0 - np.exp(np.asarray(moves) / 100.0)
+
+
+def _short_loss(moves: np.ndarray) -> np.ndarray:
+    """Loss of a short per unit of notional for percent log moves."""
+    return np.exp(np.asarray(moves) / 100.0) - 1.0
 
 
 def _normal_returns(n: int, sigma: float, seed: int, columns=("A",)) -> pd.DataFrame:
@@ -67,25 +99,30 @@ def test_normal_constants():
     assert ES_FACTOR == pytest.approx(2.665214, abs=5e-7)
 
 
+def test_lognormal_tail_is_the_normal_one_for_small_moves():
+    # as s -> 0 the losses are the log moves: VaR -> z s, ES -> phi(z) / p s
+    s = 1e-6
+    for side in ("long", "short"):
+        assert _lognormal_tail(s, side, "var", 1)[0] == pytest.approx(Z * s, rel=1e-5)
+        assert _lognormal_tail(s, side, "es", 1)[0] == pytest.approx(ES_FACTOR * s, rel=1e-5)
+
+
 @pytest.fixture(scope="module")
 def normal_returns() -> pd.DataFrame:
-    return _normal_returns(500_000, 1.5, seed=42)
+    return _normal_returns(500_000, DAILY_SIGMA, seed=42)
 
 
-def test_var_closed_form_one_day(normal_returns):
+@pytest.mark.parametrize("method", ["var", "es"])
+@pytest.mark.parametrize("side", ["long", "short"])
+def test_closed_form_one_day(normal_returns, method, side):
     res = calibrate_risk_weights(
-        normal_returns, level=LEVEL, mpor=1, lookback=None, side="long", units=1.0
+        normal_returns, level=LEVEL, mpor=1, lookback=None, method=method, side=side
     )
-    n = len(normal_returns)
-    assert res.risk_weights["A"] == pytest.approx(Z * 1.5, abs=MC_SIGMAS * _var_se(n, 1.5))
-
-
-def test_es_closed_form_one_day(normal_returns):
-    res = calibrate_risk_weights(
-        normal_returns, level=LEVEL, mpor=1, lookback=None, method="es", side="long", units=1.0
-    )
-    n = len(normal_returns)
-    assert res.risk_weights["A"] == pytest.approx(ES_FACTOR * 1.5, abs=MC_SIGMAS * _es_se(n, 1.5))
+    expected, se = _lognormal_tail(DAILY_SIGMA / 100, side, method, len(normal_returns))
+    assert res.risk_weights["A"] == pytest.approx(expected, abs=MC_SIGMAS * se)
+    # the quantile of the log move itself is many standard errors away
+    log_scale = (Z if method == "var" else ES_FACTOR) * DAILY_SIGMA / 100
+    assert abs(log_scale - expected) > 3 * MC_SIGMAS * se
 
 
 @pytest.mark.parametrize("method", ["var", "es"])
@@ -99,17 +136,13 @@ def test_sqrt_h_scaling(normal_returns, method, overlapping):
         lookback=None,
         method=method,
         overlapping=overlapping,
-        side="long",
-        units=1.0,
     )
-    scale = 1.5 * math.sqrt(h)
     # n / h independent moves; overlapping moves carry at least that information, so the
-    # non-overlapping standard error bounds both estimators
+    # non-overlapping standard error bounds both estimators. A short's loss is the larger.
     m = len(normal_returns) // h
-    expected, se = (
-        (Z * scale, _var_se(m, scale)) if method == "var" else (ES_FACTOR * scale, _es_se(m, scale))
-    )
+    expected, se = _lognormal_tail(DAILY_SIGMA / 100 * math.sqrt(h), "short", method, m)
     assert res.risk_weights["A"] == pytest.approx(expected, abs=MC_SIGMAS * se)
+    assert res.drivers.loc["A", "side"] == "short"
     n_moves = len(normal_returns) - h + 1 if overlapping else len(normal_returns) // h
     assert res.drivers.loc["A", "observations"] == n_moves
 
@@ -117,8 +150,20 @@ def test_sqrt_h_scaling(normal_returns, method, overlapping):
 def test_units_convert_percent_to_fraction(normal_returns):
     sample = normal_returns.iloc[:5000]
     pct = calibrate_risk_weights(sample, mpor=1, lookback=None)
-    dec = calibrate_risk_weights(sample, mpor=1, lookback=None, units=1.0)
-    assert pct.risk_weights["A"] == pytest.approx(dec.risk_weights["A"] / 100, rel=1e-15)
+    dec = calibrate_risk_weights(sample / 100, mpor=1, lookback=None, units=1.0)
+    assert pct.risk_weights["A"] == pytest.approx(dec.risk_weights["A"], rel=1e-15)
+
+
+def test_position_losses():
+    moves = np.array([-30.0, -1.0, 0.0, 2.5, 50.0])
+    np.testing.assert_allclose(position_losses(moves, "long"), _long_loss(moves), rtol=1e-13)
+    np.testing.assert_allclose(position_losses(moves, "short"), _short_loss(moves), rtol=1e-13)
+    np.testing.assert_allclose(
+        position_losses(moves / 100, "short", units=1.0), _short_loss(moves), rtol=1e-13
+    )
+    assert position_losses(np.array([-1e4]), "long")[0] <= 1.0  # a long loses at most 1
+    with pytest.raises(SpecificationError, match="side"):
+        position_losses(moves, "both")
 
 
 # ---------------------------------------------------------------- exact order statistics
@@ -165,28 +210,32 @@ def _ramp(n: int = 400) -> pd.DataFrame:
 
 def test_lookback_uses_last_days_and_quantile_date():
     returns = _ramp()
-    res = calibrate_risk_weights(returns, level=0.99, mpor=1, lookback=250, side="long", units=1)
+    res = calibrate_risk_weights(returns, level=0.99, mpor=1, lookback=250, side="long")
     last = returns["A"].iloc[-250:]
-    expected = np.sort(-last.to_numpy())[-_tail_size(250, 0.99)]
-    assert res.risk_weights["A"] == expected
+    expected = np.sort(_long_loss(last.to_numpy()))[-_tail_size(250, 0.99)]
+    assert res.risk_weights["A"] == pytest.approx(expected, abs=CLOSED_FORM_TOL)
     quantile_date = res.drivers.loc["A", "quantile_date"]
-    assert -returns.loc[quantile_date, "A"] == expected
+    assert _long_loss(returns.loc[quantile_date, "A"]) == pytest.approx(
+        expected, abs=CLOSED_FORM_TOL
+    )
     assert res.drivers.loc["A", "lookback_moves"] == 250
 
 
 def test_non_overlapping_moves_are_anchored_at_the_last_date():
     returns = _ramp()
     res = calibrate_risk_weights(
-        returns, level=0.9, mpor=5, lookback=250, overlapping=False, side="short", units=1
+        returns, level=0.9, mpor=5, lookback=250, overlapping=False, side="short"
     )
     sums = returns["A"].iloc[-250:].to_numpy().reshape(50, 5).sum(axis=1)
     assert res.drivers.loc["A", "lookback_moves"] == 50
-    assert res.risk_weights["A"] == pytest.approx(tail_risk(sums, 0.9)[0], abs=CLOSED_FORM_TOL)
+    assert res.risk_weights["A"] == pytest.approx(
+        tail_risk(_short_loss(sums), 0.9)[0], abs=CLOSED_FORM_TOL
+    )
 
 
 def test_side_both_is_the_larger_tail():
     returns = _normal_returns(3000, 1.0, seed=3)
-    kw = dict(level=0.99, mpor=2, lookback=None, units=1)
+    kw = dict(level=0.99, mpor=2, lookback=None)
     long = calibrate_risk_weights(returns, side="long", **kw).risk_weights["A"]
     short = calibrate_risk_weights(returns, side="short", **kw).risk_weights["A"]
     both = calibrate_risk_weights(returns, side="both", **kw)
@@ -197,22 +246,28 @@ def test_side_both_is_the_larger_tail():
 # ---------------------------------------------------------------- stress windows
 
 
+CRASH_MOVES = -np.arange(10.0, 20.0)
+"""Ten crash days of -10% to -19% (log returns in percent)."""
+
+
 @pytest.fixture
 def crash() -> tuple[pd.DataFrame, dict]:
     returns = _normal_returns(1000, 1.0, seed=5)
     crash_days = returns.index[100:110]
-    returns.loc[crash_days, "A"] = -np.arange(10.0, 20.0)
+    returns.loc[crash_days, "A"] = CRASH_MOVES
     window = {"crash": (crash_days[0].date(), crash_days[-1].date())}
     return returns, window
 
 
 def test_stress_window_included(crash):
     returns, window = crash
-    kw = dict(level=0.99, mpor=1, lookback=250, side="long", units=1)
+    kw = dict(level=0.99, mpor=1, lookback=250, side="long")
     plain = calibrate_risk_weights(returns, **kw)
     stressed = calibrate_risk_weights(returns, stress_windows=window, **kw)
-    sample = np.concatenate([-returns["A"].iloc[-250:].to_numpy(), np.arange(10.0, 20.0)])
-    assert stressed.risk_weights["A"] == tail_risk(sample, 0.99)[0]
+    sample = _long_loss(np.concatenate([returns["A"].iloc[-250:].to_numpy(), CRASH_MOVES]))
+    assert stressed.risk_weights["A"] == pytest.approx(
+        tail_risk(sample, 0.99)[0], abs=CLOSED_FORM_TOL
+    )
     drivers = stressed.drivers.loc["A"]
     assert (drivers["observations"], drivers["stress_moves"]) == (260, 10)
     assert drivers["stress_contribution"] == pytest.approx(
@@ -223,15 +278,15 @@ def test_stress_window_included(crash):
 
 def test_stress_window_weighted(crash):
     returns, window = crash
-    kw = dict(level=0.99, mpor=1, lookback=250, side="long", units=1)
+    kw = dict(level=0.99, mpor=1, lookback=250, side="long")
     plain = calibrate_risk_weights(returns, **kw).risk_weights["A"]
-    stress_only = tail_risk(np.arange(10.0, 20.0), 0.99)[0]
+    stress_only = tail_risk(_long_loss(CRASH_MOVES), 0.99)[0]
     with pytest.warns(DataQualityWarning, match="only 10 moves in the stress windows"):
         res = calibrate_risk_weights(returns, stress_windows=window, stress_weight=0.25, **kw)
     assert res.risk_weights["A"] == pytest.approx(
         0.75 * plain + 0.25 * stress_only, abs=CLOSED_FORM_TOL
     )
-    assert res.drivers.loc["A", "stress_risk"] == stress_only
+    assert res.drivers.loc["A", "stress_risk"] == pytest.approx(stress_only, abs=CLOSED_FORM_TOL)
     assert any("only 10 moves" in w for w in res.warnings)
 
 
@@ -242,7 +297,7 @@ def test_stress_windows_from_objects(crash):
         name = "crash"
         start, end = window["crash"]
 
-    kw = dict(level=0.99, mpor=1, lookback=250, units=1)
+    kw = dict(level=0.99, mpor=1, lookback=250)
     a = calibrate_risk_weights(returns, stress_windows=window, **kw)
     b = calibrate_risk_weights(returns, stress_windows=[Window()], **kw)
     pd.testing.assert_series_equal(a.risk_weights, b.risk_weights)
@@ -269,13 +324,13 @@ def test_fhs_rescales_to_current_volatility():
     storm = _normal_returns(1000, 3.0, seed=10)
     storm.index = pd.bdate_range(calm.index[-1] + pd.offsets.BDay(), periods=1000)
     returns = pd.concat([calm, storm])
-    kw = dict(level=0.99, mpor=1, lookback=None, units=1, side="long")
+    kw = dict(level=0.99, mpor=1, lookback=None, side="long")
     plain = calibrate_risk_weights(returns, **kw)
     fhs = calibrate_risk_weights(returns, filter="ewma", **kw)
     sigma = ewma_volatility(returns["A"])
     filtered = returns["A"] / sigma * sigma.attrs["forecast"]
     assert fhs.risk_weights["A"] == pytest.approx(
-        tail_risk(-filtered.to_numpy(), 0.99)[0], rel=1e-12
+        tail_risk(_long_loss(filtered.to_numpy()), 0.99)[0], rel=1e-12
     )
     # the unfiltered quantile mixes the calm and stormy regimes; FHS scales all to the storm
     assert fhs.risk_weights["A"] > 1.15 * plain.risk_weights["A"]
