@@ -13,7 +13,10 @@ N=5 is the first five columns, N=20 all of them. Prints, in one run:
 * the ratios against rmgarch's published times (R, same machine class) and mvgarch.
 
 Times are the best (and median) of a few repeats after one warm-up run (numba compilation
-excluded).
+excluded). The N=5 runs, which take a tenth of a second, are repeated in three rounds spread
+over the benchmark (at the start, after N=20, after N=100), each with a reading of a fixed
+pure-Python loop: this shared host has spells of several seconds in which everything runs up
+to ~1.7x slower, and the probe shows which rounds fell in one.
 Run: ``.venv/bin/python benchmarks/dcc_fit.py``.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -35,6 +39,8 @@ from research.volatility import fit_univariate
 RMGARCH_SECONDS = {"full N=5": 1.43, "full N=20": 5.3, "full+SE N=20": 31.9}
 # mvgarch's DCC step at N=20 measured on this machine class (issue 3)
 MVGARCH_PUBLISHED_N20 = 14.7
+# iterations of the host probe's pure-Python loop (about 10 ms on this machine class)
+HOST_PROBE_LOOPS = 200_000
 # targets of issue 3
 TARGETS = {
     "full N=5": 0.15,
@@ -44,15 +50,42 @@ TARGETS = {
 }
 
 
-def best_time(func, repeats: int = 3) -> tuple[float, float, object]:
-    """Best and median wall time of ``repeats`` calls after one warm-up call."""
-    out = func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+class Timings:
+    """Wall times of named runs, collected over one or more rounds of repeats."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+
+    def run(self, key: str, func, repeats: int):
+        """Time ``repeats`` calls of ``func`` (after one warm-up call) under ``key``."""
         out = func()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            out = func()
+            self.seconds[key].append(time.perf_counter() - start)
+        return out
+
+    def best(self, key: str) -> float:
+        return min(self.seconds[key])
+
+    def median(self, key: str) -> float:
+        return float(np.median(self.seconds[key]))
+
+
+def host_probe() -> float:
+    """Best of five timings of a fixed pure-Python loop: a reading of the host's speed.
+
+    The shared host has spells in which all work runs up to ~1.7x slower (seen with this probe
+    alone, nothing else running); the probe printed beside each round tells them apart.
+    """
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for i in range(HOST_PROBE_LOOPS):
+            total += i * i
         times.append(time.perf_counter() - start)
-    return min(times), float(np.median(times)), out
+    return min(times)
 
 
 def reference_returns() -> pd.DataFrame:
@@ -94,46 +127,70 @@ def main() -> None:
     warnings.simplefilter("ignore")
     load_before = os.getloadavg()[0]
     returns = reference_returns()
-    rows = []
+    timings = Timings()
+    probes: list[float] = []
+    estimates: dict[str, tuple[float, float]] = {}
+    five = returns.iloc[:, :5]
+
+    def n5_round() -> None:
+        """The cheap N=5 runs: one round of repeats, with a host-speed reading."""
+        probes.append(host_probe())
+        res = timings.run("full N=5", lambda: DCC(std_errors=False).fit(five), repeats=5)
+        fits = timings.run("univariate stage (arch) N=5", lambda: fit_univariate(five), repeats=5)
+        step = timings.run(
+            "DCC step N=5", lambda: DCC(std_errors=False).fit(univariate=fits), repeats=5
+        )
+        estimates["full N=5"] = (res.params["a"], res.params["b"])
+        estimates["DCC step N=5"] = (step.params["a"], step.params["b"])
 
     for n in (5, 20):
         data = returns.iloc[:, :n]
-        t_full, m_full, res = best_time(lambda d=data: DCC(std_errors=False).fit(d), repeats=7)
-        t_se, m_se, res_se = best_time(lambda d=data: DCC(std_errors=True).fit(d), repeats=2)
-        t_uni, m_uni, fits = best_time(lambda d=data: fit_univariate(d), repeats=7)
-        t_step, m_step, step = best_time(
-            lambda f=fits: DCC(std_errors=False).fit(univariate=f), repeats=7
+        if n == 5:
+            n5_round()
+        else:
+            res = timings.run(f"full N={n}", lambda d=data: DCC(std_errors=False).fit(d), 7)
+            fits = timings.run(
+                f"univariate stage (arch) N={n}", lambda d=data: fit_univariate(d), 7
+            )
+            step = timings.run(
+                f"DCC step N={n}", lambda f=fits: DCC(std_errors=False).fit(univariate=f), 7
+            )
+            estimates[f"full N={n}"] = (res.params["a"], res.params["b"])
+            estimates[f"DCC step N={n}"] = (step.params["a"], step.params["b"])
+        res_se = timings.run(
+            f"full+SE N={n}", lambda d=data: DCC(std_errors=True).fit(d), repeats=2
         )
-        rows += [
-            (f"full N={n}", t_full, m_full, res.params["a"], res.params["b"]),
-            (f"full+SE N={n}", t_se, m_se, res_se.params["a"], res_se.params["b"]),
-            (f"univariate stage (arch) N={n}", t_uni, m_uni, np.nan, np.nan),
-            (f"DCC step N={n}", t_step, m_step, step.params["a"], step.params["b"]),
-        ]
+        estimates[f"full+SE N={n}"] = (res_se.params["a"], res_se.params["b"])
+        fits = fit_univariate(data)
         try:
             t_mv, a_mv, b_mv = mvgarch_dcc_step(fits.std_resid.to_numpy(), fits.sigma.to_numpy())
-            rows.append((f"mvgarch DCC step N={n}", t_mv, t_mv, a_mv, b_mv))
+            timings.seconds[f"mvgarch DCC step N={n}"].append(t_mv)
+            estimates[f"mvgarch DCC step N={n}"] = (a_mv, b_mv)
         except ImportError:
             print("mvgarch is not installed: `pip install mvgarch` to time its DCC step")
         print(f"N={n}: SE(a)={res_se.std_errors['a']:.4f} SE(b)={res_se.std_errors['b']:.4f}")
+    n5_round()
 
     big = simulated_returns(100, 2500)
     for estimation in ("composite-all", "composite-adjacent"):
         model = DCC(estimation=estimation, std_errors=False)
-        t_big, m_big, res_big = best_time(lambda m=model: m.fit(big), repeats=1)
+        res_big = timings.run(f"{estimation} N=100 full", lambda m=model: m.fit(big), 1)
         fits_big = fit_univariate(big)
-        t_big_step, m_big_step, _ = best_time(
-            lambda m=model, f=fits_big: m.fit(univariate=f), repeats=2
+        timings.run(
+            f"{estimation} N=100 DCC step", lambda m=model, f=fits_big: m.fit(univariate=f), 2
         )
-        rows.append(
-            (f"{estimation} N=100 full", t_big, m_big, res_big.params["a"], res_big.params["b"])
-        )
-        rows.append((f"{estimation} N=100 DCC step", t_big_step, m_big_step, np.nan, np.nan))
+        estimates[f"{estimation} N=100 full"] = (res_big.params["a"], res_big.params["b"])
+    n5_round()
 
+    rows = [
+        (key, timings.best(key), timings.median(key), *estimates.get(key, (np.nan, np.nan)))
+        for key in timings.seconds
+    ]
     table = pd.DataFrame(rows, columns=["run", "seconds", "median", "a", "b"]).set_index("run")
     pd.set_option("display.width", 120)
     print(
-        "\nTimes (seconds: best and median of the repeats) and estimates; "
+        "\nTimes (seconds: best and median of the repeats; the N=5 runs pool "
+        f"{len(probes)} rounds: at the start, after N=20 and after N=100) and estimates; "
         "truth for N=100 is a=0.01, b=0.97"
     )
     print(table.round({"seconds": 3, "median": 3, "a": 6, "b": 6}).to_string())
@@ -159,6 +216,12 @@ def main() -> None:
     print(
         f"  machine: {os.cpu_count()} cores, 1-min load average {load_before:.1f} before and "
         f"{os.getloadavg()[0]:.1f} after (times scale with load on a shared machine)"
+    )
+    round_best = [min(timings.seconds["full N=5"][5 * k : 5 * k + 5]) for k in range(len(probes))]
+    readings = zip(probes, round_best, strict=True)
+    print(
+        "  host probe (fixed pure-Python loop, ms) and best full N=5 fit (s) per round: "
+        + ", ".join(f"{1e3 * p:.1f} ms / {t:.3f} s" for p, t in readings)
     )
     t_comp = table.loc["composite-all N=100 full", "seconds"]
     print(
