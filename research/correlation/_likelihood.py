@@ -14,8 +14,6 @@ __all__ = ["CorrelationProblem", "correlation_target", "negative_target", "pairs
 
 #: Smallest eigenvalue accepted for the correlation target (below it Qbar is singular).
 MIN_TARGET_EIGENVALUE = 1e-8
-#: Relative step of the central differences used for cDCC scores.
-_FD_STEP = 1e-5
 
 
 def correlation_target(z: Float64Array2D, assets: list[str]) -> Float64Array2D:
@@ -233,14 +231,15 @@ class CorrelationProblem:
     def loglik(
         self, theta: Float64Array1D, want_grad: bool = False, full: bool | None = None
     ) -> tuple[Float64Array1D, Float64Array2D, bool]:
-        """Per-observation log-likelihood (and scores) of the estimation objective.
+        """Per-observation log-likelihood (and analytic scores) of the estimation objective.
 
         Parameters
         ----------
         theta : ndarray
             Parameters in :attr:`param_names` order.
         want_grad : bool, default False
-            Also return the scores (analytic, or central differences for cDCC).
+            Also return the scores. For cDCC they include the dependence of the corrected
+            target on ``a`` and ``b`` (:func:`research.correlation._kernels.cdcc_target_gradient`).
         full : bool, optional
             Force the full (True) likelihood; default: the problem's own objective
             (composite when ``pairs`` is set).
@@ -254,40 +253,29 @@ class CorrelationProblem:
             False when the recursion left the positive-definite region.
         """
         theta = np.asarray(theta, dtype=float)
-        ll, sc, ok = self._raw(theta, want_grad, full)
-        cols = [kern.PARAM_INDEX[p] for p in self.param_names]
-        if want_grad and self.kind == "cdcc":
-            sc = self._numerical_scores(theta, full)
-            return ll, sc, ok
-        return ll, np.ascontiguousarray(sc[:, cols]), ok
-
-    def _raw(self, theta, want_grad, full):
         a, b, g, nu = self.unpack(theta)
-        qbar, nbar = self.targets(theta)
+        dqbar = None
+        if want_grad and self.kind == "cdcc":
+            qbar, dqbar = kern.cdcc_target_gradient(self.z, a, b)
+            nbar = self.nbar
+        else:
+            qbar, nbar = self.targets(theta)
         dist = kern.DIST_CODES[self.distribution]
         kind = kern.KIND_CODES[self.kind]
         use_full = self.pairs is None if full is None else full
         n = 2 if not use_full else self.z.shape[1]
         c_nu, dc_nu = kern.t_constants(nu, n) if self.distribution == "t" else (0.0, 0.0)
         if use_full:
-            return kern.correlation_loglik(
-                self.z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad
+            ll, sc, ok = kern.correlation_loglik(
+                self.z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad, dqbar
             )
-        return kern.composite_loglik(
-            self.z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad, self.pairs
-        )
-
-    def _numerical_scores(self, theta: Float64Array1D, full: bool | None) -> Float64Array2D:
-        k = theta.shape[0]
-        out = np.empty((self.z.shape[0], k))
-        for j in range(k):
-            h = _FD_STEP * max(abs(theta[j]), 0.01)
-            up = theta.copy()
-            dn = theta.copy()
-            up[j] += h
-            dn[j] -= h
-            out[:, j] = (self._raw(up, False, full)[0] - self._raw(dn, False, full)[0]) / (2 * h)
-        return out
+        else:
+            ll, sc, ok = kern.composite_loglik(
+                self.z, a, b, g, qbar, nbar, kind, dist, nu, c_nu, dc_nu, want_grad, self.pairs,
+                dqbar,
+            )  # fmt: skip
+        cols = [kern.PARAM_INDEX[p] for p in self.param_names]
+        return ll, np.ascontiguousarray(sc[:, cols]), ok
 
     def involving(self, i: int) -> tuple[CorrelationProblem, int]:
         """Return the composite sub-problem of the pairs that contain asset ``i``.

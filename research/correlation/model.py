@@ -301,19 +301,16 @@ class DCC:
         order = np.argsort(values)
         notes: list[str] = []
         best: OptimizeResult | None = None
-        analytic = self.kind != "cdcc"
 
         def run(target: CorrelationProblem, x0: Float64Array1D) -> OptimizeResult:
             scale = _scale(target)
-            # SLSQP works on y = theta / s, with s making the objective's curvature O(1);
-            # cDCC, without analytic scores, takes s from the DCC scores at the same point
-            proxy = target if analytic else dataclasses.replace(target, kind="dcc")
-            ll0, sc0, ok0 = proxy.loglik(x0, want_grad=True)
+            # SLSQP works on y = theta / s, with s making the objective's curvature O(1)
+            ll0, sc0, ok0 = target.loglik(x0, want_grad=True)
             s = _variable_scale(sc0, scale) if ok0 else np.ones_like(x0)
             y0 = x0 / s
             known = (
                 {y0.tobytes(): (-float(ll0.sum()) / scale, -sc0.sum(axis=0) * s / scale)}
-                if analytic and ok0
+                if ok0
                 else {}
             )
 
@@ -323,8 +320,6 @@ class DCC:
                     if cached is not None:
                         return cached
                 theta = y * s
-                if not analytic:
-                    return _objective(target, theta, scale)
                 ll, sc, ok = target.loglik(theta, want_grad=True)
                 if not ok:
                     return 1e3, np.zeros_like(theta)
@@ -344,7 +339,7 @@ class DCC:
             opt = minimize(
                 fun,
                 y0,
-                jac=True if analytic else None,
+                jac=True,
                 method="SLSQP",
                 bounds=[(lo / si, hi / si) for (lo, hi), si in zip(bounds, s, strict=True)],
                 constraints=scaled_constraints,

@@ -117,6 +117,21 @@ def test_cdcc_target_matches_plain_loop(data):
     )
 
 
+def test_cdcc_target_gradient_matches_central_differences(data):
+    z, _, _ = data
+    a, b, h = 0.05, 0.9, 1e-6
+    target, gradient = kern.cdcc_target_gradient(z, a, b)
+    np.testing.assert_allclose(target, naive_cdcc_target(z, a, b), atol=IDENTITY_TOL)
+    for k, step in enumerate([(h, 0.0), (0.0, h)]):
+        up = naive_cdcc_target(z, a + step[0], b + step[1])
+        dn = naive_cdcc_target(z, a - step[0], b - step[1])
+        # central differences of O(1) entries with step 1e-6: error ~1e-9
+        np.testing.assert_allclose(gradient[k], (up - dn) / (2 * h), atol=1e-7)
+    assert np.abs(gradient[:2]).max() > 1e-2  # the target really moves with (a, b)
+    np.testing.assert_array_equal(gradient[2], 0.0)
+    np.testing.assert_allclose(np.diagonal(gradient, axis1=1, axis2=2), 0.0, atol=1e-14)
+
+
 def _theta_loglik(z, qbar, nbar, kind, dist, composite, pairs):
     def f(theta):
         a, b, g, nu = theta
@@ -131,7 +146,7 @@ def _theta_loglik(z, qbar, nbar, kind, dist, composite, pairs):
 
 @pytest.mark.parametrize("composite", [False, True], ids=["full", "composite"])
 @pytest.mark.parametrize("dist", ["normal", "t"])
-@pytest.mark.parametrize("kind", ["dcc", "adcc", "ccc"])
+@pytest.mark.parametrize("kind", ["dcc", "cdcc", "adcc", "ccc"])
 def test_analytic_scores_match_finite_differences(data, kind, dist, composite):
     z, qbar, nbar = data
     pairs = np.array([(i, j) for i in range(4) for j in range(i + 1, 4)], dtype=np.int64)
@@ -140,7 +155,7 @@ def test_analytic_scores_match_finite_differences(data, kind, dist, composite):
     _, scores, ok = f(theta)
     assert ok
     numeric = approx_fprime(theta, lambda x: f(x)[0].sum(), 1e-6)
-    used = [0, 1] if kind == "dcc" else [0, 1, 2] if kind == "adcc" else []
+    used = [0, 1] if kind in ("dcc", "cdcc") else [0, 1, 2] if kind == "adcc" else []
     if dist == "t":
         used.append(3)
     np.testing.assert_allclose(scores.sum(axis=0)[used], numeric[used], rtol=FD_RTOL, atol=1e-3)

@@ -172,7 +172,9 @@ def test_variable_scale_gives_unit_outer_product_diagonal():
     assert scale[2] == 1.0  # a parameter without score information is left unscaled
 
 
-@pytest.mark.parametrize("kind, dist", [("dcc", "normal"), ("adcc", "normal"), ("dcc", "t")])
+@pytest.mark.parametrize(
+    "kind, dist", [("dcc", "normal"), ("cdcc", "normal"), ("adcc", "normal"), ("dcc", "t")]
+)
 def test_scaled_optimizer_reaches_the_unscaled_optimum(univariate, kind, dist):
     """The variable scaling changes the optimizer's path, not the maximum it finds."""
     res = DCC(kind=kind, distribution=dist, std_errors=False).fit(univariate=univariate)
