@@ -525,6 +525,8 @@ def _diagonal_paths(zt, a, b, g, qbar, nbar, dqbar, kind, want_grad):
         da = dqbar[0, i, i]
         db = dqbar[1, i, i]
         dg = dqbar[2, i, i]
+        target_a = c * dqbar[0, i, i]  # the target's share of each step's derivative
+        target_b = c * dqbar[1, i, i]
         for t in range(t_obs):
             qd[i, t] = q
             if want_grad:
@@ -542,8 +544,8 @@ def _diagonal_paths(zt, a, b, g, qbar, nbar, dqbar, kind, want_grad):
             if want_grad:
                 # cDCC: e2 = z^2 q moves with q; its target's derivative enters through c
                 grow = b + a * zi * zi if kind == _CDCC else b
-                da = e2 - qbar[i, i] + c * dqbar[0, i, i] + grow * da
-                db = q - qbar[i, i] + c * dqbar[1, i, i] + grow * db
+                da = e2 - qbar[i, i] + target_a + grow * da
+                db = q - qbar[i, i] + target_b + grow * db
                 dg = n2 - nbar[i, i] + b * dg
             q = qn
     return qd, dqd
@@ -600,6 +602,8 @@ def _pair_chunk(
         da = dqbar[0, i, j]
         db = dqbar[1, i, j]
         dg = dqbar[2, i, j]
+        target_a = c * dqbar[0, i, j]  # the target's share of each step's derivative
+        target_b = c * dqbar[1, i, j]
         for t in range(t_obs):
             zi = zt[i, t]
             zj = zt[j, t]
@@ -657,8 +661,8 @@ def _pair_chunk(
                 nn = (zi if zi < 0.0 else 0.0) * (zj if zj < 0.0 else 0.0)
                 qn += g * (nn - nbar[i, j])
             if want_grad:
-                da = e - qbar[i, j] + a * de_a + c * dqbar[0, i, j] + b * da
-                db = q - qbar[i, j] + a * de_b + c * dqbar[1, i, j] + b * db
+                da = e - qbar[i, j] + a * de_a + target_a + b * da
+                db = q - qbar[i, j] + a * de_b + target_b + b * db
                 dg = nn - nbar[i, j] + b * dg
             q = qn
     return True
