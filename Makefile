@@ -2,13 +2,18 @@
 #   make reports   set everything up, run every study on the bundled real data: the review PDF
 #                  reports/review.pdf, one PDF per study and reports/review.html
 #   make test      set everything up, run the unit tests and every notebook in fast mode
+# Both install exactly the versions in requirements.lock (the versions CI tested);
+#   make lock      re-resolves the dependencies of pyproject.toml and rewrites requirements.lock
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+LOCK_VENV := .lock-venv
 SYSTEM_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils
 
-.PHONY: reports test install system-deps lint bench clean
+.PHONY: reports test install lock system-deps lint bench clean
 
 reports: install system-deps
 	$(BIN)/research review configs/review.yaml --out reports
@@ -21,10 +26,23 @@ install: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e ".[dev,dask]"
 	touch $@
+
+# A throw-away environment resolves the newest versions pyproject.toml allows; its freeze
+# replaces the lock only when the whole install succeeded.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet "pip==$(PIP_VERSION)"
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e ".[dev,dask]"
+	{ echo "# Exact versions that 'make' installs (pip constraints). Regenerate with 'make lock'."; \
+	  echo "# Resolved for Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())') with pip $(PIP_VERSION)."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 # PDF export runs nbconvert through xelatex and pandoc (Debian packages).
 system-deps:
@@ -43,4 +61,4 @@ bench: install
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/*.pdf reports/*.html reports/_build
+	rm -rf $(VENV) $(LOCK_VENV) reports/*.pdf reports/*.html reports/_build

@@ -128,13 +128,32 @@ def test_q_next_is_last_recursion_step(fit5):
 
 
 #: generate.py is an independent naive implementation (numpy slogdet/solve + Nelder-Mead):
-#: the same likelihood, so our maximum must be at least as high (optimizer tolerance 1e-6)
-#: and the parameters agree to the optimizers' precision (1e-4 relative, STYLE 4.4).
+#: the same likelihood, so on the same residuals our maximum must be at least as high as the
+#: peer's likelihood at the peer's (a, b), up to our optimizer's stopping tolerance, and the
+#: parameters agree to the optimizers' precision (1e-4 relative, STYLE 4.4).
 GENERATED = read_reference.load_generated()
-INDEPENDENT_LL_SLACK = 1e-6
+OPTIMIZER_LL_SLACK = 1e-6
 INDEPENDENT_PARAM_RTOL = 1e-4
-#: Nelder-Mead in the peer stops up to ~2e-3 below the maximum at N=20 (ours is higher).
+#: Across machines (generated.json vs this run): Nelder-Mead in the peer stops up to ~2e-3
+#: below the maximum at N=20 (ours is higher), and the residuals themselves differ slightly.
 INDEPENDENT_LL_TOL = 5e-3
+#: arch stops SLSQP at its default ftol of 1e-6 on each asset's negative log-likelihood, and
+#: its optimum moves in the 8th digit of the parameters between machines (BLAS, CPU): a sum
+#: of N univariate log-likelihoods reproduces across machines to N x 1e-6, not better.
+ARCH_LL_TOL_PER_ASSET = 1e-6
+
+_GENERATOR = _READER.with_name("generate.py")
+_gen_spec = importlib.util.spec_from_file_location("generate", _GENERATOR)
+generate = importlib.util.module_from_spec(_gen_spec)
+_gen_spec.loader.exec_module(generate)
+
+
+@pytest.mark.parametrize("case", ["N5", "N20"])
+def test_peer_likelihood_is_ours_on_the_same_residuals(fit5, fit20, case):
+    res = fit5 if case == "N5" else fit20
+    z = res.std_resid.to_numpy()
+    ours = generate.dcc_loglik(np.array([res.params["a"], res.params["b"]]), z, res.qbar)
+    assert ours == pytest.approx(res.loglikelihood_correlation, abs=1e-8)
 
 
 @pytest.mark.skipif(GENERATED is None, reason="run tests/reference/sp500_dcc/generate.py first")
@@ -142,11 +161,16 @@ INDEPENDENT_LL_TOL = 5e-3
 def test_loglikelihood_at_least_independent_peer(fit5, fit20, case):
     res = fit5 if case == "N5" else fit20
     gen = GENERATED[case]
-    assert res.loglikelihood_correlation >= gen["loglikelihood_correlation"] - INDEPENDENT_LL_SLACK
+    peer_point = np.array([gen["a"], gen["b"]])
+    peer_on_our_residuals = generate.dcc_loglik(peer_point, res.std_resid.to_numpy(), res.qbar)
+    assert res.loglikelihood_correlation >= peer_on_our_residuals - OPTIMIZER_LL_SLACK
     assert res.loglikelihood_correlation == pytest.approx(
         gen["loglikelihood_correlation"], abs=INDEPENDENT_LL_TOL
     )
-    assert res.univariate.loglikelihood == pytest.approx(gen["loglikelihood_univariate"], abs=1e-6)
+    n_assets = res.std_resid.shape[1]
+    assert res.univariate.loglikelihood == pytest.approx(
+        gen["loglikelihood_univariate"], abs=n_assets * ARCH_LL_TOL_PER_ASSET
+    )
 
 
 @pytest.mark.skipif(GENERATED is None, reason="run tests/reference/sp500_dcc/generate.py first")
