@@ -23,6 +23,7 @@ __all__ = [
     "PSDRepairWarning",
     "UnknownUnderlyingError",
     "ExpiredInstrumentError",
+    "OutputError",
 ]
 
 
@@ -84,3 +85,7 @@ class UnknownUnderlyingError(DataError):
 
 class ExpiredInstrumentError(DataError):
     """An instrument is at or past its expiry on the valuation date."""
+
+
+class OutputError(ResearchError, OSError):
+    """An output file or folder cannot be written, or writing would replace a file not ours."""
