@@ -27,7 +27,14 @@ __all__ = ["run_row_blocks", "single_threaded_blas", "usable_cores"]
 
 @lru_cache(maxsize=1)
 def _controller() -> ThreadpoolController:
-    """One controller: discovering the loaded BLAS libraries is slow, so it is done once."""
+    """One controller: discovering the loaded BLAS libraries is slow, so it is done once.
+
+    numpy and scipy each bring their own OpenBLAS; both are loaded first so that the controller
+    (which sees only libraries loaded when it is built) limits every BLAS the package calls.
+    """
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+
     return ThreadpoolController()
 
 
