@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from research._io import write_atomic
 from research.errors import ParameterError
 
 __all__ = ["APCSettings", "APCTool", "MarginParameters", "Pair"]
@@ -37,6 +38,8 @@ EMIR_MIN_STRESS_WEIGHT = 0.25
 """EMIR RTS 153/2013 Art. 28(1)(b): at least 25% weight on stressed observations."""
 EMIR_FLOOR_YEARS = 10
 """EMIR RTS 153/2013 Art. 28(1)(c): a floor from a 10-year historical lookback."""
+_YAML_END = "..."
+"""The YAML end-of-document line a parameter file ends with: a file cut short lacks it."""
 
 
 def _number(value: Any, name: str) -> float:
@@ -532,8 +535,9 @@ class MarginParameters:
         Parameters
         ----------
         data : mapping
-            As produced by :meth:`to_dict`. ``level``, ``mpor``, ``lookback`` and
-            ``risk_weights`` are required.
+            As produced by :meth:`to_dict`: every field is required (a written parameter set
+            always has them all, so a missing one means a damaged or hand-cut file), the
+            ``apc`` section included. ``stress_weight`` may be null and the lists empty.
 
         Returns
         -------
@@ -545,14 +549,20 @@ class MarginParameters:
             Unknown or missing fields, or invalid values.
         """
         fields = [f.name for f in dataclasses.fields(cls)]
-        _check_keys(data, fields, ["level", "mpor", "lookback", "risk_weights"], "parameters")
+        _check_keys(data, fields, fields, "parameters")
         kwargs = dict(data)
-        if "apc" in kwargs:
-            kwargs["apc"] = APCSettings.from_dict(kwargs["apc"])
+        apc_fields = [f.name for f in dataclasses.fields(APCSettings)]
+        _check_keys(kwargs["apc"], apc_fields, apc_fields, "parameters: apc")
+        kwargs["apc"] = APCSettings.from_dict(kwargs["apc"])
         return cls(**kwargs)
 
-    def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
+    def to_json(
+        self, path: str | Path | None = None, indent: int = 2, *, overwrite: bool = True
+    ) -> str:
         """Serialize to JSON; also write it to ``path`` when given.
+
+        The file is written atomically (a temporary file renamed into place), so it holds
+        the old set or the new one, never a fragment.
 
         Parameters
         ----------
@@ -560,6 +570,9 @@ class MarginParameters:
             File to write.
         indent : int, default 2
             JSON indentation.
+        overwrite : bool, default True
+            Replace an existing file; when false an existing file raises
+            :class:`~research.errors.OutputError`.
 
         Returns
         -------
@@ -568,7 +581,7 @@ class MarginParameters:
         """
         text = json.dumps(self.to_dict(), indent=indent) + "\n"
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_atomic(path, text, overwrite=overwrite)
         return text
 
     @classmethod
@@ -587,31 +600,40 @@ class MarginParameters:
         Raises
         ------
         ParameterError
-            Invalid JSON or invalid parameters.
+            Invalid JSON (e.g. a file cut short), missing fields or invalid parameters.
         """
-        text = cls._read(source)
+        text, where = cls._read(source)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ParameterError(f"parameters are not valid JSON: {exc}") from exc
+            raise ParameterError(
+                f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                "the file may be cut short: write it again with to_json"
+            ) from exc
         return cls.from_dict(data)
 
-    def to_yaml(self, path: str | Path | None = None) -> str:
+    def to_yaml(self, path: str | Path | None = None, *, overwrite: bool = True) -> str:
         """Serialize to YAML; also write it to ``path`` when given.
+
+        The text ends with the YAML end-of-document line ``...``, which :meth:`from_yaml`
+        requires, so a file cut short never loads. The file is written atomically.
 
         Parameters
         ----------
         path : str or Path, optional
             File to write.
+        overwrite : bool, default True
+            Replace an existing file; when false an existing file raises
+            :class:`~research.errors.OutputError`.
 
         Returns
         -------
         str
             The YAML text.
         """
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, explicit_end=True)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_atomic(path, text, overwrite=overwrite)
         return text
 
     @classmethod
@@ -621,7 +643,9 @@ class MarginParameters:
         Parameters
         ----------
         source : str or Path
-            YAML text, or the path of a file holding it.
+            YAML text, or the path of a file holding it. The text must end with the YAML
+            end-of-document line ``...`` (as :meth:`to_yaml` writes it): without it a file cut
+            short could still parse.
 
         Returns
         -------
@@ -630,25 +654,39 @@ class MarginParameters:
         Raises
         ------
         ParameterError
-            Invalid YAML or invalid parameters.
+            Invalid or unterminated YAML, missing fields or invalid parameters.
         """
-        text = cls._read(source)
+        text, where = cls._read(source)
+        lines = text.rstrip().splitlines()
+        if not lines or lines[-1].rstrip() != _YAML_END:
+            raise ParameterError(
+                f"{where} does not end with the YAML end-of-document line '{_YAML_END}' that "
+                "to_yaml writes: the file is cut short or was not written by to_yaml (add the "
+                "line only after checking that every field is there)"
+            )
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ParameterError(f"parameters are not valid YAML: {exc}") from exc
+            raise ParameterError(f"{where} is not valid YAML: {exc}") from exc
         return cls.from_dict(data)
 
     @staticmethod
-    def _read(source: str | Path) -> str:
-        if isinstance(source, Path):
-            return source.read_text(encoding="utf-8")
-        if "\n" not in source and Path(source).suffix.lower() in (".json", ".yaml", ".yml"):
-            path = Path(source)
-            if not path.is_file():
-                raise ParameterError(f"parameter file {path} does not exist")
-            return path.read_text(encoding="utf-8")
-        return source
+    def _read(source: str | Path) -> tuple[str, str]:
+        """Return the text of ``source`` and how to name it in messages."""
+        if isinstance(source, str) and not (
+            "\n" not in source and Path(source).suffix.lower() in (".json", ".yaml", ".yml")
+        ):
+            return source, "parameter text"
+        path = Path(source)
+        if not path.is_file():
+            raise ParameterError(f"parameter file {path} does not exist")
+        try:
+            return path.read_text(encoding="utf-8"), f"parameter file {path}"
+        except UnicodeDecodeError as exc:
+            raise ParameterError(
+                f"parameter file {path} is not UTF-8 text (byte {exc.start}); the file may be "
+                "cut short or damaged"
+            ) from exc
 
     # ------------------------------------------------------------------ display
 

@@ -120,12 +120,22 @@ def test_require_names_missing_underlyings(params):
         params.require(["BTC", "XRP", "ADA"])
 
 
+APC = APCSettings().to_dict()
 BASE = {
+    "version": "0.1.0",
+    "as_of": "2024-01-02",
+    "description": "",
     "level": 0.99,
     "mpor": 2,
     "lookback": 250,
+    "stress_weight": None,
+    "stress_windows": [],
+    "apc": APC,
     "risk_weights": {"A": 0.1, "B": 0.2},
-    "as_of": "2024-01-02",
+    "offset_cap": 0.8,
+    "offset_credits": [],
+    "correlations": [],
+    "maintenance_fraction": 1.0,
 }
 
 
@@ -156,11 +166,11 @@ BASE = {
         ({"stress_windows": {"w": ("2020-02-01", "2020-01-01")}}, "before it starts"),
         ({"stress_windows": {"w": ("2020-13-01", "2021-01-01")}}, "ISO date"),
         ({"as_of": "yesterday"}, "as_of"),
-        ({"apc": {"buffer": 0.1}}, r"apc.buffer.*EMIR"),
-        ({"apc": {"stress_weight": 0.2}}, r"apc.stress_weight.*EMIR"),
-        ({"apc": {"floor_years": 5}}, "apc.floor_years"),
-        ({"apc": {"tool": "magic"}}, "apc.tool"),
-        ({"apc": {"bufer": 0.3}}, "unknown field"),
+        ({"apc": {**APC, "buffer": 0.1}}, r"apc.buffer.*EMIR"),
+        ({"apc": {**APC, "stress_weight": 0.2}}, r"apc.stress_weight.*EMIR"),
+        ({"apc": {**APC, "floor_years": 5}}, "apc.floor_years"),
+        ({"apc": {**APC, "tool": "magic"}}, "apc.tool"),
+        ({"apc": {**APC, "bufer": 0.3}}, "unknown field"),
         ({"version": 3}, "version"),
     ],
 )
@@ -200,3 +210,104 @@ def test_apc_settings_relaxed_for_sweeps():
     relaxed = APCSettings(buffer=0.1, stress_weight=0.1, floor_years=3, enforce_emir_minimum=False)
     assert (relaxed.buffer, relaxed.stress_weight, relaxed.floor_years) == (0.1, 0.1, 3)
     assert APCSettings.from_dict(relaxed.to_dict()) == relaxed
+
+
+@pytest.mark.parametrize("missing", sorted(BASE))
+def test_every_field_of_a_written_set_is_required(missing):
+    data = {k: v for k, v in BASE.items() if k != missing}
+    with pytest.raises(ParameterError, match=rf"missing required field.*'{missing}'"):
+        MarginParameters.from_dict(data)
+
+
+@pytest.mark.parametrize("missing", sorted(APC))
+def test_every_apc_field_of_a_written_set_is_required(missing):
+    data = {**BASE, "apc": {k: v for k, v in APC.items() if k != missing}}
+    with pytest.raises(ParameterError, match=rf"apc: missing required field.*'{missing}'"):
+        MarginParameters.from_dict(data)
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_file_cut_at_any_byte_never_loads(params, tmp_path, fmt):
+    """Cut a written file at every byte: it raises, or only trailing whitespace was cut."""
+    params = dataclasses.replace(params, description="crypto test set: BTC/ETH décalage")
+    path = tmp_path / f"params.{fmt}"
+    getattr(params, f"to_{fmt}")(path)
+    body = path.read_bytes()
+    read = getattr(MarginParameters, f"from_{fmt}")
+    loaded = 0
+    for cut in range(len(body)):
+        path.write_bytes(body[:cut])
+        try:
+            back = read(path)
+        except ParameterError:
+            continue
+        assert body[cut:].strip() == b"", f"a file cut at byte {cut} of {len(body)} loaded"
+        assert back == params
+        loaded += 1
+    assert loaded == len(body) - len(body.rstrip())
+
+
+def test_half_a_yaml_file_does_not_load(params, tmp_path):
+    """The issue's case: half a file kept 3 of 14 weights and a default maintenance fraction."""
+    path = tmp_path / "params.yaml"
+    params.to_yaml(path)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(ParameterError, match="cut short"):
+        MarginParameters.from_yaml(path)
+
+
+def test_written_yaml_ends_with_the_end_of_document_line(params):
+    assert params.to_yaml().rstrip().splitlines()[-1] == "..."
+    unterminated = params.to_yaml().rstrip().removesuffix("...")
+    with pytest.raises(ParameterError, match="end-of-document"):
+        MarginParameters.from_yaml(unterminated)
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from research.calibration import MarginParameters
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+params = MarginParameters.from_json(Path(sys.argv[1] + ".new"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+try:
+    getattr(params, "to_" + sys.argv[2])(sys.argv[1])
+except OSError as exc:
+    print(type(exc).__name__, exc.errno)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_write_that_runs_out_of_space_keeps_the_old_file(params, tmp_path, fmt):
+    """A file-size limit of 1,024 bytes stands in for a full disk (the issue's 2,080-byte file)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / f"params.{fmt}"
+    old = dataclasses.replace(params, version="old")
+    getattr(old, f"to_{fmt}")(path)
+    before = path.read_bytes()
+    new = dataclasses.replace(params, version="new", description="x" * 2000)
+    new.to_json(tmp_path / f"params.{fmt}.new")
+    run = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(path), fmt], capture_output=True, text=True
+    )
+    assert run.returncode == 3, run.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"params.{fmt}", f"params.{fmt}.new"]
+
+
+def test_writing_without_overwrite_keeps_an_existing_file(params, tmp_path):
+    from research.errors import OutputError
+
+    path = tmp_path / "params.json"
+    path.write_text("someone else's file")
+    with pytest.raises(OutputError, match="exists"):
+        params.to_json(path, overwrite=False)
+    assert path.read_text() == "someone else's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["params.json"]
+    fresh = tmp_path / "fresh.json"
+    params.to_json(fresh, overwrite=False)
+    assert MarginParameters.from_json(fresh) == params
