@@ -14,6 +14,7 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
+from research.margin._checks import check_book, check_margins
 from research.margin.base import BookMarginResult, MarginResult
 from research.margin.offsets import OffsetPolicy
 from research.portfolio import Market, Portfolio, PortfolioBook
@@ -135,12 +136,25 @@ class BookEngine(ABC):
         Returns
         -------
         BookMarginResult
+
+        Raises
+        ------
+        DataError
+            If the book has no instruments, or a unit notional or holding exposure is not finite
+            or beyond :data:`research.margin._checks.MAX_AMOUNT` (see
+            :func:`~research.margin._checks.check_book`).
+        ParameterError
+            If a margin comes out non-finite or beyond that bound (absurd parameters or
+            scenarios; see :func:`~research.margin._checks.check_margins`).
         """
+        check_book(self.name, book, market)
         prep = self._prepare(book, market)
         q = np.ascontiguousarray(book.quantities.to_numpy())
-        isolated = self._isolated(q, prep)
-        raw, driver = self._cross(q, prep)
-        charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
+        with np.errstate(over="ignore", invalid="ignore"):
+            isolated = self._isolated(q, prep)
+            raw, driver = self._cross(q, prep)
+            charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
+        check_margins(self.name, book, isolated, raw, charged, driver)
         notes = self._warnings(prep)
         index = book.quantities.index
         return BookMarginResult(

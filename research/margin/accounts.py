@@ -41,6 +41,14 @@ def _check_fraction(value: float) -> float:
     return float(value)
 
 
+def _check_buffer(buffer: float) -> float:
+    if not (math.isfinite(buffer) and buffer >= 1.0):
+        raise ParameterError(
+            f"buffer is {buffer}; collateral is a finite multiple >= 1 of the initial margin"
+        )
+    return float(buffer)
+
+
 def position_pnl_paths(
     portfolio: Portfolio,
     market: Market,
@@ -177,7 +185,9 @@ class CrossAccount:
         _check_fraction(self.maintenance_fraction)
         if not (math.isfinite(self.initial_margin) and self.initial_margin >= 0):
             raise ParameterError(f"initial_margin is {self.initial_margin}; give a value >= 0")
-        if not (math.isfinite(self.collateral) and self.collateral >= self.initial_margin):
+        if not math.isfinite(self.collateral):
+            raise ParameterError(f"collateral is {self.collateral}; give a finite amount")
+        if not self.collateral >= self.initial_margin:
             raise ParameterError(
                 f"collateral {self.collateral} is below the initial margin "
                 f"{self.initial_margin}; the account cannot open"
@@ -190,8 +200,8 @@ class CrossAccount:
         buffer: float = 1.0,
         maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION,
     ) -> CrossAccount:
-        """Account funded with ``buffer`` times the cross margin of ``result``."""
-        return cls(buffer * result.cross, result.cross, maintenance_fraction)
+        """Account funded with ``buffer`` (>= 1) times the cross margin of ``result``."""
+        return cls(_check_buffer(buffer) * result.cross, result.cross, maintenance_fraction)
 
     @property
     def maintenance_margin(self) -> float:
@@ -265,6 +275,11 @@ class IsolatedAccounts:
             raise DataError("collateral and initial_margin must have the same position labels")
         if not (np.isfinite(margin).all() and (margin >= 0).all()):
             raise ParameterError("isolated initial margins must be finite and >= 0")
+        infinite = collateral.index[~np.isfinite(collateral)]
+        if len(infinite):
+            raise ParameterError(
+                f"collateral is not finite for {list(infinite)}; give finite amounts"
+            )
         short = collateral.index[~(collateral >= margin)]
         if len(short):
             raise ParameterError(
@@ -280,8 +295,8 @@ class IsolatedAccounts:
         buffer: float = 1.0,
         maintenance_fraction: float = DEFAULT_MAINTENANCE_FRACTION,
     ) -> IsolatedAccounts:
-        """Sub-accounts each funded with ``buffer`` times their isolated margin in ``result``."""
-        return cls(buffer * result.isolated, result.isolated, maintenance_fraction)
+        """Sub-accounts each funded with ``buffer`` (>= 1) times their isolated margin."""
+        return cls(_check_buffer(buffer) * result.isolated, result.isolated, maintenance_fraction)
 
     @property
     def maintenance_margin(self) -> pd.Series:

@@ -76,19 +76,41 @@ class CorrelationEngine(BookEngine):
     name: ClassVar[str] = "correlation"
 
     def __post_init__(self) -> None:
-        rho = pd.DataFrame(self.correlation).astype(float)
+        rho = pd.DataFrame(self.correlation)
+        try:
+            rho = rho.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"correlation has non-numeric entries ({exc}); give numbers") from exc
         values = rho.to_numpy()
+        if rho.empty:
+            raise DataError("correlation is empty; give one row and column per underlying")
         if rho.shape[0] != rho.shape[1] or list(rho.index) != list(rho.columns):
             raise DataError(
                 "correlation must be square with the same underlying labels (in "
                 "the same order) on both axes"
             )
-        if not np.isfinite(values).all():
-            raise DataError("correlation has non-finite entries")
+        if rho.index.has_duplicates:
+            repeated = sorted(map(str, rho.index[rho.index.duplicated()].unique()))
+            raise DataError(f"correlation labels must be unique; repeated: {repeated}")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise DataError(
+                f"correlation has {int(bad.sum())} non-finite entries (first: "
+                f"({rho.index[i]!r}, {rho.columns[j]!r}) = {values[i, j]}); fill them first"
+            )
         if np.abs(values - values.T).max() > CORRELATION_TOLERANCE:
             raise DataError("correlation is not symmetric; symmetrise it first")
         if np.abs(np.diag(values) - 1.0).max() > CORRELATION_TOLERANCE:
             raise DataError("correlation must have a unit diagonal")
+        outside = np.abs(values) - 1.0
+        if outside.max() > CORRELATION_TOLERANCE:
+            i, j = np.unravel_index(int(np.argmax(outside)), values.shape)
+            raise NotPositiveDefiniteError(
+                f"correlation of ({rho.index[i]!r}, {rho.columns[j]!r}) is {values[i, j]:.6g}, "
+                "outside [-1, 1], so the matrix is not positive semi-definite; repair it with "
+                "research.stress.nearest_correlation"
+            )
         smallest = float(np.linalg.eigvalsh(values).min())
         if smallest < -CORRELATION_TOLERANCE:
             raise NotPositiveDefiniteError(

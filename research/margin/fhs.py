@@ -28,6 +28,18 @@ EWMA_SEED_OBSERVATIONS = 30
 """Observations whose mean square starts the EWMA variance recursion."""
 
 
+def _check_finite(frame: pd.DataFrame, what: str) -> None:
+    """Raise a :class:`DataError` naming the first (date, asset) of ``frame`` that is not finite."""
+    values = frame.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        t, k = np.argwhere(bad)[0]
+        raise DataError(
+            f"{what} of {frame.columns[k]!r} on {frame.index[t]} is {values[t, k]} "
+            f"({int(bad.sum())} non-finite in all); drop or repair those dates first"
+        )
+
+
 def ewma_volatility(returns: pd.DataFrame, decay: float = 0.94) -> tuple[pd.DataFrame, pd.Series]:
     """EWMA (RiskMetrics) volatility known before each return, and the one-step forecast.
 
@@ -45,14 +57,31 @@ def ewma_volatility(returns: pd.DataFrame, decay: float = 0.94) -> tuple[pd.Data
         recursion starts at the mean square of the first 30 returns (or all, if fewer).
     forecast : pandas.Series
         ``sigma_{T+1}`` per asset: the current volatility.
+
+    Raises
+    ------
+    ParameterError
+        If ``decay`` is not in (0, 1).
+    DataError
+        If a return is not finite, or so large that its square overflows (e.g. 1e300); the
+        asset and date are named.
     """
     if not 0.0 < decay < 1.0:
         raise ParameterError(f"decay is {decay}; give lambda in (0, 1), e.g. 0.94")
+    _check_finite(returns, "return")
     r = returns.to_numpy(dtype=float)
     var = np.empty((r.shape[0] + 1, r.shape[1]))
-    var[0] = np.mean(r[:EWMA_SEED_OBSERVATIONS] ** 2, axis=0)
-    for t in range(r.shape[0]):
-        var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
+    with np.errstate(over="ignore"):
+        var[0] = np.mean(r[:EWMA_SEED_OBSERVATIONS] ** 2, axis=0)
+        for t in range(r.shape[0]):
+            var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
+    if not np.isfinite(var).all():
+        k = int(np.argmax(~np.isfinite(var).all(axis=0)))
+        t = int(np.argmax(np.abs(r[:, k])))
+        raise DataError(
+            f"the EWMA variance of {returns.columns[k]!r} overflows: its return on "
+            f"{returns.index[t]} is {r[t, k]:.6g}; check the returns' units (percent or decimal)"
+        )
     sigma = np.sqrt(var)
     return (
         pd.DataFrame(sigma[:-1], index=returns.index, columns=returns.columns),
@@ -121,6 +150,7 @@ def fhs_scenarios(
             f"returns ({detail})"
         )
         warnings.warn(notes[-1], DataQualityWarning, stacklevel=2)
+    _check_finite(clean, "return")
     if len(clean) < mpor + 1:
         raise InsufficientDataError(
             f"{len(clean)} complete dates for an MPOR of {mpor} days; give a longer history"
@@ -136,6 +166,7 @@ def fhs_scenarios(
         sigma = pd.DataFrame(volatility).reindex(index=clean.index, columns=clean.columns)
         if sigma.isna().any().any():
             raise DataError("volatility does not cover every (date, underlying) of the returns")
+        _check_finite(sigma, "volatility")
         forecast = sigma.iloc[-1]
         method = "given volatility paths"
     if current is not None:
@@ -145,10 +176,21 @@ def fhs_scenarios(
                 f"current volatility missing for {list(forecast.index[forecast.isna()])}"
             )
     s = sigma.to_numpy(dtype=float)
-    if (s <= 0).any() or (forecast.to_numpy() <= 0).any():
+    now = forecast.to_numpy(dtype=float)
+    if not np.isfinite(now).all():
+        k = int(np.argmax(~np.isfinite(now)))
+        raise DataError(
+            f"current volatility of {forecast.index[k]!r} is {now[k]}; give a finite one"
+        )
+    if (s <= 0).any() or (now <= 0).any():
         raise DataError("volatilities must be > 0 to filter the returns")
     scale = 0.01 if units == "percent" else 1.0
-    filtered = clean.to_numpy(dtype=float) / s * forecast.to_numpy(dtype=float) * scale
+    with np.errstate(over="ignore"):
+        filtered = clean.to_numpy(dtype=float) / s * now * scale
+    _check_finite(
+        pd.DataFrame(filtered, index=clean.index, columns=clean.columns),
+        "return rescaled to the current volatility",
+    )
     cumulative = np.vstack([np.zeros(filtered.shape[1]), np.cumsum(filtered, axis=0)])
     windows = cumulative[mpor:] - cumulative[:-mpor]
     frame = pd.DataFrame(windows, index=clean.index[mpor - 1 :], columns=clean.columns)

@@ -17,9 +17,12 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _d1_d2(forward, strike, expiry, vol):
+    """``d1`` and ``d2``; at zero volatility their limits (+inf/-inf in/out of the money, 0 at)."""
     sd = vol * np.sqrt(expiry)
     with np.errstate(divide="ignore", invalid="ignore"):
         d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
+    limit = np.where(forward > strike, np.inf, np.where(forward < strike, -np.inf, 0.0))
+    d1 = np.where(sd > 0, d1, limit)
     return d1, d1 - sd
 
 
@@ -41,10 +44,17 @@ def delta_forward(forward, strike, expiry, vol, rate, is_call) -> Float64Array:
 
 
 def gamma_forward(forward, strike, expiry, vol, rate) -> Float64Array:
-    """``d2V/dF2 = exp(-rT) phi(d1) / (F vol sqrt(T))`` (calls and puts alike)."""
+    """``d2V/dF2 = exp(-rT) phi(d1) / (F vol sqrt(T))`` (calls and puts alike).
+
+    At zero volatility the payoff's kink gives 0 away from the strike and +inf at it.
+    """
     d1, _ = _d1_d2(forward, strike, expiry, vol)
     pdf = _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1)
-    return np.exp(-rate * expiry) * pdf / (forward * vol * np.sqrt(expiry))
+    sd = vol * np.sqrt(expiry)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gamma = pdf / (forward * sd)
+    gamma = np.where(sd > 0, gamma, np.where(d1 == 0, np.inf, 0.0))
+    return np.exp(-rate * expiry) * gamma
 
 
 def vega(forward, strike, expiry, vol, rate) -> Float64Array:

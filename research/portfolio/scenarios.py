@@ -151,6 +151,9 @@ class Scenarios:
         ------
         UnknownUnderlyingError
             If the set has no moves for ``underlying`` or the market no spot for it.
+        DataError
+            If a scenario price overflows (e.g. a log move of 800, or a move of 1e300 on a
+            large price); the scenario and its move are named.
         """
         if underlying not in self.moves.columns:
             raise UnknownUnderlyingError(
@@ -159,7 +162,17 @@ class Scenarios:
             )
         move = self.moves[underlying].to_numpy()
         s0 = market.spot_of(underlying)
-        return s0 * np.exp(move) if self.kind == "log" else s0 * (1.0 + move)
+        with np.errstate(over="ignore"):
+            spot = s0 * np.exp(move) if self.kind == "log" else s0 * (1.0 + move)
+        bad = ~np.isfinite(spot)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise DataError(
+                f"{self.kind} move {move[k]:.6g} of {underlying!r} in scenario "
+                f"{self.moves.index[k]!r} takes the price {s0:.6g} beyond the largest float; "
+                "moves are decimals (0.05 = 5%): check their units"
+            )
+        return spot
 
     def vol_shift(self, underlying: str) -> Float64Array1D | float:
         """Volatility shifts of one underlying (0.0 when none are given)."""

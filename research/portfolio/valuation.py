@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array2D
+from research.errors import DataError
 from research.portfolio.instruments import Instrument
 from research.portfolio.market import Market
 from research.portfolio.scenarios import Scenarios
@@ -38,6 +40,9 @@ def unit_pnl(
     ------
     UnknownUnderlyingError
         If an instrument's underlying is missing from the market or the scenarios.
+    DataError
+        If the P&L of an instrument is not finite in some scenario (a contract size times a
+        price that overflows); the instrument and the scenario are named.
     """
     out = np.empty((len(instruments), scenarios.n_scenarios))
     spots: dict[str, np.ndarray] = {}
@@ -45,7 +50,16 @@ def unit_pnl(
         u = instrument.underlying
         if u not in spots:
             spots[u] = scenarios.spot(market, u)
-        out[i] = instrument.pnl(market, spots[u], scenarios.vol_shift(u))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[i] = instrument.pnl(market, spots[u], scenarios.vol_shift(u))
+        bad = ~np.isfinite(out[i])
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise DataError(
+                f"P&L of one unit of {instrument.label!r} is {out[i, k]} in scenario "
+                f"{scenarios.moves.index[k]!r} (price {market.spot_of(u):.6g} -> "
+                f"{spots[u][k]:.6g}); check its contract size and the prices' units"
+            )
     return out
 
 
@@ -64,11 +78,25 @@ def unit_exposures(instruments: Sequence[Instrument], market: Market) -> pd.Data
     pandas.DataFrame
         Columns ``underlying``, ``notional``, ``delta``, ``delta_notional`` (``delta * S``),
         ``gamma``, ``vega``, ``theta``.
+
+    Raises
+    ------
+    DataError
+        If an instrument's notional, delta or delta notional is not finite (a contract size
+        times a price, or a carry growth, that overflows); the instrument is named.
     """
     rows = []
     for instrument in instruments:
-        g = instrument.greeks(market)
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = instrument.greeks(market)
         spot = market.spot_of(instrument.underlying)
+        first_order = {"notional": g.notional, "delta": g.delta, "delta notional": g.delta * spot}
+        for what, value in first_order.items():
+            if not math.isfinite(value):
+                raise DataError(
+                    f"{what} of one unit of {instrument.label!r} is {value} (price "
+                    f"{spot:.6g}); check its contract size, expiry and carry and the prices' units"
+                )
         rows.append(
             {
                 "underlying": instrument.underlying,

@@ -1,0 +1,137 @@
+"""The domain every engine shares: checks of a book before it is margined and of the margins after.
+
+Every engine's :meth:`~research.margin._engine.BookEngine.margin_book` calls :func:`check_book`
+before its kernels and :func:`check_margins` on their output, so no engine returns a NaN or
+infinite margin and all of them refuse the same absurd inputs with the same message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from research._typing import Float64Array, Float64Array2D
+from research.errors import DataError, ParameterError
+from research.portfolio import Market, PortfolioBook, unit_exposures
+
+__all__ = ["MAX_AMOUNT", "check_book", "check_margins"]
+
+MAX_AMOUNT = 1e100
+"""Largest amount (reporting currency) an engine accepts: a unit notional, a holding's exposure
+``|quantity| x unit notional`` or a margin. No real book comes near it (all OTC derivatives
+outstanding are about 1e15 USD of notional), and it is far enough below float64's largest number
+(1.8e308) that the engines' sums, squares (correlation aggregation) and concentration factors of
+such amounts stay finite. Larger values come from a unit error or a typo and are refused."""
+
+
+def _holding_exposures(book: PortfolioBook, market: Market) -> tuple[Float64Array, Float64Array2D]:
+    """Return the unit size ``max(|notional|, |delta notional|)`` and ``|q|`` x unit size."""
+    units = unit_exposures(book.instruments, market)
+    size = np.maximum(
+        units["notional"].abs().to_numpy(dtype=float),
+        units["delta_notional"].abs().to_numpy(dtype=float),
+    )
+    with np.errstate(over="ignore"):
+        return size, np.abs(book.quantities.to_numpy()) * size
+
+
+def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
+    """Refuse a book that no engine can margin meaningfully.
+
+    Parameters
+    ----------
+    engine : str
+        Engine name, for the message.
+    book : PortfolioBook
+        The portfolios.
+    market : Market
+        Current market state.
+
+    Raises
+    ------
+    DataError
+        If the book has no instruments, an instrument's unit notional exceeds
+        :data:`MAX_AMOUNT`, or a holding's exposure ``|quantity| x unit notional`` does; the
+        message names the engine, the portfolio, the instrument and the values.
+    UnknownUnderlyingError
+        If the market has no price for an instrument's underlying.
+    """
+    if not book.instruments:
+        raise DataError(
+            f"{engine} engine: the book has no instruments; give at least one instrument column"
+        )
+    size, exposure = _holding_exposures(book, market)
+    labels = book.quantities.columns
+    too_big = ~(size <= MAX_AMOUNT)
+    if too_big.any():
+        j = int(np.argmax(too_big))
+        raise DataError(
+            f"{engine} engine: one unit of {labels[j]!r} is worth {size[j]:.6g} (price "
+            f"{market.spot_of(book.instruments[j].underlying):.6g}), beyond {MAX_AMOUNT:.0e}; "
+            "check its contract size and the market's prices and their units"
+        )
+    bad = ~(exposure <= MAX_AMOUNT)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(
+            f"{engine} engine: holding {book.quantities.iat[i, j]:.6g} x {labels[j]!r} in "
+            f"portfolio {book.quantities.index[i]!r} has exposure {exposure[i, j]:.6g} (unit "
+            f"notional {size[j]:.6g}), beyond {MAX_AMOUNT:.0e}; check the quantity and its "
+            "units (contracts, coins, thousands)"
+        )
+
+
+def _first_bad(values: Float64Array) -> int | None:
+    bad = ~(np.abs(values) <= MAX_AMOUNT)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def check_margins(
+    engine: str,
+    book: PortfolioBook,
+    isolated: Float64Array2D,
+    raw: Float64Array,
+    charged: Float64Array,
+    driver: np.ndarray,
+) -> None:
+    """Refuse margins that are not finite or beyond :data:`MAX_AMOUNT`.
+
+    The book passed :func:`check_book`, so such a margin comes from the engine's parameters
+    (e.g. a risk weight of 1e300, a tiny concentration threshold) or its scenarios.
+
+    Parameters
+    ----------
+    engine : str
+        Engine name, for the message.
+    book : PortfolioBook
+        The portfolios that were margined.
+    isolated : ndarray of shape (n_portfolios, n_instruments)
+        Isolated margin of every holding.
+    raw, charged : ndarray of shape (n_portfolios,)
+        Engine portfolio margin and charged cross margin.
+    driver : ndarray of shape (n_portfolios,)
+        Driver of every portfolio margin.
+
+    Raises
+    ------
+    ParameterError
+        Naming the engine, the portfolio (and holding), the margin and its driver.
+    """
+    index: pd.Index = book.quantities.index
+    for what, values in (("portfolio margin", raw), ("charged cross margin", charged)):
+        i = _first_bad(values)
+        if i is not None:
+            raise ParameterError(
+                f"{engine} engine: the {what} of portfolio {index[i]!r} is {values[i]:.6g} "
+                f"(driver {driver[i]}), not a finite amount up to {MAX_AMOUNT:.0e}; the book's "
+                "exposures are in range, so check the engine's parameters and scenarios"
+            )
+    k = _first_bad(isolated.ravel())
+    if k is not None:
+        i, j = divmod(k, isolated.shape[1])
+        raise ParameterError(
+            f"{engine} engine: the isolated margin of {book.quantities.columns[j]!r} in "
+            f"portfolio {index[i]!r} is {isolated[i, j]:.6g}, not a finite amount up to "
+            f"{MAX_AMOUNT:.0e}; the holding's exposure is in range, so check the engine's "
+            "parameters and scenarios"
+        )
