@@ -18,7 +18,7 @@ seed = 0
 # %%
 import pandas as pd
 
-from research.data import align, load_prices, to_returns, validate_prices
+from research.data import align, load_prices, quality_report, to_returns, validate_prices
 from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.data_exhibits import (
     plot_missing,
@@ -34,8 +34,7 @@ source = data_path or dataset
 prices = load_prices(source, start=start, end=end)
 if fast:
     prices = prices.iloc[-750:, :6]
-    prices.attrs["quality"] = validate_prices(prices, warn=False)
-quality = prices.attrs["quality"]
+quality = validate_prices(prices, warn=False) if fast else quality_report(prices)
 
 # %% [markdown]
 # ## Data

@@ -123,7 +123,9 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """
     path = Path(path)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        handle, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
+        )
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
     os.close(handle)

@@ -1,4 +1,8 @@
-"""The ``research`` command: a thin argparse layer over library functions."""
+"""The ``research`` command: a thin argparse layer over library functions.
+
+Errors of the package (:class:`research.errors.ResearchError`) print as one line and exit with
+status 2; configs, inputs and output paths are checked before any calculation starts.
+"""
 
 from __future__ import annotations
 
@@ -39,19 +43,25 @@ def _reports(args: argparse.Namespace) -> int:
     parameters: dict[str, object] = {"fast": args.fast, "seed": args.seed}
     if args.data:
         parameters["data_path"] = str(args.data)
-    reports = build_reports(args.notebooks, args.out, parameters=parameters, studies=args.study)
+    reports = build_reports(
+        args.notebooks, args.out, parameters=parameters, studies=args.study, force=args.force
+    )
     total = sum(r.seconds for r in reports)
     print(f"{len(reports)} report(s) written to {args.out} in {total:.0f} s")
     return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from research._io import check_output_file
     from research.calibration import calibrate_from_config
+    from research.calibration.config import CalibrationConfig
 
-    result = calibrate_from_config(args.config, data=args.data)
+    config = CalibrationConfig.from_yaml(args.config)
+    out = check_output_file(args.out, force=args.force)
+    result = calibrate_from_config(config, data=args.data)
     print(result.parameters)
-    result.parameters.to_json(args.out)
-    print(f"parameters written to {args.out}")
+    result.parameters.to_json(out, overwrite=args.force)
+    print(f"parameters written to {out}")
     return 0
 
 
@@ -66,9 +76,22 @@ def _review(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         fast=True if args.fast else None,
         html=not args.no_html,
+        force=args.force,
     )
     print(f"review written to {review.pdf} with {len(review.study_pdfs)} study report(s)")
     return 0
+
+
+_FOLDER_HELP = (
+    "report folder (default: reports). It holds the files of one complete run: a run writes "
+    "into a staging folder and, only when it succeeded, replaces the previous run's files "
+    "(listed in run-manifest.json) as a whole; a failed run leaves them untouched"
+)
+_FOLDER_FORCE_HELP = (
+    "also replace files of the run's names that the previous run did not write (not listed, "
+    "or changed since); without it such files stop the run before it starts. Replacing the "
+    "previous run needs no --force"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,25 +115,35 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument("--data", help="price file to use instead of the bundled data")
     reports.add_argument("--fast", action="store_true", help="reduced sample (for CI)")
     reports.add_argument("--seed", type=int, default=0, help="seed of every random draw")
-    reports.add_argument("--out", default="reports", help="report folder (default: reports)")
+    reports.add_argument("--out", default="reports", help=_FOLDER_HELP)
     reports.add_argument("--notebooks", default="notebooks", help="study folder")
     reports.add_argument("--study", action="append", help="only this study (NN or NN_name)")
+    reports.add_argument("--force", action="store_true", help=_FOLDER_FORCE_HELP)
     reports.set_defaults(func=_reports)
 
     calibrate = commands.add_parser("calibrate", help="calibrate a margin parameter set")
     calibrate.add_argument("config", help="calibration config (YAML), e.g. configs/default.yaml")
     calibrate.add_argument("--data", help="price file or dataset replacing the config's data")
-    calibrate.add_argument("--out", default="params.json", help="parameter file to write (JSON)")
+    calibrate.add_argument(
+        "--out",
+        default="params.json",
+        help="parameter file to write (JSON; default: params.json); its folder must exist and "
+        "an existing file is kept unless --force",
+    )
+    calibrate.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists"
+    )
     calibrate.set_defaults(func=_calibrate)
 
     review = commands.add_parser("review", help="build the consolidated calibration review PDF")
     review.add_argument("config", help="review config (YAML), e.g. configs/review.yaml")
     review.add_argument("--data", help="price file overriding the config's data")
-    review.add_argument("--out", default="reports", help="report folder (default: reports)")
+    review.add_argument("--out", default="reports", help=_FOLDER_HELP)
     review.add_argument("--baseline", help="previous parameter set (JSON) to compare against")
     review.add_argument("--fast", action="store_true", help="reduced samples (for CI)")
     review.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
     review.add_argument("--notebooks", default="notebooks", help="study folder")
+    review.add_argument("--force", action="store_true", help=_FOLDER_FORCE_HELP)
     review.set_defaults(func=_review)
     return parser
 
@@ -126,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 on success, 2 for an error of the package or a missing input file
+        (printed as one line, no traceback) and for a usage error.
     """
     from research.errors import ResearchError
 
@@ -134,8 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ResearchError, FileNotFoundError) as exc:
-        print(f"research: error: {exc}", file=sys.stderr)
-        return 1
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"research: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from research.cli import main
 
@@ -26,7 +27,7 @@ def test_data_describe_prints_the_quality_report(tmp_path, capsys):
 def test_bad_input_is_a_one_line_error_not_a_traceback(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("date,AAA\n2024-01-02,10\n2024-01-03,-1\n2024-01-04,11\n")
-    assert main(["data", "describe", str(path)]) == 1
+    assert main(["data", "describe", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("research: error:") and "AAA" in err and "2024-01-03" in err
 
@@ -38,3 +39,134 @@ def test_calibrate_prints_and_writes_the_parameter_set(tmp_path, capsys):
     assert "Margin parameters" in printed and "offset credit" in printed
     params = json.loads(out.read_text())
     assert params["level"] == 0.99 and params["mpor"] == 2
+
+
+def _no_calibration(monkeypatch):
+    import research.calibration
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the calibration ran although the run could not write its result")
+
+    monkeypatch.setattr(research.calibration, "calibrate_from_config", fail)
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("research: error:") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_calibrate_checks_the_output_folder_before_calibrating(tmp_path, monkeypatch, capsys):
+    _no_calibration(monkeypatch)
+    out = tmp_path / "missing_dir" / "x.json"
+    assert main(["calibrate", str(REPO / "configs" / "default.yaml"), "--out", str(out)]) == 2
+    assert "missing_dir does not exist" in _one_line_error(capsys)
+
+
+def test_calibrate_refuses_to_overwrite_without_force(tmp_path, monkeypatch, capsys):
+    _no_calibration(monkeypatch)
+    out = tmp_path / "params.json"
+    out.write_text("an earlier parameter set")
+    assert main(["calibrate", str(REPO / "configs" / "default.yaml"), "--out", str(out)]) == 2
+    assert "--force" in _one_line_error(capsys)
+    assert out.read_text() == "an earlier parameter set"
+
+
+def test_calibrate_with_force_replaces_the_file(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    import research.calibration
+    from research.calibration import MarginParameters
+
+    params = MarginParameters(level=0.99, mpor=2, lookback=250, risk_weights={"A": 0.1})
+    monkeypatch.setattr(
+        research.calibration,
+        "calibrate_from_config",
+        lambda config, data=None: SimpleNamespace(parameters=params),
+    )
+    out = tmp_path / "params.json"
+    out.write_text("an earlier parameter set")
+    config = str(REPO / "configs" / "default.yaml")
+    assert main(["calibrate", config, "--out", str(out), "--force"]) == 0
+    assert MarginParameters.from_json(out) == params
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "is empty"),
+        ('offsets:\n  cap: "0.8"\n', "offsets.cap must be a number"),
+        ("maintenance_fraction: abc\n", "maintenance_fraction must be a number"),
+        ("assets: XOM\n", "assets must be a list"),
+        ("assets: [XOM\n", "not valid YAML at line 2"),
+    ],
+)
+def test_calibrate_refuses_a_bad_config_in_one_line(tmp_path, monkeypatch, capsys, text, match):
+    _no_calibration(monkeypatch)
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    assert main(["calibrate", str(config), "--out", str(tmp_path / "p.json")]) == 2
+    assert match in _one_line_error(capsys)
+
+
+def _no_study(monkeypatch):
+    import research.reporting.review
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a study ran although the review's inputs are invalid")
+
+    monkeypatch.setattr(research.reporting.review, "run_studies", fail)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "is empty"),
+        ("review:\n  seed: abc\n", "review.seed must be a whole number, got 'abc'"),
+        ("review:\n  studies: '01'\n", "review.studies must be a list"),
+        ("review:\n  fast: 'no'\n", "review.fast must be true or false"),
+        ("review:\n  profile: emir-9d\n", "review.profile 'emir-9d' is unknown"),
+        ("review:\n  start: 2020-13-01\n", "invalid value: month must be in 1..12"),
+        ("review:\n  start: 1st of May\n", "ISO date"),
+        ("review:\n  title: [x\n", "not valid YAML at line 3"),
+        ("review:\n  studies: ['09']\n", "no study matches ['09']"),
+        ("review:\n  data_path: nowhere.csv\n", "data file nowhere.csv does not exist"),
+    ],
+)
+def test_review_refuses_a_bad_config_before_any_study(tmp_path, monkeypatch, capsys, text, match):
+    _no_study(monkeypatch)
+    config = tmp_path / "review.yaml"
+    config.write_text(text)
+    args = ["review", str(config), "--out", str(tmp_path / "reports")]
+    assert main([*args, "--notebooks", str(REPO / "notebooks")]) == 2
+    assert match in _one_line_error(capsys)
+    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())
+
+
+def test_review_reads_the_baseline_before_any_study(tmp_path, monkeypatch, capsys):
+    from research.calibration import MarginParameters
+
+    _no_study(monkeypatch)
+    baseline = tmp_path / "baseline.json"
+    text = MarginParameters(
+        level=0.99, mpor=2, lookback=250, risk_weights={"A": 0.1}, as_of="2024-01-02"
+    ).to_json()
+    baseline.write_text(text[: len(text) // 2])
+    args = ["review", str(REPO / "configs" / "review.yaml"), "--baseline", str(baseline)]
+    args += ["--out", str(tmp_path / "reports"), "--notebooks", str(REPO / "notebooks")]
+    assert main(args) == 2
+    assert "baseline.json is not valid JSON" in _one_line_error(capsys)
+
+
+def test_review_refuses_a_report_folder_holding_files_of_another_origin(
+    tmp_path, monkeypatch, capsys
+):
+    _no_study(monkeypatch)
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "review.pdf").write_text("not from this command")
+    args = ["review", str(REPO / "configs" / "review.yaml"), "--out", str(out)]
+    assert main([*args, "--notebooks", str(REPO / "notebooks")]) == 2
+    assert "review.pdf" in _one_line_error(capsys)
+    assert (out / "review.pdf").read_text() == "not from this command"

@@ -37,6 +37,7 @@ from research.backtest.models import (
 )
 from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
 from research.backtest.results import BacktestResult
+from research.data import check_return_units, check_time_index
 from research.errors import DataError, InsufficientDataError, SpecificationError
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import empirical_var_es
@@ -270,6 +271,7 @@ class OffsetBacktest:
         start: object = None,
         end: object = None,
         seed: Seed = 0,
+        check_units: bool = True,
     ) -> BacktestResult:
         """Backtest every portfolio over the test period.
 
@@ -285,6 +287,9 @@ class OffsetBacktest:
             last day that still has ``h`` returns after it).
         seed : int, Generator or None
             Seed of the model's draws (one child stream per refit).
+        check_units : bool
+            Refuse prices given as returns and decimal returns
+            (:func:`research.data.check_return_units`); ``False`` skips that check.
 
         Returns
         -------
@@ -293,14 +298,15 @@ class OffsetBacktest:
         Raises
         ------
         DataError
-            Non-finite returns (asset and date named) or a non-datetime index.
+            Non-finite returns (asset and date named), an index that is not sorted,
+            unique dates (:func:`research.data.check_time_index`, naming the first
+            offending stamp), or returns that look like prices or decimals.
         UnknownUnderlyingError
             Portfolio legs on assets missing from ``returns``.
         InsufficientDataError
             Too few returns for one fit window plus one horizon.
         """
-        if not isinstance(returns.index, pd.DatetimeIndex):
-            raise DataError("returns must have a DatetimeIndex; use research.data.to_returns")
+        check_time_index(returns, what="returns")
         portfolios.check_underlyings(returns.columns)
         assets = list(portfolios.underlyings)
         frame = returns[assets].astype(float)
@@ -312,6 +318,8 @@ class OffsetBacktest:
                 f"{int(bad.sum())} non-finite returns (first: {assets[j]!r} on "
                 f"{frame.index[i].date()}); align and fill the price panel first"
             )
+        if check_units:
+            check_return_units(frame, "percent")
         first, last = self._test_range(frame.index, start, end)
         layout = _Layout.build(portfolios, assets)
         n_days, n_port = last - first + 1, portfolios.n_portfolios

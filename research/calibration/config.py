@@ -10,7 +10,6 @@ round-trips exactly: ``CalibrationConfig.from_yaml(c.to_yaml()) == c``.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any, Literal
 
 import yaml
 
+from research._config import check_field_types, iso_date, read_yaml_mapping
+from research._io import write_atomic
 from research.calibration.offsets import EMIR_OFFSET_CAP, OffsetCalibrator, OffsetPair
 from research.calibration.parameters import APCSettings
 from research.calibration.risk_weights import PROFILES
@@ -52,20 +53,6 @@ def _check_keys(data: Any, cls: type, where: str) -> dict[str, Any]:
     return dict(data)
 
 
-def _date_text(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise SpecificationError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
-        return value
-    raise SpecificationError(f"{where} must be an ISO date string, got {value!r}")
-
-
 @dataclass(frozen=True)
 class DataConfig:
     """Where the prices come from.
@@ -87,6 +74,9 @@ class DataConfig:
     align: Literal["intersection", "ffill"] = "intersection"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "start", iso_date(self.start, "data.start"))
+        object.__setattr__(self, "end", iso_date(self.end, "data.end"))
+        check_field_types(self, "data")
         source = self.source
         if isinstance(source, list | tuple):
             source = tuple(str(s) for s in source)
@@ -98,8 +88,6 @@ class DataConfig:
                 f"data.source must be a dataset name or a path, got {source!r}"
             )
         object.__setattr__(self, "source", source)
-        object.__setattr__(self, "start", _date_text(self.start, "data.start"))
-        object.__setattr__(self, "end", _date_text(self.end, "data.end"))
         if self.align not in ("intersection", "ffill"):
             raise SpecificationError(
                 f"data.align must be 'intersection' or 'ffill', got {self.align!r}"
@@ -130,6 +118,7 @@ class StressConfig:
     custom: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_field_types(self, "stress")
         if self.asset_class not in (None, "equities", "crypto"):
             raise SpecificationError(
                 f"stress.asset_class must be 'equities', 'crypto' or null, got {self.asset_class!r}"
@@ -143,8 +132,8 @@ class StressConfig:
                 raise SpecificationError(
                     f"stress.custom[{name!r}] needs [start, end], got {bounds!r}"
                 )
-            start = _date_text(bounds[0], f"stress.custom[{name!r}] start")
-            end = _date_text(bounds[1], f"stress.custom[{name!r}] end")
+            start = iso_date(bounds[0], f"stress.custom[{name!r}] start")
+            end = iso_date(bounds[1], f"stress.custom[{name!r}] end")
             if end < start:
                 raise SpecificationError(
                     f"stress.custom[{name!r}] ends ({end}) before it starts ({start})"
@@ -194,6 +183,7 @@ class OffsetConfig:
     dcc_window: int = 1000
 
     def __post_init__(self) -> None:
+        check_field_types(self, "offsets")
         self.calibrator()  # validates the shared settings
         if not isinstance(self.dcc, bool):
             raise SpecificationError(f"offsets.dcc must be true or false, got {self.dcc!r}")
@@ -296,6 +286,7 @@ class CalibrationConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_field_types(self, "")
         if self.profile not in PROFILES:
             raise SpecificationError(
                 f"unknown profile {self.profile!r}; choose from {sorted(PROFILES)}"
@@ -325,7 +316,7 @@ class CalibrationConfig:
         if isinstance(self.apc, Mapping):
             set_(self, "apc", APCSettings.from_dict(self.apc))
         if self.sweep is not None and isinstance(self.sweep, Mapping):
-            set_(self, "sweep", SweepGrid.from_dict(self.sweep))
+            set_(self, "sweep", _sweep(self.sweep))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise SpecificationError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0.0 < float(self.maintenance_fraction) <= 1.0:
@@ -426,19 +417,22 @@ class CalibrationConfig:
         else:
             kwargs.pop("apc", None)
         if kwargs.get("sweep") is not None:
-            kwargs["sweep"] = SweepGrid.from_dict(kwargs["sweep"])
-        for name in ("assets", "pairs"):
+            kwargs["sweep"] = _sweep(kwargs["sweep"])
+        for name in ("assets", "pairs", "risk_weights"):
             if kwargs.get(name) is None:
                 kwargs.pop(name, None)
         return cls(**kwargs)
 
-    def to_yaml(self, path: str | Path | None = None) -> str:
-        """YAML text of :meth:`to_dict`; also written to ``path`` when given.
+    def to_yaml(self, path: str | Path | None = None, *, overwrite: bool = True) -> str:
+        """YAML text of :meth:`to_dict`; also written (atomically) to ``path`` when given.
 
         Parameters
         ----------
         path : str or Path, optional
             File to write.
+        overwrite : bool, default True
+            Replace an existing file; when false an existing file raises
+            :class:`~research.errors.OutputError`.
 
         Returns
         -------
@@ -446,7 +440,7 @@ class CalibrationConfig:
         """
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_atomic(path, text, overwrite=overwrite)
         return text
 
     @classmethod
@@ -465,19 +459,21 @@ class CalibrationConfig:
         Raises
         ------
         SpecificationError
-            A missing file, invalid YAML or an invalid config.
+            A missing file, invalid YAML (with its line), an empty file or an invalid config;
+            the message names the file.
         """
-        if isinstance(source, Path) or (
-            "\n" not in source and Path(source).suffix in (".yaml", ".yml")
-        ):
-            path = Path(source)
-            if not path.is_file():
-                raise SpecificationError(f"calibration config {path} does not exist")
-            text = path.read_text(encoding="utf-8")
-        else:
-            text = source
+        data, where = read_yaml_mapping(source, "calibration config")
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecificationError(f"calibration config is not valid YAML: {exc}") from exc
-        return cls.from_dict(data)
+            return cls.from_dict(data)
+        except SpecificationError as exc:
+            raise SpecificationError(f"{where}: {exc}") from exc
+
+
+def _sweep(data: Any) -> SweepGrid:
+    """Build the sweep grid, reporting its errors as config errors."""
+    if not isinstance(data, Mapping):
+        raise SpecificationError(f"sweep must map an axis to a list of values, got {data!r}")
+    try:
+        return SweepGrid.from_dict(data)
+    except (ParameterError, TypeError, ValueError) as exc:
+        raise SpecificationError(f"sweep: {exc}") from exc

@@ -31,6 +31,8 @@ import pandas as pd
 
 from research._typing import Float64Array1D
 from research.calibration.parameters import MarginParameters
+from research.data import check_return_units, check_time_index
+from research.data.units import units_of_scale
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -378,6 +380,7 @@ def calibrate_risk_weights(
     ewma_lambda: float = 0.94,
     side: Side = "both",
     units: float = 100.0,
+    check_units: bool = True,
 ) -> RiskWeightCalibration:
     r"""Calibrate one risk weight per underlying at ``level`` over the MPOR.
 
@@ -415,6 +418,10 @@ def calibrate_risk_weights(
         losses per unit of notional as in :func:`position_losses`.
     units : float, default 100
         Return units per unit of notional: 100 for percent returns, 1 for decimals.
+    check_units : bool, default True
+        Refuse prices given as returns, and returns whose scale contradicts ``units``
+        (decimals with ``units=100``, percent with ``units=1``;
+        :func:`research.data.check_return_units`).
 
     Returns
     -------
@@ -424,7 +431,9 @@ def calibrate_risk_weights(
     Raises
     ------
     DataError
-        Returns that are not a DatetimeIndexed frame of numbers, or a zero risk.
+        Returns that are not a frame of numbers indexed by sorted, unique dates
+        (:func:`research.data.check_time_index`, naming the first offending stamp),
+        that fail the units guard, or a zero risk.
     InsufficientDataError
         Fewer moves than ``1 / (1 - level)`` for an underlying (the quantile would be
         the sample maximum); the message names the underlying.
@@ -461,16 +470,15 @@ def calibrate_risk_weights(
     """
     _validate(level, mpor, lookback, method, side, filter, ewma_lambda, stress_weight, units)
     frame = returns.to_frame() if isinstance(returns, pd.Series) else returns
-    if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
-        raise DataError("returns must be a DataFrame (or Series) with a DatetimeIndex")
+    check_time_index(frame, what="returns")
     if frame.empty:
         raise InsufficientDataError("returns are empty")
-    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
-        raise DataError("returns must have sorted, unique dates; sort and de-duplicate them")
     try:
         frame = frame.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"returns must be numeric: {exc}") from exc
+    if check_units:
+        check_return_units(frame, units_of_scale(float(units)))
     windows = _windows(stress_windows)
     min_moves = math.ceil(1.0 / (1.0 - level) - 1e-9)
     notes: list[str] = []

@@ -172,6 +172,7 @@ class DCC:
         returns: pd.DataFrame | None = None,
         *,
         univariate: UnivariateFits | None = None,
+        check_units: bool = True,
     ) -> DCCResult:
         """Estimate the model.
 
@@ -183,6 +184,9 @@ class DCC:
             A univariate stage already fitted (:func:`research.volatility.fit_univariate`)
             or built from user residuals (:meth:`UnivariateFits.from_arrays`); then
             ``returns`` is not needed and the univariate stage is not refitted.
+        check_units : bool
+            Refuse prices given as returns and decimal returns
+            (:func:`research.data.check_return_units`); ``False`` skips that check.
 
         Returns
         -------
@@ -191,8 +195,9 @@ class DCC:
         Raises
         ------
         DataError
-            Bad returns (see :func:`research.volatility.validate_returns`), or fewer
-            than two assets.
+            Bad returns (see :func:`research.volatility.validate_returns`: among others
+            an index that is not sorted, unique dates, or returns that look like prices
+            or decimals), or fewer than two assets.
         InsufficientDataError
             T < MIN_OBS_PER_ASSET * N for the full likelihood (use a composite one).
         NotPositiveDefiniteError
@@ -206,7 +211,7 @@ class DCC:
         if univariate is None:
             if returns is None:
                 raise DataError("pass returns, or a fitted univariate stage via univariate=")
-            univariate = fit_univariate(returns, self.univariate)
+            univariate = fit_univariate(returns, self.univariate, check_units=check_units)
         elif not isinstance(univariate, UnivariateFits):
             raise DataError("univariate must be a UnivariateFits")
         notes.extend(univariate.warnings)

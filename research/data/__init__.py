@@ -5,14 +5,20 @@ The flow::
     load_prices(name or path)  ->  align(prices, how=...)  ->  to_returns(prices)
                                                            ->  mpor_returns(returns, horizon)
 
-Every frame carries a :class:`DataQualityReport` in ``attrs["quality"]``.
+Every frame carries its :class:`DataQualityReport` in ``attrs["quality"]`` (JSON text that
+survives ``to_parquet``); read it with :func:`quality_report`, which refuses a report made
+before the frame was sliced. Every entry point that takes dated data checks its index with
+:func:`check_time_index`; those that take returns check their units with
+:func:`check_return_units`.
 """
 
 from research.data.alignment import align
+from research.data.attached import quality_report
 from research.data.calendar import (
     Frequency,
     Gaps,
     calendar_index,
+    check_calendar,
     find_gaps,
     infer_calendar,
     infer_frequency,
@@ -23,6 +29,8 @@ from research.data.io import read_prices
 from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
 from research.data.returns import mpor_returns, to_returns
+from research.data.timeindex import check_time_index
+from research.data.units import ReturnUnits, check_return_units
 from research.data.validation import validate_prices
 
 __all__ = [
@@ -30,8 +38,12 @@ __all__ = [
     "DatasetInfo",
     "Frequency",
     "Gaps",
+    "ReturnUnits",
     "align",
     "calendar_index",
+    "check_calendar",
+    "check_return_units",
+    "check_time_index",
     "dataset_names",
     "find_gaps",
     "infer_calendar",
@@ -41,6 +53,7 @@ __all__ = [
     "load_prices",
     "mpor_returns",
     "periods_per_year",
+    "quality_report",
     "read_prices",
     "to_returns",
     "validate_prices",

@@ -9,8 +9,9 @@ import pandas as pd
 
 from research.data._format import stamp_text
 from research.data._warn import warn_quality
-from research.data.calendar import Calendar, calendar_index, infer_frequency
-from research.data.quality import ALL_ASSETS, DataQualityReport, issue_frame, repair_frame
+from research.data.attached import attach_quality, stored_quality
+from research.data.calendar import Calendar, calendar_index, check_calendar, infer_frequency
+from research.data.quality import ALL_ASSETS, issue_frame, repair_frame
 from research.data.validation import validate_prices
 from research.errors import DataError, SpecificationError
 
@@ -68,7 +69,8 @@ def align(
         No NaN. ``attrs["alignment"]``: a dict with ``how``, ``rows_in``, ``rows_added``
         (calendar reindex), ``rows_out``, ``rows_dropped``, ``dropped_by_asset`` (rows
         each asset's missing values caused to drop; a row can count for several assets)
-        and ``filled`` (values filled per asset). ``attrs["quality"]``: the report of the
+        and ``filled`` (values filled per asset). ``attrs["quality"]``
+        (read it with :func:`research.data.quality_report`): the report of the
         aligned panel, with the alignment's findings and repairs added.
 
     Raises
@@ -92,11 +94,13 @@ def align(
         raise SpecificationError(f"on_long_gap must be 'raise' or 'drop', got {on_long_gap!r}")
     if max_gap < 0:
         raise SpecificationError(f"max_gap must be >= 0, got {max_gap}")
+    if calendar is not None:
+        check_calendar(calendar)
     if not isinstance(prices.index, pd.DatetimeIndex):
         raise DataError("align needs a DatetimeIndex; read files with research.data.read_prices")
     if not (prices.index.is_monotonic_increasing and prices.index.is_unique):
         raise DataError("align needs sorted unique stamps; validate the panel first")
-    report = prices.attrs.get("quality")
+    report, _ = stored_quality(prices)
     frame = prices.astype("float64")
     frame.attrs = {}
     rows_in = len(frame)
@@ -149,7 +153,7 @@ def align(
             f"align({how!r}) dropped {n_dropped:,} of {len(frame):,} rows "
             f"({n_dropped / len(frame):.0%}): "
             + "; ".join(f"{asset} {reasons[asset]}" for asset, _ in worst)
-            + ". See attrs['alignment'] and attrs['quality']"
+            + ". See attrs['alignment'] and research.data.quality_report(aligned)"
         )
         messages.append("align: " + message)
         if warn:
@@ -165,15 +169,12 @@ def align(
         "dropped_by_asset": dropped_by_asset,
         "filled": filled,
     }
-    base = (
-        report
-        if isinstance(report, DataQualityReport)
-        else validate_prices(prices, errors="report", warn=False)
+    base = report if report is not None else validate_prices(prices, errors="report", warn=False)
+    attach_quality(
+        result,
+        base.extend(issues=issue_frame(issues), repairs=repair_frame(repairs), warnings=messages),
     )
-    result.attrs["quality"] = base.extend(
-        issues=issue_frame(issues), repairs=repair_frame(repairs), warnings=messages
-    )
-    result.attrs["quality"] = validate_prices(result, warn=False, calendar=base.calendar)
+    attach_quality(result, validate_prices(result, warn=False, calendar=base.calendar))
     result.attrs[ALIGN_ATTR] = summary
     return result
 

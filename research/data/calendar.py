@@ -12,13 +12,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from research.errors import DataError
+from research.errors import DataError, SpecificationError
 
 __all__ = [
     "Calendar",
     "Frequency",
     "Gaps",
     "calendar_index",
+    "check_calendar",
     "find_gaps",
     "infer_calendar",
     "infer_frequency",
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 Calendar = Literal["equity", "crypto"]
+
+CALENDARS: tuple[str, ...] = ("equity", "crypto")
+"""Calendar names the package knows (see :data:`Calendar`)."""
 
 WEEKEND_SHARE_CRYPTO = 0.10
 """Share of weekend stamps above which a series follows the 7-day (crypto) calendar.
@@ -98,6 +102,33 @@ class Gaps:
         """
         keep = self.periods > max_gap
         return Gaps(self.start[keep], self.end[keep], self.periods[keep])
+
+
+def check_calendar(calendar: object) -> Calendar:
+    """Return a calendar name after checking that the package knows it.
+
+    Parameters
+    ----------
+    calendar : object
+        The name given by the user.
+
+    Returns
+    -------
+    {"equity", "crypto"}
+
+    Raises
+    ------
+    SpecificationError
+        For any other value (e.g. ``"forex"``), listing the valid names: an unknown name
+        must not silently become one of the known calendars.
+    """
+    if calendar not in CALENDARS:
+        raise SpecificationError(
+            f"unknown calendar {calendar!r}; valid calendars: {', '.join(CALENDARS)} "
+            "(equity: Monday to Friday; crypto: every day, around the clock). For another "
+            "market, pick the closer one and set max_gap"
+        )
+    return calendar  # type: ignore[return-value]
 
 
 def infer_frequency(index: pd.DatetimeIndex) -> Frequency:
@@ -182,6 +213,7 @@ def calendar_index(
         For ``"other"`` frequencies and for intraday equity data, which have no
         well-defined grid without exchange session times.
     """
+    calendar = check_calendar(calendar)
     if frequency.kind == "daily":
         days = pd.date_range(first, last, freq="D", name="date")
         return days[days.day_of_week < 5] if calendar == "equity" else days
@@ -212,6 +244,7 @@ def find_gaps(dates: pd.DatetimeIndex, calendar: Calendar, frequency: Frequency)
         Every run with at least one missing period. Empty for ``"other"`` frequencies
         and for intraday equity data (no session times known).
     """
+    calendar = check_calendar(calendar)
     if len(dates) < 2 or frequency.kind == "other" or frequency.step is None:
         return _no_gaps(dates)
     if frequency.kind == "intraday" and calendar == "equity":

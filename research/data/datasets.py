@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from research.data.attached import attach_quality
 from research.data.quality import DataQualityReport
 from research.data.validation import validate_prices
 from research.errors import DataError
@@ -221,7 +222,7 @@ def load_dataset(name: str = "sp500") -> pd.DataFrame:
     pandas.DataFrame
         Prices: float64, DatetimeIndex named ``"date"`` (naive dates), columns named
         ``"asset"``; the :class:`~research.data.DataQualityReport` in
-        ``attrs["quality"]``.
+        ``attrs["quality"]`` (read it with :func:`research.data.quality_report`).
 
     Raises
     ------
@@ -256,7 +257,7 @@ def load_dataset(name: str = "sp500") -> pd.DataFrame:
         )
     frame, report = _load_validated(name)
     prices = frame.copy()
-    prices.attrs["quality"] = report
+    attach_quality(prices, report)
     return prices
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from research.data._dates import parse_stamps
 from research.data._format import stamp_text
-from research.data.calendar import Calendar
+from research.data.attached import attach_quality
+from research.data.calendar import Calendar, check_calendar
 from research.data.quality import DataQualityReport, issue_frame, repair_frame
 from research.data.validation import DEFAULT_OUTLIER_Z, ValueKind, validate_prices
 from research.errors import DataError, SpecificationError
@@ -86,6 +87,8 @@ def read_prices(
     duplicates: Literal["raise", "first", "last"] = "raise",
     sort: bool = False,
     tz: str = "UTC",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
     calendar: Calendar | None = None,
     max_gap: int | None = None,
     outlier_z: float = DEFAULT_OUTLIER_Z,
@@ -107,6 +110,12 @@ def read_prices(
     (or the first column). Daily dates (all stamps at midnight) stay naive dates;
     intraday stamps become tz-aware UTC (naive ones are taken to be in ``tz``).
 
+    Numeric day/month dates (``05/03/2020``, ``5.3.20``) are read one way for the whole
+    file, never row by row: as ``date_format`` or ``dayfirst`` say; otherwise day-first
+    when some first field is above 12, month-first when some second field is. When every
+    value reads both ways and the readings differ (no field above 12, as in a monthly
+    ``01/mm/yyyy`` file), the file is refused: pass ``dayfirst`` or ``date_format``.
+
     Parameters
     ----------
     path : str or pathlib.Path
@@ -127,6 +136,11 @@ def read_prices(
         and counts the moved rows in the report.
     tz : str
         Time zone of naive intraday stamps.
+    date_format : str, optional
+        ``strftime`` format of the date column (e.g. ``"%d/%m/%Y %H:%M"``); every row must
+        match it.
+    dayfirst : bool, optional
+        Read numeric dates as day/month (``True``) or month/day (``False``).
     calendar, max_gap, outlier_z, min_rows, warn
         Passed to :func:`research.data.validate_prices`.
 
@@ -135,23 +149,26 @@ def read_prices(
     pandas.DataFrame
         float64, DatetimeIndex named ``"date"``, columns named ``"asset"`` (long files:
         in order of first appearance), NaN before an asset's first price. The
-        :class:`~research.data.DataQualityReport` is in ``attrs["quality"]``.
+        :class:`~research.data.DataQualityReport` is stored in ``attrs["quality"]``
+        (read it with :func:`research.data.quality_report`).
 
     Raises
     ------
     SpecificationError
-        For an unknown ``duplicates`` or ``values`` option.
+        For an unknown ``duplicates``, ``values`` or ``calendar`` option, or both
+        ``date_format`` and ``dayfirst`` given.
     DataError
-        Missing or unreadable file, no date or price column, unparsable date or price,
-        duplicate or unsorted stamps (without a policy), non-positive price, all-NaN
-        asset; the message names the asset, the date and what to do.
+        Missing or unreadable file, duplicate column headers, no date or price column,
+        unparsable or ambiguous dates (dd/mm or mm/dd), unparsable price, duplicate or
+        unsorted stamps (without a policy), non-positive price, all-NaN asset; the
+        message names the asset, the date and what to do.
     InsufficientDataError
         Fewer than ``min_rows`` dates.
 
     Examples
     --------
     >>> prices = read_prices("crypto_spot_daily_binance.csv")  # doctest: +SKIP
-    >>> prices.attrs["quality"].summary()  # doctest: +SKIP
+    >>> quality_report(prices).summary()  # doctest: +SKIP
     """
     if duplicates not in ("raise", "first", "last"):
         raise SpecificationError(
@@ -159,6 +176,16 @@ def read_prices(
         )
     if values not in (None, "prices", "rates"):
         raise SpecificationError(f"values must be 'prices', 'rates' or None, got {values!r}")
+    if calendar is not None:
+        check_calendar(calendar)
+    if dayfirst not in (None, True, False):
+        raise SpecificationError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    if date_format is not None and dayfirst is not None:
+        raise SpecificationError(
+            "pass either date_format= or dayfirst=, not both (the format already says the "
+            "order of day and month)"
+        )
+    dates = {"tz": tz, "date_format": date_format, "dayfirst": dayfirst}
     path = Path(path)
     source = path.name
     raw = _read_table(path)
@@ -173,7 +200,7 @@ def read_prices(
         others = [c for c in value_cols if c != asset_col]
         price_col = _price_column(others, price_column, source, required=True)
         frame, kind_names = _from_long(
-            raw, date_col, asset_col, price_col, tz, source, duplicates, sort, issues, repairs
+            raw, date_col, asset_col, price_col, dates, source, duplicates, sort, issues, repairs
         )
     else:
         frame, kind_names = _from_wide(
@@ -183,7 +210,7 @@ def read_prices(
             price_column,
             asset_name,
             path,
-            tz,
+            dates,
             source,
             duplicates,
             sort,
@@ -194,12 +221,15 @@ def read_prices(
         values = (
             "rates" if all(RATE_PATTERN.search(str(n).lower()) for n in kind_names) else "prices"
         )
-    frame.attrs["quality"] = DataQualityReport(
-        assets=pd.DataFrame(),
-        issues=issue_frame(issues),
-        repairs=repair_frame(repairs),
-        source=source,
-        values=values,
+    attach_quality(
+        frame,
+        DataQualityReport(
+            assets=pd.DataFrame(),
+            issues=issue_frame(issues),
+            repairs=repair_frame(repairs),
+            source=source,
+            values=values,
+        ),
     )
     report = validate_prices(
         frame,
@@ -211,7 +241,7 @@ def read_prices(
         warn=warn,
         source=source,
     )
-    frame.attrs["quality"] = report
+    attach_quality(frame, report)
     return frame
 
 
@@ -219,19 +249,37 @@ def _read_table(path: Path) -> pd.DataFrame:
     name = path.name.lower()
     if not path.is_file():
         raise DataError(f"no such price file: {path}")
+    if not name.endswith(PARQUET_SUFFIXES + CSV_SUFFIXES):
+        raise DataError(
+            f"{path.name}: unknown file type; use one of "
+            f"{', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}"
+        )
     try:
         if name.endswith(PARQUET_SUFFIXES):
             table = pd.read_parquet(path)
             if isinstance(table.index, pd.DatetimeIndex):
                 table = table.reset_index(names=table.index.name or "date")
-            return table
-        if name.endswith(CSV_SUFFIXES):
-            return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+            header = list(table.columns)
+        else:
+            sep = "\t" if name.endswith(".tsv") else ","
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0].tolist()
+            table = pd.read_csv(path, sep=sep)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataError(f"{path.name}: cannot read the file ({exc})") from exc
-    raise DataError(
-        f"{path.name}: unknown file type; use one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}"
-    )
+    _refuse_duplicate_headers(header, path.name)
+    return table
+
+
+def _refuse_duplicate_headers(names: list[Any], source: str) -> None:
+    """Raise on a repeated column name (pandas would silently rename it ``A.1``)."""
+    seen: dict[Any, int] = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            raise DataError(
+                f"{source}: duplicate column header {name!r} (columns {seen[name] + 1} and "
+                f"{position + 1}); each asset needs one column - rename or drop one of them"
+            )
+        seen[name] = position
 
 
 def _key(name: Any) -> str:
@@ -316,7 +364,7 @@ def _from_long(
     date_col: Any,
     asset_col: Any,
     price_col: Any,
-    tz: str,
+    dates: dict[str, Any],
     source: str,
     duplicates: str,
     sort: bool,
@@ -331,11 +379,13 @@ def _from_long(
             f"(date {raw[date_col].iloc[position]!r}); fix the file"
         )
     assets = assets.astype(str)
-    stamps = parse_stamps(raw[date_col], column=str(date_col), tz=tz, assets=assets, source=source)
+    stamps, reading = parse_stamps(
+        raw[date_col], column=str(date_col), assets=assets, source=source, **dates
+    )
     prices = _numeric(raw[price_col], assets, None, stamps, price_col, source)
     table = pd.DataFrame({"date": stamps, "asset": assets.to_numpy(), "price": prices})
     order = list(pd.unique(table["asset"]))
-    table = _sort_rows(table, source, sort, issues, repairs)
+    table = _sort_rows(table, source, sort, reading, issues, repairs)
     table = _drop_duplicates(table, source, duplicates, issues, repairs)
     frame = table.pivot(index="date", columns="asset", values="price")
     frame = frame.reindex(columns=order).astype("float64")
@@ -351,14 +401,14 @@ def _from_wide(
     price_column: str | None,
     asset_name: str | None,
     path: Path,
-    tz: str,
+    dates: dict[str, Any],
     source: str,
     duplicates: str,
     sort: bool,
     issues: list[dict[str, Any]],
     repairs: list[dict[str, Any]],
 ) -> tuple[pd.DataFrame, list[Any]]:
-    stamps = parse_stamps(raw[date_col], column=str(date_col), tz=tz, source=source)
+    stamps, reading = parse_stamps(raw[date_col], column=str(date_col), source=source, **dates)
     bars = sum(_key(c) in OHLC_NAMES for c in value_cols) >= 2
     if bars or price_column is not None:
         price_col = _price_column(value_cols, price_column, source, required=True)
@@ -373,7 +423,7 @@ def _from_wide(
     long = pd.DataFrame(columns).assign(date=stamps.to_numpy())
     long = long.melt(id_vars="date", var_name="asset", value_name="price", ignore_index=False)
     long = long.sort_index(kind="stable").reset_index(drop=True)
-    table = _sort_rows(long, source, sort, issues, repairs)
+    table = _sort_rows(long, source, sort, reading, issues, repairs)
     table = _drop_duplicates(table, source, duplicates, issues, repairs)
     frame = table.pivot(index="date", columns="asset", values="price")
     frame = frame.reindex(columns=list(columns)).astype("float64")
@@ -386,6 +436,7 @@ def _sort_rows(
     table: pd.DataFrame,
     source: str,
     sort: bool,
+    reading: str | None,
     issues: list[dict[str, Any]],
     repairs: list[dict[str, Any]],
 ) -> pd.DataFrame:
@@ -402,12 +453,21 @@ def _sort_rows(
                 first_bad = (str(asset), group["date"].iloc[at + 1], group["date"].iloc[at])
     if first_bad is None:
         return table
-    if not sort:
-        asset, stamp, before = first_bad
+    asset, stamp, before = first_bad
+    disorder = (
+        f"{source}: rows are not in date order: asset {asset!r} has {stamp_text(stamp)} after "
+        f"{stamp_text(before)} ({sum(moved_by_asset.values())} rows out of place)"
+    )
+    if reading == "mixed formats":
         raise DataError(
-            f"{source}: rows are not in date order: asset {asset!r} has {stamp_text(stamp)} after "
-            f"{stamp_text(before)} ({sum(moved_by_asset.values())} rows out of place); "
-            "pass sort=True to sort them"
+            f"{disorder}; the date column holds more than one date format, so the order may "
+            "come from a misread rather than from the file - pass date_format= (or "
+            "dayfirst=) to read every row the same way"
+        )
+    if not sort:
+        how = f" (numeric dates read {reading})" if reading else ""
+        raise DataError(
+            f"{disorder}{how}; if the dates are read correctly, pass sort=True to sort them"
         )
     for asset, moved in moved_by_asset.items():
         repairs.append(

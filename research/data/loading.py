@@ -9,6 +9,7 @@ import pandas as pd
 
 from research._typing import DateLike
 from research.data._format import stamp_text
+from research.data.attached import attach_quality, stored_quality
 from research.data.datasets import dataset_names, load_dataset
 from research.data.io import read_prices
 from research.data.validation import validate_prices
@@ -87,10 +88,10 @@ def load_prices(
             f"{name}: {len(sliced)} row(s) between {stamp_text(lower)} and "
             f"{stamp_text(upper)}; the data cover {stamp_text(index[0])}..{stamp_text(index[-1])}"
         )
-    report = prices.attrs["quality"]
+    report, _ = stored_quality(prices)
     options = {key: read_options[key] for key in VALIDATION_OPTIONS if key in read_options}
     options.setdefault("calendar", report.calendar)
-    sliced.attrs["quality"] = validate_prices(sliced, warn=warn, **options)
+    attach_quality(sliced, validate_prices(sliced, warn=warn, **options))
     return sliced
 
 

@@ -116,6 +116,63 @@ class DataQualityReport:
     def __deepcopy__(self, memo: dict[int, Any]) -> DataQualityReport:
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON types (stamps as ISO 8601 text).
+
+        Returns
+        -------
+        dict
+            Inverse of :meth:`from_dict`; ``json.dumps`` accepts it.
+        """
+        assets = self.assets.reset_index() if len(self.assets.columns) else pd.DataFrame()
+        return {
+            "assets": _records(assets),
+            "issues": _records(self.issues),
+            "repairs": _records(self.repairs),
+            "source": self.source,
+            "values": self.values,
+            "calendar": self.calendar,
+            "frequency": self.frequency,
+            "n_rows": int(self.n_rows),
+            "first": _iso(self.first),
+            "last": _iso(self.last),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DataQualityReport:
+        """Rebuild a report from :meth:`to_dict` output (e.g. after a Parquet round trip).
+
+        Parameters
+        ----------
+        data : mapping
+            As returned by :meth:`to_dict`.
+
+        Returns
+        -------
+        DataQualityReport
+        """
+        assets = pd.DataFrame(list(data["assets"]))
+        if len(assets.columns):
+            for column in ("first", "last"):
+                assets[column] = _stamps(assets[column])
+            assets = assets.set_index("asset")
+            assets.columns.name = None
+        issues = issue_frame({**row, "date": _stamp(row["date"])} for row in data["issues"])
+        return cls(
+            assets=assets,
+            issues=issues,
+            repairs=repair_frame(data["repairs"]),
+            source=data["source"],
+            values=data["values"],
+            calendar=data["calendar"],
+            frequency=data["frequency"],
+            n_rows=int(data["n_rows"]),
+            first=_stamp(data["first"]),
+            last=_stamp(data["last"]),
+            warnings=tuple(data["warnings"]),
+        )
+
     @property
     def n_issues(self) -> int:
         """Number of findings of any severity."""
@@ -260,3 +317,33 @@ class DataQualityReport:
     def _repr_html_(self) -> str:
         head = str(self).splitlines()
         return "<pre>" + "\n".join(head[:2]) + "</pre>" + self.summary().to_html()
+
+
+def _iso(stamp: Any) -> str | None:
+    return None if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).isoformat()
+
+
+def _stamp(text: str | None) -> pd.Timestamp | None:
+    return None if text is None else pd.Timestamp(text)
+
+
+def _stamps(texts: pd.Series) -> pd.Series:
+    parsed = [pd.NaT if t is None else pd.Timestamp(t) for t in texts]
+    return pd.Series(pd.DatetimeIndex(parsed), index=texts.index)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(key): _plain(value) for key, value in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 
 from research.data._format import stamp_text
-from research.data.quality import DataQualityReport, repair_frame
+from research.data.attached import attach_quality, stored_quality
+from research.data.quality import repair_frame
+from research.data.timeindex import check_time_index
+from research.data.units import check_return_units, units_of_scale
 from research.errors import DataError, SpecificationError
 
 __all__ = ["mpor_returns", "to_returns"]
@@ -51,15 +54,19 @@ def to_returns(
     Returns
     -------
     pandas.DataFrame
-        Returns indexed by the later date; the first row is dropped (counted in
-        ``attrs["quality"]`` as ``first_row_dropped``). ``attrs["returns"]`` records
-        ``kind``, ``scale`` and ``rows_dropped``.
+        Returns indexed by the later date; the first row is dropped (counted in the
+        report stored in ``attrs["quality"]`` as ``first_row_dropped``, when ``prices``
+        carry a report that describes them, see :func:`research.data.quality_report`).
+        ``attrs["returns"]`` records ``kind``, ``scale`` and ``rows_dropped``.
 
     Raises
     ------
     DataError
         NaN prices with ``missing="raise"`` or a price at or below zero (both name the
-        asset and date), fewer than two rows, or a frame marked as rates.
+        asset and date), fewer than two rows, a frame marked as rates, or an index that
+        is not sorted, unique and tz-consistent
+        (:func:`research.data.check_time_index`; the message names the first offending
+        stamp).
     SpecificationError
         For an unknown ``kind`` or a non-positive ``scale``.
 
@@ -74,13 +81,14 @@ def to_returns(
         raise SpecificationError(f"kind must be 'log' or 'simple', got {kind!r}")
     if not scale > 0:
         raise SpecificationError(f"scale must be positive, got {scale!r}")
-    report = prices.attrs.get("quality")
-    if isinstance(report, DataQualityReport) and report.values == "rates":
+    report, describes = stored_quality(prices)
+    if report is not None and report.values == "rates":
         raise DataError(
             f"{report.source}: the columns are rates, not prices; use frame.diff() for changes"
         )
     if len(prices) < 2:
         raise DataError(f"to_returns needs at least two rows of prices, got {len(prices)}")
+    check_time_index(prices, what="prices")
     values = prices.to_numpy(dtype=float, na_value=np.nan)
     holes = np.isnan(values)
     if holes.any() and missing == "raise":
@@ -93,16 +101,21 @@ def to_returns(
     bad = ~holes & (values <= 0)
     if bad.any():
         row, col = np.argwhere(bad)[0]
+        hint = (
+            " (negative values: the frame may hold returns already)"
+            if (values[~holes] < 0).any()
+            else ""
+        )
         raise DataError(
             f"non-positive price {values[row, col]:g} for asset {prices.columns[col]!r} on "
-            f"{stamp_text(prices.index[row])}; returns need positive prices"
+            f"{stamp_text(prices.index[row])}; returns need positive prices{hint}"
         )
     ratio = values[1:] / values[:-1]
     data = np.log(ratio) if kind == "log" else ratio - 1.0
     returns = pd.DataFrame(data * scale, index=prices.index[1:], columns=prices.columns)
     returns.attrs = {}
     lost = int(np.isnan(data).sum())
-    if isinstance(report, DataQualityReport):
+    if report is not None and describes:
         rows = [
             {
                 "step": "returns",
@@ -122,7 +135,7 @@ def to_returns(
                     "detail": "returns next to NaN prices",
                 }
             )
-        returns.attrs["quality"] = report.extend(repairs=repair_frame(rows))
+        attach_quality(returns, report.extend(repairs=repair_frame(rows)))
     returns.attrs[RETURNS_ATTR] = {
         "kind": kind,
         "scale": float(scale),
@@ -139,6 +152,7 @@ def mpor_returns(
     *,
     given: Literal["auto", "returns", "prices"] = "auto",
     scale: float = 100.0,
+    check_units: bool = True,
 ) -> pd.DataFrame:
     r"""Multi-day log returns over a margin period of risk (MPOR) of ``horizon`` days.
 
@@ -164,7 +178,12 @@ def mpor_returns(
         ``attrs``) or with any negative value is returns; a frame of positive values is
         prices (prices are never negative, a long sample of returns always has some).
     scale : float
-        Scale of log returns computed from prices (100 = percent).
+        Scale of log returns computed from prices (100 = percent); for returns given
+        without a :func:`to_returns` marker, the scale they are in.
+    check_units : bool
+        Check returns given as such with :func:`research.data.check_return_units`
+        against their scale (100: percent, 1: decimals; other scales are not checked):
+        prices passed with ``given="returns"`` or decimals passed as percent raise.
 
     Returns
     -------
@@ -178,7 +197,9 @@ def mpor_returns(
         For ``horizon < 1``, simple returns (they do not add up over time) or a
         horizon longer than the sample.
     DataError
-        For NaN returns (align first; the message names asset and date).
+        For NaN returns (align first; the message names asset and date), an index that
+        is not sorted, unique and tz-consistent (:func:`research.data.check_time_index`)
+        or returns that fail the units guard.
 
     Examples
     --------
@@ -204,6 +225,9 @@ def mpor_returns(
             )
         returns = data
         source_scale = float(marker.get("scale", scale))
+        check_time_index(returns, what="returns")
+        if check_units:
+            check_return_units(returns, units_of_scale(source_scale))
     n_rows = len(returns)
     if horizon > n_rows:
         raise SpecificationError(f"horizon {horizon} is longer than the {n_rows} returns given")
@@ -224,14 +248,14 @@ def mpor_returns(
     result = pd.DataFrame(sums, index=index, columns=returns.columns)
     result.attrs = {}
     dropped = n_rows - (len(result) if overlapping else len(result) * horizon)
-    report = returns.attrs.get("quality")
-    if isinstance(report, DataQualityReport):
+    report, describes = stored_quality(returns)
+    if report is not None and describes:
         detail = (
             "first horizon-1 returns start no full window"
             if overlapping
             else "oldest returns that fill no complete block"
         )
-        result.attrs["quality"] = report.extend(
+        extended = report.extend(
             repairs=repair_frame(
                 [
                     {
@@ -244,6 +268,7 @@ def mpor_returns(
                 ]
             )
         )
+        attach_quality(result, extended)
     result.attrs[RETURNS_ATTR] = {
         "kind": "log",
         "scale": source_scale,

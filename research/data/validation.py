@@ -10,9 +10,11 @@ import pandas as pd
 
 from research.data._format import stamp_text
 from research.data._warn import warn_quality
+from research.data.attached import stored_quality
 from research.data.calendar import (
     Calendar,
     Frequency,
+    check_calendar,
     find_gaps,
     infer_calendar,
     infer_frequency,
@@ -24,6 +26,7 @@ from research.data.quality import (
     issue_frame,
     repair_frame,
 )
+from research.data.timeindex import index_findings, tz_problem
 from research.errors import DataError, InsufficientDataError
 
 __all__ = ["DEFAULT_OUTLIER_Z", "validate_prices"]
@@ -88,7 +91,7 @@ def validate_prices(
     values : {"prices", "rates"}, optional
         ``"rates"`` (funding rates, yields) skips the positivity rule and flags outliers
         in first differences instead of log returns. Default: the value kind recorded
-        in ``prices.attrs["quality"]``, else ``"prices"``.
+        in the report stored in ``prices.attrs["quality"]``, else ``"prices"``.
     calendar : {"equity", "crypto"}, optional
         Calendar for gaps. Default: inferred (:func:`research.data.infer_calendar`).
     max_gap : int, optional
@@ -117,9 +120,13 @@ def validate_prices(
     ------
     DataError
         For an error-severity finding when ``errors="raise"``, for a non-datetime
-        index and for non-numeric columns; the message names asset and date.
+        index, an index that breaks the time-zone policy
+        (:func:`research.data.timeindex.tz_problem`) and for non-numeric columns; the
+        message names asset and date.
     InsufficientDataError
         When there are fewer than ``min_rows`` stamps.
+    SpecificationError
+        For an unknown ``calendar`` name.
 
     Examples
     --------
@@ -128,15 +135,13 @@ def validate_prices(
     >>> report.n_rows
     8313
     """
-    previous = prices.attrs.get("quality") if isinstance(prices, pd.DataFrame) else None
-    if not isinstance(previous, DataQualityReport):
-        previous = None
+    previous, _ = stored_quality(prices)
     values = values or (previous.values if previous else "prices")
     source = source or (previous.source if previous else "DataFrame")
     _check_structure(prices, min_rows, source)
     index = pd.DatetimeIndex(prices.index)
     frequency = infer_frequency(index)
-    calendar = calendar or infer_calendar(index)
+    calendar = infer_calendar(index) if calendar is None else check_calendar(calendar)
     tolerance = DEFAULT_MAX_GAP[calendar] if max_gap is None else int(max_gap)
 
     issues: list[dict[str, Any]] = []
@@ -192,6 +197,9 @@ def _check_structure(prices: pd.DataFrame, min_rows: int, source: str) -> None:
             f"{source}: the index must be a DatetimeIndex of dates, got "
             f"{type(prices.index).__name__}; read files with research.data.read_prices"
         )
+    problem = tz_problem(prices.index)
+    if problem is not None:
+        raise DataError(f"{source}: {problem}")
     for asset in prices.columns:
         if not pd.api.types.is_numeric_dtype(prices[asset]) or pd.api.types.is_bool_dtype(
             prices[asset]
@@ -211,27 +219,10 @@ def _check_structure(prices: pd.DataFrame, min_rows: int, source: str) -> None:
 
 
 def _index_issues(index: pd.DatetimeIndex) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    duplicated = index[index.duplicated(keep="first")]
-    for stamp in duplicated.unique():
-        count = int((index == stamp).sum())
-        found.append(
-            _issue(
-                "duplicate_timestamp", "error", ALL_ASSETS, stamp, f"{count} rows share this stamp"
-            )
-        )
-    steps = np.asarray(index[1:] < index[:-1])
-    for position in np.flatnonzero(steps):
-        found.append(
-            _issue(
-                "unsorted",
-                "error",
-                ALL_ASSETS,
-                index[position + 1],
-                f"comes after {index[position]}",
-            )
-        )
-    return found
+    return [
+        _issue(found.rule, "error", ALL_ASSETS, found.stamp, found.detail)
+        for found in index_findings(index)
+    ]
 
 
 def _check_asset(
@@ -406,7 +397,7 @@ def _warning_message(table: pd.DataFrame, source: str, calendar: str) -> str | N
     return (
         f"{source}: "
         + "; ".join(parts)
-        + ". Nothing was filled; see prices.attrs['quality'] and research.data.align"
+        + ". Nothing was filled; see research.data.quality_report(prices) and research.data.align"
     )
 
 

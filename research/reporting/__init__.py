@@ -7,6 +7,7 @@ from research.reporting.provenance import (
     data_hash,
     file_hash,
     git_commit,
+    lock_hash,
     package_versions,
     provenance_frame,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "file_hash",
     "git_commit",
     "list_studies",
+    "lock_hash",
     "package_versions",
     "provenance_frame",
     "read_records",

@@ -13,7 +13,8 @@ from typing import Any
 
 import nbformat
 
-from research.errors import NotebookExecutionError
+from research._io import atomic_path
+from research.errors import NotebookExecutionError, SpecificationError
 
 __all__ = ["ExecutedNotebook", "execute_notebook", "list_studies", "read_study"]
 
@@ -59,10 +60,15 @@ def list_studies(directory: str | Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
+
+    Raises
+    ------
+    SpecificationError
+        The folder does not exist.
     """
     folder = Path(directory)
     if not folder.is_dir():
-        raise FileNotFoundError(f"notebook folder {folder} does not exist")
+        raise SpecificationError(f"notebook folder {folder} does not exist; pass --notebooks")
     return sorted(p for p in folder.iterdir() if _STUDY_PATTERN.match(p.name))
 
 
@@ -124,7 +130,8 @@ def execute_notebook(
     source : str or pathlib.Path
         The percent-format study (``notebooks/NN_topic.py``).
     output : str or pathlib.Path
-        Where to write the executed notebook.
+        Where to write the executed notebook (atomically: nothing is written when a cell
+        fails, and a previous file of that name is kept).
     parameters : mapping, optional
         Values injected after the ``parameters`` cell (papermill). Only names the study
         declares in its ``parameters`` cell are passed (a shared set of parameters can
@@ -152,27 +159,28 @@ def execute_notebook(
     nb = read_study(source)
     params = _declared(nb, parameters or {})
     started = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            nb,
-            str(output),
-            parameters=params,
-            kernel_name=KERNEL_NAME,
-            language="python",
-            progress_bar=progress,
-            execution_timeout=timeout,
-            cwd=str(source.parent),
-        )
-    except PapermillExecutionError as exc:
-        first_line = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
-        raise NotebookExecutionError(
-            f"study {source.name} failed in cell {exc.cell_index} (execution count "
-            f"{exc.exec_count}, starting {first_line!r}): {exc.ename}: {exc.evalue}"
-        ) from exc
-    seconds = time.perf_counter() - started
-    executed = nbformat.read(output, as_version=4)
-    executed.metadata["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    nbformat.write(executed, output)
+    with atomic_path(output) as partial:
+        try:
+            papermill.execute_notebook(
+                nb,
+                str(partial),
+                parameters=params,
+                kernel_name=KERNEL_NAME,
+                language="python",
+                progress_bar=progress,
+                execution_timeout=timeout,
+                cwd=str(source.parent),
+            )
+        except PapermillExecutionError as exc:
+            first_line = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
+            raise NotebookExecutionError(
+                f"study {source.name} failed in cell {exc.cell_index} (execution count "
+                f"{exc.exec_count}, starting {first_line!r}): {exc.ename}: {exc.evalue}"
+            ) from exc
+        seconds = time.perf_counter() - started
+        executed = nbformat.read(partial, as_version=4)
+        executed.metadata["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        nbformat.write(executed, partial)
     return ExecutedNotebook(source, output, nb.metadata["title"], seconds, params)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, Literal
 
 import nbformat
 
+from research._io import write_atomic
 from research.errors import ReportError
 from research.reporting.results import RESULT_MIMETYPE
 
@@ -41,8 +41,9 @@ def export_pdf(
 ) -> Path:
     """Render an executed notebook as a PDF: no code, numbered captioned figures and tables.
 
-    The PDF is written to a temporary file and moved into place only when LaTeX
-    succeeded, so a failed export never leaves a half-written report.
+    nbconvert runs xelatex in its own temporary folder and returns the PDF's bytes; they are
+    written atomically (:func:`research._io.write_atomic`) only when LaTeX succeeded, so a
+    failed export never leaves a half-written report and never removes the previous one.
 
     Parameters
     ----------
@@ -69,10 +70,7 @@ def export_pdf(
     body = _convert(PDFExporter, notebook, subtitle, template_file=_TEMPLATES[layout])
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = pdf_path.with_suffix(".pdf.partial")
-    partial.write_bytes(body)
-    os.replace(partial, pdf_path)
-    return pdf_path
+    return write_atomic(pdf_path, body)
 
 
 def export_html(notebook: str | Path, html_path: str | Path) -> Path:
@@ -95,8 +93,7 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     body = _convert(HTMLExporter, notebook, None, template_name="lab")
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(body)
-    return html_path
+    return write_atomic(html_path, body)
 
 
 def _convert(

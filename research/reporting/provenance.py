@@ -1,4 +1,4 @@
-"""Provenance of a study: data hash, parameters, package versions, git commit."""
+"""Provenance of a study: data hash, parameters, package versions, lock file, git commit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["data_hash", "file_hash", "package_versions", "git_commit", "provenance_frame"]
+__all__ = [
+    "data_hash",
+    "file_hash",
+    "package_versions",
+    "git_commit",
+    "lock_hash",
+    "provenance_frame",
+]
+
+#: The pinned versions ``make`` installs, at the root of a checkout.
+LOCK_FILE = "requirements.lock"
 
 _PACKAGES = (
     "research",
@@ -115,6 +125,28 @@ def git_commit(path: str | Path = ".") -> str:
     return out.stdout.strip()
 
 
+def lock_hash(root: str | Path | None = None) -> str:
+    """SHA-256 of the lock file the environment was installed from (``requirements.lock``).
+
+    Parameters
+    ----------
+    root : str or pathlib.Path, optional
+        Checkout root; default: the checkout this package is imported from.
+
+    Returns
+    -------
+    str
+        Hex digest, or ``"not found"`` when the package does not run from a checkout with a
+        lock file (e.g. an installed wheel).
+    """
+    if root is None:
+        root = Path(__file__).resolve().parents[2]
+        if not (root / "pyproject.toml").is_file():
+            return "not found"
+    path = Path(root) / LOCK_FILE
+    return file_hash(path) if path.is_file() else "not found"
+
+
 def provenance_frame(
     *,
     source: str,
@@ -151,6 +183,7 @@ def provenance_frame(
     for key, value in (parameters or {}).items():
         rows[f"parameter: {key}"] = repr(value)
     rows["git commit"] = git_commit()
+    rows["requirements.lock SHA-256"] = lock_hash()
     rows["run at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     rows.update({f"version: {k}": v for k, v in package_versions().items()})
     return pd.DataFrame({"value": rows}).rename_axis("item")

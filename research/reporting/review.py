@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 import sys
 import textwrap
@@ -27,12 +26,21 @@ import yaml
 from nbformat import v4
 
 import research
-from research.errors import ReportError
+from research._config import check_field_types, iso_date, read_yaml_mapping
+from research._io import atomic_path
+from research.errors import SpecificationError
 from research.reporting.notebooks import ExecutedNotebook
 from research.reporting.pdf import check_pdf_toolchain, export_html, export_pdf
-from research.reporting.provenance import data_hash, file_hash, git_commit, package_versions
+from research.reporting.provenance import (
+    data_hash,
+    file_hash,
+    git_commit,
+    lock_hash,
+    package_versions,
+)
+from research.reporting.publish import MANIFEST, report_run
 from research.reporting.results import read_records
-from research.reporting.studies import build_reports
+from research.reporting.studies import published, run_studies, select_studies
 from research.reporting.tables import Table
 
 __all__ = ["ReviewConfig", "Review", "build_review", "compare_parameters"]
@@ -62,6 +70,12 @@ class ReviewConfig:
         Restrict to these studies (``"01"`` or ``"01_data_quality"``); all when empty.
     parameters : mapping
         Extra parameters passed to every study.
+
+    Raises
+    ------
+    SpecificationError
+        A field of the wrong type (``seed: abc``, a bare string for ``studies``), an unknown
+        profile, a date that is not ISO, or ``start`` after ``end``.
     """
 
     title: str = "Margin parameter calibration review"
@@ -75,17 +89,58 @@ class ReviewConfig:
     studies: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from research.calibration.risk_weights import PROFILES
+
+        for name in ("start", "end"):
+            object.__setattr__(self, name, iso_date(getattr(self, name), f"review.{name}"))
+        check_field_types(self, "review")
+        if self.seed < 0:
+            raise SpecificationError(f"review.seed must be >= 0, got {self.seed}")
+        if self.profile not in PROFILES:
+            raise SpecificationError(
+                f"review.profile {self.profile!r} is unknown; choose from {sorted(PROFILES)}"
+            )
+        if self.start and self.end and self.end < self.start:
+            raise SpecificationError(
+                f"review.end ({self.end}) is before review.start ({self.start})"
+            )
+        object.__setattr__(self, "studies", tuple(self.studies))
+        object.__setattr__(self, "parameters", dict(self.parameters))
+
     @classmethod
     def from_yaml(cls, path: str | Path) -> ReviewConfig:
-        """Read a review config; unknown keys are an error (a typo must not pass silently)."""
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-        review = raw.get("review", raw)
+        """Read a review config file (fields at the top level or under ``review:``).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The YAML file.
+
+        Returns
+        -------
+        ReviewConfig
+
+        Raises
+        ------
+        SpecificationError
+            A missing, empty or malformed file (with its line), an unknown key (a typo must not
+            pass silently) or an invalid value; the message names the file.
+        """
+        raw, where = read_yaml_mapping(Path(path), "review config")
+        review = raw["review"] if set(raw) == {"review"} else raw
+        if not isinstance(review, Mapping) or not review:
+            raise SpecificationError(f"{where}: 'review' must be a mapping of settings")
         unknown = set(review) - {f for f in cls.__dataclass_fields__}
         if unknown:
-            raise ReportError(f"unknown key(s) {sorted(unknown)} in review config {path}")
-        review = dict(review)
-        review["studies"] = tuple(str(s) for s in review.get("studies") or ())
-        return cls(**review)
+            raise SpecificationError(
+                f"{where}: unknown key(s) {sorted(unknown)}; valid keys are "
+                f"{list(cls.__dataclass_fields__)}"
+            )
+        try:
+            return cls(**review)
+        except SpecificationError as exc:
+            raise SpecificationError(f"{where}: {exc}") from exc
 
     def study_parameters(self, config_path: str | Path | None) -> dict[str, Any]:
         """Return the papermill parameters every study receives."""
@@ -113,6 +168,7 @@ class Review:
     study_pdfs: tuple[Path, ...]
     records: Mapping[str, Mapping[str, Any]]
     seconds: float
+    run_id: str
 
 
 def build_review(
@@ -125,8 +181,15 @@ def build_review(
     fast: bool | None = None,
     html: bool = True,
     stream: TextIO | None = None,
+    force: bool = False,
 ) -> Review:
     """Run the studies and assemble the consolidated review PDF (and HTML).
+
+    Everything that can be checked is checked before the first study runs: the config, the
+    data file, the baseline parameter set, the calibration config a study is given, the study
+    names and the report folder. The run writes into a staging folder; only a complete run
+    replaces the previous run's files in ``out`` (:mod:`research.reporting.publish`), and the
+    provenance appendix names the run id and its files.
 
     Parameters
     ----------
@@ -146,6 +209,8 @@ def build_review(
         Also write ``review.html``.
     stream : text stream, optional
         Progress lines (default: standard error).
+    force : bool
+        Replace files of the review's names in ``out`` that the previous run did not write.
 
     Returns
     -------
@@ -153,8 +218,12 @@ def build_review(
 
     Raises
     ------
+    SpecificationError, ParameterError
+        An invalid config, data file, baseline or study name (before any study runs).
+    OutputError
+        ``out`` cannot be written, or holds files of the review's names it does not own.
     NotebookExecutionError
-        A study failed; no review PDF is written.
+        A study failed; ``out`` is left as it was.
     """
     check_pdf_toolchain()
     started = time.perf_counter()
@@ -163,8 +232,8 @@ def build_review(
     config_text = None
     if not isinstance(config, ReviewConfig):
         config_path = Path(config)
-        config_text = config_path.read_text()
         config = ReviewConfig.from_yaml(config_path)
+        config_text = config_path.read_text(encoding="utf-8")
     overrides: dict[str, Any] = {}
     if data is not None:
         overrides["data_path"] = str(Path(data).resolve())
@@ -173,35 +242,78 @@ def build_review(
     if overrides:
         config = replace(config, **overrides)
     config_text = config_text or yaml.safe_dump(_config_dict(config), sort_keys=False)
-    out = Path(out)
-    reports = build_reports(
-        notebooks,
-        out,
-        parameters=config.study_parameters(config_path),
-        studies=config.studies or None,
-        stream=stream,
-    )
-    records = {r.notebook.source.stem: read_records(r.notebook.path) for r in reports}
-    print("assembling the consolidated review", file=stream, flush=True)
-    baseline_params = json.loads(Path(baseline).read_text()) if baseline else None
+    baseline_params = _read_baseline(baseline)
+    _check_inputs(config, notebooks)
+    selected = select_studies(notebooks, config.studies or None)
+    planned = [f"{p.stem}.pdf" for p in selected] + ["_build", "review.pdf"]
+    planned += ["review.html"] if html else []
+    command = f"build_review {config_path or config.title!s}"
+    with report_run(out, planned=planned, command=command, force=force) as run:
+        reports = run_studies(
+            selected,
+            run.staging,
+            config.study_parameters(config_path),
+            stream=stream,
+            run_id=run.run_id,
+        )
+        records = {r.notebook.source.stem: read_records(r.notebook.path) for r in reports}
+        print("assembling the consolidated review", file=stream, flush=True)
+        files = [r.pdf.name for r in reports] + ["review.pdf"] + (["review.html"] if html else [])
+        seconds = time.perf_counter() - started
+        nb = _assemble(
+            config,
+            [r.notebook for r in reports],
+            records,
+            config_text=config_text,
+            baseline=baseline_params,
+            baseline_path=baseline,
+            run_seconds={r.notebook.source.stem: r.seconds for r in reports},
+            total_seconds=seconds,
+            run_files=(run.run_id, files),
+        )
+        build = run.staging / "_build" / "review.ipynb"
+        build.parent.mkdir(exist_ok=True)
+        with atomic_path(build) as partial:
+            nbformat.write(nb, partial)
+        pdf = export_pdf(build, run.staging / "review.pdf", layout="review")
+        html_path = export_html(build, run.staging / "review.html") if html else None
     seconds = time.perf_counter() - started
-    nb = _assemble(
-        config,
-        [r.notebook for r in reports],
+    pdf = run.final(pdf)
+    print(f"review: {pdf} (run {run.run_id}, {seconds:.0f} s)", file=stream, flush=True)
+    return Review(
+        pdf,
+        None if html_path is None else run.final(html_path),
+        tuple(published(run, r).pdf for r in reports),
         records,
-        config_text=config_text,
-        baseline=baseline_params,
-        baseline_path=baseline,
-        run_seconds={r.notebook.source.stem: r.seconds for r in reports},
-        total_seconds=seconds,
+        seconds,
+        run.run_id,
     )
-    build = out / "_build" / "review.ipynb"
-    nbformat.write(nb, build)
-    pdf = export_pdf(build, out / "review.pdf", layout="review")
-    html_path = export_html(build, out / "review.html") if html else None
-    seconds = time.perf_counter() - started
-    print(f"review: {pdf} ({seconds:.0f} s)", file=stream, flush=True)
-    return Review(pdf, html_path, tuple(r.pdf for r in reports), records, seconds)
+
+
+def _read_baseline(baseline: str | Path | None) -> dict[str, Any] | None:
+    """Parse and validate the baseline parameter set before any study runs."""
+    if baseline is None:
+        return None
+    from research.calibration import MarginParameters
+
+    path = Path(baseline)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return MarginParameters.from_yaml(path).to_dict()
+    return MarginParameters.from_json(path).to_dict()
+
+
+def _check_inputs(config: ReviewConfig, notebooks: str | Path) -> None:
+    """Check the data file and a calibration config given to the studies, up front."""
+    if config.data_path is not None and not Path(config.data_path).is_file():
+        raise SpecificationError(f"data file {config.data_path} does not exist")
+    calibration = config.parameters.get("calibration_config")
+    if calibration is not None:
+        from research.calibration.config import CalibrationConfig
+
+        path = Path(calibration)
+        if not path.is_absolute():  # the studies run in the notebook folder
+            path = Path(notebooks) / path
+        CalibrationConfig.from_yaml(path)
 
 
 def compare_parameters(baseline: Mapping[str, Any], proposed: Mapping[str, Any]) -> pd.DataFrame:
@@ -316,6 +428,7 @@ def _assemble(
     baseline_path: str | Path | None,
     run_seconds: Mapping[str, float],
     total_seconds: float,
+    run_files: tuple[str, list[str]],
 ) -> nbformat.NotebookNode:
     merged: dict[str, Any] = {}
     for study_records in records.values():
@@ -326,7 +439,7 @@ def _assemble(
         cells += _baseline_cells(baseline, merged.get("parameters"), baseline_path)
     for study in executed:
         cells += _study_cells(study)
-    cells += _provenance_cells(config, config_text, run_seconds, total_seconds)
+    cells += _provenance_cells(config, config_text, run_seconds, total_seconds, run_files)
     nb = v4.new_notebook(cells=cells)
     nb.metadata.update(
         {
@@ -413,6 +526,7 @@ def _provenance_cells(
     config_text: str,
     run_seconds: Mapping[str, float],
     total_seconds: float,
+    run_files: tuple[str, list[str]],
 ) -> list[nbformat.NotebookNode]:
     from research.data import load_prices
 
@@ -426,6 +540,9 @@ def _provenance_cells(
         "calibration profile": config.profile,
         "random seed (all studies)": str(config.seed),
         "git commit": git_commit(),
+        "requirements.lock SHA-256": lock_hash(),
+        "run id": run_files[0],
+        "files of this run": ", ".join(run_files[1] + [MANIFEST]),
         "run at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "run time, total": f"{total_seconds:.0f} s",
     }

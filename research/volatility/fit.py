@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from arch.univariate.base import ARCHModelResult
 
+from research.data.timeindex import check_time_index
+from research.data.units import check_return_units
 from research.errors import (
     ConvergenceWarning,
     DataError,
@@ -23,13 +25,20 @@ __all__ = ["UnivariateFits", "fit_univariate", "validate_returns", "MIN_OBSERVAT
 MIN_OBSERVATIONS = 100
 
 
-def validate_returns(returns: pd.DataFrame) -> pd.DataFrame:
+def validate_returns(returns: pd.DataFrame, *, check_units: bool = True) -> pd.DataFrame:
     """Check a wide frame of returns and return it as float64.
+
+    The index is checked by :func:`research.data.check_time_index` (the package's one
+    time-series check) and the values by :func:`research.data.check_return_units`.
 
     Parameters
     ----------
     returns : pandas.DataFrame, shape (T, N)
-        Returns (in percent), one column per asset, a DatetimeIndex or any index.
+        Returns (in percent), one column per asset, indexed by sorted unique dates
+        (naive) or UTC timestamps.
+    check_units : bool
+        Refuse prices given as returns and decimal returns (every asset's daily standard
+        deviation below 0.1); ``False`` skips that check for data known to be right.
 
     Returns
     -------
@@ -39,10 +48,13 @@ def validate_returns(returns: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If ``returns`` is not a DataFrame, has duplicate or no columns, non-numeric
-        values, an all-NaN or constant column, or a missing value inside the sample
-        (the message names the assets and the first date; align or drop rows first,
-        for example with ``returns.dropna()``, so that nothing is dropped silently).
+        If ``returns`` is not a DataFrame, its index is not a sorted, unique
+        DatetimeIndex following the time-zone policy (the message names the first
+        offending stamp), it has duplicate or no columns, non-numeric values, an all-NaN
+        or constant column, or a missing value inside the sample (the message names the
+        assets and the first date; align or drop rows first, for example with
+        ``returns.dropna()``, so that nothing is dropped silently), or it fails the units
+        guard.
     InsufficientDataError
         If there are fewer than :data:`MIN_OBSERVATIONS` rows.
     """
@@ -52,6 +64,7 @@ def validate_returns(returns: pd.DataFrame) -> pd.DataFrame:
         )
     if returns.shape[1] == 0:
         raise DataError("returns has no columns; pass one column of returns per asset")
+    check_time_index(returns, what="returns")
     if returns.columns.has_duplicates:
         dup = returns.columns[returns.columns.duplicated()].tolist()
         raise DataError(f"duplicate asset columns {dup}; give every asset a unique name")
@@ -84,6 +97,8 @@ def validate_returns(returns: pd.DataFrame) -> pd.DataFrame:
         raise DataError(
             f"assets {constant} have constant returns (no variance); drop these columns"
         )
+    if check_units:
+        check_return_units(values, "percent")
     return values
 
 
@@ -175,9 +190,10 @@ class UnivariateFits:
         Raises
         ------
         DataError
-            If the inputs are malformed, misaligned, or ``sigma`` is not positive.
+            If the inputs are malformed (including an index that is not sorted, unique
+            dates), misaligned, or ``sigma`` is not positive.
         """
-        z = validate_returns(std_resid)
+        z = validate_returns(std_resid, check_units=False)
         if sigma is None:
             sig = pd.DataFrame(1.0, index=z.index, columns=z.columns)
         else:
@@ -223,15 +239,20 @@ def _generic_names(params: pd.Series, asset: str) -> pd.Series:
     )
 
 
-def fit_univariate(returns: pd.DataFrame, spec: UnivariateSpec | None = None) -> UnivariateFits:
+def fit_univariate(
+    returns: pd.DataFrame, spec: UnivariateSpec | None = None, *, check_units: bool = True
+) -> UnivariateFits:
     """Fit one ``arch`` volatility model per asset.
 
     Parameters
     ----------
     returns : pandas.DataFrame, shape (T, N)
-        Returns in percent (see :func:`research.data.to_returns`), no missing values.
+        Returns in percent (see :func:`research.data.to_returns`), no missing values,
+        indexed by sorted unique dates.
     spec : UnivariateSpec, optional
         The model of every asset; constant mean + GARCH(1,1) + normal by default.
+    check_units : bool
+        Run the units guard of :func:`validate_returns`.
 
     Returns
     -------
@@ -251,7 +272,7 @@ def fit_univariate(returns: pd.DataFrame, spec: UnivariateSpec | None = None) ->
     >>> fits.params.round(3)  # doctest: +SKIP
     """
     spec = UnivariateSpec() if spec is None else spec
-    values = validate_returns(returns)
+    values = validate_returns(returns, check_units=check_units)
     results: dict[str, ARCHModelResult] = {}
     notes: list[str] = []
     options = dict(spec.options)

@@ -401,7 +401,7 @@ def test_profiles():
     assert set(PROFILES) >= {"emir-2d-99", "emir-5d-99.5", "crypto-1d-99", "crypto-2d-99"}
     assert (PROFILES["emir-5d-99.5"].level, PROFILES["emir-5d-99.5"].mpor) == (0.995, 5)
     assert (PROFILES["crypto-1d-99"].level, PROFILES["crypto-1d-99"].mpor) == (0.99, 1)
-    returns = _normal_returns(1500, 1.0, seed=14, columns=("A", "B"))
+    returns = _normal_returns(1500, 0.01, seed=14, columns=("A", "B"))
     res = PROFILES["emir-2d-99"].calibrate(returns, units=1)
     direct = calibrate_risk_weights(returns, level=0.99, mpor=2, lookback=250, units=1)
     pd.testing.assert_series_equal(res.risk_weights, direct.risk_weights)

@@ -105,7 +105,11 @@ def test_adcc_nonstationary_start_raises(univariate):
 # ----- bad input -------------------------------------------------------------------------
 def test_too_few_observations_per_asset():
     rng = np.random.default_rng(0)
-    data = pd.DataFrame(rng.standard_normal((120, 15)), columns=[f"x{i}" for i in range(15)])
+    data = pd.DataFrame(
+        rng.standard_normal((120, 15)),
+        index=pd.bdate_range("2020-01-01", periods=120),
+        columns=[f"x{i}" for i in range(15)],
+    )
     with pytest.raises(InsufficientDataError, match="at least 150"):
         DCC(std_errors=False).fit(data)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.data import align, validate_prices
+from research.data import align, quality_report, validate_prices
+from research.data.attached import attach_quality
 from research.errors import DataError, DataQualityWarning, SpecificationError
 
 
@@ -21,7 +22,7 @@ def crypto_panel() -> pd.DataFrame:
     frame.columns.name = "asset"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        frame.attrs["quality"] = validate_prices(frame)
+        attach_quality(frame, validate_prices(frame))
     return frame
 
 
@@ -33,7 +34,7 @@ def test_intersection_drops_and_attributes_rows():
     summary = aligned.attrs["alignment"]
     assert summary["rows_dropped"] == 6
     assert summary["dropped_by_asset"] == {"LATE": 4, "HOLE": 3}
-    report = aligned.attrs["quality"]
+    report = quality_report(aligned)
     assert report.repair_counts()["rows_dropped"] == 6
     dropped = report.issues[report.issues["rule"] == "rows_dropped"].set_index("asset")
     assert dropped.loc["LATE", "detail"] == (
@@ -50,7 +51,7 @@ def test_ffill_fills_short_runs_only_inside_listed_range():
     assert len(aligned) == 6  # the 4 rows before LATE's listing are dropped
     np.testing.assert_array_equal(aligned["HOLE"].to_numpy(), [14, 15, 15, 15, 18, 19])
     assert aligned.attrs["alignment"]["filled"] == {"HOLE": 3}
-    assert aligned.attrs["quality"].to_frame().loc["HOLE", "values_filled"] == 3
+    assert quality_report(aligned).to_frame().loc["HOLE", "values_filled"] == 3
 
 
 def test_ffill_long_run_raises_or_drops():
@@ -61,7 +62,7 @@ def test_ffill_long_run_raises_or_drops():
         aligned = align(prices, "ffill", max_gap=1, on_long_gap="drop")
     assert aligned.index.strftime("%d").tolist() == ["05", "06", "09", "10"]
     assert aligned.attrs["alignment"]["filled"] == {"HOLE": 1}
-    assert "long_gap" in aligned.attrs["quality"].issues["rule"].tolist()
+    assert "long_gap" in quality_report(aligned).issues["rule"].tolist()
 
 
 def test_ffill_with_calendar_adds_missing_days():
@@ -71,7 +72,7 @@ def test_ffill_with_calendar_adds_missing_days():
     assert len(aligned) == 6
     np.testing.assert_array_equal(aligned["BTC"].to_numpy(), [1, 2, 2, 2, 5, 6])
     assert aligned.attrs["alignment"]["rows_added"] == 2
-    assert aligned.attrs["quality"].repair_counts()["rows_added"] == 2
+    assert quality_report(aligned).repair_counts()["rows_added"] == 2
 
 
 def test_aligned_clean_panel_is_unchanged():

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from research.data import list_datasets, load_dataset
+from research.data import list_datasets, load_dataset, quality_report
 from research.errors import DataError
 
 
@@ -25,7 +25,7 @@ def test_sp500_shape_and_dates():
 
 
 def test_sp500_report_lists_known_market_closures():
-    report = load_dataset("sp500").attrs["quality"]
+    report = quality_report(load_dataset("sp500"))
     assert not report.has_errors
     gaps = report.issues[(report.issues["rule"] == "gap") & (report.issues["asset"] == "AAPL")]
     assert gaps["detail"].tolist() == [
@@ -54,7 +54,7 @@ def test_catalog_matches_data(name):
     assert row["assets"] == ", ".join(prices.columns)
     assert row["first"] == prices.index[0]
     assert row["last"] == prices.index[-1]
-    assert row["calendar"] == prices.attrs["quality"].calendar
+    assert row["calendar"] == quality_report(prices).calendar
 
 
 def test_list_datasets_columns():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.data import DataQualityReport, read_prices
+from research.data import DataQualityReport, quality_report, read_prices
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -41,7 +41,7 @@ def test_long_form_is_pivoted_to_wide(write_csv):
     assert prices.index.tz is None
     assert (prices.dtypes == "float64").all()
     assert prices.loc["2024-01-02", "BBB"] == 21.0
-    assert isinstance(prices.attrs["quality"], DataQualityReport)
+    assert isinstance(quality_report(prices), DataQualityReport)
 
 
 def test_wide_form_matches_long_form(write_csv):
@@ -70,7 +70,7 @@ Date,Open,High,Low,Close,Adj Close,Volume
 """,
         "spx.csv",
     )
-    prices = read_prices(path)
+    prices = read_prices(path, dayfirst=False)
     assert list(prices.columns) == ["spx"]
     np.testing.assert_array_equal(prices["spx"].to_numpy(), [5.25, 5.5])
     assert prices.index[0] == pd.Timestamp("1999-01-04")
@@ -88,7 +88,7 @@ time,asset,close
     prices = read_prices(path)
     assert str(prices.index.tz) == "UTC"
     assert prices.index[0] == pd.Timestamp("2024-03-01 08:00", tz="UTC")
-    assert prices.attrs["quality"].frequency == "intraday 1h"
+    assert quality_report(prices).frequency == "intraday 1h"
 
 
 def test_naive_intraday_stamps_are_taken_in_tz(write_csv):
@@ -126,7 +126,7 @@ date,funding_mean,funding_abs
 """
     )
     rates = read_prices(path)
-    assert rates.attrs["quality"].values == "rates"
+    assert quality_report(rates).values == "rates"
     assert rates.loc["2024-01-02", "funding_mean"] == -2e-04
 
 
@@ -153,7 +153,7 @@ def test_duplicate_stamp_raises_by_default(write_csv):
 def test_duplicate_policy_keeps_one_row_and_counts(write_csv, policy, kept):
     text = LONG.replace("2024-01-02,AAA,1,11.0", "2024-01-02,AAA,1,11.0\n2024-01-02,AAA,1,11.5")
     prices = read_prices(write_csv(text), duplicates=policy)
-    report = prices.attrs["quality"]
+    report = quality_report(prices)
     assert prices.loc["2024-01-02", "AAA"] == kept
     assert report.repair_counts()["duplicates_dropped"] == 1
     found = report.issues[report.issues["rule"] == "duplicate_timestamp"]
@@ -176,7 +176,7 @@ def test_sort_policy_sorts_and_counts(write_csv):
     prices = read_prices(write_csv(text), sort=True)
     assert prices.index.is_monotonic_increasing
     np.testing.assert_array_equal(prices["AAA"].to_numpy(), [10.0, 11.0, 12.0])
-    moved = prices.attrs["quality"].repairs.query("action == 'rows_sorted'")
+    moved = quality_report(prices).repairs.query("action == 'rows_sorted'")
     assert dict(zip(moved["asset"], moved["count"], strict=True)) == {"AAA": 2, "BBB": 2}
 
 
@@ -240,7 +240,7 @@ def test_gap_warning_is_emitted_and_recorded(write_csv):
     with pytest.warns(DataQualityWarning, match=r"1 gap\(s\) in the crypto calendar") as record:
         prices = read_prices(write_csv(text))
     assert record[0].filename == __file__  # attributed to the caller, not to research.data
-    report = prices.attrs["quality"]
+    report = quality_report(prices)
     assert any("2 missing days 2024-01-06..2024-01-07" in m for m in report.warnings)
 
 

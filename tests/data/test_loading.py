@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from research.data import load_prices
+from research.data import load_prices, quality_report
 from research.errors import DataError, DataQualityWarning, InsufficientDataError
 
 
@@ -13,7 +13,7 @@ def test_dataset_slice():
     prices = load_prices("sp500", start="2020-01-01", end="2020-12-31")
     assert prices.shape == (253, 20)
     assert prices.index[0] == pd.Timestamp("2020-01-02")
-    report = prices.attrs["quality"]
+    report = quality_report(prices)
     assert report.n_rows == 253
     assert report.first == pd.Timestamp("2020-01-02")
 
@@ -30,7 +30,7 @@ def test_file_slice_revalidates_and_warns_once(write_csv):
         full = load_prices(path)
     assert len(record) == 1
     sliced = load_prices(path, start=pd.Timestamp("2024-01-10"))
-    assert sliced.attrs["quality"].n_issues == 0  # the gap is outside the range
+    assert quality_report(sliced).n_issues == 0  # the gap is outside the range
     assert len(sliced) == 21  # 2024-01-10..2024-01-30
     assert len(full) == 29
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.data import mpor_returns, to_returns
+from research.data import mpor_returns, quality_report, to_returns
+from research.data.attached import attach_quality
 from research.errors import DataError, SpecificationError
 
 EXACT = 1e-12
@@ -62,9 +63,9 @@ def test_non_positive_price_raises(prices):
 def test_first_row_dropped_is_counted(prices):
     from research.data import validate_prices
 
-    prices.attrs["quality"] = validate_prices(prices)
+    attach_quality(prices, validate_prices(prices))
     returns = to_returns(prices)
-    assert returns.attrs["quality"].repair_counts()["first_row_dropped"] == 1
+    assert quality_report(returns).repair_counts()["first_row_dropped"] == 1
 
 
 def test_bad_options(prices):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from research.data import align, load_prices, read_prices, to_returns
+from research.data import align, load_prices, quality_report, read_prices, to_returns
 from research.errors import DataError, DataQualityWarning
 
 pytestmark = pytest.mark.shared_data
@@ -44,18 +44,18 @@ def spot(shared_data_dir):
 
 
 def test_spot_daily_listing_ranges(spot):
-    table = spot.attrs["quality"].to_frame()
+    table = quality_report(spot).to_frame()
     assert spot.shape == (3191, 9)
     assert spot.index.tz is None
     assert table["observations"].to_dict() == SPOT_ROWS
     assert table["first"].dt.strftime("%Y-%m-%d").to_dict() == SPOT_FIRST
     assert set(table["last"]) == {pd.Timestamp("2026-05-20")}
     assert table["missing"].sum() == 0
-    assert spot.attrs["quality"].calendar == "crypto"
+    assert quality_report(spot).calendar == "crypto"
 
 
 def test_spot_daily_eight_missing_2026_days_are_gaps(spot):
-    report = spot.attrs["quality"]
+    report = quality_report(spot)
     assert report.to_frame()["gap_periods"].tolist() == [8] * 9
     gaps = report.issues[report.issues["rule"] == "gap"]
     assert (gaps["date"].dt.year == 2026).all()
@@ -82,7 +82,7 @@ def test_spot_daily_common_history_and_returns(spot):
 
 def test_hourly_perp(shared_data_dir):
     prices = read_prices(shared_data_dir / "crypto_perp_hourly_binance.csv")
-    report = prices.attrs["quality"]
+    report = quality_report(prices)
     assert str(prices.index.tz) == "UTC"
     assert report.frequency == "intraday 1h"
     assert report.to_frame()["observations"].tolist() == [4500] * 7
@@ -97,7 +97,7 @@ def test_hourly_perp(shared_data_dir):
 
 def test_funding_is_read_as_rates(shared_data_dir):
     rates = read_prices(shared_data_dir / "btc_perp_funding_daily.csv")
-    report = rates.attrs["quality"]
+    report = quality_report(rates)
     assert rates.shape == (2348, 2)
     assert list(rates.columns) == ["funding_mean", "funding_abs"]
     assert report.values == "rates"

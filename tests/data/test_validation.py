@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from research.data import validate_prices
+from research.data.attached import attach_quality
 from research.data.quality import repair_frame
 from research.errors import DataError, DataQualityWarning, InsufficientDataError
 
@@ -156,18 +157,21 @@ def test_structure_errors():
 def test_validation_carries_earlier_steps():
     prices = panel(business_days(10), A=np.linspace(1, 2, 10))
     first = validate_prices(prices)
-    prices.attrs["quality"] = first.extend(
-        repairs=repair_frame(
-            [
-                {
-                    "step": "read",
-                    "action": "duplicates_dropped",
-                    "asset": "A",
-                    "count": 2,
-                    "detail": "kept the first row",
-                }
-            ]
-        )
+    attach_quality(
+        prices,
+        first.extend(
+            repairs=repair_frame(
+                [
+                    {
+                        "step": "read",
+                        "action": "duplicates_dropped",
+                        "asset": "A",
+                        "count": 2,
+                        "detail": "kept the first row",
+                    }
+                ]
+            )
+        ),
     )
     again = validate_prices(prices.iloc[2:])
     assert again.repair_counts()["duplicates_dropped"] == 2

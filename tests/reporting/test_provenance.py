@@ -38,3 +38,22 @@ def test_provenance_records_data_parameters_and_versions(tmp_path):
     assert values["parameter: seed"] == "7"
     assert values["version: numpy"] == np.__version__
     assert set(package_versions()) >= {"python", "arch", "pandas"}
+
+
+def test_lock_hash_names_the_lock_file_or_says_not_found(tmp_path):
+    from pathlib import Path
+
+    from research.reporting import lock_hash
+
+    assert lock_hash(tmp_path) == "not found"
+    (tmp_path / "requirements.lock").write_text("numpy==2.0.0\n")
+    assert lock_hash(tmp_path) == file_hash(tmp_path / "requirements.lock")
+    checkout = Path(__file__).resolve().parents[2]
+    expected = (
+        file_hash(checkout / "requirements.lock")
+        if (checkout / "requirements.lock").is_file()
+        else "not found"
+    )
+    assert lock_hash() == expected
+    table = provenance_frame(source="x")
+    assert table["value"]["requirements.lock SHA-256"] == expected

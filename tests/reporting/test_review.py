@@ -1,7 +1,7 @@
 import pytest
 from pypdf import PdfReader
 
-from research.errors import NotebookExecutionError, ReportError
+from research.errors import NotebookExecutionError, SpecificationError
 from research.reporting.review import ReviewConfig, build_review, compare_parameters
 
 
@@ -19,7 +19,7 @@ def test_compare_parameters_lists_only_changes_with_relative_moves():
 def test_review_config_rejects_unknown_keys(tmp_path):
     path = tmp_path / "review.yaml"
     path.write_text("review:\n  title: x\n  sede: 3\n")
-    with pytest.raises(ReportError, match="sede"):
+    with pytest.raises(SpecificationError, match="sede"):
         ReviewConfig.from_yaml(path)
 
 
