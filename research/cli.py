@@ -26,9 +26,9 @@ def _datasets(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from research.data import load_prices
+    from research.data import load_prices, quality_report
 
-    report = load_prices(args.source).attrs["quality"]
+    report = quality_report(load_prices(args.source))
     print(report)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(report.to_frame().to_string())
