@@ -350,7 +350,8 @@ def var_es_of_product(
             scratch["losses"] = np.empty((rows_per_block, n))
         rows = slice(start, stop)
         block = scratch["losses"][: stop - start]
-        np.matmul(quantities[rows], unit_losses, out=block)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by _check_es below
+            np.matmul(quantities[rows], unit_losses, out=block)
         if compiled:
             _select_top(block, m, False, var[rows], es[rows], scenario[rows])
             return
