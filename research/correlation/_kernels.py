@@ -52,6 +52,7 @@ __all__ = [
     "PARAM_INDEX",
     "dcc_q_path",
     "dcc_q_last",
+    "dcc_correlation_path",
     "cdcc_target",
     "cdcc_target_gradient",
     "correlation_loglik",
@@ -180,6 +181,65 @@ def dcc_q_last(
         _update_q(q, qn, z[t], a, b, g, qbar, nbar, kind_code)
         q, qn = qn, q
     return q
+
+
+@nb.njit(cache=True, nogil=True)
+def dcc_correlation_path(
+    z: Float64Array2D,
+    a: float,
+    b: float,
+    g: float,
+    qbar: Float64Array2D,
+    nbar: Float64Array2D,
+    kind_code: int,
+    sigma: Float64Array2D,
+    q: Float64Array2D,
+    out: np.ndarray,
+) -> None:
+    r"""Write :math:`R_t` (or :math:`H_t = D_t R_t D_t`) for every row of ``z`` into ``out``.
+
+    The Q-to-R normalisation of the package: :math:`R_{t,ij} = Q_{t,ij} / (\sqrt{Q_{t,ii}}
+    \sqrt{Q_{t,jj}})`, with :math:`Q_t` from the recursion of :func:`dcc_q_path` carried in
+    ``q`` (O(N^2) memory: the Q path is never stored, so the output is the only T x N x N
+    array). Rows can be processed in consecutive blocks by passing the same ``q``.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Standardized residuals of the rows to write.
+    a, b, g : float
+        Dynamics parameters.
+    qbar, nbar : ndarray, shape (N, N)
+        Targets (see :func:`dcc_q_path`).
+    kind_code : int
+        One of :data:`KIND_CODES`.
+    sigma : ndarray, shape (T, N) or (0, N)
+        Conditional volatilities: with T rows the covariances
+        :math:`H_{t,ij} = R_{t,ij} \sigma_{t,i} \sigma_{t,j}` are written; with none, the
+        correlations.
+    q : ndarray, shape (N, N)
+        :math:`Q` of the first row on entry (``qbar`` at the start of the sample); on exit,
+        :math:`Q` of the row after the last (:math:`Q_{T+1}` after the whole sample).
+    out : ndarray, shape (T, N, N), float64 or float32
+        Written in place (values computed in float64, rounded once when stored as float32).
+    """
+    t_obs, n = z.shape
+    scaled = sigma.shape[0] > 0
+    cur = q.copy()
+    nxt = np.empty_like(cur)
+    d = np.empty(n)
+    for t in range(t_obs):
+        for i in range(n):
+            d[i] = math.sqrt(cur[i, i])
+        for i in range(n):
+            for j in range(n):
+                v = cur[i, j] / (d[i] * d[j])
+                if scaled:
+                    v = v * sigma[t, i] * sigma[t, j]
+                out[t, i, j] = v
+        _update_q(cur, nxt, z[t], a, b, g, qbar, nbar, kind_code)
+        cur, nxt = nxt, cur
+    q[:, :] = cur
 
 
 @nb.njit(cache=True, nogil=True)

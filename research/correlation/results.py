@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 from scipy import stats
 from scipy.optimize import OptimizeResult
 from statsmodels.iolib.summary import Summary
@@ -28,15 +29,20 @@ if TYPE_CHECKING:
 __all__ = ["DCCResult"]
 
 
-def _stack(arr: Float64Array3D, index: pd.Index, assets: list[str]) -> pd.DataFrame:
+def _stack(arr: np.ndarray, index: pd.Index, assets: list[str]) -> pd.DataFrame:
+    """(T, N, N) paths as a (date, asset) x asset frame over the same memory (no copy)."""
     t_obs, n, _ = arr.shape
     mi = pd.MultiIndex.from_product([index, assets], names=["date", "asset"])
-    return pd.DataFrame(arr.reshape(t_obs * n, n), index=mi, columns=pd.Index(assets, name=None))
+    return pd.DataFrame(
+        arr.reshape(t_obs * n, n), index=mi, columns=pd.Index(assets, name=None), copy=False
+    )
 
 
-def _correlation_from_q(q: Float64Array3D) -> Float64Array3D:
-    d = np.sqrt(np.einsum("tii->ti", q))
-    return q / (d[:, :, None] * d[:, None, :])
+def _path_dtype(dtype: DTypeLike) -> np.dtype:
+    kind = np.dtype(dtype)
+    if kind not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise SpecificationError(f"dtype must be float64 or float32, got {kind}")
+    return kind
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,22 +259,84 @@ class DCCResult:
         return float(-2 * self.loglikelihood + np.log(self.nobs) * self.n_params)
 
     # ----- paths ---------------------------------------------------------------------
+    def _path(self, sigma: Float64Array2D | None, dtype: DTypeLike) -> np.ndarray:
+        """R_1 .. R_T (``sigma`` None) or H_1 .. H_T, written straight into the output."""
+        z = self.problem.z
+        t_obs, n = z.shape
+        a, b, g, _ = self.problem.unpack(self.params.to_numpy())
+        nbar = self.nbar if self.nbar is not None else np.zeros_like(self.qbar)
+        out = np.empty((t_obs, n, n), dtype=_path_dtype(dtype))
+        scale = np.empty((0, n)) if sigma is None else np.ascontiguousarray(sigma, dtype=float)
+        q = np.array(self.qbar, dtype=np.float64, order="C")
+        kern.dcc_correlation_path(
+            z, a, b, g, self.qbar, nbar, kern.KIND_CODES[self.kind], scale, q, out
+        )
+        return out
+
+    def correlation_path(self, dtype: DTypeLike = np.float64) -> np.ndarray:
+        """Conditional correlations R_1 .. R_T as a new array of shape (T, N, N).
+
+        Parameters
+        ----------
+        dtype : {numpy.float64, numpy.float32}, default float64
+            Precision of the output; float32 halves the memory (values are computed in
+            float64 and rounded once).
+
+        Returns
+        -------
+        ndarray, shape (T, N, N)
+            Peak memory is this array plus O(N^2): the Q path is not stored.
+
+        Raises
+        ------
+        SpecificationError
+            A dtype other than float64 or float32.
+        """
+        return self._path(None, dtype)
+
+    def covariance_path(self, dtype: DTypeLike = np.float64) -> np.ndarray:
+        """Conditional covariances H_t = D_t R_t D_t, t = 1 .. T, as a new (T, N, N) array.
+
+        Parameters
+        ----------
+        dtype : {numpy.float64, numpy.float32}, default float64
+            Precision of the output (computed in float64, rounded once).
+
+        Returns
+        -------
+        ndarray, shape (T, N, N)
+            Peak memory is this array plus O(N^2).
+
+        Raises
+        ------
+        SpecificationError
+            A dtype other than float64 or float32.
+        """
+        return self._path(self.univariate.sigma.to_numpy(dtype=float), dtype)
+
     @cached_property
     def correlation_array(self) -> Float64Array3D:
-        """Conditional correlations R_1 .. R_T as an array of shape (T, N, N)."""
-        return _correlation_from_q(self.q_path[:-1])
+        """Conditional correlations R_1 .. R_T as a read-only array of shape (T, N, N).
+
+        Computed once and shared with :attr:`correlation` (the frame is a view of it); use
+        :meth:`correlation_path` for a writable copy or float32.
+        """
+        out = self.correlation_path()
+        out.flags.writeable = False
+        return out
 
     @cached_property
     def correlation(self) -> pd.DataFrame:
-        """Conditional correlations, MultiIndex (date, asset) x asset."""
+        """Conditional correlations, MultiIndex (date, asset) x asset.
+
+        A view of :attr:`correlation_array` (no second copy of the path).
+        """
         return _stack(self.correlation_array, self.std_resid.index, self.assets)
 
     @cached_property
     def covariance(self) -> pd.DataFrame:
         """Conditional covariances H_t = D_t R_t D_t, MultiIndex (date, asset) x asset."""
-        s = self.univariate.sigma.to_numpy(dtype=float)
-        h = self.correlation_array * s[:, :, None] * s[:, None, :]
-        return _stack(h, self.std_resid.index, self.assets)
+        return _stack(self.covariance_path(), self.std_resid.index, self.assets)
 
     def correlation_pair(self, first: str, second: str) -> pd.Series:
         """Conditional correlation path of one pair of assets.
