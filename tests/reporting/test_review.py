@@ -43,6 +43,9 @@ def test_the_review_pdf_has_summary_sections_and_provenance(fast_review):
     ]:
         assert heading in text
     assert "data SHA-256" in text and "git commit" in text and "random seed" in text
+    assert "requirements.lock SHA-256" in text
+    assert f"run id {fast_review.run_id}" in text or fast_review.run_id in text
+    assert fast_review.pdf.parent.joinpath("run-manifest.json").is_file()
     assert "Data quality of the price panel" in text
     assert fast_review.html is not None and fast_review.html.stat().st_size > 10_000
 
@@ -90,3 +93,28 @@ def test_compare_parameters_keys_lists_of_records_by_pair_or_name():
     diff = compare_parameters(baseline, proposed)
     assert list(diff.index) == ["offset_credits.BTC/ETH.credit", "stress_windows.ftx.end"]
     assert diff.loc["offset_credits.BTC/ETH.credit", "change"] == "+25.0%"
+
+
+def test_a_failed_run_keeps_the_previous_complete_set(tmp_path):
+    """The issue's case: new 01/02 PDFs beside old 03-05 PDFs; now the old set stays whole."""
+    from research.reporting import build_reports
+    from research.reporting.publish import MANIFEST, read_manifest
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    study = (
+        '# %% [markdown]\n# # Study {n}\n\n# %% tags=["parameters"]\nfast = False\n\n# %%\n{body}\n'
+    )
+    for n in ("01", "02"):
+        (notebooks / f"{n}_study.py").write_text(study.format(n=n, body="x = 1"))
+    out = tmp_path / "reports"
+    first = build_reports(notebooks, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert set(before) == {"01_study.pdf", "02_study.pdf", MANIFEST}
+    (notebooks / "02_study.py").write_text(study.format(n="02", body="raise ValueError('x')"))
+    with pytest.raises(NotebookExecutionError, match="02_study.py"):
+        build_reports(notebooks, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, "_build"])
+    assert read_manifest(out)["files"].keys() >= {"01_study.pdf", "02_study.pdf"}
+    assert first[0].pdf == out / "01_study.pdf" and first[0].notebook.path.is_file()
