@@ -61,4 +61,4 @@ bench: install
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) reports/*.pdf reports/*.html reports/_build
+	rm -rf $(VENV) $(LOCK_VENV) reports/*.pdf reports/*.html reports/_build reports/run-manifest.json reports/.staging-* reports/.replaced-*
