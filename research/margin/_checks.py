@@ -24,15 +24,13 @@ outstanding are about 1e15 USD of notional), and it is far enough below float64'
 such amounts stay finite. Larger values come from a unit error or a typo and are refused."""
 
 
-def _holding_exposures(book: PortfolioBook, market: Market) -> tuple[Float64Array, Float64Array2D]:
-    """Return the unit size ``max(|notional|, |delta notional|)`` and ``|q|`` x unit size."""
+def _unit_sizes(book: PortfolioBook, market: Market) -> Float64Array:
+    """Return the unit size ``max(|notional|, |delta notional|)`` of every instrument."""
     units = unit_exposures(book.instruments, market)
-    size = np.maximum(
+    return np.maximum(
         units["notional"].abs().to_numpy(dtype=float),
         units["delta_notional"].abs().to_numpy(dtype=float),
     )
-    with np.errstate(over="ignore"):
-        return size, np.abs(book.quantities.to_numpy()) * size
 
 
 def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
@@ -60,7 +58,7 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
         raise DataError(
             f"{engine} engine: the book has no instruments; give at least one instrument column"
         )
-    size, exposure = _holding_exposures(book, market)
+    size = _unit_sizes(book, market)
     labels = book.quantities.columns
     too_big = ~(size <= MAX_AMOUNT)
     if too_big.any():
@@ -70,12 +68,18 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
             f"{market.spot_of(book.instruments[j].underlying):.6g}), beyond {MAX_AMOUNT:.0e}; "
             "check its contract size and the market's prices and their units"
         )
-    bad = ~(exposure <= MAX_AMOUNT)
+    q = np.abs(book.quantities.to_numpy())
+    if not q.size:
+        return
+    with np.errstate(over="ignore"):
+        largest = q.max(axis=0) * size  # largest exposure in each instrument
+    bad = ~(largest <= MAX_AMOUNT)
     if bad.any():
-        i, j = np.argwhere(bad)[0]
+        j = int(np.argmax(bad))
+        i = int(np.argmax(q[:, j]))
         raise DataError(
             f"{engine} engine: holding {book.quantities.iat[i, j]:.6g} x {labels[j]!r} in "
-            f"portfolio {book.quantities.index[i]!r} has exposure {exposure[i, j]:.6g} (unit "
+            f"portfolio {book.quantities.index[i]!r} has exposure {largest[j]:.6g} (unit "
             f"notional {size[j]:.6g}), beyond {MAX_AMOUNT:.0e}; check the quantity and its "
             "units (contracts, coins, thousands)"
         )

@@ -154,8 +154,12 @@ class CorrelationEngine(BookEngine):
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         ws = self._weighted((q * prep.sensitivity) @ prep.indicator, prep)
-        contribution = (ws @ prep.rho) * ws
-        margin = np.sqrt(np.maximum(contribution.sum(axis=1), 0.0))
+        # the quadratic form of ws / max|ws| cannot under- or overflow where ws squared would
+        scale = np.abs(ws).max(axis=1, initial=0.0)
+        scale[scale == 0] = 1.0
+        unit = ws / scale[:, None]
+        contribution = (unit @ prep.rho) * unit
+        margin = scale * np.sqrt(np.maximum(contribution.sum(axis=1), 0.0))
         return margin, prep.underlyings[np.argmax(contribution, axis=1)]
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
