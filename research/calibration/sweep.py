@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ import pandas as pd
 from research import parallel
 from research.backtest import kupiec
 from research.calibration.offsets import OffsetCalibrator, OffsetPair
-from research.calibration.parameters import MarginParameters
+from research.calibration.parameters import MarginParameters, _in_range, _whole
 from research.calibration.risk_weights import calibrate_risk_weights, position_losses
 from research.errors import DataError, InsufficientDataError, ParameterError
 
@@ -36,6 +36,21 @@ MIN_HOLDOUT = 100
 MIN_REGIME_OBS = 4
 
 _AXES = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
+
+
+def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, name: None if value is None else check(value, name)
+
+
+#: One check per axis, the same ranges as the fields of :class:`MarginParameters`.
+_AXIS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "level": lambda v, n: _in_range(v, n, 0.5, 1.0, open_low=True, open_high=True),
+    "mpor": lambda v, n: _whole(v, n, 1),
+    "lookback": lambda v, n: _whole(v, n, 1),
+    "ewma_lambda": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0, open_low=True, open_high=True)),
+    "stress_weight": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0)),
+    "offset_cap": lambda v, n: _in_range(v, n, 0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,8 @@ class SweepGrid:
     Raises
     ------
     ParameterError
-        If an axis is empty or has a repeated value.
+        If an axis is empty, has a repeated value, is a string, or holds a value outside its
+        range (the ranges of :class:`MarginParameters`).
 
     Examples
     --------
@@ -78,6 +94,10 @@ class SweepGrid:
     def __post_init__(self) -> None:
         for name in _AXES:
             values = getattr(self, name)
+            if isinstance(values, str | bytes):
+                raise ParameterError(
+                    f"sweep axis {name!r} must be a list of values, got {values!r}"
+                )
             values = (
                 (values,) if values is None or isinstance(values, int | float) else tuple(values)
             )
@@ -85,6 +105,8 @@ class SweepGrid:
                 raise ParameterError(f"sweep axis {name!r} is empty; give at least one value")
             if len(set(values)) != len(values):
                 raise ParameterError(f"sweep axis {name!r} repeats a value: {list(values)}")
+            check = _AXIS_CHECKS[name]
+            values = tuple(check(value, f"sweep.{name}[{i}]") for i, value in enumerate(values))
             object.__setattr__(self, name, values)
 
     @property

@@ -37,6 +37,8 @@ def _read(tmp_path: Path, text: str) -> CalibrationConfig:
         ("version: 1.0\n", "version must be a string"),
         ("data:\n  start: yesterday\n", "ISO date"),
         ("sweep: 3\n", "sweep must map an axis"),
+        ("sweep:\n  level: abc\n", r"sweep\.level\[0\] must be a number, got 'abc'"),
+        ("sweep:\n  mpor: [1, 0]\n", r"sweep\.mpor\[1\] must be a whole number >= 1"),
         ("risk_weights: 0.1\n", "risk_weights must be a mapping"),
     ],
 )

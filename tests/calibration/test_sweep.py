@@ -78,6 +78,23 @@ def test_grid_points_and_round_trip(grid: SweepGrid) -> None:
         SweepGrid.from_dict({"alpha": [0.1]})
 
 
+@pytest.mark.parametrize(
+    ("axes", "match"),
+    [
+        ({"level": "abc"}, r"'level' must be a list of values, got 'abc'"),
+        ({"level": (0.99, 1.0)}, r"sweep\.level\[1\] must lie in \(0\.5, 1\)"),
+        ({"mpor": (2.5,)}, r"sweep\.mpor\[0\] must be a whole number >= 1"),
+        ({"lookback": ("500",)}, r"sweep\.lookback\[0\] must be a number"),
+        ({"ewma_lambda": (None, 1.0)}, r"sweep\.ewma_lambda\[1\] must lie in \(0, 1\)"),
+        ({"stress_weight": (-0.1,)}, r"sweep\.stress_weight\[0\] must lie in \[0, 1\]"),
+        ({"offset_cap": (float("nan"),)}, r"sweep\.offset_cap\[0\] must be finite"),
+    ],
+)
+def test_grid_values_are_checked_by_axis(axes, match) -> None:
+    with pytest.raises(ParameterError, match=match):
+        SweepGrid(**axes)
+
+
 def test_table_has_one_row_per_point_with_parameters(local: SweepResult, grid: SweepGrid) -> None:
     assert len(local.table) == grid.size == len(local.parameters)
     assert all(isinstance(p, MarginParameters) for p in local.parameters)
