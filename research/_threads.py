@@ -7,8 +7,8 @@ one thread on a loaded 2-core box). Large row-wise work (a VaR/ES per portfolio 
 is instead cut into blocks of rows that Python threads take one at a time; the kernels they
 call (numba ``nogil`` functions, numpy's BLAS) release the GIL, so the threads run in parallel.
 Threads are started per call rather than through numba's ``prange``: GNU OpenMP, numba's
-threading layer here, aborts a process forked after using it, and the calibration sweep forks
-workers.
+threading layer here, aborts a process forked after using it (``research.parallel`` therefore
+starts its workers with ``forkserver`` or ``spawn``, but other code may still fork).
 """
 
 from __future__ import annotations

@@ -92,7 +92,9 @@ def map_tasks(
     Every backend (serial included) runs each task with BLAS limited to one thread, so the
     three give bit-identical results; numba's compiled kernels do not depend on their thread
     count. Local workers start with ``forkserver`` or ``spawn`` (never ``fork``, which the
-    OpenMP runtime of numba's parallel kernels forbids) and import ``func`` by module name.
+    OpenMP runtime of numba's parallel kernels forbids) and import ``func`` by module name;
+    a worker's start-up (importing the package and loading compiled kernels) costs a few
+    seconds, so for a handful of quick tasks ``backend="serial"`` is faster.
 
     Examples
     --------
