@@ -10,6 +10,12 @@ vectorised ``margin_book(book, market) -> BookMarginResult`` (see :class:`Margin
 
 :class:`OffsetPolicy` caps the recognised offset (EMIR: at most 80%); :mod:`.accounts` compares
 a cross account with isolated sub-accounts along scenario paths.
+
+Every engine margins the same domain: a book with no instruments, a unit notional or holding
+exposure that is not finite or above ``MAX_AMOUNT`` (1e100 in the reporting currency) is refused
+with a :class:`~research.errors.DataError` before any kernel runs, and a margin that comes out
+non-finite or above that bound (absurd parameters or scenarios) with a
+:class:`~research.errors.ParameterError`; no engine returns a NaN or infinite margin.
 """
 
 from research.margin import accounts
