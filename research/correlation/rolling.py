@@ -25,6 +25,7 @@ import pandas as pd
 from research._typing import DateLike
 from research.correlation._kernels import dcc_q_path
 from research.correlation.forecast import dcc_state
+from research.data import check_time_index
 from research.errors import (
     ConvergenceWarning,
     InsufficientDataError,
@@ -271,6 +272,8 @@ def rolling_forecast(
         ``arch`` model can; without one, constant- and zero-mean models only).
     InsufficientDataError
         The first window is shorter than 100 rows.
+    DataError
+        Dates that are not sorted and unique (:func:`research.data.check_time_index`).
 
     Notes
     -----
@@ -288,6 +291,7 @@ def rolling_forecast(
     """
     if not isinstance(returns, pd.DataFrame):
         raise SpecificationError("returns must be a date x asset DataFrame")
+    check_time_index(returns, what="returns")
     if returns.isna().to_numpy().any():
         col = returns.columns[returns.isna().any().to_numpy()][0]
         first = returns.index[returns[col].isna().to_numpy()][0]

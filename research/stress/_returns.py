@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array2D
+from research.data import check_time_index
 from research.errors import DataError, DataQualityWarning, InsufficientDataError
 from research.stress.windows import Window, WindowLike, _slice, resolve_window, window_label
 
@@ -56,13 +57,15 @@ def window_returns(
     Raises
     ------
     DataError
-        Not a DataFrame with at least two assets, infinite values, window outside the data,
+        Not a DataFrame with at least two assets, an index that is not sorted and unique
+        (:func:`research.data.check_time_index`), infinite values, window outside the data,
         or an asset that is constant in the window.
     InsufficientDataError
         Fewer than ``min_obs`` complete rows in the window.
     """
     if not isinstance(returns, pd.DataFrame):
         raise DataError(f"returns must be a date x asset DataFrame, got {type(returns).__name__}")
+    check_time_index(returns, what="returns")
     if returns.shape[1] < 2:
         raise DataError(f"a correlation needs at least two assets, got {list(returns.columns)}")
     if min_obs < 3:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from research.data import check_time_index
 from research.errors import DataError, DataQualityWarning, SpecificationError
 from research.stress.dcc import path_to_array
 from research.stress.windows import StressWindow
@@ -111,7 +112,8 @@ def stress_score(
     SpecificationError
         Unknown score, ``length`` < 2 or weights that do not match the assets.
     DataError
-        Missing values, or fewer than ``length`` dates.
+        Missing values, fewer than ``length`` dates, or dates that are not sorted and unique
+        (:func:`research.data.check_time_index`).
     """
     if score not in _SCORES:
         raise SpecificationError(f"score must be one of {_SCORES}, got {score!r}")
@@ -126,8 +128,9 @@ def stress_score(
         per_date = (array.sum(axis=(1, 2)) - n) / (n * (n - 1))
         series = pd.Series(per_date, index=dates)
     else:
-        if not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.DatetimeIndex):
+        if not isinstance(data, pd.DataFrame):
             raise DataError(f"{score} score needs a date x asset DataFrame")
+        check_time_index(data, what=f"{score} score data")
         missing = data.isna().any(axis=1)
         if missing.any():
             first = data.index[int(np.argmax(missing.to_numpy()))]
