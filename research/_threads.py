@@ -22,7 +22,7 @@ from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["run_row_blocks", "single_threaded_blas", "usable_cores"]
+__all__ = ["THREADS_VARIABLE", "run_row_blocks", "single_threaded_blas", "usable_cores"]
 
 
 @lru_cache(maxsize=1)
@@ -43,11 +43,22 @@ def single_threaded_blas() -> AbstractContextManager:
     return _controller().limit(limits=1, user_api="blas")
 
 
+#: Environment variable capping the threads of this package's own row blocks (set to 1 in the
+#: workers of ``research.parallel``, which already run one process per core).
+THREADS_VARIABLE = "RESEARCH_NUM_THREADS"
+
+
 def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the platform reports it)."""
+    """Cores this process may run on: its CPU affinity (where the platform reports it).
+
+    Capped by a positive integer in the environment variable :data:`THREADS_VARIABLE`.
+    """
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    cap = os.environ.get(THREADS_VARIABLE, "")
+    return min(cores, int(cap)) if cap.isdigit() and int(cap) > 0 else cores
 
 
 def run_row_blocks(

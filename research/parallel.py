@@ -22,7 +22,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-from research._threads import single_threaded_blas, usable_cores
+from research._threads import THREADS_VARIABLE, single_threaded_blas, usable_cores
 from research.errors import SpecificationError
 
 __all__ = ["limit_worker_threads", "map", "map_tasks", "run_task", "worker_context"]
@@ -32,7 +32,8 @@ R = TypeVar("R")
 
 Backend = Literal["auto", "serial", "processes", "dask"]
 
-#: Thread-count variables of the native libraries a worker may load (BLAS, OpenMP, numba).
+#: Thread-count variables a local worker sets to 1: BLAS, OpenMP, numba and the package's own
+#: row-block threads.
 WORKER_THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -41,6 +42,7 @@ WORKER_THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
     "NUMBA_NUM_THREADS",
+    THREADS_VARIABLE,
 )
 
 
@@ -163,7 +165,9 @@ def worker_context() -> multiprocessing.context.BaseContext:
 
 
 def limit_worker_threads() -> None:
-    """Limit a local worker (the pool initializer) to one thread for BLAS, OpenMP and numba.
+    """Limit a local worker (the pool initializer) to one thread per native library.
+
+    BLAS, OpenMP, numba and the package's own row blocks each get one thread.
 
     The environment variables take effect for libraries the worker loads afterwards; numba,
     if already imported (e.g. by a preloaded main module), is limited directly.

@@ -43,7 +43,7 @@ import math
 import numba as nb
 import numpy as np
 
-from research._threads import run_row_blocks, usable_cores
+from research._threads import run_row_blocks
 from research._typing import Float64Array1D, Float64Array2D, Float64Array3D
 
 __all__ = [
@@ -70,9 +70,11 @@ PARAM_INDEX: dict[str, int] = {"a": 0, "b": 1, "g": 2, "nu": 3}
 #: Composite likelihoods with fewer pair-observations than this run on one thread (thread
 #: start-up costs more than it saves on small problems).
 PARALLEL_MIN_WORK = 2_000_000
-#: Larger composite likelihoods split their pairs into this many chunks per core, which
-#: threads take one at a time (a thread on a busy core takes fewer).
-CHUNKS_PER_CORE = 4
+#: Larger composite likelihoods split their pairs into this many chunks, which threads take
+#: one at a time (a thread on a busy core takes fewer). The count is fixed, not per core: the
+#: chunk sums are added in chunk order, so the result is the same bits on any machine, backend
+#: or thread count.
+COMPOSITE_CHUNKS = 32
 
 _CDCC = 1
 _ADCC = 2
@@ -785,7 +787,7 @@ def composite_loglik(
     qd, dqd = _diagonal_paths(zt, a, b, g, qbar, nbar, dq0, kind_code, want_grad)
     sq, isq, rat = _scaled_diagonals(qd, dqd, want_grad)
     parallel = n_pairs * t_obs >= PARALLEL_MIN_WORK
-    n_chunks = max(1, min(CHUNKS_PER_CORE * usable_cores() if parallel else 1, n_pairs))
+    n_chunks = max(1, min(COMPOSITE_CHUNKS if parallel else 1, n_pairs))
     ll_c = np.zeros((n_chunks, t_obs))
     sc_c = np.zeros((n_chunks, t_obs, 4))
     ok_c = np.ones(n_chunks, dtype=np.bool_)
