@@ -188,7 +188,10 @@ class DCCResult:
 
     @cached_property
     def q_path(self) -> Float64Array3D:
-        """Quasi-correlations Q_1 .. Q_{T+1}, shape (T + 1, N, N) (computed on first use)."""
+        """Quasi-correlations Q_1 .. Q_{T+1}, shape (T + 1, N, N) (computed on first use).
+
+        The correlation and covariance paths do not use it (they never store Q).
+        """
         a, b, g, _ = self.problem.unpack(self.params.to_numpy())
         nbar = self.nbar if self.nbar is not None else np.zeros_like(self.qbar)
         return kern.dcc_q_path(self.problem.z, a, b, g, self.qbar, nbar, kern.KIND_CODES[self.kind])
@@ -259,18 +262,29 @@ class DCCResult:
         return float(-2 * self.loglikelihood + np.log(self.nobs) * self.n_params)
 
     # ----- paths ---------------------------------------------------------------------
-    def _path(self, sigma: Float64Array2D | None, dtype: DTypeLike) -> np.ndarray:
-        """R_1 .. R_T (``sigma`` None) or H_1 .. H_T, written straight into the output."""
-        z = self.problem.z
-        t_obs, n = z.shape
+    def _path(
+        self,
+        sigma: Float64Array2D | None,
+        dtype: DTypeLike,
+        assets: tuple[int, ...] | None = None,
+    ) -> np.ndarray:
+        """R_1 .. R_T (``sigma`` None) or H_1 .. H_T, written straight into the output.
+
+        ``assets`` restricts the path to those assets' block (their own recursion).
+        """
         a, b, g, _ = self.problem.unpack(self.params.to_numpy())
-        nbar = self.nbar if self.nbar is not None else np.zeros_like(self.qbar)
+        z, qbar = self.problem.z, self.qbar
+        nbar = self.nbar if self.nbar is not None else np.zeros_like(qbar)
+        if assets is not None:
+            idx = np.array(assets)
+            z = np.ascontiguousarray(z[:, idx])
+            qbar = np.ascontiguousarray(qbar[np.ix_(idx, idx)])
+            nbar = np.ascontiguousarray(nbar[np.ix_(idx, idx)])
+        t_obs, n = z.shape
         out = np.empty((t_obs, n, n), dtype=_path_dtype(dtype))
         scale = np.empty((0, n)) if sigma is None else np.ascontiguousarray(sigma, dtype=float)
-        q = np.array(self.qbar, dtype=np.float64, order="C")
-        kern.dcc_correlation_path(
-            z, a, b, g, self.qbar, nbar, kern.KIND_CODES[self.kind], scale, q, out
-        )
+        q = np.array(qbar, dtype=np.float64, order="C")
+        kern.dcc_correlation_path(z, a, b, g, qbar, nbar, kern.KIND_CODES[self.kind], scale, q, out)
         return out
 
     def correlation_path(self, dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -350,11 +364,28 @@ class DCCResult:
         -------
         pandas.Series
             Indexed by date.
+
+        Raises
+        ------
+        SpecificationError
+            An asset that is not in the result.
+
+        Notes
+        -----
+        Entry (i, j) of the recursion involves only assets i and j, so unless
+        :attr:`correlation_array` is already computed, the pair's own 2 x 2 recursion gives the
+        same values with O(T) memory.
         """
+        unknown = [a for a in (first, second) if a not in self.assets]
+        if unknown:
+            raise SpecificationError(f"unknown assets {unknown}; the result has {self.assets}")
         i, j = self.assets.index(first), self.assets.index(second)
-        return pd.Series(
-            self.correlation_array[:, i, j], index=self.std_resid.index, name=f"{first}/{second}"
-        )
+        if "correlation_array" in self.__dict__:
+            values = self.correlation_array[:, i, j]
+        else:
+            # in increasing order, so that each product is formed as in the full recursion
+            values = self._path(None, np.float64, (min(i, j), max(i, j)))[:, 0, 1]
+        return pd.Series(values, index=self.std_resid.index, name=f"{first}/{second}")
 
     # ----- evaluation at other parameters --------------------------------------------
     def fix(self, params: pd.Series | dict[str, float]) -> DCCResult:

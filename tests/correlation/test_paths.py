@@ -139,3 +139,15 @@ def test_fhs_simulation_never_holds_a_whole_correlation_path():
     # before: the Q path, R path and Cholesky factors of the whole history at once (3x path)
     row = _peak("fhs_simulate", n=60, t=10_000)
     assert row["peak"] < row["path"], row
+
+
+def test_pair_path_from_its_own_recursion_equals_the_full_path(result):
+    fresh = result.fix(result.params)  # nothing cached yet
+    pair = fresh.correlation_pair("A3", "A1")
+    assert "correlation_array" not in fresh.__dict__
+    np.testing.assert_array_equal(pair.to_numpy(), _reference(fresh)[0][:, 3, 1])
+    np.testing.assert_array_equal(
+        result.correlation_pair("A3", "A1").to_numpy(), result.correlation_array[:, 3, 1]
+    )
+    with pytest.raises(SpecificationError, match="unknown assets"):
+        result.correlation_pair("A1", "B")
