@@ -95,7 +95,6 @@ def check_margins(
     book: PortfolioBook,
     isolated: Float64Array2D,
     raw: Float64Array,
-    charged: Float64Array,
     driver: np.ndarray,
 ) -> None:
     """Refuse margins that are not finite or beyond :data:`MAX_AMOUNT`.
@@ -111,8 +110,8 @@ def check_margins(
         The portfolios that were margined.
     isolated : ndarray of shape (n_portfolios, n_instruments)
         Isolated margin of every holding.
-    raw, charged : ndarray of shape (n_portfolios,)
-        Engine portfolio margin and charged cross margin.
+    raw : ndarray of shape (n_portfolios,)
+        Engine portfolio margin (before any offset policy).
     driver : ndarray of shape (n_portfolios,)
         Driver of every portfolio margin.
 
@@ -122,14 +121,13 @@ def check_margins(
         Naming the engine, the portfolio (and holding), the margin and its driver.
     """
     index: pd.Index = book.quantities.index
-    for what, values in (("portfolio margin", raw), ("charged cross margin", charged)):
-        i = _first_bad(values)
-        if i is not None:
-            raise ParameterError(
-                f"{engine} engine: the {what} of portfolio {index[i]!r} is {values[i]:.6g} "
-                f"(driver {driver[i]}), not a finite amount up to {MAX_AMOUNT:.0e}; the book's "
-                "exposures are in range, so check the engine's parameters and scenarios"
-            )
+    i = _first_bad(raw)
+    if i is not None:
+        raise ParameterError(
+            f"{engine} engine: the portfolio margin of portfolio {index[i]!r} is {raw[i]:.6g} "
+            f"(driver {driver[i]}), not a finite amount up to {MAX_AMOUNT:.0e}; the book's "
+            "exposures are in range, so check the engine's parameters and scenarios"
+        )
     k = _first_bad(isolated.ravel())
     if k is not None:
         i, j = divmod(k, isolated.shape[1])

@@ -145,7 +145,8 @@ class BookEngine(ABC):
             :func:`~research.margin._checks.check_book`).
         ParameterError
             If a margin comes out non-finite or beyond that bound (absurd parameters or
-            scenarios; see :func:`~research.margin._checks.check_margins`).
+            scenarios; see :func:`~research.margin._checks.check_margins`). The offset policy
+            then works on finite margins, so the charged margin is finite too.
         """
         check_book(self.name, book, market)
         prep = self._prepare(book, market)
@@ -153,8 +154,8 @@ class BookEngine(ABC):
         with np.errstate(over="ignore", invalid="ignore"):
             isolated = self._isolated(q, prep)
             raw, driver = self._cross(q, prep)
-            charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
-        check_margins(self.name, book, isolated, raw, charged, driver)
+        check_margins(self.name, book, isolated, raw, driver)
+        charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
         notes = self._warnings(prep)
         index = book.quantities.index
         return BookMarginResult(

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from research._typing import Float64Array
-from research.errors import ParameterError, SpecificationError
+from research.errors import DataError, ParameterError, SpecificationError
 
 __all__ = ["OffsetPolicy", "EMIR_MAX_OFFSET"]
 
@@ -109,9 +109,28 @@ class OffsetPolicy:
         -------
         ndarray
             Charged margin per portfolio.
+
+        Raises
+        ------
+        DataError
+            If a margin or offset given is not finite (the first such portfolio is named).
         """
         total = np.asarray(isolated_total, dtype=float)
         cross = np.asarray(cross, dtype=float)
+        given = {"sum of isolated margins": total, "cross margin": cross}
+        if single is not None and pair_offsets is not None:
+            given["single-underlying margin"] = np.asarray(single, dtype=float)
+            given |= {
+                f"{a}/{b} offset": np.asarray(o, dtype=float) for (a, b), o in pair_offsets.items()
+            }
+        for what, values in given.items():
+            bad = ~np.isfinite(values)
+            if bad.any():
+                k = int(np.argmax(bad.ravel()))
+                raise DataError(
+                    f"the {what} of portfolio {k} is {values.ravel()[k]}; the offset policy "
+                    "needs finite margins"
+                )
         offset = np.maximum(total - cross, 0.0)
         if self.needs_pairs:
             if single is None or pair_offsets is None:

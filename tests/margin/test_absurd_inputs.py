@@ -12,6 +12,7 @@ from research.margin import (
     CorrelationEngine,
     CrossAccount,
     FilteredHistoricalSimulation,
+    OffsetPolicy,
     RiskWeightEngine,
     ewma_volatility,
     fhs_scenarios,
@@ -226,6 +227,11 @@ def test_infinite_volatility_does_not_zero_the_scenarios(returns):
         fhs_scenarios(returns, 5, volatility=sigma)
     with pytest.raises(DataError, match="current volatility of 'ETH' is inf"):
         fhs_scenarios(returns, 5, current=pd.Series({"BTC": 1.0, "ETH": np.inf}))
+
+
+def test_offset_policy_refuses_non_finite_margins():
+    with pytest.raises(DataError, match="cross margin of portfolio 1 is nan"):
+        OffsetPolicy().apply(np.array([10.0, 10.0]), np.array([5.0, np.nan]))
 
 
 def test_account_inputs_are_named():
