@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import DateLike
-from research.correlation._kernels import dcc_q_path
+from research.correlation._kernels import dcc_correlation_path, dcc_q_last
 from research.correlation.forecast import dcc_state
 from research.data import check_time_index
 from research.errors import (
@@ -376,14 +376,12 @@ def rolling_forecast(
             )
             mean[:, i], var[:, i] = m_i, v_i
         z_block = (returns.iloc[t0:t1].to_numpy() - mean) / np.sqrt(var)
-        # continue the quasi-correlation recursion from the window through the block
-        z_all = np.ascontiguousarray(
-            np.vstack([state.std_resid.to_numpy(dtype=np.float64), z_block[:-1]])
-        )
-        q = dcc_q_path(z_all, state.a, state.b, state.g, state.qbar, state.nbar, state.kind_code)
-        q_block = q[len(state.std_resid) :]
-        d = np.sqrt(np.diagonal(q_block, axis1=1, axis2=2))
-        out_r.append(q_block / (d[:, :, None] * d[:, None, :]))
+        # continue the quasi-correlation recursion from the window's Q_{T+1} through the block
+        dynamics = (state.a, state.b, state.g, state.qbar, state.nbar, state.kind_code)
+        q = dcc_q_last(np.ascontiguousarray(state.std_resid.to_numpy(dtype=np.float64)), *dynamics)
+        r_block = np.empty((t1 - t0, n, n))
+        dcc_correlation_path(np.ascontiguousarray(z_block), *dynamics, np.empty((0, n)), q, r_block)
+        out_r.append(r_block)
         out_var.append(var)
         out_mean.append(mean)
         out_z.append(z_block)
