@@ -9,6 +9,7 @@ risk exceeded the margin. Under a correctly specified model at confidence
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -135,6 +136,11 @@ class CoverageTest:
     critical_values : mapping of str -> float
         Rejection thresholds of the statistic at sizes ``"10%"``, ``"5%"``, ``"1%"``
         (upper tail for chi-squared and McNeil-Frey tests, lower tail for Z2).
+    undefined : str or None
+        Why the test cannot be computed on these data (e.g. no exception day, so the
+        exception-after-exception rate of the independence test is not estimable), ``None``
+        when it is defined. An undefined test has NaN ``statistic`` and ``pvalue``, never
+        rejects, and its :attr:`decision` says ``"undefined: <reason>"``; it is not a pass.
     """
 
     name: str
@@ -149,9 +155,38 @@ class CoverageTest:
     size: float = 0.05
     distribution: str = ""
     critical_values: Mapping[str, float] = field(default_factory=dict, compare=False)
+    undefined: str | None = None
 
     def __post_init__(self) -> None:
         check_level(self.size, "size")
+        if self.undefined is not None and not (
+            math.isnan(self.statistic) and math.isnan(self.pvalue)
+        ):
+            raise SpecificationError("an undefined test has NaN statistic and p-value")
+
+    @property
+    def defined(self) -> bool:
+        """Whether the test could be computed on these data."""
+        return self.undefined is None
+
+    @property
+    def expected(self) -> float:
+        """Expected number of exceptions, ``observations * (1 - level)``."""
+        return self.observations * (1.0 - self.level)
+
+    @property
+    def direction(self) -> str:
+        """Which way the exception count departs from its expectation.
+
+        ``"too many"`` (the margin is too low), ``"too few"`` (the margin is too high, or
+        the sample too short to show an exception) or ``"as expected"`` (equal counts).
+        The tests are two-sided: a rejection in either direction is a finding.
+        """
+        if self.exceptions > self.expected:
+            return "too many"
+        if self.exceptions < self.expected:
+            return "too few"
+        return "as expected"
 
     def reject(self, size: float | None = None) -> bool:
         """Whether the null is rejected at ``size`` (default: the result's ``size``).
@@ -166,12 +201,20 @@ class CoverageTest:
         bool
         """
         threshold = self.size if size is None else check_level(size, "size")
-        return bool(self.pvalue < threshold)
+        return self.defined and bool(self.pvalue < threshold)
 
     @property
     def decision(self) -> str:
-        """``"reject H0"`` or ``"do not reject H0"`` at the result's ``size``."""
-        return "reject H0" if self.reject() else "do not reject H0"
+        """The verdict at the result's ``size``.
+
+        ``"reject H0 (too many exceptions)"``, ``"reject H0 (too few exceptions)"``,
+        ``"do not reject H0"``, or ``"undefined: <reason>"``.
+        """
+        if not self.defined:
+            return f"undefined: {self.undefined}"
+        if self.reject():
+            return f"reject H0 ({self.direction} exceptions)"
+        return "do not reject H0"
 
     @property
     def coverage(self) -> float:
@@ -194,6 +237,8 @@ class CoverageTest:
                 "observations": self.observations,
                 "level": self.level,
                 "coverage": self.coverage,
+                "expected": self.expected,
+                "direction": self.direction,
                 "size": self.size,
                 "decision": self.decision,
             },
@@ -207,14 +252,18 @@ class CoverageTest:
             f"{self.name}\n"
             f"H0: {self.null}\n"
             f"H1: {self.alternative}\n"
-            f"Statistic: {self.statistic:0.4f}\n"
-            f"P-value: {self.pvalue:0.4f}\n"
+            f"Statistic: {_shown(self.statistic)}\n"
+            f"P-value: {_shown(self.pvalue)}\n"
             f"Distributed: {self.distribution}\n"
             f"Critical values: {crit}\n"
             f"Exceptions: {self.exceptions} of {self.observations} "
-            f"(expected {self.observations * (1 - self.level):0.2f} at level {self.level:g})\n"
+            f"(expected {self.expected:0.2f} at level {self.level:g}: {self.direction})\n"
             f"Decision at {self.size:g}: {self.decision}"
         )
+
+
+def _shown(value: float) -> str:
+    return "undefined" if math.isnan(value) else f"{value:0.4f}"
 
 
 SIZES = (0.10, 0.05, 0.01)
@@ -360,6 +409,17 @@ def _transition_counts(hits: BoolArray) -> np.ndarray:
     return counts
 
 
+def _independence_undefined(n00: int, n01: int, n10: int, n11: int) -> str | None:
+    """Why the Markov independence test is not estimable, or ``None``."""
+    if n01 + n11 == 0:
+        return "no exception after the first day, so clustering cannot be tested"
+    if n10 + n11 == 0:
+        return "no day follows an exception, so the rate after an exception is not estimable"
+    if n00 + n01 == 0:
+        return "every day is an exception, so the rate after a calm day is not estimable"
+    return None
+
+
 def christoffersen(
     hits: ArrayLike1D, level: float = 0.99, size: float = 0.05
 ) -> ChristoffersenTest:
@@ -402,7 +462,10 @@ def christoffersen(
         {(1-\pi_{01})^{n_{00}}\pi_{01}^{n_{01}}(1-\pi_{11})^{n_{10}}\pi_{11}^{n_{11}}},
         \qquad LR_{cc} = LR_{POF} + LR_{ind}.
 
-    :math:`LR_{POF}` is Kupiec's statistic on all days.
+    :math:`LR_{POF}` is Kupiec's statistic on all days. When :math:`\pi_{01}` or
+    :math:`\pi_{11}` is not estimable (no exception after the first day, no day after an
+    exception, or no calm day) the independence and conditional-coverage tests are
+    *undefined* (NaN statistic and p-value, ``undefined`` gives the reason), not passed.
 
     References
     ----------
@@ -436,6 +499,9 @@ def christoffersen(
     lr_ind = max(-2.0 * (restricted - unrestricted), 0.0)
     lr_pof = _pof_statistic(n_exc, n_obs, level)
     lr_cc = lr_pof + lr_ind
+    undefined = _independence_undefined(n00, n01, n10, n11)
+    if undefined is not None:
+        lr_ind = lr_cc = math.nan
     common = dict(exceptions=n_exc, observations=n_obs, level=level, size=size)
     unconditional = kupiec(n_exc, n_obs, level=level, size=size)
     independence = CoverageTest(
@@ -447,6 +513,7 @@ def christoffersen(
         alternative="exceptions cluster or repel (first-order Markov, pi01 != pi11)",
         distribution="chi2(1)",
         critical_values=chi2_critical_values(1),
+        undefined=undefined,
         **common,
     )
     conditional = CoverageTest(
@@ -458,6 +525,7 @@ def christoffersen(
         alternative="wrong exception rate or dependent exceptions",
         distribution="chi2(2)",
         critical_values=chi2_critical_values(2),
+        undefined=undefined,
         **common,
     )
     transitions = pd.DataFrame(

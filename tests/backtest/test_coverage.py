@@ -50,7 +50,21 @@ def test_kupiec_zero_exceptions_reference():
     assert res.statistic == pytest.approx(-500.0 * math.log(0.99), abs=CLOSED_FORM_TOL)
     assert res.reject(0.05)
     assert not res.reject(0.01)
-    assert res.decision == "reject H0"
+    assert res.decision == "reject H0 (too few exceptions)"
+    assert res.direction == "too few"
+
+
+def test_kupiec_is_two_sided_and_names_the_direction():
+    many = kupiec(9, 250, level=0.99)
+    assert many.reject(0.05)
+    assert many.direction == "too many"
+    assert many.decision == "reject H0 (too many exceptions)"
+    assert many.to_series()["direction"] == "too many"
+    assert many.expected == pytest.approx(2.5)
+    calm = kupiec(3, 250, level=0.99)
+    assert calm.direction == "too many"
+    assert calm.decision == "do not reject H0"
+    assert "too many" in str(many)
 
 
 @pytest.mark.parametrize(
@@ -199,10 +213,42 @@ def test_christoffersen_accepts_series_and_integers():
     assert "Christoffersen independence" in str(from_series)
 
 
-def test_christoffersen_no_exceptions_is_not_rejected_for_independence():
+def test_christoffersen_no_exceptions_is_undefined_not_passed():
     res = christoffersen(np.zeros(250, dtype=bool))
-    assert res.independence.statistic == pytest.approx(0.0, abs=CLOSED_FORM_TOL)
+    for test in (res.independence, res.conditional_coverage):
+        assert not test.defined
+        assert math.isnan(test.statistic) and math.isnan(test.pvalue)
+        assert not test.reject(0.5)
+        assert test.decision.startswith("undefined: no exception")
+        assert "undefined" in str(test)
+    assert res.unconditional.defined
     assert res.unconditional.statistic == pytest.approx(kupiec(0, 250).statistic)
+
+
+@pytest.mark.parametrize(
+    ("hits", "reason"),
+    [
+        (np.r_[np.zeros(249, dtype=bool), True], "no day follows an exception"),
+        (np.ones(50, dtype=bool), "every day is an exception"),
+        (np.r_[True, np.zeros(249, dtype=bool)], "no exception after the first day"),
+    ],
+)
+def test_christoffersen_is_undefined_when_a_transition_rate_is_not_estimable(hits, reason):
+    res = christoffersen(hits)
+    assert res.independence.undefined is not None
+    assert reason in res.independence.undefined
+    assert math.isnan(res.conditional_coverage.pvalue)
+    assert "undefined" in res.summary()["decision"].iloc[1]
+
+
+def test_christoffersen_with_exceptions_is_defined():
+    hits = np.zeros(250, dtype=bool)
+    hits[[20, 90, 170]] = True
+    res = christoffersen(hits)
+    assert res.independence.defined and res.conditional_coverage.defined
+    assert res.conditional_coverage.statistic == pytest.approx(
+        res.unconditional.statistic + res.independence.statistic
+    )
 
 
 @pytest.mark.parametrize(
