@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.calibration.sweep import sensitivity_sweep
 from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.provenance import provenance_frame
 
@@ -179,7 +179,7 @@ else:
 # %%
 sweep = sensitivity_sweep(
     result.returns,
-    config.sweep,
+    SweepGrid.from_dict(config.sweep or {}),
     pairs=config.pairs,
     stress_windows=result.stress_windows,
     offsets=config.offsets.calibrator(),

@@ -1,4 +1,7 @@
-"""Margin parameter sets, risk weights, offset credits, anti-procyclicality and sweeps."""
+"""Margin parameter sets, risk weights, offset credits, correlation regimes and anti-procyclicality.
+
+The sensitivity sweep is a hold-out backtest: ``research.backtest.sensitivity_sweep``.
+"""
 
 from research.calibration.apc import (
     APCResult,
@@ -25,6 +28,7 @@ from research.calibration.offsets import (
     hedge_credit,
 )
 from research.calibration.parameters import APCSettings, APCTool, MarginParameters, Pair
+from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import (
     PROFILES,
     CalibrationProfile,
@@ -33,12 +37,6 @@ from research.calibration.risk_weights import (
     ewma_volatility,
     position_losses,
     tail_risk,
-)
-from research.calibration.sweep import (
-    SweepGrid,
-    SweepResult,
-    regime_correlations,
-    sensitivity_sweep,
 )
 
 __all__ = [
@@ -52,15 +50,12 @@ __all__ = [
     "OffsetCredits",
     "OffsetPair",
     "StressConfig",
-    "SweepGrid",
-    "SweepResult",
     "calibrate",
     "calibrate_from_config",
     "hedge_credit",
     "load_config_prices",
     "prepare_study",
     "regime_correlations",
-    "sensitivity_sweep",
     "APCResult",
     "APCSettings",
     "APCTool",

@@ -28,8 +28,8 @@ from research.calibration.apc import APCResult, apc_from_returns
 from research.calibration.config import CalibrationConfig
 from research.calibration.offsets import OffsetCredits, OffsetPair
 from research.calibration.parameters import MarginParameters
+from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
-from research.calibration.sweep import SweepGrid, regime_correlations
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -344,15 +344,15 @@ def _fast(prices: pd.DataFrame, cfg: CalibrationConfig) -> tuple[pd.DataFrame, C
         recent=min(cfg.offsets.recent or FAST_LOOKBACK, FAST_LOOKBACK),
         dcc_window=min(cfg.offsets.dcc_window, FAST_ROWS),
     )
-    sweep = cfg.sweep or SweepGrid()
-    tiny = SweepGrid(
-        level=sweep.level[:1],
-        mpor=sweep.mpor[:2],
-        lookback=(overrides["lookback"],),
-        ewma_lambda=sweep.ewma_lambda[:1],
-        stress_weight=sweep.stress_weight[:2],
-        offset_cap=sweep.offset_cap[-2:],
-    )
+    kept = {
+        "level": slice(1),
+        "mpor": slice(2),
+        "ewma_lambda": slice(1),
+        "stress_weight": slice(2),
+        "offset_cap": slice(-2, None),
+    }
+    tiny = {k: v[kept[k]] for k, v in (cfg.sweep or {}).items() if k in kept}
+    tiny["lookback"] = (overrides["lookback"],)
     return sliced, replace(cfg, risk_weights=overrides, offsets=offsets, sweep=tiny)
 
 

@@ -10,7 +10,7 @@ round-trips exactly: ``CalibrationConfig.from_yaml(c.to_yaml()) == c``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,12 +20,23 @@ import yaml
 from research._config import check_field_types, iso_date, read_yaml_mapping
 from research._io import write_atomic
 from research.calibration.offsets import EMIR_OFFSET_CAP, OffsetCalibrator, OffsetPair
-from research.calibration.parameters import APCSettings
+from research.calibration.parameters import APCSettings, _in_range, _whole
 from research.calibration.risk_weights import PROFILES
-from research.calibration.sweep import SweepGrid
 from research.errors import ParameterError, SpecificationError
 
-__all__ = ["CalibrationConfig", "DataConfig", "OffsetConfig", "StressConfig"]
+__all__ = [
+    "SWEEP_AXES",
+    "CalibrationConfig",
+    "DataConfig",
+    "OffsetConfig",
+    "StressConfig",
+    "sweep_axis",
+    "sweep_settings",
+]
+
+#: Axes of a sensitivity sweep, in grid order. The config holds the values as plain data;
+#: the sweep itself (a hold-out backtest) is :func:`research.backtest.sensitivity_sweep`.
+SWEEP_AXES = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
 
 #: Risk-weight settings a config may override on top of its profile.
 _RISK_WEIGHT_KEYS = (
@@ -253,8 +264,10 @@ class CalibrationConfig:
         Maintenance margin as a fraction of initial margin, in (0, 1].
     description : str
         What the calibration is for.
-    sweep : SweepGrid, optional
-        Sensitivity grid run by the study (not by :func:`calibrate`).
+    sweep : mapping of axis to tuple, optional
+        Settings of the sensitivity sweep run by the study, not by :func:`calibrate`
+        (``{axis: values}`` over :data:`SWEEP_AXES`, checked by :func:`sweep_settings`);
+        whoever runs it builds ``research.backtest.SweepGrid.from_dict(config.sweep)``.
     seed : int
         Seed of every random draw of the run.
 
@@ -282,16 +295,18 @@ class CalibrationConfig:
     version: str = "0.1.0"
     maintenance_fraction: float = 1.0
     description: str = ""
-    sweep: SweepGrid | None = None
+    sweep: Mapping[str, tuple[Any, ...]] | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if self.sweep is not None:  # before the type checks: its own message names the axis
+            set_(self, "sweep", _sweep(self.sweep))
         check_field_types(self, "")
         if self.profile not in PROFILES:
             raise SpecificationError(
                 f"unknown profile {self.profile!r}; choose from {sorted(PROFILES)}"
             )
-        set_ = object.__setattr__
         set_(self, "assets", tuple(str(a) for a in self.assets))
         try:
             set_(self, "pairs", tuple(OffsetPair.coerce(p) for p in self.pairs))
@@ -315,8 +330,6 @@ class CalibrationConfig:
         self.profile_settings()  # validates the merged risk-weight settings
         if isinstance(self.apc, Mapping):
             set_(self, "apc", APCSettings.from_dict(self.apc))
-        if self.sweep is not None and isinstance(self.sweep, Mapping):
-            set_(self, "sweep", _sweep(self.sweep))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise SpecificationError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0.0 < float(self.maintenance_fraction) <= 1.0:
@@ -378,7 +391,7 @@ class CalibrationConfig:
             "apc": self.apc.to_dict(),
             "version": self.version,
             "maintenance_fraction": self.maintenance_fraction,
-            "sweep": None if self.sweep is None else self.sweep.to_dict(),
+            "sweep": None if self.sweep is None else {k: list(v) for k, v in self.sweep.items()},
             "seed": self.seed,
         }
 
@@ -416,8 +429,6 @@ class CalibrationConfig:
                 raise SpecificationError(f"apc: {exc}") from exc
         else:
             kwargs.pop("apc", None)
-        if kwargs.get("sweep") is not None:
-            kwargs["sweep"] = _sweep(kwargs["sweep"])
         for name in ("assets", "pairs", "risk_weights"):
             if kwargs.get(name) is None:
                 kwargs.pop(name, None)
@@ -469,11 +480,93 @@ class CalibrationConfig:
             raise SpecificationError(f"{where}: {exc}") from exc
 
 
-def _sweep(data: Any) -> SweepGrid:
-    """Build the sweep grid, reporting its errors as config errors."""
+def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, name: None if value is None else check(value, name)
+
+
+#: One check per sweep axis, the same ranges as the fields of ``MarginParameters``.
+_AXIS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "level": lambda v, n: _in_range(v, n, 0.5, 1.0, open_low=True, open_high=True),
+    "mpor": lambda v, n: _whole(v, n, 1),
+    "lookback": lambda v, n: _whole(v, n, 1),
+    "ewma_lambda": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0, open_low=True, open_high=True)),
+    "stress_weight": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0)),
+    "offset_cap": lambda v, n: _in_range(v, n, 0.0, 1.0),
+}
+
+
+def sweep_axis(name: str, values: Any) -> tuple[Any, ...]:
+    """Check the values of one sweep axis and return them as a tuple.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SWEEP_AXES`.
+    values : sequence or scalar
+        The axis values (a scalar or ``None`` is a one-value axis).
+
+    Returns
+    -------
+    tuple
+
+    Raises
+    ------
+    ParameterError
+        If the axis is unknown, empty, a string, repeats a value or holds a value outside its
+        range (the ranges of ``MarginParameters``); the message names ``sweep.<axis>[i]``.
+    """
+    if name not in _AXIS_CHECKS:
+        raise ParameterError(f"unknown sweep axis {name!r}; valid axes are {list(SWEEP_AXES)}")
+    if isinstance(values, str | bytes):
+        raise ParameterError(f"sweep axis {name!r} must be a list of values, got {values!r}")
+    values = (values,) if values is None or isinstance(values, int | float) else tuple(values)
+    if not values:
+        raise ParameterError(f"sweep axis {name!r} is empty; give at least one value")
+    if len(set(values)) != len(values):
+        raise ParameterError(f"sweep axis {name!r} repeats a value: {list(values)}")
+    check = _AXIS_CHECKS[name]
+    return tuple(check(value, f"sweep.{name}[{i}]") for i, value in enumerate(values))
+
+
+def sweep_settings(data: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Check a sweep's ``{axis: values}`` settings, rejecting unknown axes.
+
+    Parameters
+    ----------
+    data : mapping
+        Axis name -> list of values (any other value, even a string, is a one-value axis);
+        axes left out take the grid's defaults when the sweep is built.
+
+    Returns
+    -------
+    dict of str to tuple
+        The given axes, in :data:`SWEEP_AXES` order.
+
+    Raises
+    ------
+    ParameterError
+        If ``data`` is not a mapping, an axis name is unknown or an axis is invalid
+        (:func:`sweep_axis`).
+
+    Examples
+    --------
+    >>> sweep_settings({"mpor": [1, 2], "level": 0.99})
+    {'level': (0.99,), 'mpor': (1, 2)}
+    """
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"sweep must map an axis to a list of values, got {data!r}")
+    unknown = sorted(set(data) - set(SWEEP_AXES))
+    if unknown:
+        raise ParameterError(f"unknown sweep axes {unknown}; valid axes are {list(SWEEP_AXES)}")
+    given = {k: v if isinstance(v, list | tuple) else [v] for k, v in data.items()}
+    return {name: sweep_axis(name, given[name]) for name in SWEEP_AXES if name in given}
+
+
+def _sweep(data: Any) -> dict[str, tuple[Any, ...]]:
+    """Check the sweep settings, reporting their errors as config errors."""
     if not isinstance(data, Mapping):
         raise SpecificationError(f"sweep must map an axis to a list of values, got {data!r}")
     try:
-        return SweepGrid.from_dict(data)
+        return sweep_settings(data)
     except (ParameterError, TypeError, ValueError) as exc:
         raise SpecificationError(f"sweep: {exc}") from exc

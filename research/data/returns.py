@@ -153,6 +153,7 @@ def mpor_returns(
     given: Literal["auto", "returns", "prices"] = "auto",
     scale: float = 100.0,
     check_units: bool = True,
+    missing: Literal["raise", "propagate"] = "raise",
 ) -> pd.DataFrame:
     r"""Multi-day log returns over a margin period of risk (MPOR) of ``horizon`` days.
 
@@ -184,6 +185,10 @@ def mpor_returns(
         Check returns given as such with :func:`research.data.check_return_units`
         against their scale (100: percent, 1: decimals; other scales are not checked):
         prices passed with ``given="returns"`` or decimals passed as percent raise.
+    missing : {"raise", "propagate"}
+        A NaN return raises (``"raise"``, the default: align first), or makes every sum
+        whose window holds it NaN (``"propagate"``, for callers that drop and count such
+        moves themselves); without NaN both give the same values.
 
     Returns
     -------
@@ -194,10 +199,11 @@ def mpor_returns(
     Raises
     ------
     SpecificationError
-        For ``horizon < 1``, simple returns (they do not add up over time) or a
-        horizon longer than the sample.
+        For ``horizon < 1``, simple returns (they do not add up over time), a
+        horizon longer than the sample or an unknown ``missing``.
     DataError
-        For NaN returns (align first; the message names asset and date), an index that
+        For NaN returns with ``missing="raise"`` (align first; the message names asset
+        and date), an index that
         is not sorted, unique and tz-consistent (:func:`research.data.check_time_index`)
         or returns that fail the units guard.
 
@@ -213,6 +219,8 @@ def mpor_returns(
     """
     if not isinstance(horizon, int | np.integer) or horizon < 1:
         raise SpecificationError(f"horizon must be a positive integer, got {horizon!r}")
+    if missing not in ("raise", "propagate"):
+        raise SpecificationError(f"missing must be 'raise' or 'propagate', got {missing!r}")
     if _is_prices(data, given):
         returns = to_returns(data, "log", scale)
         source_scale = float(scale)
@@ -233,14 +241,15 @@ def mpor_returns(
         raise SpecificationError(f"horizon {horizon} is longer than the {n_rows} returns given")
     values = returns.to_numpy(dtype=float, na_value=np.nan)
     holes = np.isnan(values)
-    if holes.any():
+    if holes.any() and missing == "raise":
         row, col = np.argwhere(holes)[0]
         raise DataError(
             f"NaN return for asset {returns.columns[col]!r} on {stamp_text(returns.index[row])}; "
             "align the prices first (research.data.align)"
         )
-    cumulative = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    sums = cumulative[horizon:] - cumulative[:-horizon]
+    sums = _window_sums(np.where(holes, 0.0, values), horizon)
+    if holes.any():
+        sums[_window_sums(holes.astype(float), horizon) > 0.0] = np.nan
     index = returns.index[horizon - 1 :]
     if not overlapping:
         keep = np.arange(len(sums) - 1, -1, -horizon)[::-1]
@@ -277,6 +286,12 @@ def mpor_returns(
         "rows_dropped": dropped,
     }
     return result
+
+
+def _window_sums(values: np.ndarray, horizon: int) -> np.ndarray:
+    """Return the sums of ``horizon`` consecutive rows, labelled by the last row."""
+    cumulative = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    return cumulative[horizon:] - cumulative[:-horizon]
 
 
 def _is_prices(data: pd.DataFrame, given: str) -> bool:

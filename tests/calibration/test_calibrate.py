@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research.backtest import SweepGrid
 from research.calibration.calibrate import (
     FAST_AFTER_STRESS,
     FAST_LOOKBACK,
@@ -20,7 +21,6 @@ from research.calibration.calibrate import (
 )
 from research.calibration.config import CalibrationConfig, DataConfig, OffsetConfig, StressConfig
 from research.calibration.parameters import MarginParameters
-from research.calibration.sweep import SweepGrid
 from research.errors import DataError, SpecificationError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_config_round_trip_through_a_file(tmp_path: Path) -> None:
         pairs=(("A", "B", "same"),),
         risk_weights={"mpor": 5, "filter": "ewma"},
         stress=StressConfig(asset_class="equities", custom={"mine": ("2015-08-20", "2015-08-31")}),
-        sweep=SweepGrid(level=(0.99, 0.995), ewma_lambda=(None, 0.97)),
+        sweep={"level": [0.99, 0.995], "ewma_lambda": [None, 0.97]},
         seed=7,
     )
     path = tmp_path / "rt.yaml"
@@ -220,7 +220,7 @@ def test_prepare_study_fast_keeps_a_stress_window() -> None:
     end_of_window = prices.index.searchsorted(pd.Timestamp("2011-08-31"), "right")
     assert len(prices) - end_of_window == FAST_AFTER_STRESS
     assert config.profile_settings()["lookback"] == FAST_LOOKBACK
-    assert config.sweep.size <= 8
+    assert SweepGrid.from_dict(config.sweep).size <= 8
 
 
 def test_prepare_study_on_other_data_uses_available_pairs(shared_data_dir: Path) -> None:

@@ -129,3 +129,15 @@ def test_mpor_rejects_simple_returns_and_bad_horizons(prices, daily):
     daily.iloc[3, 1] = np.nan
     with pytest.raises(DataError, match=r"NaN return for asset 'B' on 2024-01-04"):
         mpor_returns(daily, 2, given="returns")
+
+
+def test_mpor_propagate_makes_every_window_over_a_gap_nan(daily):
+    clean = mpor_returns(daily, 3, given="returns", check_units=False)
+    daily.iloc[3, 0] = np.nan
+    result = mpor_returns(daily, 3, given="returns", check_units=False, missing="propagate")
+    # windows ending on rows 3, 4 and 5 hold row 3; B and the other windows are untouched
+    assert result["A"].isna().tolist() == [False, True, True, True, False]
+    keep = result.notna()
+    pd.testing.assert_frame_equal(result[keep].dropna(how="all"), clean[keep].dropna(how="all"))
+    with pytest.raises(SpecificationError, match="missing must be"):
+        mpor_returns(daily, 3, given="returns", missing="skip")

@@ -9,14 +9,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from research.backtest import SweepGrid, SweepResult, sensitivity_sweep
+from research.backtest.sweep import _blocks
+from research.calibration.config import CalibrationConfig
 from research.calibration.offsets import OffsetCalibrator
 from research.calibration.parameters import MarginParameters
-from research.calibration.sweep import (
-    SweepGrid,
-    SweepResult,
-    regime_correlations,
-    sensitivity_sweep,
-)
 from research.errors import DataError, InsufficientDataError, ParameterError
 
 N_DAYS = 1500
@@ -175,16 +172,6 @@ def test_pivot_summary_and_heatmap(local: SweepResult) -> None:
         local.pivot("nope", "mpor", "level")
 
 
-def test_regime_correlations(returns: pd.DataFrame) -> None:
-    corr, nobs = regime_correlations(returns, 250, {"w": ("2012-03-01", "2012-03-30")})
-    assert nobs == {"recent": 250, "stressed": 22}
-    pd.testing.assert_frame_equal(corr["recent"], returns.tail(250).corr())
-    outside, counts = regime_correlations(returns, 250, {"w": ("2030-01-01", "2030-02-01")})
-    assert set(outside) == set(counts) == {"recent"}
-    with pytest.raises(InsufficientDataError, match="recent"):
-        regime_correlations(returns.head(3), 250)
-
-
 def test_bad_sweep_input(returns: pd.DataFrame) -> None:
     grid = SweepGrid(lookback=(250,))
     with pytest.raises(ParameterError, match="holdout"):
@@ -194,3 +181,30 @@ def test_bad_sweep_input(returns: pd.DataFrame) -> None:
     with pytest.raises(DataError):
         sensitivity_sweep(returns.to_numpy(), grid, backend="serial", progress=False)
     assert OffsetCalibrator().cap == 0.8
+
+
+def test_decimal_returns_are_refused_before_any_point_runs(returns: pd.DataFrame) -> None:
+    # before: each grid point's calibration raised inside the workers; the hold-out was never
+    # checked
+    with pytest.raises(DataError, match="sweep returns look like decimals"):
+        sensitivity_sweep(returns / 100.0, SweepGrid(), backend="serial", progress=False)
+
+
+def test_holdout_blocks_are_the_data_stage_mpor_sums_with_gaps_dropped(
+    returns: pd.DataFrame,
+) -> None:
+    gappy = returns.iloc[-23:].copy()
+    gappy.iloc[5, 1] = np.nan
+    blocks, dropped = _blocks(gappy, 3)
+    # disjoint 3-day blocks anchored at the last date: 7 complete windows, 2 oldest days unused
+    assert dropped == 1 and len(blocks) == 6
+    assert blocks.index[-1] == gappy.index[-1] and gappy.index[7] not in blocks.index
+    last = gappy.iloc[-3:].sum()
+    np.testing.assert_allclose(blocks.iloc[-1].to_numpy(), last.to_numpy(), rtol=1e-14)
+
+
+def test_config_sweep_is_plain_data_that_builds_the_grid(grid: SweepGrid) -> None:
+    config = CalibrationConfig(sweep=grid.to_dict())
+    assert config.sweep == {k: tuple(v) for k, v in grid.to_dict().items()}
+    assert SweepGrid.from_dict(config.sweep) == grid
+    assert CalibrationConfig.from_yaml(config.to_yaml()) == config

@@ -1,10 +1,13 @@
-"""Sensitivity sweep: margin parameters and their hold-out coverage over a grid of settings.
+"""Sensitivity sweep: a hold-out backtest of margin parameters over a grid of settings.
 
 Every grid point (confidence x MPOR x lookback x EWMA lambda x stress weight x offset cap)
 is calibrated on the training part of the sample and tested on the hold-out part: outright
 long and short positions against their risk weights, and equal-risk hedged pairs against
 their offset-reduced margin. Points run through :func:`research.parallel.map`, on local
 processes or a Dask cluster, with identical results: a point is a pure function of its task.
+
+The grid's settings are calibration data (``CalibrationConfig.sweep``, checked by
+:func:`research.calibration.config.sweep_settings`); the sweep is a backtest and lives here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,37 +23,23 @@ import numpy as np
 import pandas as pd
 
 from research import parallel
-from research.backtest import kupiec
+from research.backtest.coverage import kupiec
+from research.calibration.config import SWEEP_AXES, sweep_axis, sweep_settings
 from research.calibration.offsets import OffsetCalibrator, OffsetPair
-from research.calibration.parameters import MarginParameters, _in_range, _whole
+from research.calibration.parameters import MarginParameters
+from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import calibrate_risk_weights, position_losses
+from research.data import check_return_units, mpor_returns
 from research.errors import DataError, InsufficientDataError, ParameterError
+from research.margin.offsets import EMIR_MAX_OFFSET
 
-__all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep", "regime_correlations"]
+__all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep"]
 
 #: Fewest hold-out observations for a coverage figure; at 99% fewer than 100 moves cannot
 #: show a single expected exception.
 MIN_HOLDOUT = 100
 
-#: Fewest complete rows behind a regime correlation (the Fisher test needs n > 3).
-MIN_REGIME_OBS = 4
-
-_AXES = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
-
-
-def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
-    return lambda value, name: None if value is None else check(value, name)
-
-
-#: One check per axis, the same ranges as the fields of :class:`MarginParameters`.
-_AXIS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "level": lambda v, n: _in_range(v, n, 0.5, 1.0, open_low=True, open_high=True),
-    "mpor": lambda v, n: _whole(v, n, 1),
-    "lookback": lambda v, n: _whole(v, n, 1),
-    "ewma_lambda": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0, open_low=True, open_high=True)),
-    "stress_weight": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0)),
-    "offset_cap": lambda v, n: _in_range(v, n, 0.0, 1.0),
-}
+_AXES = SWEEP_AXES
 
 
 @dataclass(frozen=True)
@@ -89,25 +78,11 @@ class SweepGrid:
     lookback: Sequence[int] = (250,)
     ewma_lambda: Sequence[float | None] = (None,)
     stress_weight: Sequence[float | None] = (None,)
-    offset_cap: Sequence[float] = (0.8,)
+    offset_cap: Sequence[float] = (EMIR_MAX_OFFSET,)
 
     def __post_init__(self) -> None:
         for name in _AXES:
-            values = getattr(self, name)
-            if isinstance(values, str | bytes):
-                raise ParameterError(
-                    f"sweep axis {name!r} must be a list of values, got {values!r}"
-                )
-            values = (
-                (values,) if values is None or isinstance(values, int | float) else tuple(values)
-            )
-            if not values:
-                raise ParameterError(f"sweep axis {name!r} is empty; give at least one value")
-            if len(set(values)) != len(values):
-                raise ParameterError(f"sweep axis {name!r} repeats a value: {list(values)}")
-            check = _AXIS_CHECKS[name]
-            values = tuple(check(value, f"sweep.{name}[{i}]") for i, value in enumerate(values))
-            object.__setattr__(self, name, values)
+            object.__setattr__(self, name, sweep_axis(name, getattr(self, name)))
 
     @property
     def size(self) -> int:
@@ -140,16 +115,20 @@ class SweepGrid:
         Returns
         -------
         SweepGrid
+            Axes left out of ``data`` take the defaults.
 
         Raises
         ------
         ParameterError
-            If an axis name is unknown.
+            If an axis name is unknown or an axis is invalid
+            (:func:`research.calibration.config.sweep_settings`).
+
+        Examples
+        --------
+        >>> SweepGrid.from_dict({"mpor": [1, 2, 5]}).size
+        3
         """
-        unknown = sorted(set(data) - set(_AXES))
-        if unknown:
-            raise ParameterError(f"unknown sweep axes {unknown}; valid axes are {list(_AXES)}")
-        return cls(**{k: v if isinstance(v, list | tuple) else [v] for k, v in data.items()})
+        return cls(**sweep_settings(data))
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,54 +243,6 @@ class SweepResult:
         return out
 
 
-def regime_correlations(
-    returns: pd.DataFrame,
-    lookback: int,
-    stress_windows: Mapping[str, tuple[Any, Any]] | None = None,
-) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Recent and stressed sample correlations and their numbers of observations.
-
-    Parameters
-    ----------
-    returns : DataFrame
-        Daily returns, date x asset.
-    lookback : int
-        The recent regime uses the last ``lookback`` complete rows.
-    stress_windows : mapping of name to (start, end), optional
-        The stressed regime pools the complete rows inside all windows.
-
-    Returns
-    -------
-    correlations : dict
-        ``{"recent": matrix}`` plus ``"stressed"`` when the windows hold at least
-        ``MIN_REGIME_OBS`` complete rows of ``returns`` (a window outside the data, e.g. in a
-        hold-out, leaves the stressed regime out).
-    nobs : dict
-        Observations behind each matrix.
-
-    Raises
-    ------
-    InsufficientDataError
-        If the recent regime has fewer than ``MIN_REGIME_OBS`` complete rows.
-    """
-    complete = returns.dropna()
-    recent = complete.tail(int(lookback))
-    if len(recent) < MIN_REGIME_OBS:
-        raise InsufficientDataError(
-            f"{len(recent)} complete rows for the recent correlation; at least {MIN_REGIME_OBS} "
-            "are needed - use a longer sample"
-        )
-    correlations, nobs = {"recent": recent.corr()}, {"recent": len(recent)}
-    if stress_windows:
-        mask = np.zeros(len(complete), dtype=bool)
-        for start, end in stress_windows.values():
-            mask |= (complete.index >= pd.Timestamp(start)) & (complete.index <= pd.Timestamp(end))
-        if mask.sum() >= MIN_REGIME_OBS:
-            correlations["stressed"] = complete[mask].corr()
-            nobs["stressed"] = int(mask.sum())
-    return correlations, nobs
-
-
 def sensitivity_sweep(
     returns: pd.DataFrame,
     grid: SweepGrid,
@@ -359,7 +290,8 @@ def sensitivity_sweep(
     InsufficientDataError
         If the hold-out part has fewer than ``MIN_HOLDOUT`` dates.
     DataError
-        If ``returns`` is not a DatetimeIndexed frame.
+        If ``returns`` is not a DatetimeIndexed frame, or holds prices or decimal returns
+        (:func:`research.data.check_return_units`), before any grid point runs.
 
     Notes
     -----
@@ -385,6 +317,7 @@ def sensitivity_sweep(
     """
     if not isinstance(returns, pd.DataFrame) or not isinstance(returns.index, pd.DatetimeIndex):
         raise DataError("returns must be a DataFrame with a DatetimeIndex (dates x assets)")
+    check_return_units(returns, "percent", what="sweep returns")
     if not 0.0 < holdout < 1.0:
         raise ParameterError(f"holdout must be a share in (0, 1), got {holdout}")
     n_test = int(round(holdout * len(returns)))
@@ -486,10 +419,11 @@ def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str,
     )
     row.update(_coverage("outright", hits, p["level"]))
     if task.pairs:
-        gains = np.expm1(moves / 100.0)  # P&L per unit of notional of a long
+        # P&L per unit of notional of a long: minus its loss
+        gains = dict(zip(moves.columns, -position_losses(moves.to_numpy(), "long").T, strict=True))
         pair_hits = []
         for pair in task.pairs:
-            a, b = gains[pair.first].to_numpy(), gains[pair.second].to_numpy()
+            a, b = gains[pair.first], gains[pair.second]
             spread = a / weights[pair.first] - pair.sign * b / weights[pair.second]
             margin = 2.0 * (1.0 - credits[pair.name])
             pair_hits += [-spread > margin, spread > margin]
@@ -524,8 +458,9 @@ def _blocks(returns: pd.DataFrame, mpor: int) -> tuple[pd.DataFrame, int]:
 
     A block with a missing return in any asset is dropped (and counted).
     """
-    sums = returns.rolling(mpor, min_periods=mpor).sum()
-    sums = sums.iloc[::-1].iloc[::mpor].iloc[::-1].iloc[1 if len(returns) % mpor else 0 :]
+    sums = mpor_returns(
+        returns, mpor, overlapping=False, given="returns", check_units=False, missing="propagate"
+    )
     complete = sums.dropna()
     return complete, len(sums) - len(complete)
 
