@@ -1,6 +1,7 @@
-"""Backtests of margin engines: the rolling offset backtest, test books and coverage tests."""
+"""Backtests of margin models: the rolling offset backtest, test portfolios and coverage tests."""
 
 from research.backtest.conclusions import family_conclusions
+from research.backtest.contagion import contagion
 from research.backtest.coverage import (
     ChristoffersenTest,
     CoverageTest,
@@ -18,15 +19,16 @@ from research.backtest.models import (
     ParametricNormal,
     RollingFHS,
     ScenarioModel,
-    day_scenarios,
 )
 from research.backtest.portfolios import (
+    LinearLeg,
+    OptionLeg,
+    PortfolioSet,
     calendar_spreads,
     hedged_pairs,
     option_hedges,
     random_books,
     read_positions,
-    stack_books,
 )
 from research.backtest.replay import stress_replay
 from research.backtest.results import ACCOUNTS, BacktestResult, compare
@@ -39,8 +41,11 @@ __all__ = [
     "ChristoffersenTest",
     "CoverageTest",
     "FittedScenarios",
+    "LinearLeg",
     "OffsetBacktest",
+    "OptionLeg",
     "ParametricNormal",
+    "PortfolioSet",
     "RollingFHS",
     "ScenarioModel",
     "SweepGrid",
@@ -50,7 +55,7 @@ __all__ = [
     "calendar_spreads",
     "christoffersen",
     "compare",
-    "day_scenarios",
+    "contagion",
     "family_conclusions",
     "hedged_pairs",
     "kupiec",
@@ -59,7 +64,6 @@ __all__ = [
     "random_books",
     "read_positions",
     "risk_measure",
-    "stack_books",
     "sensitivity_sweep",
     "stress_replay",
     "traffic_light",
