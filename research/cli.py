@@ -58,10 +58,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     config = CalibrationConfig.from_yaml(args.config)
     out = check_output_file(args.out, force=args.force)
-    result = calibrate_from_config(config, data=args.data)
-    print(result.parameters)
-    result.parameters.to_json(out, overwrite=args.force)
-    print(f"parameters written to {out}")
+    params = calibrate_from_config(config, data=args.data).parameters
+    print(params)
+    params.to_json(out, overwrite=args.force)
+    print(f"parameters {params.fingerprint} (sha256 {params.fingerprint_full}) written to {out}")
     return 0
 
 

@@ -5,12 +5,17 @@ confidence level, margin period of risk, lookback, stress windows, the
 anti-procyclicality settings, one risk weight per underlying, offset credits or
 correlations per pair, the offset cap and the maintenance fraction, with a
 version, an as-of date and a description. Everything is plain data.
+
+A set is identified by its :attr:`~MarginParameters.fingerprint` (SHA-256 of its canonical
+JSON) and is a margin engine (:meth:`~MarginParameters.engine`, a
+:class:`research.margin.ParameterSetEngine`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import math
 import textwrap
@@ -25,6 +30,8 @@ import yaml
 
 from research._io import write_atomic
 from research.errors import ParameterError
+from research.margin.credits import DIRECTIONS, Hedge, check_hedge
+from research.margin.parameter_set import ParameterSetEngine
 
 __all__ = ["APCSettings", "APCTool", "MarginParameters", "Pair"]
 
@@ -247,6 +254,7 @@ def _pair_values(
     low: float,
     high: float,
     value_key: str,
+    optional: Iterable[str] = (),
 ) -> dict[Pair, float]:
     items: Iterable[tuple[Any, Any]]
     if isinstance(values, Mapping):
@@ -254,7 +262,9 @@ def _pair_values(
     else:
         records = list(values)
         for record in records:
-            _check_keys(record, ["pair", value_key], ["pair", value_key], f"{name} entry")
+            _check_keys(
+                record, ["pair", value_key, *optional], ["pair", value_key], f"{name} entry"
+            )
         items = [(r["pair"], r[value_key]) for r in records]
     out: dict[Pair, float] = {}
     for pair, value in items:
@@ -286,8 +296,10 @@ class MarginParameters:
         fraction of notional (0.08 = 8%); positive. A SPAN scan range is this times
         the price.
     offset_credits : mapping of pair -> float, optional
-        Credit per pair in [0, ``offset_cap``]; pairs are ``("A", "B")`` tuples or
-        ``"A/B"`` strings (stored sorted).
+        Credit per pair in [0, ``offset_cap``]: the share of the sum of the two matched
+        legs' standalone margins that the hedge removes (the package's one definition,
+        :mod:`research.margin.credits`). Pairs are ``("A", "B")`` tuples or ``"A/B"``
+        strings (stored sorted); records ``{"pair", "credit"[, "direction"]}`` are accepted.
     correlations : mapping of pair -> float, optional
         Correlation parameter per pair in [-1, 1] (for correlation-aggregation engines).
     offset_cap : float, default 0.8
@@ -307,6 +319,18 @@ class MarginParameters:
         Date the parameters apply from (defaults to today).
     description : str, default ""
         What the set is for and how it was calibrated.
+    offset_directions : mapping of pair -> {"opposite", "same"}, optional
+        Which positions form each credited pair's hedge: long against short
+        (``"opposite"``, the default for a pair not named) or both the same way.
+    offset_hedge : {"equal_risk", "equal_notional"}, default "equal_risk"
+        How the legs of a credited pair are matched (the calibration's ``hedge``).
+
+    Attributes
+    ----------
+    fingerprint : str
+        First 12 hex characters of :attr:`fingerprint_full`, printed with the set.
+    fingerprint_full : str
+        SHA-256 of :meth:`canonical_json`.
 
     Raises
     ------
@@ -317,7 +341,8 @@ class MarginParameters:
     Notes
     -----
     Instances compare equal field by field and are not hashable (they hold dicts).
-    ``from_json(p.to_json()) == p`` and ``from_yaml(p.to_yaml()) == p`` exactly.
+    ``from_json(p.to_json()) == p`` and ``from_yaml(p.to_yaml()) == p`` exactly, and both
+    keep the fingerprint.
 
     Examples
     --------
@@ -343,6 +368,8 @@ class MarginParameters:
     version: str = "0.1.0"
     as_of: dt.date | str | None = None
     description: str = ""
+    offset_directions: Mapping[Any, str] = field(default_factory=dict)
+    offset_hedge: Hedge = "equal_risk"
 
     def __post_init__(self) -> None:
         set_ = self._set
@@ -374,10 +401,27 @@ class MarginParameters:
             weights[name] = value
         set_("risk_weights", weights)
         set_("offset_cap", _in_range(self.offset_cap, "offset_cap", 0.0, 1.0))
+        directions = self._directions(self.offset_credits, self.offset_directions)
         set_(
             "offset_credits",
-            _pair_values(self.offset_credits, "offset_credits", 0.0, 1.0, "credit"),
+            _pair_values(
+                self.offset_credits, "offset_credits", 0.0, 1.0, "credit", optional=["direction"]
+            ),
         )
+        unknown = sorted(f"{a}/{b}" for a, b in set(directions) - set(self.offset_credits))
+        if unknown:
+            raise ParameterError(
+                f"offset_directions names pair(s) {unknown} without an offset credit; give a "
+                "direction only for a credited pair"
+            )
+        set_(
+            "offset_directions",
+            {pair: directions.get(pair, "opposite") for pair in self.offset_credits},
+        )
+        try:
+            set_("offset_hedge", check_hedge(self.offset_hedge))
+        except ParameterError as exc:
+            raise ParameterError(f"offset_hedge: {exc}") from exc
         set_(
             "correlations",
             _pair_values(self.correlations, "correlations", -1.0, 1.0, "correlation"),
@@ -417,6 +461,36 @@ class MarginParameters:
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
+
+    @staticmethod
+    def _directions(credits: Any, given: Any) -> dict[Pair, str]:
+        """Directions from ``offset_directions`` and any ``direction`` of the credit records."""
+        if not isinstance(given, Mapping):
+            raise ParameterError(
+                f"offset_directions must map pairs to 'opposite' or 'same', got {given!r}"
+            )
+        items = list(given.items())
+        if not isinstance(credits, Mapping):
+            items += [
+                (r["pair"], r["direction"])
+                for r in credits
+                if isinstance(r, Mapping) and "pair" in r and "direction" in r
+            ]
+        out: dict[Pair, str] = {}
+        for pair, direction in items:
+            key = _pair_key(pair, "offset_directions")
+            if direction not in DIRECTIONS:
+                raise ParameterError(
+                    f"offset_directions[{key[0]}/{key[1]}] must be one of {DIRECTIONS}, "
+                    f"got {direction!r}"
+                )
+            if out.get(key, direction) != direction:
+                raise ParameterError(
+                    f"offset_directions: pair {key[0]}/{key[1]} is given as both "
+                    f"{out[key]!r} and {direction!r}"
+                )
+            out[key] = direction
+        return out
 
     @staticmethod
     def _windows(windows: Any) -> dict[str, tuple[dt.date, dt.date]]:
@@ -495,6 +569,51 @@ class MarginParameters:
         """
         return self.offset_credits.get(_pair_key((a, b), "credit"), 0.0)
 
+    def engine(self) -> ParameterSetEngine:
+        """Return the set as a margin engine.
+
+        Returns
+        -------
+        research.margin.ParameterSetEngine
+            Risk weight x |delta notional| less the set's offset credits; its results name
+            this set's fingerprint.
+        """
+        return ParameterSetEngine(self)
+
+    # ------------------------------------------------------------------ identity
+
+    def canonical_json(self) -> str:
+        """Return the set's canonical JSON: the text its fingerprint hashes.
+
+        Every field of :meth:`to_dict` (the description too: the file is the deployable unit,
+        and its text says what the set is for), with sorted keys, stress windows sorted by
+        name, no whitespace, the shortest round-trip float representation (``-0.0`` written
+        as ``0.0``) and ASCII escapes.
+
+        Returns
+        -------
+        str
+        """
+        data = self.to_dict()
+        data["stress_windows"] = sorted(data["stress_windows"], key=lambda w: w["name"])
+        return json.dumps(
+            _canonical(data),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=True,
+            allow_nan=False,
+        )
+
+    @property
+    def fingerprint_full(self) -> str:
+        """SHA-256 (64 hex characters) of :meth:`canonical_json`."""
+        return hashlib.sha256(self.canonical_json().encode("ascii")).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        """First 12 hex characters of :attr:`fingerprint_full`: the set's printed name."""
+        return self.fingerprint_full[:12]
+
     # ------------------------------------------------------------------ serialization
 
     def to_dict(self) -> dict[str, Any]:
@@ -519,8 +638,10 @@ class MarginParameters:
             "apc": self.apc.to_dict(),
             "risk_weights": dict(self.risk_weights),
             "offset_cap": self.offset_cap,
+            "offset_hedge": self.offset_hedge,
             "offset_credits": [
-                {"pair": list(p), "credit": c} for p, c in self.offset_credits.items()
+                {"pair": list(p), "credit": c, "direction": self.offset_directions[p]}
+                for p, c in self.offset_credits.items()
             ],
             "correlations": [
                 {"pair": list(p), "correlation": c} for p, c in self.correlations.items()
@@ -538,6 +659,8 @@ class MarginParameters:
             As produced by :meth:`to_dict`: every field is required (a written parameter set
             always has them all, so a missing one means a damaged or hand-cut file), the
             ``apc`` section included. ``stress_weight`` may be null and the lists empty.
+            Directions are read from the ``offset_credits`` records (``offset_directions``
+            is not a key of its own; a record without one is ``"opposite"``).
 
         Returns
         -------
@@ -548,7 +671,7 @@ class MarginParameters:
         ParameterError
             Unknown or missing fields, or invalid values.
         """
-        fields = [f.name for f in dataclasses.fields(cls)]
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "offset_directions"]
         _check_keys(data, fields, fields, "parameters")
         kwargs = dict(data)
         apc_fields = [f.name for f in dataclasses.fields(APCSettings)]
@@ -701,6 +824,7 @@ class MarginParameters:
         rows: list[tuple[str, str, str]] = [
             ("set", "version", self.version),
             ("set", "as of", self.as_of.isoformat()),
+            ("set", "fingerprint", self.fingerprint),
             ("set", "description", self.description),
             ("model", "confidence level", f"{self.level:g}"),
             ("model", "MPOR (days)", str(self.mpor)),
@@ -716,8 +840,15 @@ class MarginParameters:
         rows += [("APC", k, str(v)) for k, v in self.apc.to_dict().items()]
         rows += [("risk weight", n, f"{w:.4%}") for n, w in self.risk_weights.items()]
         rows.append(("offsets", "offset cap", f"{self.offset_cap:.0%}"))
+        rows.append(("offsets", "legs matched", self.offset_hedge.replace("_", " ")))
+        same = {p for p, d in self.offset_directions.items() if d == "same"}
         rows += [
-            ("offset credit", f"{a}/{b}", f"{c:.2%}") for (a, b), c in self.offset_credits.items()
+            (
+                "offset credit",
+                f"{a}/{b}",
+                f"{c:.2%}" + (" (same direction)" if (a, b) in same else ""),
+            )
+            for (a, b), c in self.offset_credits.items()
         ]
         rows += [("correlation", f"{a}/{b}", f"{c:.4f}") for (a, b), c in self.correlations.items()]
         frame = pd.DataFrame(rows, columns=["section", "parameter", "value"])
@@ -738,4 +869,15 @@ class MarginParameters:
             formatters={c: lambda v: textwrap.shorten(str(v), 60) for c in frame.columns},
             justify="left",
         )
-        return f"Margin parameters\n{text}"
+        return f"Margin parameters {self.version} [{self.fingerprint}]\n{text}"
+
+
+def _canonical(value: Any) -> Any:
+    """Plain data with every float as itself plus 0.0 (so ``-0.0`` hashes as ``0.0``)."""
+    if isinstance(value, float):
+        return value + 0.0
+    if isinstance(value, Mapping):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value

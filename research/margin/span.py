@@ -52,14 +52,21 @@ def risk_array_grid(extreme_multiple: float = 2.0, extreme_fraction: float = 0.3
 
 @dataclass(frozen=True)
 class SpreadCredit:
-    """An inter-commodity spread: a credit on two underlyings' scan risks when they hedge.
+    """SPAN inter-commodity spread credit: a rate applied to the smaller leg's margin.
+
+    This is SPAN's convention, not the package's offset credit: a spread of matched legs with
+    scan risks ``R_a, R_b`` is charged ``R_a + R_b - rate * min(R_a, R_b)``, whereas an offset
+    credit ``c`` (calibration, :class:`~research.margin.ParameterSetEngine`) charges
+    ``(1 - c)(R_a + R_b)``. They agree when ``rate = c (R_a + R_b) / min(R_a, R_b)``
+    (:func:`research.margin.spread_rate`; :func:`research.margin.spread_credit` builds the
+    equivalent spread of a credited pair).
 
     Parameters
     ----------
     leg_a, leg_b : str
         The two underlyings.
     rate : float
-        Credit rate in [0, 1] applied to the smaller leg's risk.
+        SPAN spread rate in [0, 1] applied to the smaller leg's scan risk.
     delta_ratio_a, delta_ratio_b : float
         Deltas (units of each underlying) that make one spread, e.g. 1 BTC against 20 ETH.
     priority : int

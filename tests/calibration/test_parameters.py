@@ -133,6 +133,7 @@ BASE = {
     "apc": APC,
     "risk_weights": {"A": 0.1, "B": 0.2},
     "offset_cap": 0.8,
+    "offset_hedge": "equal_risk",
     "offset_credits": [],
     "correlations": [],
     "maintenance_fraction": 1.0,
