@@ -1,4 +1,12 @@
-"""Fit the univariate stage: one ``arch`` model per asset, collected in :class:`UnivariateFits`."""
+"""Fit the univariate stage: one volatility model per asset, collected in :class:`UnivariateFits`.
+
+The constant-mean GARCH(1,1) with normal or Student-t errors is estimated by the compiled
+:func:`research.volatility.garch.fit_garch11` (``engine="auto"`` or ``"fast"`` in
+:class:`UnivariateSpec`), every other specification by ``arch``. Either way each asset's
+result is an ``arch`` ``ARCHModelResult`` (the fast engine's is built on the same ``arch``
+model at its estimates), so forecasts, simulation, rolling filters and standard errors read
+the same object.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from arch.univariate.base import ARCHModelResult
+from scipy.optimize import OptimizeResult
 
 from research.data.timeindex import check_time_index
 from research.data.units import check_return_units
@@ -17,6 +26,7 @@ from research.errors import (
     InsufficientDataError,
     ResearchWarning,
 )
+from research.volatility.garch import fit_garch11
 from research.volatility.spec import UnivariateSpec
 
 __all__ = ["UnivariateFits", "fit_univariate", "validate_returns", "MIN_OBSERVATIONS"]
@@ -239,10 +249,55 @@ def _generic_names(params: pd.Series, asset: str) -> pd.Series:
     )
 
 
+def _fit_arch(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHModelResult:
+    """One asset through ``arch_model(...).fit``."""
+    return spec.build(series).fit(disp="off", options=options or None)
+
+
+def _fit_fast(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHModelResult:
+    """One asset through the compiled GARCH(1,1), returned as ``arch``'s result object.
+
+    The result holds the ``arch`` model of ``spec`` on ``series`` in the state ``arch``'s own
+    ``fit`` leaves it (sample set, the same backcast and variance bounds), so its parameter
+    covariance, forecasts and simulations are ``arch``'s at these estimates.
+    """
+    fit = fit_garch11(series.to_numpy(), spec.fast_distribution or "normal", **options)
+    y = series.to_numpy(dtype=np.float64)
+    model = spec.build(series)
+    model._adjust_sample(None, None)  # what arch's fit does first (private arch API)
+    model._backcast = fit.backcast
+    model._var_bounds = fit.variance_bounds
+    resid = y - fit.params[0]
+    optim = OptimizeResult(
+        x=fit.params,
+        fun=-fit.loglikelihood,
+        status=fit.status,
+        success=fit.converged,
+        message=fit.message,
+        nit=fit.iterations,
+    )
+    return ARCHModelResult(
+        params=fit.params,
+        param_cov=None,
+        r2=0.0,
+        resid=resid,
+        volatility=np.sqrt(fit.variance),
+        cov_type="robust",
+        dep_var=series,
+        names=fit.names,
+        loglikelihood=fit.loglikelihood,
+        is_pandas=True,
+        optim_output=optim,
+        fit_start=0,
+        fit_stop=int(y.shape[0]),
+        model=model,
+    )
+
+
 def fit_univariate(
     returns: pd.DataFrame, spec: UnivariateSpec | None = None, *, check_units: bool = True
 ) -> UnivariateFits:
-    """Fit one ``arch`` volatility model per asset.
+    """Fit one volatility model per asset (compiled GARCH(1,1) or ``arch``).
 
     Parameters
     ----------
@@ -250,7 +305,9 @@ def fit_univariate(
         Returns in percent (see :func:`research.data.to_returns`), no missing values,
         indexed by sorted unique dates.
     spec : UnivariateSpec, optional
-        The model of every asset; constant mean + GARCH(1,1) + normal by default.
+        The model of every asset; constant mean + GARCH(1,1) + normal by default. Its
+        ``engine`` chooses the compiled GARCH(1,1) or ``arch`` (the compiled one by default
+        where it covers the specification).
     check_units : bool
         Run the units guard of :func:`validate_returns`.
 
@@ -258,7 +315,8 @@ def fit_univariate(
     -------
     UnivariateFits
         Volatilities, standardized residuals, parameters, log-likelihoods, convergence
-        flags and the ``arch`` results. Warnings (also re-emitted) are recorded per asset.
+        flags and the ``arch`` results (from either engine). Warnings (also re-emitted) are
+        recorded per asset.
 
     Raises
     ------
@@ -276,11 +334,11 @@ def fit_univariate(
     results: dict[str, ARCHModelResult] = {}
     notes: list[str] = []
     options = dict(spec.options)
+    fit_one = _fit_fast if spec.uses_fast_engine else _fit_arch
     for asset in values.columns:
-        model = spec.build(values[asset])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = model.fit(disp="off", options=options or None)
+            res = fit_one(values[asset], spec, options)
         for w in caught:
             notes.append(f"{asset}: {w.category.__name__}: {w.message}")
         if res.convergence_flag != 0:
