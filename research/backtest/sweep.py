@@ -31,6 +31,7 @@ from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import calibrate_risk_weights, position_losses
 from research.data import check_return_units, mpor_returns
 from research.errors import DataError, InsufficientDataError, ParameterError
+from research.margin.credits import hedged_pair_margin
 from research.margin.offsets import EMIR_MAX_OFFSET
 
 __all__ = ["SweepGrid", "SweepResult", "sensitivity_sweep"]
@@ -425,7 +426,7 @@ def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str,
         for pair in task.pairs:
             a, b = gains[pair.first], gains[pair.second]
             spread = a / weights[pair.first] - pair.sign * b / weights[pair.second]
-            margin = 2.0 * (1.0 - credits[pair.name])
+            margin = hedged_pair_margin(1.0, 1.0, credits[pair.name])  # unit-risk legs
             pair_hits += [-spread > margin, spread > margin]
         row.update(_coverage("pair", np.concatenate(pair_hits), p["level"]))
     else:
