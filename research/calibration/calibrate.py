@@ -440,7 +440,7 @@ def calibrate(
         )
     apc = _apc(returns, config, settings, windows, notes)
     parameters = rw.to_parameters(
-        offset_credits=offsets.to_dict() if offsets is not None else {},
+        **(offsets.parameter_fields() if offsets is not None else {}),
         offset_cap=config.offsets.cap,
         apc=config.apc,
         version=config.version,

@@ -1,7 +1,11 @@
 """Offset credits for hedged pairs, calibrated under several correlation regimes.
 
 For a pair of underlyings held as a hedge, the credit is the share of the sum of the
-standalone risks that the hedge removes. It is computed under every correlation regime given
+standalone risks that the hedge removes: matched legs of standalone margins ``R_a, R_b`` are
+charged ``(1 - credit)(R_a + R_b)``, the package's one definition of an offset credit
+(:mod:`research.margin.credits`, which :class:`research.margin.ParameterSetEngine` and the
+backtest use; SPAN's spread rate on the smaller leg is a different convention, converted
+there). It is computed under every correlation regime given
 (typically the recent sample, the stress windows and a lower quantile of the DCC path), the
 least favourable regime binds, the regulatory cap is applied, and a haircut is taken for a
 correlation that weakens in stress. Pairs whose correlation is not significant, changes sign
@@ -526,6 +530,24 @@ class OffsetCredits:
     def to_dict(self) -> dict[str, float]:
         """Credits as ``{"first/second": credit}`` for a parameter file."""
         return {str(k): float(v) for k, v in self.credits.items()}
+
+    def parameter_fields(self) -> dict[str, Any]:
+        """Return the offset fields of a :class:`~research.calibration.MarginParameters`.
+
+        Returns
+        -------
+        dict
+            ``offset_credits`` (:meth:`to_dict`), ``offset_directions`` (each pair's
+            direction) and ``offset_hedge`` (how the calibrator matched the legs), so that
+            the set's engine applies each credit to the hedge it was calibrated for.
+        """
+        return {
+            "offset_credits": self.to_dict(),
+            "offset_directions": {
+                str(name): str(direction) for name, direction in self.table["direction"].items()
+            },
+            "offset_hedge": self.settings.hedge,
+        }
 
     def summary(self) -> pd.DataFrame:
         """Summary with a ``target`` column: per pair the credit against the cap.

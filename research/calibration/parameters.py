@@ -321,7 +321,9 @@ class MarginParameters:
         What the set is for and how it was calibrated.
     offset_directions : mapping of pair -> {"opposite", "same"}, optional
         Which positions form each credited pair's hedge: long against short
-        (``"opposite"``, the default for a pair not named) or both the same way.
+        (``"opposite"``, the default for a pair not named) or both the same way. Stored for
+        every credited pair; an ``"opposite"`` entry for a pair without a credit is dropped
+        (so ``dataclasses.replace`` may drop credits).
     offset_hedge : {"equal_risk", "equal_notional"}, default "equal_risk"
         How the legs of a credited pair are matched (the calibration's ``hedge``).
 
@@ -408,11 +410,15 @@ class MarginParameters:
                 self.offset_credits, "offset_credits", 0.0, 1.0, "credit", optional=["direction"]
             ),
         )
-        unknown = sorted(f"{a}/{b}" for a, b in set(directions) - set(self.offset_credits))
+        unknown = sorted(
+            f"{a}/{b}"
+            for (a, b), d in directions.items()
+            if d != "opposite" and (a, b) not in self.offset_credits
+        )
         if unknown:
             raise ParameterError(
-                f"offset_directions names pair(s) {unknown} without an offset credit; give a "
-                "direction only for a credited pair"
+                f"offset_directions makes pair(s) {unknown} same-direction hedges but they have "
+                "no offset credit; give a direction only for a credited pair"
             )
         set_(
             "offset_directions",

@@ -203,3 +203,44 @@ def test_bad_inputs() -> None:
     with pytest.raises(ParameterError):
         hedge_credit(1.5)
     assert OffsetPair.coerce({"first": "A", "second": "B"}).to_dict()["direction"] == "opposite"
+
+
+def test_parameter_fields_carry_the_hedge_so_the_engine_charges_the_calibrated_margin() -> None:
+    # equal-notional legs of risk 0.1 and 0.2, rho 0.9: s_ab = sqrt(s_a^2 + s_b^2 - 2 rho s_a s_b)
+    # and the hedge of 1,000 notional each is charged I - cap (I - s_ab) with I = 100 + 200.
+    from research.calibration import MarginParameters
+    from research.portfolio import Market, Portfolio, Position, Spot
+
+    weights = pd.Series({"A": 0.1, "B": 0.2, "C": 0.1})
+    regimes = {"recent": _three(0.9, -0.8)}
+    res = OffsetCalibrator(hedge="equal_notional").fit(
+        regimes, [("A", "B"), ("A", "C", "same")], risk_weights=weights
+    )
+    fields = res.parameter_fields()
+    assert fields["offset_hedge"] == "equal_notional"
+    assert fields["offset_directions"] == {"A/B": "opposite", "A/C": "same"}
+    params = MarginParameters(
+        level=0.99, mpor=2, lookback=250, risk_weights=weights.to_dict(), **fields
+    )
+    market = Market(spot={"A": 1.0, "B": 1.0, "C": 1.0})
+    s_ab = math.sqrt(100.0**2 + 200.0**2 - 2 * 0.9 * 100.0 * 200.0)
+    hedge = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("B"), 1_000.0, "short")])
+    assert params.engine().margin(hedge, market).cross == pytest.approx(
+        300.0 - EMIR_OFFSET_CAP * (300.0 - s_ab), rel=EXACT
+    )
+    # the same-direction pair (negatively correlated) is credited long/long, not long/short
+    s_ac = math.sqrt(2 * 100.0**2 - 2 * 0.8 * 100.0**2)
+    both_long = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("C"), 1_000.0)])
+    assert params.engine().margin(both_long, market).cross == pytest.approx(
+        200.0 - EMIR_OFFSET_CAP * (200.0 - s_ac), rel=EXACT
+    )
+    long_short = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("C"), 1_000.0, "short")])
+    assert params.engine().margin(long_short, market).cross == pytest.approx(200.0, rel=EXACT)
+
+
+def _three(rho_ab: float, rho_ac: float) -> pd.DataFrame:
+    names = ["A", "B", "C"]
+    m = np.eye(3)
+    m[0, 1] = m[1, 0] = rho_ab
+    m[0, 2] = m[2, 0] = rho_ac
+    return pd.DataFrame(m, index=names, columns=names)

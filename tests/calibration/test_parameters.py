@@ -312,3 +312,90 @@ def test_writing_without_overwrite_keeps_an_existing_file(params, tmp_path):
     fresh = tmp_path / "fresh.json"
     params.to_json(fresh, overwrite=False)
     assert MarginParameters.from_json(fresh) == params
+
+
+# ---------------------------------------------------------------------- fingerprint
+
+
+def test_fingerprint_is_sha256_of_the_canonical_json(params):
+    import hashlib
+
+    text = params.canonical_json()
+    assert params.fingerprint_full == hashlib.sha256(text.encode("ascii")).hexdigest()
+    assert len(params.fingerprint_full) == 64 and params.fingerprint == params.fingerprint_full[:12]
+    assert json.loads(text) == json.loads(json.dumps(params.to_dict())) | {
+        "stress_windows": sorted(params.to_dict()["stress_windows"], key=lambda w: w["name"])
+    }
+    assert " " not in text.replace("crypto test set", "") and "\n" not in text
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "dict", "file"])
+def test_round_trips_keep_the_fingerprint(params, fmt, tmp_path):
+    if fmt == "json":
+        back = MarginParameters.from_json(params.to_json(indent=4))
+    elif fmt == "yaml":
+        back = MarginParameters.from_yaml(params.to_yaml())
+    elif fmt == "dict":
+        back = MarginParameters.from_dict(params.to_dict())
+    else:
+        params.to_yaml(tmp_path / "p.yaml")
+        back = MarginParameters.from_yaml(tmp_path / "p.yaml")
+    assert back.fingerprint_full == params.fingerprint_full
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"risk_weights": {"BTC": 0.1234567890123458, "ETH": 0.15, "SOL": 1e-5 / 3}},
+        {"offset_credits": {("ETH", "BTC"): 0.5, "BTC/SOL": 0.11}},
+        {"offset_directions": {("BTC", "SOL"): "same"}},
+        {"offset_hedge": "equal_notional"},
+        {"offset_cap": 0.7},
+        {"apc": APCSettings(tool="buffer", buffer=0.3)},
+        {"as_of": "2024-01-03"},
+        {"version": "2024.2"},
+        {"description": "crypto test set, reviewed"},
+    ],
+)
+def test_any_change_changes_the_fingerprint(params, change):
+    assert dataclasses.replace(params, **change).fingerprint != params.fingerprint
+
+
+def test_fingerprint_ignores_order_and_signed_zero(params):
+    reordered = dataclasses.replace(
+        params,
+        risk_weights=dict(reversed(list(params.risk_weights.items()))),
+        stress_windows=dict(reversed(list(params.stress_windows.items()))),
+    )
+    assert reordered == params and reordered.fingerprint_full == params.fingerprint_full
+    zero = dataclasses.replace(params, offset_credits={("ETH", "BTC"): 0.5, "BTC/SOL": 0.0})
+    negative_zero = dataclasses.replace(
+        params, offset_credits={("ETH", "BTC"): 0.5, "BTC/SOL": -0.0}
+    )
+    assert zero.fingerprint_full == negative_zero.fingerprint_full
+
+
+def test_fingerprint_is_printed(params):
+    assert f"[{params.fingerprint}]" in str(params).splitlines()[0]
+    assert params.summary().loc[("set", "fingerprint"), "value"] == params.fingerprint
+
+
+def test_directions_round_trip_and_checks(params):
+    same = dataclasses.replace(params, offset_directions={"SOL/BTC": "same"})
+    assert same.offset_directions == {("BTC", "ETH"): "opposite", ("BTC", "SOL"): "same"}
+    back = MarginParameters.from_json(same.to_json())
+    assert back == same and back.offset_directions[("BTC", "SOL")] == "same"
+    assert same.to_frame().loc[("offset credit", "BTC/SOL"), "value"] == "10.00% (same direction)"
+    with pytest.raises(ParameterError, match="no offset credit"):
+        dataclasses.replace(params, offset_directions={("ETH", "SOL"): "same"})
+    fewer = dataclasses.replace(params, offset_credits={("ETH", "BTC"): 0.5})
+    assert fewer.offset_directions == {("BTC", "ETH"): "opposite"}
+    with pytest.raises(ParameterError, match="must be one of"):
+        dataclasses.replace(params, offset_directions={("BTC", "ETH"): "sideways"})
+    with pytest.raises(ParameterError, match="offset_hedge"):
+        dataclasses.replace(params, offset_hedge="equal_vega")
+
+
+def test_the_set_is_an_engine(params):
+    engine = params.engine()
+    assert engine.parameters is params and engine.name == f"parameter_set[{params.fingerprint}]"
