@@ -34,6 +34,7 @@ from research.calibration.risk_weights import (
     _windows,
     position_losses,
 )
+from research.data import mpor_returns
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
 from research.margin.tail import empirical_var_es
 
@@ -538,8 +539,8 @@ def apc_from_returns(
         )
     index = returns.index
     moves = np.full(n, np.nan)
-    csum = np.concatenate([[0.0], np.cumsum(values)])
-    moves[mpor - 1 :] = csum[mpor:] - csum[:-mpor]
+    sums = mpor_returns(returns.to_frame(), int(mpor), given="returns", check_units=False)
+    moves[mpor - 1 :] = sums.to_numpy()[:, 0]
     windows = _windows(stress_windows)
     in_stress = _in_windows(index, windows) if windows else np.zeros(n, dtype=bool)
     floor_start = index.searchsorted(index - pd.DateOffset(years=settings.floor_years), "right")

@@ -31,7 +31,7 @@ import pandas as pd
 
 from research._typing import Float64Array1D
 from research.calibration.parameters import MarginParameters
-from research.data import check_return_units, check_time_index
+from research.data import check_return_units, check_time_index, mpor_returns
 from research.data.units import units_of_scale
 from research.errors import (
     DataError,
@@ -196,11 +196,21 @@ def _windows(windows: WindowsLike | None) -> dict[str, tuple[pd.Timestamp, pd.Ti
 
 
 def _moves(returns: pd.Series, mpor: int, overlapping: bool) -> pd.Series:
-    """``mpor``-day sums ending on each date; windows with a missing day are NaN."""
-    moves = returns.rolling(mpor, min_periods=mpor).sum()
-    if not overlapping:
-        moves = moves.iloc[::-1].iloc[::mpor].iloc[::-1]
-    return moves
+    """``mpor``-day sums ending on each date (:func:`research.data.mpor_returns`).
+
+    A window with a missing day is NaN; a series shorter than ``mpor`` has no move.
+    """
+    if returns.size < mpor:
+        return pd.Series(np.empty(0), index=returns.index[:0], name=returns.name)
+    moves = mpor_returns(
+        returns.to_frame(),
+        mpor,
+        overlapping,
+        given="returns",
+        check_units=False,
+        missing="propagate",
+    )
+    return moves.iloc[:, 0].rename(returns.name)
 
 
 def _in_windows(index: pd.DatetimeIndex, windows: Mapping[str, tuple[Any, Any]]) -> np.ndarray:

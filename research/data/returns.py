@@ -161,7 +161,9 @@ def mpor_returns(
 
         R_t^{(h)} = \sum_{i=0}^{h-1} r_{t-i}
 
-    the sum of ``horizon`` consecutive daily log returns, labelled by the last day.
+    the sum of ``horizon`` consecutive daily log returns, labelled by the last day and
+    added in date order inside its window (a move depends on its own days only, not on
+    where the sample starts).
 
     Parameters
     ----------
@@ -247,9 +249,7 @@ def mpor_returns(
             f"NaN return for asset {returns.columns[col]!r} on {stamp_text(returns.index[row])}; "
             "align the prices first (research.data.align)"
         )
-    sums = _window_sums(np.where(holes, 0.0, values), horizon)
-    if holes.any():
-        sums[_window_sums(holes.astype(float), horizon) > 0.0] = np.nan
+    sums = _window_sums(values, horizon)
     index = returns.index[horizon - 1 :]
     if not overlapping:
         keep = np.arange(len(sums) - 1, -1, -horizon)[::-1]
@@ -289,9 +289,17 @@ def mpor_returns(
 
 
 def _window_sums(values: np.ndarray, horizon: int) -> np.ndarray:
-    """Return the sums of ``horizon`` consecutive rows, labelled by the last row."""
-    cumulative = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    return cumulative[horizon:] - cumulative[:-horizon]
+    """Return the sums of ``horizon`` consecutive rows, labelled by the last row.
+
+    Each sum adds its own ``horizon`` returns in date order, so a move depends on its window
+    only (not on the history before it, as differences of a running total would) and a NaN
+    makes exactly the sums of its windows NaN.
+    """
+    count = values.shape[0] - horizon + 1
+    sums = values[:count].copy()
+    for lag in range(1, horizon):
+        sums += values[lag : lag + count]
+    return sums
 
 
 def _is_prices(data: pd.DataFrame, given: str) -> bool:

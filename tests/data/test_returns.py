@@ -141,3 +141,13 @@ def test_mpor_propagate_makes_every_window_over_a_gap_nan(daily):
     pd.testing.assert_frame_equal(result[keep].dropna(how="all"), clean[keep].dropna(how="all"))
     with pytest.raises(SpecificationError, match="missing must be"):
         mpor_returns(daily, 3, given="returns", missing="skip")
+
+
+def test_mpor_move_depends_on_its_window_only():
+    # before: differences of a running total, so the same window gave other bits after other
+    # history (here 0.6000000000232831 for 0.1 + 0.2 + 0.3 after a 1e6 return)
+    index = pd.bdate_range("2024-01-01", periods=4)
+    late = pd.DataFrame({"A": [1e6, 0.1, 0.2, 0.3]}, index=index)
+    alone = mpor_returns(late.iloc[1:], 3, given="returns", check_units=False)
+    after = mpor_returns(late, 3, given="returns", check_units=False)
+    assert after["A"].iloc[-1] == alone["A"].iloc[-1] == 0.1 + 0.2 + 0.3
