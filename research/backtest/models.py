@@ -27,13 +27,14 @@ from scipy import stats
 from research._random import as_generator
 from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
-from research.backtest._garch import fit_garch
 from research.errors import (
     ConvergenceWarning,
     DataError,
     InsufficientDataError,
     SpecificationError,
 )
+from research.volatility import fit_garch11
+from research.volatility.ewma import ewma_variance
 
 __all__ = [
     "FittedScenarios",
@@ -236,15 +237,11 @@ class RollingFHS:
         n_assets = values.shape[1]
         notes: list[str] = []
         if self.volatility == "ewma":
-            lam = self.decay
             omega = np.zeros(n_assets)
-            alpha = np.full(n_assets, 1.0 - lam)
-            beta = np.full(n_assets, lam)
+            alpha = np.full(n_assets, 1.0 - self.decay)
+            beta = np.full(n_assets, self.decay)
             mu = np.zeros(n_assets)
-            sigma2 = np.empty_like(values)
-            sigma2[0] = np.mean(values[: min(30, len(values))] ** 2, axis=0)
-            for t in range(1, len(values)):
-                sigma2[t] = lam * sigma2[t - 1] + (1 - lam) * values[t - 1] ** 2
+            sigma2 = ewma_variance(values, self.decay)[:-1]
         else:
             omega, alpha, beta, mu = (np.empty(n_assets) for _ in range(4))
             sigma2 = np.empty_like(values)
@@ -260,12 +257,10 @@ class RollingFHS:
                             dtype=float
                         )
                     )
-                    fits.append(fit_garch(values[:, j], start))
-            for j, (asset, (params, s2, _, converged)) in enumerate(
-                zip(returns.columns, fits, strict=True)
-            ):
-                sigma2[:, j] = s2
-                if not converged:
+                    fits.append(fit_garch11(values[:, j], starting_values=start))
+            for j, (asset, fit) in enumerate(zip(returns.columns, fits, strict=True)):
+                sigma2[:, j] = fit.variance
+                if not fit.converged:
                     message = (
                         f"GARCH fit of {asset!r} on the window ending "
                         f"{returns.index[-1]} did not converge; its last iterate is "
@@ -273,7 +268,7 @@ class RollingFHS:
                     )
                     notes.append(message)
                     warnings.warn(message, ConvergenceWarning, stacklevel=2)
-                mu[j], omega[j], alpha[j], beta[j] = params
+                mu[j], omega[j], alpha[j], beta[j] = fit.params
         z = (values - mu) / np.sqrt(sigma2)
         last = values[-1]
         sigma2_next = omega + alpha * (last - mu) ** 2 + beta * sigma2[-1]

@@ -21,11 +21,9 @@ from research.margin._engine import BookEngine
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import tail_count, var_es_of_product
 from research.portfolio import Market, PortfolioBook, Scenarios, unit_pnl
+from research.volatility.ewma import ewma_volatility  # the package's one EWMA, re-exported
 
 __all__ = ["FilteredHistoricalSimulation", "fhs_scenarios", "ewma_volatility"]
-
-EWMA_SEED_OBSERVATIONS = 30
-"""Observations whose mean square starts the EWMA variance recursion."""
 
 
 def _check_finite(frame: pd.DataFrame, what: str) -> None:
@@ -38,55 +36,6 @@ def _check_finite(frame: pd.DataFrame, what: str) -> None:
             f"{what} of {frame.columns[k]!r} on {frame.index[t]} is {values[t, k]} "
             f"({int(bad.sum())} non-finite in all); drop or repair those dates first"
         )
-
-
-def ewma_volatility(returns: pd.DataFrame, decay: float = 0.94) -> tuple[pd.DataFrame, pd.Series]:
-    """EWMA (RiskMetrics) volatility known before each return, and the one-step forecast.
-
-    Parameters
-    ----------
-    returns : pandas.DataFrame
-        Date x asset returns without missing values.
-    decay : float
-        ``lambda`` in ``sigma2_t = lambda sigma2_{t-1} + (1 - lambda) r2_{t-1}``, in (0, 1).
-
-    Returns
-    -------
-    sigma : pandas.DataFrame
-        ``sigma_t`` (same labels as ``returns``), using returns up to ``t - 1`` only; the
-        recursion starts at the mean square of the first 30 returns (or all, if fewer).
-    forecast : pandas.Series
-        ``sigma_{T+1}`` per asset: the current volatility.
-
-    Raises
-    ------
-    ParameterError
-        If ``decay`` is not in (0, 1).
-    DataError
-        If a return is not finite, or so large that its square overflows (e.g. 1e300); the
-        asset and date are named.
-    """
-    if not 0.0 < decay < 1.0:
-        raise ParameterError(f"decay is {decay}; give lambda in (0, 1), e.g. 0.94")
-    _check_finite(returns, "return")
-    r = returns.to_numpy(dtype=float)
-    var = np.empty((r.shape[0] + 1, r.shape[1]))
-    with np.errstate(over="ignore"):
-        var[0] = np.mean(r[:EWMA_SEED_OBSERVATIONS] ** 2, axis=0)
-        for t in range(r.shape[0]):
-            var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
-    if not np.isfinite(var).all():
-        k = int(np.argmax(~np.isfinite(var).all(axis=0)))
-        t = int(np.argmax(np.abs(r[:, k])))
-        raise DataError(
-            f"the EWMA variance of {returns.columns[k]!r} overflows: its return on "
-            f"{returns.index[t]} is {r[t, k]:.6g}; check the returns' units (percent or decimal)"
-        )
-    sigma = np.sqrt(var)
-    return (
-        pd.DataFrame(sigma[:-1], index=returns.index, columns=returns.columns),
-        pd.Series(sigma[-1], index=returns.columns, name="current_volatility"),
-    )
 
 
 def fhs_scenarios(

@@ -269,6 +269,17 @@ def _starting_nu(z: Float64Array1D) -> float:
     return max((4.0 * k - 6.0) / (k - 3.0) if k > 3.75 else 12.0, 4.0)
 
 
+def _valid_start(
+    values: Float64Array1D, bounds: list[tuple[float, float]], a: np.ndarray, b: np.ndarray
+) -> np.ndarray | None:
+    """``values`` as a start if they satisfy the bounds and constraints (``arch``'s check)."""
+    sv = np.asarray(values, dtype=np.float64).ravel()
+    if sv.size != len(bounds):
+        return None
+    inside = all(lo <= x <= hi for x, (lo, hi) in zip(sv, bounds, strict=True))
+    return sv.copy() if inside and bool((a @ sv - b >= 0).all()) else None
+
+
 @dataclass(frozen=True)
 class Garch11Fit:
     r"""One constant-mean GARCH(1,1) estimate.
@@ -354,6 +365,7 @@ def fit_garch11(
     returns: Float64Array1D,
     dist: GarchDistribution = "normal",
     *,
+    starting_values: Float64Array1D | None = None,
     maxiter: int = 100,
     ftol: float = 1e-6,
 ) -> Garch11Fit:
@@ -365,6 +377,10 @@ def fit_garch11(
         Returns (percent), no missing values.
     dist : {"normal", "t"}
         Error distribution (``"t"``: standardized Student-t, ``arch``'s ``StudentsT``).
+    starting_values : array-like, optional
+        ``(mu, omega, alpha, beta[, nu])`` to start from (e.g. the previous refit's estimate
+        in a rolling backtest); as in ``arch``, ignored in favour of the default start when
+        it violates a bound or constraint (``omega``'s bounds move with the window).
     maxiter, ftol : int, float
         SLSQP options (``arch``'s defaults).
 
@@ -389,20 +405,23 @@ def fit_garch11(
     resids = y - mu0
     bc = backcast(resids)
     vb = variance_bounds(resids)
-    sv = _starting_variance(y, mu0, bc, vb)
     v = float(np.mean(resids**2))
     bounds = [(-np.inf, np.inf), (1e-8 * v, 10.0 * v), (0.0, 1.0), (0.0, 1.0)]
     a = np.zeros((4, 4))
     a[0:3, 1:4] = np.eye(3)
     a[3, 2:4] = -1.0
     b = np.array([0.0, 0.0, 0.0, -1.0])
-    theta0 = np.r_[mu0, sv]
     if student:
-        z = resids / np.sqrt(_variance(mu0, sv[0], sv[1], sv[2], y, bc, vb))
-        theta0 = np.r_[theta0, _starting_nu(z)]
         bounds.append(NU_BOUNDS)
         a = np.vstack((np.c_[a, np.zeros(4)], [[0, 0, 0, 0, 1.0], [0, 0, 0, 0, -1.0]]))
         b = np.r_[b, NU_BOUNDS[0], -NU_BOUNDS[1]]
+    theta0 = None if starting_values is None else _valid_start(starting_values, bounds, a, b)
+    if theta0 is None:
+        sv = _starting_variance(y, mu0, bc, vb)
+        theta0 = np.r_[mu0, sv]
+        if student:
+            z = resids / np.sqrt(_variance(mu0, sv[0], sv[1], sv[2], y, bc, vb))
+            theta0 = np.r_[theta0, _starting_nu(z)]
     grad = np.zeros(theta0.size)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:

@@ -309,14 +309,14 @@ def test_stress_windows_from_objects(crash):
 def test_ewma_matches_direct_recursion():
     r = _normal_returns(200, 1.0, seed=8)["A"]
     lam = 0.94
-    var = r.iloc[:30].var(ddof=1)
+    var = float((r.iloc[:30] ** 2).mean())  # the package's one start: mean square of 30
     expected = []
     for x in r:
         expected.append(math.sqrt(var))
         var = lam * var + (1 - lam) * x**2
-    sigma = ewma_volatility(r, lam)
+    sigma, forecast = ewma_volatility(r, decay=lam)
     np.testing.assert_allclose(sigma.to_numpy(), expected, rtol=1e-13)
-    assert sigma.attrs["forecast"] == pytest.approx(math.sqrt(var), rel=1e-13)
+    assert forecast == pytest.approx(math.sqrt(var), rel=1e-13)
 
 
 def test_fhs_rescales_to_current_volatility():
@@ -327,8 +327,8 @@ def test_fhs_rescales_to_current_volatility():
     kw = dict(level=0.99, mpor=1, lookback=None, side="long")
     plain = calibrate_risk_weights(returns, **kw)
     fhs = calibrate_risk_weights(returns, filter="ewma", **kw)
-    sigma = ewma_volatility(returns["A"])
-    filtered = returns["A"] / sigma * sigma.attrs["forecast"]
+    sigma, forecast = ewma_volatility(returns["A"])
+    filtered = returns["A"] / sigma * forecast
     assert fhs.risk_weights["A"] == pytest.approx(
         tail_risk(_long_loss(filtered.to_numpy()), 0.99)[0], rel=1e-12
     )
