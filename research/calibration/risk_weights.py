@@ -41,6 +41,7 @@ from research.errors import (
     SpecificationError,
 )
 from research.margin.tail import var_es
+from research.volatility.ewma import ewma_volatility  # the package's one EWMA, re-exported
 
 __all__ = [
     "PROFILES",
@@ -70,8 +71,6 @@ _DRIVER_COLUMNS = (
     "stress_contribution",
     "volatility_scale",
 )
-EWMA_INIT = 30
-"""Observations whose sample variance starts the EWMA recursion (RiskMetrics practice)."""
 
 
 def tail_risk(losses: Float64Array1D, level: float, method: Method = "var") -> tuple[float, int]:
@@ -120,56 +119,6 @@ def tail_risk(losses: Float64Array1D, level: float, method: Method = "var") -> t
     var, es, scenario = var_es(sample.reshape(1, -1), level)
     risk = var[0] if method == "var" else es[0]
     return float(risk), int(scenario[0])
-
-
-def ewma_volatility(returns: pd.Series, lam: float = 0.94) -> pd.Series:
-    r"""EWMA (RiskMetrics) volatility forecast for each day from data up to the day before.
-
-    Parameters
-    ----------
-    returns : pandas.Series
-        Daily returns without missing values.
-    lam : float, default 0.94
-        Decay factor in (0, 1).
-
-    Returns
-    -------
-    pandas.Series
-        :math:`\sigma_t` for every date of ``returns`` (named ``"sigma"``); the
-        forecast for the day after the last date is in ``attrs["forecast"]``.
-
-    Raises
-    ------
-    SpecificationError
-        ``lam`` outside (0, 1).
-    InsufficientDataError
-        Fewer than two returns.
-
-    Notes
-    -----
-    :math:`\sigma^2_t = \lambda \sigma^2_{t-1} + (1-\lambda) r^2_{t-1}`, started at
-    the sample variance of the first ``EWMA_INIT`` returns.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from research.calibration.risk_weights import ewma_volatility
-    >>> s = ewma_volatility(pd.Series([1.0, -1.0, 1.0, -1.0]))
-    >>> round(s.attrs["forecast"], 6)
-    1.122608
-    """
-    if not 0.0 < lam < 1.0:
-        raise SpecificationError(f"ewma_lambda must lie in (0, 1), got {lam!r}")
-    values = returns.to_numpy(dtype=np.float64)
-    if values.size < 2:
-        raise InsufficientDataError("the EWMA filter needs at least two returns")
-    variance = np.empty(values.size + 1)
-    variance[0] = values[:EWMA_INIT].var(ddof=1)
-    for t in range(values.size):
-        variance[t + 1] = lam * variance[t] + (1.0 - lam) * values[t] ** 2
-    sigma = pd.Series(np.sqrt(variance[:-1]), index=returns.index, name="sigma")
-    sigma.attrs["forecast"] = float(np.sqrt(variance[-1]))
-    return sigma
 
 
 def _windows(windows: WindowsLike | None) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -422,7 +371,8 @@ def calibrate_risk_weights(
         ``"ewma"``: filtered historical simulation; daily returns are divided by their
         EWMA volatility and rescaled by the current forecast before moves are formed.
     ewma_lambda : float, default 0.94
-        EWMA decay factor.
+        EWMA decay factor: the ``decay`` of :func:`research.volatility.ewma_volatility`
+        (seeded with the mean square of the first 30 returns of each underlying).
     side : {"both", "long", "short"}, default "both"
         Loss of a long (falling prices), a short (rising prices) or the larger of the two;
         losses per unit of notional as in :func:`position_losses`.
@@ -560,10 +510,10 @@ def _calibrate_one(
         valid = series.dropna()
         if valid.size < 2:
             raise InsufficientDataError(f"{asset}: fewer than two returns to filter")
-        sigma = ewma_volatility(valid, ewma_lambda)
-        filtered = valid / sigma * sigma.attrs["forecast"]
+        sigma, forecast = ewma_volatility(valid, decay=ewma_lambda)
+        filtered = valid / sigma * forecast
         series = filtered.reindex(series.index)
-        row["volatility_scale"] = sigma.attrs["forecast"] / float(sigma.mean())
+        row["volatility_scale"] = forecast / float(sigma.mean())
     window_days = series.size if lookback is None else int(lookback)
     if window_days > series.size:
         notes.append(
