@@ -399,3 +399,24 @@ def test_directions_round_trip_and_checks(params):
 def test_the_set_is_an_engine(params):
     engine = params.engine()
     assert engine.parameters is params and engine.name == f"parameter_set[{params.fingerprint}]"
+
+
+def test_research_calibrate_prints_the_fingerprint(params, tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import research.calibration
+    from research.cli import main
+
+    monkeypatch.setattr(
+        research.calibration,
+        "calibrate_from_config",
+        lambda config, data=None: SimpleNamespace(parameters=params),
+    )
+    config = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+    out = tmp_path / "params.json"
+    assert main(["calibrate", str(config), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Margin parameters {params.version} [{params.fingerprint}]" in printed
+    assert f"parameters {params.fingerprint} (sha256 {params.fingerprint_full})" in printed
+    assert MarginParameters.from_json(out).fingerprint_full == params.fingerprint_full
