@@ -1,7 +1,6 @@
-"""Backtests of margin models: the rolling offset backtest, test portfolios and coverage tests."""
+"""Backtests of margin engines: the rolling offset backtest, test books and coverage tests."""
 
 from research.backtest.conclusions import family_conclusions
-from research.backtest.contagion import contagion
 from research.backtest.coverage import (
     ChristoffersenTest,
     CoverageTest,
@@ -19,16 +18,15 @@ from research.backtest.models import (
     ParametricNormal,
     RollingFHS,
     ScenarioModel,
+    day_scenarios,
 )
 from research.backtest.portfolios import (
-    LinearLeg,
-    OptionLeg,
-    PortfolioSet,
     calendar_spreads,
     hedged_pairs,
     option_hedges,
     random_books,
     read_positions,
+    stack_books,
 )
 from research.backtest.replay import stress_replay
 from research.backtest.results import ACCOUNTS, BacktestResult, compare
@@ -41,11 +39,8 @@ __all__ = [
     "ChristoffersenTest",
     "CoverageTest",
     "FittedScenarios",
-    "LinearLeg",
     "OffsetBacktest",
-    "OptionLeg",
     "ParametricNormal",
-    "PortfolioSet",
     "RollingFHS",
     "ScenarioModel",
     "SweepGrid",
@@ -55,7 +50,7 @@ __all__ = [
     "calendar_spreads",
     "christoffersen",
     "compare",
-    "contagion",
+    "day_scenarios",
     "family_conclusions",
     "hedged_pairs",
     "kupiec",
@@ -64,6 +59,7 @@ __all__ = [
     "random_books",
     "read_positions",
     "risk_measure",
+    "stack_books",
     "sensitivity_sweep",
     "stress_replay",
     "traffic_light",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from research.backtest.contagion import contagion
 from research.backtest.results import BacktestResult
 
 __all__ = ["family_conclusions"]
@@ -41,7 +40,6 @@ def family_conclusions(result: BacktestResult) -> pd.Series:
         Paragraph per family (index: family).
     """
     coverage = result.coverage()
-    spread = contagion(result)
     per = result.per_portfolio()
     out = {}
     for family in result.families():
@@ -49,6 +47,9 @@ def family_conclusions(result: BacktestResult) -> pd.Series:
         cols = per[("portfolio", "family")] == family
         saved = per.loc[cols, ("offset", "margin_saved_ratio")].mean()
         caused = int(per.loc[cols, ("offset", "offset_caused_exceptions")].sum())
+        members = list(result.family.index[result.family == family])
+        short_cross = float(result.exceedance("cross")[members].to_numpy().mean())
+        short_iso = float(result.isolated_shortfall[members].to_numpy().mean())
         iso_exc, cross_exc = int(row[("isolated", "exceptions")]), int(row[("cross", "exceptions")])
         obs = int(row[("cross", "observations")])
         cross_verdict = _verdict(cross_exc, obs, result.level, row[("cross", "share_rejected")])
@@ -62,10 +63,7 @@ def family_conclusions(result: BacktestResult) -> pd.Series:
             f"exceptions of isolated margin (coverage {row[('isolated', 'coverage')]:.2%}). "
             f"{caused:,} exceptions were offset-caused: covered by isolated but not by cross "
             f"margin. Cross margin {cross_verdict}; isolated margin {iso_verdict}. "
-            f"A cross account was liquidated on {spread.loc[family, 'cross_liquidation_rate']:.2%} "
-            f"of days, {spread.loc[family, 'contagion_rate']:.2%} of days by contagion (at most "
-            f"one leg breaching on its own), with a mean shortfall beyond collateral of "
-            f"{spread.loc[family, 'mean_shortfall_cross']:,.0f} per portfolio-day against "
-            f"{spread.loc[family, 'mean_shortfall_isolated']:,.0f} for isolated accounts."
+            f"The mean loss beyond the margin was {short_cross:,.0f} per portfolio-day for "
+            f"cross margin against {short_iso:,.0f} for the holdings margined on their own."
         )
     return pd.Series(out, name="conclusion")

@@ -1,50 +1,69 @@
-"""Rolling out-of-sample offset backtest: isolated and cross margin of many portfolios per day.
+"""Rolling out-of-sample offset backtest: any margin engine on a :mod:`research.portfolio` book.
 
-For each day ``t`` of the test period the engine
+For each day ``t`` of the test period the backtest
 
 1. takes the scenario model fitted at the last refit date ``<= t`` (refits every
    ``refit_every`` days on the ``lookback`` returns ending at the refit date) and its scale
-   filtered with the returns up to ``t`` only,
-2. revalues every portfolio under every scenario at once,
-   ``pnl = exposures @ expm1(x_t / 100).T`` (portfolios x underlyings times underlyings x
-   scenarios), plus the full revaluation of option legs,
-3. calls the cross margin (VaR or ES of the portfolio loss, optionally capped by an
-   :class:`~research.margin.offsets.OffsetPolicy`) and the isolated margin (the sum of each leg's
-   own VaR/ES),
-4. compares both with the realized loss of the frozen portfolio from ``t`` to ``t + h``.
+   filtered with the returns up to ``t`` only, and builds the day's
+   :class:`~research.portfolio.Scenarios` of ``h``-day log moves
+   (:func:`research.backtest.models.day_scenarios`);
+2. builds the market of the day: every underlying's spot is 1 (the book's quantities are
+   constant notionals, see :mod:`research.backtest.portfolios`), the volatility is the
+   model's conditional volatility annualised with the data's own periods per year
+   (:func:`research.data.periods_per_year`), the carry is the backtest's;
+3. asks the margin engine for ``engine.margin_book(book, market_t)``: the isolated margin of
+   every holding and the charged cross margin of every portfolio. An engine with a
+   ``scenarios`` field (filtered historical simulation and the like) is given the day's
+   scenarios; the default engine is
+   :class:`~research.margin.FilteredHistoricalSimulation` at the backtest's level, measure
+   and offset policy;
+4. compares both with the realized loss of each portfolio, revalued in full by
+   :func:`research.portfolio.unit_pnl` under the realized move from ``t`` to ``t + h``.
 
-VaR and ES come from :func:`research.margin.tail.empirical_var_es` (the package's tail
-convention: a compiled selection of the tail, or one ``np.partition`` for long tails); nothing
-after ``t`` enters a margin at ``t``.
+Nothing after ``t`` enters a margin at ``t``. The portfolios are cut into blocks of
+``block_size`` rows that run as independent tasks of :func:`research.parallel.map_tasks`
+(serially, in local processes or on Dask, with bit-identical results).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from research import parallel
 from research._random import as_generator
-from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
 from research.backtest.models import (
     FittedScenarios,
     RollingFHS,
     ScenarioModel,
+    day_scenarios,
 )
-from research.backtest.portfolios import TRADING_DAYS, LinearLeg, PortfolioSet
 from research.backtest.results import BacktestResult
-from research.data import check_return_units, check_time_index
-from research.errors import DataError, InsufficientDataError, SpecificationError
+from research.data import check_return_units, check_time_index, periods_per_year
+from research.errors import (
+    DataError,
+    InsufficientDataError,
+    SpecificationError,
+    UnknownUnderlyingError,
+)
+from research.margin import FilteredHistoricalSimulation, MarginEngine
 from research.margin.offsets import OffsetPolicy
-from research.margin.tail import empirical_var_es
+from research.margin.tail import empirical_var_es, row_sum
+from research.portfolio import Market, PortfolioBook, Scenarios, unit_pnl
 
 __all__ = ["OffsetBacktest", "risk_measure"]
 
 Measure = Literal["var", "es"]
+Backend = Literal["auto", "serial", "processes", "dask"]
+
+#: The date x portfolio arrays a block returns.
+_OUTPUTS = ("isolated", "cross_engine", "cross", "loss", "shortfall")
 
 
 def risk_measure(
@@ -89,85 +108,141 @@ def risk_measure(
     return var if measure == "var" else es
 
 
-def _scenario_pnl(
-    exposures: Float64Array2D,
-    moves: Float64Array2D,
-    option_notionals: Float64Array2D,
-    option_pnl: Float64Array2D,
-    option_rows: np.ndarray,
-) -> Float64Array2D:
-    """Portfolio x scenario P&L: the engine's matrix products (kept apart for profiling).
+@dataclass(frozen=True)
+class _Refit:
+    """One refit block: the fitted scenarios and, per day, the scale, volatility and outcome."""
 
-    Only the portfolios that hold options (``option_rows``) enter the option product.
-    """
-    pnl = exposures @ moves.T
-    if len(option_rows):
-        pnl[option_rows] += option_notionals[option_rows] @ option_pnl
-    return pnl
+    rows: np.ndarray  # rows of the test period
+    dates: pd.DatetimeIndex
+    location: Float64Array1D
+    base: Float64Array2D
+    scales: Float64Array2D  # days x underlyings
+    volatility: Float64Array2D  # days x underlyings, annualised decimal
+    realized: Float64Array2D  # days x underlyings, h-day log return in percent
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """The portfolio set as arrays: linear legs folded into underlying exposures."""
+class _Task:
+    """A block of portfolios margined over the whole test period (one task of the map)."""
 
-    exposures: Float64Array2D  # portfolios x underlyings (sensitivity-weighted notional)
-    linear: Float64Array2D  # portfolios x linear legs (sensitivity-weighted notional)
-    linear_underlying: np.ndarray  # underlying column of each linear leg
-    options: Float64Array2D  # portfolios x option legs (notional)
-    option_underlying: np.ndarray
-    option_legs: tuple
-    option_rows: np.ndarray  # portfolios holding at least one option
+    backtest: OffsetBacktest
+    book: PortfolioBook
+    refits: tuple[_Refit, ...]
+    underlyings: tuple[str, ...]
+    n_days: int
 
-    @classmethod
-    def build(cls, portfolios: PortfolioSet, assets: list[str]) -> _Layout:
-        column = {a: k for k, a in enumerate(assets)}
-        q = portfolios.notionals.to_numpy()
-        lin = [j for j, leg in enumerate(portfolios.legs) if isinstance(leg, LinearLeg)]
-        opt = [j for j, leg in enumerate(portfolios.legs) if not isinstance(leg, LinearLeg)]
-        sens = np.array([portfolios.legs[j].sensitivity for j in lin])
-        lin_u = np.array([column[portfolios.legs[j].underlying] for j in lin], dtype=int)
-        linear = np.ascontiguousarray(q[:, lin] * sens)
-        mapping = np.zeros((len(lin), len(assets)))
-        mapping[np.arange(len(lin)), lin_u] = 1.0
-        return cls(
-            exposures=np.ascontiguousarray(linear @ mapping),
-            linear=linear,
-            linear_underlying=lin_u,
-            options=np.ascontiguousarray(q[:, opt]),
-            option_underlying=np.array(
-                [column[portfolios.legs[j].underlying] for j in opt], dtype=int
-            ),
-            option_legs=tuple(portfolios.legs[j] for j in opt),
-            option_rows=np.flatnonzero((q[:, opt] != 0).any(axis=1)),
+
+def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, tuple[str, ...]]:
+    """Margins, realized losses and leg breaches of one block of portfolios, every day."""
+    bt, book = task.backtest, task.book
+    q = book.quantities.to_numpy()
+    held = q != 0
+    n_port = q.shape[0]
+    out = {name: np.empty((task.n_days, n_port)) for name in _OUTPUTS}
+    breaches = np.empty((task.n_days, n_port), dtype=np.int32)
+    notes: list[str] = []
+    spots = dict.fromkeys(task.underlyings, 1.0)
+    for refit in task.refits:
+        for i, row in enumerate(refit.rows):
+            market = bt.market(
+                refit.dates[i], pd.Series(refit.volatility[i], index=list(task.underlyings))
+            )
+            scenarios = day_scenarios(
+                refit.location, refit.base, refit.scales[i], task.underlyings, refit.dates[i]
+            )
+            margins = bt.engine_for(scenarios).margin_book(book, market)
+            notes.extend(margins.warnings)
+            realized = Scenarios.from_array(
+                refit.realized[i][None, :] / 100.0, list(spots), kind="log"
+            )
+            leg_loss = -q * unit_pnl(book.instruments, market, realized)[:, 0]
+            leg_margin = margins.isolated.to_numpy()
+            out["isolated"][row] = row_sum(leg_margin)
+            out["cross_engine"][row] = margins.portfolio_margin.to_numpy()
+            out["cross"][row] = margins.cross.to_numpy()
+            out["loss"][row] = row_sum(leg_loss)
+            out["shortfall"][row] = row_sum(np.maximum(leg_loss - leg_margin, 0.0))
+            breaches[row] = ((leg_loss > leg_margin) & held).sum(axis=1)
+    return out, breaches, tuple(dict.fromkeys(notes))
+
+
+def _family(book: PortfolioBook, family: pd.Series | None) -> pd.Series:
+    names = book.quantities.index
+    if family is None:
+        return pd.Series("custom", index=names, dtype=object, name="family")
+    aligned = pd.Series(family, dtype=object).reindex(names)
+    if aligned.isna().any():
+        raise DataError(
+            f"no family given for portfolios {list(map(str, names[aligned.isna()][:5]))}; "
+            "give one per portfolio of the book (research.backtest.stack_books names them)"
+        )
+    return aligned.rename("family")
+
+
+def _check_book(book: PortfolioBook, available: pd.Index) -> None:
+    if not isinstance(book, PortfolioBook):
+        raise SpecificationError(
+            f"the backtest margins a research.portfolio.PortfolioBook, got {type(book).__name__}"
+            " (the builders of research.backtest.portfolios return one)"
+        )
+    empty = book.quantities.index[(book.quantities.to_numpy() == 0).all(axis=1)]
+    if len(empty):
+        raise DataError(
+            f"portfolios {list(map(str, empty[:5]))} hold no position; drop them before backtesting"
+        )
+    known = set(map(str, available))
+    missing = [u for u in book.underlyings if u not in known]
+    if missing:
+        raise UnknownUnderlyingError(
+            f"the book holds underlyings {missing} that are not in the returns "
+            f"({sorted(known)}); load prices for them or drop those holdings"
         )
 
 
 @dataclass(frozen=True)
 class OffsetBacktest:
-    """Rolling out-of-sample backtest of isolated versus cross margin.
+    """Rolling out-of-sample backtest of isolated versus cross margin of any margin engine.
 
     Parameters
     ----------
     model : ScenarioModel
         Scenario model refitted every ``refit_every`` days (e.g.
-        :class:`~research.backtest.RollingFHS`); its ``horizon`` is the MPOR.
+        :class:`~research.backtest.RollingFHS`); its ``horizon`` is the MPOR. It gives the
+        scenarios of FHS-type engines and the volatility of the options in the day's market.
     level : float
-        Margin confidence level (e.g. 0.99).
+        Margin confidence level (e.g. 0.99); the coverage tests' target.
     measure : {"var", "es"}
-        Risk measure of the scenario losses.
+        Risk measure of the default engine.
     refit_every : int
         Days between refits (5 = weekly on a trading calendar); the scale is filtered daily.
     lookback : int
         Returns in each fit window (ending at the refit date).
     offset_policy : OffsetPolicy, optional
-        Cap on the recognised offset (:class:`research.margin.offsets.OffsetPolicy`, portfolio
-        level only); ``None`` charges the engine's cross margin as is.
+        Cap on the recognised offset of the default engine; give an engine its own policy.
+    engine : MarginEngine, optional
+        The engine that margins the book every day; an engine with a ``scenarios`` field is
+        given the model's scenarios of the day. Default:
+        ``FilteredHistoricalSimulation(scenarios_t, level, measure, offset_policy)``.
+    carry : float or mapping of str to float
+        Annual cost of carry of the day's market, one for all underlyings or per underlying
+        (dated futures grow with it).
+    block_size : int
+        Portfolios per task of :func:`research.parallel.map_tasks`. Results do not depend on
+        the backend; they may differ in the last bits between block sizes (a BLAS product's
+        rounding depends on its shape).
+
+    Raises
+    ------
+    SpecificationError
+        A level outside (0, 1), an unknown measure, counts below 1, a model without
+        ``fit``, an engine that is not a :class:`~research.margin.MarginEngine`, an engine
+        together with an ``offset_policy``, or an engine whose own level differs from
+        ``level``.
 
     Examples
     --------
-    >>> model = RollingFHS(horizon=2)  # doctest: +SKIP
-    >>> bt = OffsetBacktest(model, refit_every=5)  # doctest: +SKIP
-    >>> result = bt.run(returns, portfolios, start="2015-01-01")  # doctest: +SKIP
+    >>> bt = OffsetBacktest(RollingFHS(horizon=2), refit_every=5)  # doctest: +SKIP
+    >>> result = bt.run(returns, book, family=family)  # doctest: +SKIP
     >>> result.summary()  # doctest: +SKIP
     """
 
@@ -177,13 +252,16 @@ class OffsetBacktest:
     refit_every: int = 5
     lookback: int = 1000
     offset_policy: OffsetPolicy | None = None
+    engine: MarginEngine | None = None
+    carry: float | Mapping[str, float] = 0.0
+    block_size: int = 500
 
     def __post_init__(self) -> None:
         if not 0.0 < self.level < 1.0:
             raise SpecificationError(f"level must lie in (0, 1) (e.g. 0.99), got {self.level}")
         if self.measure not in ("var", "es"):
             raise SpecificationError(f"measure must be 'var' or 'es', got {self.measure!r}")
-        for name in ("refit_every", "lookback"):
+        for name in ("refit_every", "lookback", "block_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise SpecificationError(f"{name} must be a whole number >= 1, got {value!r}")
@@ -192,11 +270,22 @@ class OffsetBacktest:
                 "model must have name, horizon and fit(returns, seed=, "
                 "previous=) (see research.backtest.ScenarioModel)"
             )
-        if self.offset_policy is not None and self.offset_policy.needs_pairs:
+        if self.engine is None:
+            return
+        if not isinstance(self.engine, MarginEngine):
             raise SpecificationError(
-                "pair-level offset policies need per-pair margins, which "
-                "this engine does not compute; use per='portfolio' without "
-                "breaking pairs"
+                f"engine must be a research.margin.MarginEngine, got {type(self.engine).__name__}"
+            )
+        if self.offset_policy is not None:
+            raise SpecificationError(
+                "give the offset policy to the engine (its offset_policy field), not to the "
+                "backtest: the backtest's policy only configures the default engine"
+            )
+        own = getattr(self.engine, "level", None)
+        if own is not None and float(own) != self.level:
+            raise SpecificationError(
+                f"the engine margins at level {own} but the backtest tests coverage at "
+                f"{self.level}; give OffsetBacktest(level={own})"
             )
 
     @classmethod
@@ -241,6 +330,42 @@ class OffsetBacktest:
         """Margin period of risk in days (the model's horizon)."""
         return int(self.model.horizon)
 
+    def engine_for(self, scenarios: Scenarios) -> MarginEngine:
+        """Return the engine that margins a day whose model scenarios are ``scenarios``."""
+        if self.engine is None:
+            return FilteredHistoricalSimulation(
+                scenarios, level=self.level, measure=self.measure, offset_policy=self.offset_policy
+            )
+        if "scenarios" in {f.name for f in fields(self.engine)}:  # type: ignore[arg-type]
+            return replace(self.engine, scenarios=scenarios)  # type: ignore[type-var]
+        return self.engine
+
+    def market(self, date: pd.Timestamp, volatility: pd.Series) -> Market:
+        """Return the market of day ``date``: unit spots, the given volatility, the carry.
+
+        Parameters
+        ----------
+        date : pandas.Timestamp
+            Valuation date.
+        volatility : pandas.Series
+            Annualised decimal volatility per underlying (the model's of the day).
+
+        Returns
+        -------
+        Market
+        """
+        carry = (
+            dict.fromkeys(volatility.index, float(self.carry))
+            if isinstance(self.carry, int | float)
+            else self.carry
+        )
+        return Market(
+            spot=dict.fromkeys(volatility.index, 1.0),
+            valuation_date=date,
+            volatility=volatility,
+            carry=carry,
+        )
+
     def _test_range(self, index: pd.DatetimeIndex, start: object, end: object) -> tuple[int, int]:
         h = self.horizon
         first = self.lookback - 1
@@ -266,22 +391,28 @@ class OffsetBacktest:
     def run(
         self,
         returns: pd.DataFrame,
-        portfolios: PortfolioSet,
+        book: PortfolioBook,
         *,
+        family: pd.Series | None = None,
         start: object = None,
         end: object = None,
         seed: Seed = 0,
         check_units: bool = True,
+        backend: Backend = "serial",
+        cluster: Any = None,
     ) -> BacktestResult:
-        """Backtest every portfolio over the test period.
+        """Backtest every portfolio of the book over the test period.
 
         Parameters
         ----------
         returns : pandas.DataFrame
             Daily log returns in percent (DatetimeIndex x assets), aligned and without NaN,
             e.g. :func:`research.data.to_returns` of an aligned price panel.
-        portfolios : PortfolioSet
-            Constant-notional test portfolios.
+        book : research.portfolio.PortfolioBook
+            Constant-notional portfolios (see :mod:`research.backtest.portfolios`).
+        family : pandas.Series, optional
+            Family of each portfolio (e.g. from :func:`research.backtest.stack_books`);
+            default ``"custom"``.
         start, end : date-like, optional
             First and last margin date (default: from the end of the first fit window to the
             last day that still has ``h`` returns after it).
@@ -290,6 +421,11 @@ class OffsetBacktest:
         check_units : bool
             Refuse prices given as returns and decimal returns
             (:func:`research.data.check_return_units`); ``False`` skips that check.
+        backend : {"serial", "processes", "dask", "auto"}
+            Where the portfolio blocks run (:func:`research.parallel.map_tasks`); every
+            backend gives the same bits.
+        cluster : str or distributed.Client, optional
+            Dask scheduler for ``backend="dask"``.
 
         Returns
         -------
@@ -300,15 +436,17 @@ class OffsetBacktest:
         DataError
             Non-finite returns (asset and date named), an index that is not sorted,
             unique dates (:func:`research.data.check_time_index`, naming the first
-            offending stamp), or returns that look like prices or decimals.
+            offending stamp), returns that look like prices or decimals, a portfolio with
+            no holding or without a family.
         UnknownUnderlyingError
-            Portfolio legs on assets missing from ``returns``.
+            Holdings on assets missing from ``returns``.
         InsufficientDataError
             Too few returns for one fit window plus one horizon.
         """
         check_time_index(returns, what="returns")
-        portfolios.check_underlyings(returns.columns)
-        assets = list(portfolios.underlyings)
+        _check_book(book, returns.columns)
+        families = _family(book, family)
+        assets = list(book.underlyings)
         frame = returns[assets].astype(float)
         values = np.ascontiguousarray(frame.to_numpy())
         bad = ~np.isfinite(values)
@@ -321,133 +459,98 @@ class OffsetBacktest:
         if check_units:
             check_return_units(frame, "percent")
         first, last = self._test_range(frame.index, start, end)
-        layout = _Layout.build(portfolios, assets)
-        n_days, n_port = last - first + 1, portfolios.n_portfolios
-        out = {
-            name: np.empty((n_days, n_port))
-            for name in ("isolated", "cross_engine", "cross", "loss", "shortfall")
-        }
-        breaches = np.empty((n_days, n_port), dtype=np.int32)
-        rng = as_generator(seed)
         notes: list[str] = []
-        refits: list[pd.Timestamp] = []
-        with single_threaded_blas():
-            self._loop(first, last, frame, values, layout, out, breaches, rng, notes, refits)
-        dates = frame.index[first : last + 1]
+        refits = self._fit(first, last, frame, values, as_generator(seed), notes)
+        n_days = last - first + 1
+        tasks = [
+            _Task(
+                self,
+                _block(book, rows),
+                refits,
+                tuple(assets),
+                n_days,
+            )
+            for rows in _blocks(book.n_portfolios, self.block_size)
+        ]
+        done = parallel.map_tasks(
+            _margin_block,
+            tasks,
+            backend=backend,
+            cluster=cluster,
+            progress=False,
+            description="portfolio blocks",
+        )
+        arrays = {name: np.concatenate([d[0][name] for d in done], axis=1) for name in _OUTPUTS}
+        for d in done:
+            notes.extend(d[2])
         settings = {
             "model": self.model.name,
+            "engine": "fhs" if self.engine is None else self.engine.name,
             "level": self.level,
             "measure": self.measure,
             "horizon": self.horizon,
             "refit_every": self.refit_every,
             "lookback": self.lookback,
             "offset_policy": None if self.offset_policy is None else self.offset_policy.to_dict(),
+            "carry": self.carry if isinstance(self.carry, int | float) else dict(self.carry),
             "days_without_realized_loss": int(len(frame) - 1 - last),
         }
         return BacktestResult.from_arrays(
-            dates=dates,
-            portfolios=portfolios,
-            arrays=out,
-            position_breaches=breaches,
-            refit_dates=pd.DatetimeIndex(refits),
+            dates=frame.index[first : last + 1],
+            book=book,
+            family=families,
+            arrays=arrays,
+            position_breaches=np.concatenate([d[1] for d in done], axis=1),
+            refit_dates=pd.DatetimeIndex([r.dates[0] for r in refits]),
             settings=settings,
             warnings=tuple(dict.fromkeys(notes)),
         )
 
-    def _loop(
+    def _fit(
         self,
         first: int,
         last: int,
         frame: pd.DataFrame,
         values: Float64Array2D,
-        layout: _Layout,
-        out: dict[str, Float64Array2D],
-        breaches: np.ndarray,
         rng: np.random.Generator,
         notes: list[str],
-        refits: list[pd.Timestamp],
-    ) -> None:
-        """Refit every ``refit_every`` days; filter and margin every day in between."""
+    ) -> tuple[_Refit, ...]:
+        """Refit every ``refit_every`` days; filter the scale daily in between."""
         csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+        per_year = periods_per_year(frame.index)
         fitted: FittedScenarios | None = None
+        out = []
         for r in range(first, last + 1, self.refit_every):
             window = frame.iloc[r - self.lookback + 1 : r + 1]
             fitted = self.model.fit(window, seed=rng.spawn(1)[0], previous=fitted)
             notes.extend(fitted.warnings)
-            refits.append(frame.index[r])
             block_end = min(r + self.refit_every - 1, last)
             # scale of day r + i uses the returns up to r + i only
             scales = fitted.scale(values[r + 1 : block_end + 1])
             days = np.arange(r, block_end + 1)
-            # realized h-day log return from t to t + h (the future the margin must cover)
-            realized = csum[days + self.horizon + 1] - csum[days + 1]
-            self._block(days - first, fitted, scales, realized, layout, out, breaches)
+            base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
+            out.append(
+                _Refit(
+                    rows=days - first,
+                    dates=frame.index[days],
+                    location=fitted.location,
+                    base=fitted.base,
+                    scales=scales,
+                    volatility=scales * base_sd * math.sqrt(per_year) / 100.0,
+                    # realized h-day log return from t to t + h (the future the margin covers)
+                    realized=csum[days + self.horizon + 1] - csum[days + 1],
+                )
+            )
+        return tuple(out)
 
-    def _block(
-        self,
-        rows: np.ndarray,
-        fitted: FittedScenarios,
-        scales: Float64Array2D,
-        realized: Float64Array2D,
-        layout: _Layout,
-        out: dict[str, Float64Array2D],
-        breaches: np.ndarray,
-    ) -> None:
-        """Margins and losses of every portfolio on the days of one refit block.
 
-        All days of the block are revalued with one matrix product
-        ``(portfolios x underlyings) @ (underlyings x (days * scenarios))``.
-        """
-        level, measure = self.level, self.measure
-        n_days, (n_scen, n_u) = len(rows), fitted.base.shape
-        n_port = layout.exposures.shape[0]
-        moves_pct = fitted.location + fitted.base[None, :, :] * scales[:, None, :]
-        moves = np.expm1(moves_pct / 100.0)  # days x scenarios x underlyings
-        flat = moves.reshape(n_days * n_scen, n_u)
-        base_sd = fitted.base.std(axis=0) / math.sqrt(self.horizon)
-        vol = scales * base_sd * math.sqrt(TRADING_DAYS) / 100.0  # days x underlyings
-        # option legs: every day's scenarios and realized move revalued in one call per leg
-        option_pnl = np.empty((len(layout.option_legs), n_days * n_scen))
-        realized_opt = np.empty((n_days, len(layout.option_legs)))
-        for k, (leg, u) in enumerate(
-            zip(layout.option_legs, layout.option_underlying, strict=True)
-        ):
-            x = np.concatenate([moves_pct[:, :, u].ravel(), realized[:, u]]) / 100.0
-            v = np.concatenate([np.repeat(vol[:, u], n_scen), vol[:, u]])
-            both = leg.pnl_per_notional(x, v)
-            option_pnl[k], realized_opt[:, k] = both[: n_days * n_scen], both[n_days * n_scen :]
-        pnl = _scenario_pnl(layout.exposures, flat, layout.options, option_pnl, layout.option_rows)
-        np.negative(pnl, out=pnl)
-        cross_engine = (
-            risk_measure(pnl.reshape(n_port * n_days, n_scen), level, measure, overwrite=True)
-            .reshape(n_port, n_days)
-            .T
-        )
-        per_unit = moves.transpose(0, 2, 1).reshape(n_days * n_u, n_scen)
-        long_u = risk_measure(-per_unit, level, measure, overwrite=True).reshape(n_days, n_u)
-        short_u = risk_measure(per_unit, level, measure).reshape(n_days, n_u)
-        lin, lu = layout.linear[None, :, :], layout.linear_underlying
-        margins = [np.where(lin > 0, lin * long_u[:, None, lu], -lin * short_u[:, None, lu])]
-        losses = [-lin * np.expm1(realized / 100.0)[:, None, lu]]
-        if len(layout.option_legs):
-            unit = option_pnl.reshape(-1, n_days, n_scen).reshape(-1, n_scen)
-            opt_long = risk_measure(-unit, level, measure, overwrite=True).reshape(-1, n_days).T
-            opt_short = risk_measure(unit, level, measure).reshape(-1, n_days).T
-            q = layout.options[None, :, :]
-            margins.append(np.where(q > 0, q * opt_long[:, None, :], -q * opt_short[:, None, :]))
-            losses.append(-q * realized_opt[:, None, :])
-        leg_margin = np.concatenate(margins, axis=2)  # days x portfolios x legs
-        leg_loss = np.concatenate(losses, axis=2)
-        isolated = leg_margin.sum(axis=2)
-        charged = (
-            cross_engine
-            if self.offset_policy is None
-            else self.offset_policy.apply(isolated, cross_engine)
-        )
-        held = np.concatenate([layout.linear != 0, layout.options != 0], axis=1)[None, :, :]
-        out["isolated"][rows] = isolated
-        out["cross_engine"][rows] = cross_engine
-        out["cross"][rows] = charged
-        out["loss"][rows] = leg_loss.sum(axis=2)
-        out["shortfall"][rows] = np.maximum(leg_loss - leg_margin, 0.0).sum(axis=2)
-        breaches[rows] = ((leg_loss > leg_margin) & held).sum(axis=2)
+def _blocks(n: int, size: int) -> list[slice]:
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _block(book: PortfolioBook, rows: slice) -> PortfolioBook:
+    """Rows ``rows`` of the book over the instruments they hold."""
+    q = book.quantities.iloc[rows]
+    used = (q.to_numpy() != 0).any(axis=0)
+    instruments = tuple(i for i, keep in zip(book.instruments, used, strict=True) if keep)
+    return PortfolioBook(instruments, q.loc[:, used])

@@ -33,6 +33,7 @@ from research.errors import (
     InsufficientDataError,
     SpecificationError,
 )
+from research.portfolio import Scenarios
 from research.volatility import fit_garch11
 from research.volatility.ewma import ewma_variance
 
@@ -42,6 +43,7 @@ __all__ = [
     "RollingFHS",
     "ParametricNormal",
     "CalibratedRiskWeights",
+    "day_scenarios",
 ]
 
 MIN_WINDOW = 100
@@ -97,6 +99,38 @@ class ScenarioModel(Protocol):
     ) -> FittedScenarios:
         """Fit on a window of returns (the last row is the refit date)."""
         ...
+
+
+def day_scenarios(
+    location: Float64Array1D,
+    base: Float64Array2D,
+    scale: Float64Array1D,
+    underlyings: tuple[str, ...] | list[str],
+    date: pd.Timestamp,
+) -> Scenarios:
+    """Return the ``h``-day scenarios of one day as :class:`research.portfolio.Scenarios`.
+
+    Parameters
+    ----------
+    location, base : ndarray
+        A fitted model's location ``(n_assets,)`` and base scenarios
+        ``(n_scenarios, n_assets)``, percent log returns.
+    scale : ndarray of shape (n_assets,)
+        The day's scale (a row of :meth:`FittedScenarios.scale`).
+    underlyings : sequence of str
+        Asset labels, in the column order of ``base``.
+    date : pandas.Timestamp
+        The margin date (recorded in the description).
+
+    Returns
+    -------
+    Scenarios
+        ``kind="log"`` decimal moves ``(location + scale * base) / 100``.
+    """
+    moves = (location + base * scale) / 100.0
+    return Scenarios.from_array(
+        moves, list(underlyings), kind="log", description=f"model scenarios of {date}"
+    )
 
 
 def _check_window(returns: pd.DataFrame, horizon: int, minimum: int) -> Float64Array2D:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from research.backtest.coverage import christoffersen, kupiec, traffic_light
 from research.errors import DataError, InsufficientDataError, SpecificationError
+from research.portfolio import PortfolioBook
 
 __all__ = ["BacktestResult", "ACCOUNTS", "compare"]
 
@@ -62,7 +63,7 @@ class BacktestResult:
     loss : pandas.DataFrame
         Realized loss (positive = loss) of the portfolio frozen at ``t`` over ``t .. t+h``.
     isolated_shortfall : pandas.DataFrame
-        Sum over legs of the loss beyond the leg's own margin (isolated accounts, no netting).
+        Sum over holdings of the loss beyond the holding's own margin (no netting).
     position_breaches : pandas.DataFrame
         Number of legs whose loss exceeds their own margin.
     family : pandas.Series
@@ -94,15 +95,16 @@ class BacktestResult:
         cls,
         *,
         dates: pd.DatetimeIndex,
-        portfolios: Any,
+        book: PortfolioBook,
+        family: pd.Series,
         arrays: Mapping[str, np.ndarray],
         position_breaches: np.ndarray,
         refit_dates: pd.DatetimeIndex,
         settings: Mapping[str, Any],
         warnings: tuple[str, ...],
     ) -> BacktestResult:
-        """Label the engine's arrays (dates x portfolios) with dates and portfolio names."""
-        names = portfolios.notionals.index
+        """Label the backtest's arrays (dates x portfolios) with dates and portfolio names."""
+        names = book.quantities.index
 
         def frame(values: np.ndarray) -> pd.DataFrame:
             return pd.DataFrame(values, index=dates, columns=names)
@@ -114,8 +116,8 @@ class BacktestResult:
             loss=frame(arrays["loss"]),
             isolated_shortfall=frame(arrays["shortfall"]),
             position_breaches=frame(position_breaches),
-            family=portfolios.family,
-            n_legs=(portfolios.notionals != 0).sum(axis=1).rename("n_legs"),
+            family=family,
+            n_legs=(book.quantities != 0).sum(axis=1).rename("n_legs"),
             refit_dates=refit_dates,
             settings=dict(settings),
             warnings=warnings,

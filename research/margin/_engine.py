@@ -17,6 +17,7 @@ from research.errors import ParameterError
 from research.margin._checks import check_book, check_margins
 from research.margin.base import BookMarginResult, MarginResult
 from research.margin.offsets import OffsetPolicy
+from research.margin.tail import row_sum
 from research.portfolio import Market, Portfolio, PortfolioBook
 
 
@@ -155,7 +156,7 @@ class BookEngine(ABC):
             isolated = self._isolated(q, prep)
             raw, driver = self._cross(q, prep)
         check_margins(self.name, book, isolated, raw, driver)
-        charged = self._policy(q, book, prep, isolated.sum(axis=1), raw)
+        charged = self._policy(q, book, prep, row_sum(isolated), raw)
         notes = self._warnings(prep)
         index = book.quantities.index
         return BookMarginResult(

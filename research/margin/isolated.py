@@ -13,6 +13,7 @@ from research._typing import Float64Array, Float64Array2D
 from research.errors import SpecificationError
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.offsets import OffsetPolicy
+from research.margin.tail import row_product, row_sum
 from research.portfolio import Market, PortfolioBook, unit_exposures
 
 __all__ = ["RiskWeightEngine"]
@@ -70,8 +71,10 @@ class RiskWeightEngine(BookEngine):
         )
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        terms = np.abs((q * prep.exposure) @ prep.indicator) * prep.weights
-        return terms.sum(axis=1), prep.underlyings[np.argmax(terms, axis=1)]
+        terms = np.abs(row_product(q * prep.exposure, prep.indicator)) * prep.weights
+        # summed in the order of the underlyings' names: the same bits in any book
+        by_name = np.argsort(prep.underlyings.astype(str), kind="stable")
+        return row_sum(terms[:, by_name]), prep.underlyings[np.argmax(terms, axis=1)]
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
         return np.abs(q * prep.exposure) * (prep.indicator @ prep.weights)

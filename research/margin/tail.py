@@ -24,7 +24,14 @@ from research._threads import run_row_blocks
 from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, InsufficientDataError, ParameterError
 
-__all__ = ["empirical_var_es", "tail_count", "var_es", "var_es_of_product"]
+__all__ = [
+    "empirical_var_es",
+    "row_product",
+    "row_sum",
+    "tail_count",
+    "var_es",
+    "var_es_of_product",
+]
 
 CHUNK_ELEMENTS = 1 << 18
 """Rows are checked and partitioned in blocks of about this many elements (2 MiB) in cache."""
@@ -299,6 +306,58 @@ def var_es(losses: Float64Array2D, level: float) -> tuple[Float64Array, Float64A
     return var, es, scenario
 
 
+@nb.njit(nogil=True, cache=True)
+def _row_product(quantities, matrix, out):  # pragma: no cover - compiled
+    """Set ``out[r]`` to the sum of ``quantities[r, j] matrix[j]`` over non-zero quantities."""
+    n_rows, k = quantities.shape
+    n = matrix.shape[1]
+    for r in range(n_rows):
+        for s in range(n):
+            out[r, s] = 0.0
+        for j in range(k):
+            q = quantities[r, j]
+            if q != 0.0:
+                for s in range(n):
+                    out[r, s] += q * matrix[j, s]
+
+
+def row_product(quantities: Float64Array2D, matrix: Float64Array2D) -> Float64Array2D:
+    """``quantities @ matrix`` whose every row depends only on that row's holdings.
+
+    Each row adds ``q_j * matrix[j]`` over its non-zero quantities in column order, so a
+    portfolio's row has the same bits in any book (other rows, zero columns) as on its own;
+    a BLAS product's rounding depends on the shape of the whole matrix. It is also the cheaper
+    product for books of few holdings per portfolio.
+
+    Parameters
+    ----------
+    quantities : ndarray of shape (n_rows, k)
+    matrix : ndarray of shape (k, n)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n)
+    """
+    quantities = np.ascontiguousarray(quantities, dtype=float)
+    matrix = np.ascontiguousarray(matrix, dtype=float)
+    out = np.empty((quantities.shape[0], matrix.shape[1]))
+    _row_product(quantities, matrix, out)
+    return out
+
+
+def row_sum(values: Float64Array2D) -> Float64Array:
+    """Row sums added column by column in column order (zero columns leave the bits unchanged).
+
+    The row-stable counterpart of ``values.sum(axis=1)``, whose pairwise grouping depends on
+    the number of columns.
+    """
+    values = np.asarray(values, dtype=float)
+    total = np.zeros(values.shape[0])
+    for column in values.T:
+        total += column
+    return total
+
+
 def var_es_of_product(
     quantities: Float64Array2D, unit_losses: Float64Array2D, level: float
 ) -> tuple[Float64Array, Float64Array, np.ndarray]:
@@ -326,7 +385,8 @@ def var_es_of_product(
     Notes
     -----
     The rows are cut into blocks of about ``BLOCK_ELEMENTS`` losses that threads take one at a
-    time (one thread per core for large books). Each block of losses is one BLAS product into a
+    time (one thread per core for large books). Each block of losses is one row-stable
+    :func:`row_product` (a portfolio's losses have the same bits in any book) into a
     buffer of the thread, reduced while it is in cache: by the compiled pass that keeps every
     row's ``m`` largest losses and their scenarios (``m <= INSERTION_MAX_TAIL``), or else by a
     partition of a copy and a comparison of the block with the VaR for the scenario. The full
@@ -351,7 +411,7 @@ def var_es_of_product(
         rows = slice(start, stop)
         block = scratch["losses"][: stop - start]
         with np.errstate(over="ignore", invalid="ignore"):  # reported by _check_es below
-            np.matmul(quantities[rows], unit_losses, out=block)
+            _row_product(quantities[rows], unit_losses, block)
         if compiled:
             _select_top(block, m, False, var[rows], es[rows], scenario[rows])
             return

@@ -98,6 +98,27 @@ class PortfolioBook:
         q = pd.DataFrame(matrix, index=[p.name for p in portfolios], columns=labels)
         return cls(tuple(universe.values()), q)
 
+    @classmethod
+    def concat(cls, books: Sequence[PortfolioBook]) -> PortfolioBook:
+        """Stack books over the union of their instruments (matched by instrument label).
+
+        Raises
+        ------
+        DataError
+            If two different instruments share a label, or portfolio names repeat.
+        """
+        universe: dict[str, Instrument] = {}
+        for book in books:
+            for instrument in book.instruments:
+                if universe.setdefault(instrument.label, instrument) != instrument:
+                    raise DataError(
+                        f"two different instruments are labelled {instrument.label!r}; "
+                        "name them distinctly"
+                    )
+        frames = [b.quantities.set_axis([i.label for i in b.instruments], axis=1) for b in books]
+        quantities = pd.concat(frames).reindex(columns=list(universe)).fillna(0.0)
+        return cls(tuple(universe.values()), quantities)
+
     @property
     def n_portfolios(self) -> int:
         """Number of portfolios (rows)."""

@@ -1,4 +1,4 @@
-"""Rolling offset-backtest engine: closed forms, a naive loop, no look-ahead, size and power."""
+"""Rolling offset backtest: closed forms, naive loop, no look-ahead, size, power, the engines."""
 
 from __future__ import annotations
 
@@ -10,22 +10,24 @@ import pytest
 from scipy import stats
 
 from research.backtest.engine import OffsetBacktest, risk_measure
-from research.backtest.models import ParametricNormal, RollingFHS
+from research.backtest.models import ParametricNormal, RollingFHS, day_scenarios
 from research.backtest.portfolios import (
-    LinearLeg,
-    PortfolioSet,
     calendar_spreads,
     hedged_pairs,
     option_hedges,
     random_books,
+    stack_books,
 )
+from research.data import periods_per_year
 from research.errors import (
     DataError,
     InsufficientDataError,
     SpecificationError,
     UnknownUnderlyingError,
 )
+from research.margin import FilteredHistoricalSimulation, RiskWeightEngine
 from research.margin.offsets import OffsetPolicy
+from research.portfolio import EuropeanOption, Market, PortfolioBook, Spot
 
 EXACT = 1e-12
 """Same arithmetic in a different order: agreement to rounding."""
@@ -93,13 +95,13 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
     base = np.array([[-4.0, -4.0], [-3.0, 1.0], [2.0, -2.0], [1.0, 1.0], [0.5, 3.0]])
     model = FixedScenarios(base)
     returns = _returns(12, 2, seed=1)
-    legs = (LinearLeg("A0"), LinearLeg("A1"))
+    legs = (Spot("A0"), Spot("A1"))
     notionals = pd.DataFrame(
         [[100.0, -100.0], [100.0, 100.0], [50.0, 0.0]],
         index=["spread", "long both", "outright"],
         columns=[leg.label for leg in legs],
     )
-    ps = PortfolioSet(legs, notionals)
+    ps = PortfolioBook(legs, notionals)
     bt = OffsetBacktest(model, level=0.8, refit_every=3, lookback=2)
     res = bt.run(returns, ps)
     moves = np.expm1(base / 100)
@@ -123,8 +125,11 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
 def test_no_look_ahead():
     returns = _returns(420, 3, seed=2)
     fit_window = returns.iloc[:200]
-    ps = PortfolioSet.concat(
-        [hedged_pairs(fit_window, 3, seed=0), option_hedges(fit_window, 2, seed=1)]
+    ps, _ = stack_books(
+        {
+            "pairs": hedged_pairs(fit_window, 3, seed=0),
+            "options": option_hedges(fit_window, 2, seed=1),
+        }
     )
     bt = OffsetBacktest(RollingFHS(horizon=2), refit_every=7, lookback=200)
     base = bt.run(returns, ps)
@@ -155,9 +160,9 @@ def _independent_run(scale_cov: float, seed: int):
     returns = pd.DataFrame(
         values, index=pd.bdate_range("2010-01-01", periods=N_DAYS + 21), columns=names
     )
-    legs = tuple(LinearLeg(n) for n in names)
+    legs = tuple(Spot(n) for n in names)
     signs = np.where(rng.random(N_SERIES) < 0.5, -1.0, 1.0)
-    ps = PortfolioSet(
+    ps = PortfolioBook(
         legs, pd.DataFrame(np.diag(signs * 1e6), index=names, columns=[leg.label for leg in legs])
     )
     cov = pd.DataFrame(np.diag(scale_cov * vols**2), index=names, columns=names)
@@ -227,8 +232,21 @@ def test_bad_input():
         OffsetBacktest(RollingFHS(), level=99)
     with pytest.raises(SpecificationError):
         OffsetBacktest(RollingFHS(), refit_every=0)
-    with pytest.raises(SpecificationError, match="pair"):
-        OffsetBacktest(RollingFHS(), offset_policy=OffsetPolicy(per="pair"))
+    with pytest.raises(SpecificationError, match="PortfolioBook"):
+        bt.run(returns, ps.quantities)
+    engine = RiskWeightEngine({"A0": 0.1, "A1": 0.1})
+    with pytest.raises(SpecificationError, match="offset policy"):
+        OffsetBacktest(RollingFHS(), engine=engine, offset_policy=OffsetPolicy(0.5))
+    fhs = FilteredHistoricalSimulation(
+        day_scenarios(np.zeros(1), np.ones((10, 1)), np.ones(1), ["A0"], returns.index[0]),
+        level=0.975,
+    )
+    with pytest.raises(SpecificationError, match="level"):
+        OffsetBacktest(RollingFHS(), engine=fhs)
+    with pytest.raises(SpecificationError, match="MarginEngine"):
+        OffsetBacktest(RollingFHS(), engine="fhs")
+    with pytest.raises(DataError, match="family"):
+        bt.run(returns, ps, family=pd.Series({ps.quantities.index[0]: "one"}))
 
 
 def test_from_parameters():
@@ -247,24 +265,34 @@ def test_from_parameters():
     assert bt.offset_policy.max_fraction == 0.6
 
 
-def test_option_leg_revalued_in_full():
-    """An option hedge margined by the engine = a direct Black-76 revaluation at a real spot."""
-    from research.backtest.portfolios import TRADING_DAYS, OptionLeg
-    from research.portfolio import EuropeanOption, Market
+@pytest.mark.parametrize(
+    ("index", "per_year"),
+    [
+        (pd.bdate_range("2019-01-01", periods=8), 252.0),
+        (pd.date_range("2019-01-01", periods=8, freq="D"), 365.0),
+    ],
+    ids=["equities", "crypto"],
+)
+def test_option_revalued_in_full_at_the_datas_own_annualisation(index, per_year):
+    """An option hedge margined by the backtest = a direct Black-76 revaluation at a real spot.
 
+    The option takes the model's volatility annualised with the data's periods per year: 365
+    on a 7-day calendar (it was 252 whatever the data).
+    """
     rng = np.random.default_rng(3)
     base = rng.standard_normal((400, 1)) * 3.0
-    returns = _returns(8, 1, seed=4)
-    option, hedge = OptionLeg("A0", kind="put", moneyness=0.95, tenor=0.25), LinearLeg("A0")
+    returns = _returns(8, 1, seed=4).set_axis(index)
+    option = EuropeanOption("A0", strike=0.95, expiry=0.25, kind="put")
+    hedge = Spot("A0")
     q_opt, q_lin = 2e6, 0.4e6
-    ps = PortfolioSet(
+    ps = PortfolioBook(
         (option, hedge),
         pd.DataFrame([[q_opt, q_lin]], index=["hedged put"], columns=[option.label, hedge.label]),
     )
     res = OffsetBacktest(FixedScenarios(base), level=0.99, refit_every=2, lookback=2).run(
         returns, ps
     )
-    vol = base.std() * np.sqrt(TRADING_DAYS) / 100
+    vol = base.std() * np.sqrt(per_year) / 100
     spot = 50_000.0
     put = EuropeanOption("A0", strike=0.95 * spot, expiry=0.25, kind="put", implied_vol=vol)
     market = Market(spot={"A0": spot})
@@ -284,21 +312,110 @@ def test_option_leg_revalued_in_full():
 
 
 def test_portfolios_are_margined_independently():
-    """Margining a set at once equals margining each portfolio on its own (vectorisation)."""
+    """Margining a book at once equals margining each portfolio on its own (vectorisation)."""
     returns = _returns(320, 3, seed=8)
-    ps = PortfolioSet.concat(
-        [
-            random_books(list(returns.columns), 3, seed=9),
-            option_hedges(returns.iloc[:150], 2, seed=10),
-        ]
+    ps, _ = stack_books(
+        {
+            "random": random_books(list(returns.columns), 3, seed=9),
+            "options": option_hedges(returns.iloc[:150], 2, seed=10),
+        }
     )
     bt = OffsetBacktest(RollingFHS(horizon=2, volatility="ewma"), lookback=150, refit_every=4)
     together = bt.run(returns, ps)
-    for name in ps.notionals.index:
-        row = ps.notionals.loc[[name]]
-        held = [leg for leg in ps.legs if row[leg.label].iloc[0] != 0]
-        alone = bt.run(returns, PortfolioSet(tuple(held), row[[leg.label for leg in held]]))
+    for name in ps.quantities.index:
+        alone = bt.run(returns, ps.portfolio(name).to_book())
         for field in ("margin_cross", "margin_isolated", "loss"):
             np.testing.assert_allclose(
                 getattr(alone, field)[name], getattr(together, field)[name], rtol=1e-10, atol=1e-6
             )
+
+
+def _property_case():
+    returns = _returns(330, 4, seed=21)
+    history = returns.iloc[:150]
+    book, family = stack_books(
+        {
+            "pairs": hedged_pairs(history, 3, top=3, seed=1),
+            "calendar": calendar_spreads(list(returns.columns), 2, seed=2),
+            "options": option_hedges(history, 3, seed=3),
+            "random": random_books(list(returns.columns), 3, n_legs=(2, 4), seed=4),
+        }
+    )
+    return returns, book, family
+
+
+def _day_market_and_scenarios(bt, returns, day):
+    """The market and model scenarios of ``day``, rebuilt from the data up to ``day`` only."""
+    index = returns.index
+    t = index.get_loc(day)
+    refit = bt.lookback - 1 + ((t - (bt.lookback - 1)) // bt.refit_every) * bt.refit_every
+    fitted = None
+    for r in range(bt.lookback - 1, refit + 1, bt.refit_every):
+        fitted = bt.model.fit(returns.iloc[r - bt.lookback + 1 : r + 1], previous=fitted)
+    scale = fitted.scale(returns.to_numpy()[refit + 1 : t + 1])[-1]
+    base_sd = fitted.base.std(axis=0) / np.sqrt(bt.horizon)
+    vol = scale * base_sd * np.sqrt(periods_per_year(index)) / 100.0
+    market = bt.market(day, pd.Series(vol, index=list(returns.columns)))
+    scenarios = day_scenarios(fitted.location, fitted.base, scale, list(returns.columns), day)
+    return market, scenarios
+
+
+@pytest.mark.parametrize("which", ["fhs", "risk_weight"])
+def test_backtest_margin_is_the_engines_margin_of_each_portfolio(which):
+    """On sampled days the backtest's margins are ``engine.margin(portfolio, market_t)``."""
+    returns, book, family = _property_case()
+    model = RollingFHS(horizon=2, volatility="ewma")
+    if which == "fhs":
+        bt = OffsetBacktest(
+            model,
+            lookback=150,
+            refit_every=7,
+            measure="es",
+            offset_policy=OffsetPolicy(0.8),
+            carry=0.05,
+        )
+    else:
+        weights = dict.fromkeys(returns.columns, 0.07)
+        bt = OffsetBacktest(
+            model,
+            lookback=150,
+            refit_every=7,
+            carry=0.05,
+            engine=RiskWeightEngine(weights, basis="delta"),
+        )
+    result = bt.run(returns, book, family=family)
+    rng = np.random.default_rng(5)
+    for day in result.dates[np.sort(rng.choice(len(result.dates), 4, replace=False))]:
+        market, scenarios = _day_market_and_scenarios(bt, returns, day)
+        engine = bt.engine_for(scenarios)
+        for name in book.quantities.index:
+            one = engine.margin(book.portfolio(name), market)
+            assert result.margin_cross.loc[day, name] == one.cross
+            assert result.margin_cross_engine.loc[day, name] == one.portfolio_margin
+            total = 0.0
+            for value in one.isolated.to_numpy():
+                total += value
+            assert result.margin_isolated.loc[day, name] == total
+
+
+def test_blocks_give_the_same_bits_serially_and_in_processes():
+    returns, book, family = _property_case()
+    bt = OffsetBacktest(
+        RollingFHS(horizon=2, volatility="ewma"),
+        lookback=150,
+        refit_every=9,
+        block_size=4,
+        carry=0.05,
+    )
+    short = returns.iloc[:200]
+    serial = bt.run(short, book, family=family, backend="serial")
+    processes = bt.run(short, book, family=family, backend="processes")
+    for name in (
+        "margin_isolated",
+        "margin_cross",
+        "margin_cross_engine",
+        "loss",
+        "isolated_shortfall",
+        "position_breaches",
+    ):
+        np.testing.assert_array_equal(getattr(serial, name), getattr(processes, name))

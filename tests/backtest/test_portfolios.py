@@ -1,4 +1,4 @@
-"""Test-portfolio generators (seeded, beta-weighted) and the positions-file loader."""
+"""Test-book builders (seeded, beta-weighted, research.portfolio books) and the positions file."""
 
 from __future__ import annotations
 
@@ -7,30 +7,38 @@ import pandas as pd
 import pytest
 
 from research.backtest.portfolios import (
-    LinearLeg,
-    OptionLeg,
-    PortfolioSet,
     calendar_spreads,
     hedged_pairs,
     option_hedges,
     random_books,
     read_positions,
+    stack_books,
 )
 from research.errors import DataError, SpecificationError, UnknownUnderlyingError
-from research.portfolio import EuropeanOption, Market
+from research.portfolio import (
+    DatedFuture,
+    EuropeanOption,
+    Market,
+    PortfolioBook,
+    Scenarios,
+    Spot,
+    unit_exposures,
+)
 
 EXACT = 1e-12
 """Closed forms and identities: agreement to rounding."""
 
 
-@pytest.fixture(scope="module")
-def returns() -> pd.DataFrame:
+def _returns(index: pd.DatetimeIndex) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     cov = np.array([[1.0, 0.8, 0.1], [0.8, 2.0, 0.2], [0.1, 0.2, 0.5]])
-    values = rng.standard_normal((500, 3)) @ np.linalg.cholesky(cov).T
-    return pd.DataFrame(
-        values, index=pd.bdate_range("2020-01-01", periods=500), columns=["BTC", "ETH", "SOL"]
-    )
+    values = rng.standard_normal((len(index), 3)) @ np.linalg.cholesky(cov).T
+    return pd.DataFrame(values, index=index, columns=["BTC", "ETH", "SOL"])
+
+
+@pytest.fixture(scope="module")
+def returns() -> pd.DataFrame:
+    return _returns(pd.bdate_range("2020-01-01", periods=500))
 
 
 @pytest.mark.parametrize(
@@ -45,22 +53,23 @@ def returns() -> pd.DataFrame:
 )
 def test_generators_reproducible_from_seed(returns, make):
     first, again, other = make(returns, 3), make(returns, 3), make(returns, 4)
-    pd.testing.assert_frame_equal(first.notionals, again.notionals)
-    assert first.legs == again.legs
+    assert isinstance(first, PortfolioBook)
+    pd.testing.assert_frame_equal(first.quantities, again.quantities)
+    assert first.instruments == again.instruments
     assert (
         not (
-            first.notionals.shape == other.notionals.shape
-            and np.allclose(first.notionals, other.notionals)
+            first.quantities.shape == other.quantities.shape
+            and np.allclose(first.quantities, other.quantities)
         )
-        or first.legs != other.legs
+        or first.instruments != other.instruments
     )
 
 
 def test_hedged_pair_is_beta_weighted(returns):
-    ps = hedged_pairs(returns, 8, notional=1e6, top=1, seed=1)
+    book = hedged_pairs(returns, 8, notional=1e6, top=1, seed=1)
     cov = returns.cov()
     # the most correlated pair is BTC/ETH
-    for _, row in ps.notionals.iterrows():
+    for _, row in book.quantities.iterrows():
         held = row[row != 0]
         assert set(held.index) == {"BTC spot", "ETH spot"}
         first = held.index[np.argmax(np.abs(held.to_numpy()) == 1e6)]
@@ -68,56 +77,66 @@ def test_hedged_pair_is_beta_weighted(returns):
         a, b = first.split()[0], other.split()[0]
         beta = cov.loc[a, b] / cov.loc[b, b]
         assert held[other] == pytest.approx(-beta * held[first], rel=EXACT)
-    assert set(ps.family) == {"hedged pair"}
+    assert all(isinstance(i, Spot) for i in book.instruments)
 
 
-def test_calendar_spread_net_sensitivity():
-    ps = calendar_spreads(["BTC"], 2, carry=0.05, tenors=(0.25, 0.5), seed=0)
-    legs = {leg.label: leg for leg in ps.legs}
-    assert legs["BTC spot"].sensitivity == 1.0
-    assert legs["BTC fut 0.25y"].sensitivity == pytest.approx(np.exp(0.05 * 0.25), rel=EXACT)
-    assert legs["BTC fut 0.5y"].sensitivity == pytest.approx(np.exp(0.05 * 0.5), rel=EXACT)
+def test_calendar_spread_net_delta_comes_from_the_markets_carry():
+    book = calendar_spreads(["BTC"], 2, tenors=(0.25, 0.5), seed=0)
+    kinds = {i.label: i for i in book.instruments}
+    assert isinstance(kinds["BTC spot"], Spot)
+    assert isinstance(kinds["BTC future T=0.25y"], DatedFuture)
+    market = Market(spot={"BTC": 1.0}, carry={"BTC": 0.05})
+    delta = unit_exposures(book.instruments, market)["delta"]
+    assert delta["BTC future T=0.25y"] == pytest.approx(np.exp(0.05 * 0.25), rel=EXACT)
+    assert delta["BTC future T=0.5y"] == pytest.approx(np.exp(0.05 * 0.5), rel=EXACT)
 
 
-def test_option_leg_is_homogeneous_in_spot():
-    """P&L per unit notional at unit spot = P&L of N/S contracts at the real spot."""
-    leg = OptionLeg("BTC", kind="put", moneyness=0.9, tenor=0.25)
-    spot, notional, vol = 60_000.0, 1e6, 0.6
-    moves = np.array([-0.2, -0.05, 0.0, 0.1])
-    option = EuropeanOption("BTC", strike=0.9 * spot, expiry=0.25, kind="put", implied_vol=vol)
-    direct = option.pnl(Market(spot={"BTC": spot}), spot * np.exp(moves)) * notional / spot
-    np.testing.assert_allclose(leg.pnl_per_notional(moves, vol) * notional, direct, rtol=1e-10)
-
-
-def test_option_hedge_is_delta_neutral_at_inception(returns):
-    ps = option_hedges(returns, 5, seed=2)
-    vols = returns.std() * np.sqrt(252) / 100
-    for _, row in ps.notionals.iterrows():
-        held = row[row != 0]
-        option = next(
-            leg for leg in ps.legs if leg.label in held.index and isinstance(leg, OptionLeg)
-        )
-        hedge = next(label for label in held.index if label != option.label)
-        net = held[option.label] * option.delta(vols[option.underlying]) + held[hedge]
-        assert net == pytest.approx(0.0, abs=1e-6)
-
-
-def test_concat_and_validation(returns):
-    both = PortfolioSet.concat(
-        [hedged_pairs(returns, 2, seed=0), random_books(list(returns.columns), 2, seed=0)]
+def test_unit_spot_option_is_the_option_on_the_notional_at_a_real_spot():
+    """Quantity = notional at a unit spot: the P&L of N/S contracts struck at m S at spot S."""
+    book = PortfolioBook(
+        (EuropeanOption("BTC", strike=0.9, expiry=0.25, kind="put", implied_vol=0.6),),
+        pd.DataFrame({"put": [1e6]}, index=["p"]),
     )
-    assert both.n_portfolios == 4 and list(both.family.unique()) == ["hedged pair", "random book"]
-    legs = (LinearLeg("BTC"),)
-    with pytest.raises(DataError, match="non-finite"):
-        PortfolioSet(legs, pd.DataFrame({"BTC spot": [np.nan]}, index=["p"]))
-    with pytest.raises(DataError, match="no position"):
-        PortfolioSet(legs, pd.DataFrame({"BTC spot": [0.0]}, index=["p"]))
-    with pytest.raises(UnknownUnderlyingError, match="DOGE"):
-        PortfolioSet((LinearLeg("DOGE"),), pd.DataFrame({"DOGE spot": [1.0]})).check_underlyings(
-            returns.columns
-        )
-    with pytest.raises(SpecificationError):
-        OptionLeg("BTC", kind="straddle")
+    spot, moves = 60_000.0, np.array([[-0.2], [-0.05], [0.0], [0.1]])
+    scenarios = Scenarios.from_array(moves, ["BTC"])
+    unit = book.pnl(Market(spot={"BTC": 1.0}), scenarios).to_numpy()[0]
+    option = EuropeanOption("BTC", strike=0.9 * spot, expiry=0.25, kind="put", implied_vol=0.6)
+    direct = option.pnl(Market(spot={"BTC": spot}), spot * np.exp(moves[:, 0])) * 1e6 / spot
+    np.testing.assert_allclose(unit, direct, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("index", "per_year"),
+    [
+        (pd.bdate_range("2020-01-01", periods=500), 252.0),
+        (pd.date_range("2020-01-01", periods=500, freq="D"), 365.0),
+    ],
+    ids=["equities", "crypto"],
+)
+def test_option_hedge_is_delta_neutral_at_the_datas_annualised_volatility(index, per_year):
+    """The hedge ratio uses the data's own periods per year (it was 252 even on 24/7 data)."""
+    returns = _returns(index)
+    book = option_hedges(returns, 5, seed=2)
+    vols = returns.std() * np.sqrt(per_year) / 100
+    market = Market(spot=dict.fromkeys(returns.columns, 1.0), volatility=vols)
+    delta = unit_exposures(book.instruments, market)["delta"].to_numpy()
+    np.testing.assert_allclose(book.quantities.to_numpy() @ delta, 0.0, atol=1e-6)
+
+
+def test_stack_books_names_families(returns):
+    book, family = stack_books(
+        {
+            "hedged pair": hedged_pairs(returns, 2, seed=0),
+            "option hedge": option_hedges(returns, 2, seed=0),
+        }
+    )
+    assert book.n_portfolios == 4
+    assert list(family.unique()) == ["hedged pair", "option hedge"]
+    assert list(family.index) == list(book.quantities.index)
+    with pytest.raises(DataError, match="at least one"):
+        stack_books({})
+    with pytest.raises(DataError, match="unique"):
+        stack_books({"a": hedged_pairs(returns, 2, seed=0), "b": hedged_pairs(returns, 2, seed=1)})
     with pytest.raises(SpecificationError):
         random_books(["BTC"], 0)
 
@@ -131,11 +150,14 @@ def test_read_positions(tmp_path):
         "p2,BTC,500000,options,call,0.25,1.1\n"
         "p2,BTC,-250000,options,spot,,\n"
     )
-    ps = read_positions(path, underlyings=["BTC", "ETH"])
-    assert ps.notionals.loc["p1", "ETH spot"] == -800000.0
-    assert ps.notionals.loc["p2", "BTC call m=1.1 0.25y"] == 500000.0
-    assert ps.notionals.loc["p2", "BTC spot"] == -250000.0
-    assert ps.family.to_dict() == {"p1": "pair", "p2": "options"}
+    book, family = read_positions(path, underlyings=["BTC", "ETH"])
+    assert book.quantities.loc["p1", "ETH spot"] == -800000.0
+    assert book.quantities.loc["p2", "BTC call K=1.1 T=0.25y"] == 500000.0
+    assert book.quantities.loc["p2", "BTC spot"] == -250000.0
+    assert family.to_dict() == {"p1": "pair", "p2": "options"}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("portfolio,underlying,notional\np1,BTC,1\n")
+    assert read_positions(plain)[1].to_dict() == {"p1": "custom"}
 
 
 def test_read_positions_errors(tmp_path):
@@ -155,3 +177,7 @@ def test_read_positions_errors(tmp_path):
     kind.write_text("portfolio,underlying,notional,instrument\np1,BTC,1,swaption\n")
     with pytest.raises(DataError, match="swaption"):
         read_positions(kind)
+    carry = tmp_path / "carry.csv"
+    carry.write_text("portfolio,underlying,notional,instrument,carry\np1,BTC,1,future,0.05\n")
+    with pytest.raises(DataError, match="carry"):
+        read_positions(carry)

@@ -1,4 +1,4 @@
-"""BacktestResult tables, disclosure, contagion and stress replay on a hand-made result."""
+"""BacktestResult tables, disclosure and stress replay on a hand-made result."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from research.backtest.contagion import contagion
 from research.backtest.replay import stress_replay
 from research.backtest.results import BacktestResult
 from research.errors import DataError, InsufficientDataError
@@ -88,24 +87,6 @@ def test_per_portfolio_and_coverage(result):
     assert cov.loc["pair", ("cross", "traffic_light")] == "red"
 
 
-def test_contagion_counts(result):
-    table = contagion(result)
-    pair = table.loc["pair"]
-    assert pair["cross_liquidation_rate"] == pytest.approx(2 / 5)
-    assert pair["isolated_liquidation_rate"] == pytest.approx(1 / 5)
-    # day 1: cross liquidated, no leg alone breached; day 3: exactly one leg breached
-    assert pair["offset_only_liquidation_rate"] == pytest.approx(1 / 5)
-    assert pair["single_position_contagion_rate"] == pytest.approx(1 / 5)
-    assert pair["legs_liquidated_cross"] == 2.0 and pair["legs_liquidated_isolated"] == 1.0
-    # legs closed by the cross account that survive alone: 2 on day 1, 1 on day 3
-    assert pair["legs_dragged"] == pytest.approx((2 + 1) / 5)
-    assert pair["mean_shortfall_cross"] == pytest.approx((2 + 10) / 5)
-    assert pair["max_shortfall_isolated"] == 6.0
-    # a single-leg portfolio cannot spread a loss to other legs
-    assert table.loc["outright", "contagion_rate"] == 0.0
-    assert table.loc["all", "observations"] == 10
-
-
 def test_window_select_and_replay(result):
     sub = result.window("2020-03-03", "2020-03-05")
     assert len(sub.dates) == 3 and int(sub.offset_caused().to_numpy().sum()) == 1
@@ -143,6 +124,8 @@ def test_family_conclusions(result):
     assert "exceeded 2 times" in text["pair"] and "1 exceptions were offset-caused" in text["pair"]
     # 2 exceptions in 5 days at 99%: Kupiec rejects, too many exceptions
     assert "Cross margin is under-margined" in text["pair"]
+    # mean loss beyond the margin: (2 + 10) / 5 cross, 6 / 5 for the holdings alone
+    assert "was 2 per portfolio-day for cross margin against 1 for the holdings" in text["pair"]
 
 
 def test_compare(result):

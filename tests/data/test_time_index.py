@@ -12,7 +12,7 @@ import pytest
 
 from research.backtest.engine import OffsetBacktest
 from research.backtest.models import RollingFHS
-from research.backtest.portfolios import PortfolioSet, hedged_pairs
+from research.backtest.portfolios import hedged_pairs
 from research.calibration import calibrate_risk_weights
 from research.correlation import DCC
 from research.data import (
@@ -26,6 +26,7 @@ from research.data import (
 )
 from research.data.units import PERCENT_MIN_DAILY_STD
 from research.errors import DataError, SpecificationError
+from research.portfolio import PortfolioBook
 from research.volatility import fit_univariate
 
 
@@ -123,7 +124,7 @@ def test_risk_weights_refuse_disordered_returns(how):
         calibrate_risk_weights(_disorder(_returns(), how))
 
 
-def _backtest_inputs() -> tuple[OffsetBacktest, pd.DataFrame, PortfolioSet]:
+def _backtest_inputs() -> tuple[OffsetBacktest, pd.DataFrame, PortfolioBook]:
     returns = _returns(260, 3, seed=2)
     portfolios = hedged_pairs(returns.iloc[:200], 2, seed=0)
     return OffsetBacktest(RollingFHS(horizon=2), refit_every=20, lookback=200), returns, portfolios
