@@ -53,6 +53,7 @@ __all__ = [
     "dcc_q_path",
     "dcc_q_last",
     "dcc_correlation_path",
+    "normalize_q",
     "cdcc_target",
     "cdcc_target_gradient",
     "correlation_loglik",
@@ -227,21 +228,80 @@ def dcc_correlation_path(
     """
     t_obs, n = z.shape
     scaled = sigma.shape[0] > 0
+    unscaled = np.empty(0)
     cur = q.copy()
     nxt = np.empty_like(cur)
     d = np.empty(n)
     for t in range(t_obs):
-        for i in range(n):
-            d[i] = math.sqrt(cur[i, i])
-        for i in range(n):
-            for j in range(n):
-                v = cur[i, j] / (d[i] * d[j])
-                if scaled:
-                    v = v * sigma[t, i] * sigma[t, j]
-                out[t, i, j] = v
+        if scaled:
+            _normalize(cur, d, sigma[t], out[t])
+        else:
+            _normalize(cur, d, unscaled, out[t])
         _update_q(cur, nxt, z[t], a, b, g, qbar, nbar, kind_code)
         cur, nxt = nxt, cur
     q[:, :] = cur
+
+
+@nb.njit(cache=True, nogil=True)
+def _normalize(q, d, scale, out):
+    r"""Write :math:`Q_{ij} / (\sqrt{Q_{ii}} \sqrt{Q_{jj}})` of one matrix into ``out``.
+
+    The package's one Q-to-R normalisation. ``d`` (length N) receives the square roots of
+    the diagonal; with a non-empty ``scale`` (length N) each entry is then multiplied by
+    ``scale[i] * scale[j]`` (covariances :math:`H = D R D`). Values are computed in float64
+    and rounded once when ``out`` is float32. The diagonal is :math:`Q_{ii} / \sqrt{Q_{ii}}^2`,
+    one within a rounding error (not forced to exactly one, so a stored path and a forecast
+    of the same :math:`Q` carry the same bits).
+    """
+    n = q.shape[0]
+    for i in range(n):
+        d[i] = math.sqrt(q[i, i])
+    scaled = scale.shape[0] > 0
+    for i in range(n):
+        for j in range(n):
+            v = q[i, j] / (d[i] * d[j])
+            if scaled:
+                v = v * scale[i] * scale[j]
+            out[i, j] = v
+
+
+@nb.njit(cache=True, nogil=True)
+def _normalize_stack(q, out):
+    d = np.empty(q.shape[1])
+    unscaled = np.empty(0)
+    for k in range(q.shape[0]):
+        _normalize(q[k], d, unscaled, out[k])
+
+
+def normalize_q(q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    r"""Correlation form :math:`R = \mathrm{diag}(Q)^{-1/2} Q \mathrm{diag}(Q)^{-1/2}`.
+
+    The Q-to-R normalisation of :func:`dcc_correlation_path`, for one matrix or a stack.
+
+    Parameters
+    ----------
+    q : ndarray, shape (N, N) or (..., N, N)
+        Matrices with a positive diagonal (not checked here: callers validate).
+    out : ndarray, optional
+        C-contiguous float64 or float32 array of the same shape, written in place.
+
+    Returns
+    -------
+    ndarray
+        ``out`` (a new float64 array when not given).
+
+    Examples
+    --------
+    >>> normalize_q(np.array([[4.0, 1.0], [1.0, 1.0]]))
+    array([[1. , 0.5],
+           [0.5, 1. ]])
+    """
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    if out is None:
+        out = np.empty_like(q)
+    stack = q.reshape((-1, *q.shape[-2:]))
+    _normalize_stack(stack, out.reshape(stack.shape))
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -335,8 +395,7 @@ def cdcc_target_gradient(
 
 def _unit_diagonal(m: Float64Array2D) -> tuple[Float64Array2D, Float64Array1D]:
     """``m`` scaled to unit diagonal, and the square roots of its diagonal."""
-    scale = np.sqrt(np.diag(m))
-    return np.ascontiguousarray(m / np.outer(scale, scale)), scale
+    return normalize_q(m), np.sqrt(np.diag(m))
 
 
 @nb.njit(cache=True, nogil=True)

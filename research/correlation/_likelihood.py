@@ -43,9 +43,7 @@ def correlation_target(z: Float64Array2D, assets: list[str]) -> Float64Array2D:
 
 def _corr(z: Float64Array2D) -> Float64Array2D:
     zc = z - z.mean(axis=0)
-    s = zc.T @ zc
-    d = np.sqrt(np.diag(s))
-    return s / np.outer(d, d)
+    return kern.normalize_q(zc.T @ zc)
 
 
 def negative_target(z: Float64Array2D) -> Float64Array2D:

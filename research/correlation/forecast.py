@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array2D, Float64Array3D, Seed
+from research.correlation._kernels import normalize_q
 from research.errors import NotPositiveDefiniteError, SpecificationError
 
 __all__ = [
@@ -70,18 +71,14 @@ def _check_horizon(horizon: int) -> int:
 
 
 def _to_correlation(q: np.ndarray) -> np.ndarray:
-    """Correlation form diag(Q)^-1/2 Q diag(Q)^-1/2 of one matrix or a stack (..., N, N)."""
+    """Correlation form of a checked DCC state Q (:func:`~._kernels.normalize_q`)."""
     diag = np.diagonal(q, axis1=-2, axis2=-1)
     if np.any(~np.isfinite(diag)) or np.any(diag <= 0.0):
         raise NotPositiveDefiniteError(
             "Q has a non-positive diagonal entry; it is not a valid DCC state "
             "(check qbar / q_next from the fit)"
         )
-    d = np.sqrt(diag)
-    r = q / (d[..., :, None] * d[..., None, :])
-    idx = np.arange(q.shape[-1])
-    r[..., idx, idx] = 1.0
-    return r
+    return normalize_q(q)
 
 
 def _square(name: str, x: Any, n: int | None = None) -> np.ndarray:

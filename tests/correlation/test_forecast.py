@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from arch import arch_model
 
+from research.correlation._kernels import dcc_correlation_path, normalize_q
 from research.correlation.forecast import (
     DCCForecast,
     forecast_correlation,
@@ -207,3 +208,31 @@ def test_egarch_needs_simulation():
         univariate_forecast({"y": res}, horizon=3)
     mean, var = univariate_forecast({"y": res}, horizon=1)
     assert var.shape == (1, 1) and mean.index[0] == "h.1"
+
+
+def test_one_step_is_the_path_kernels_normalisation_bit_for_bit():
+    # before: forecast kept its own Q-to-R that forced the diagonal to 1.0, so R_{T+1} of a
+    # forecast and of the correlation path kernel differed where sqrt(q_ii)^2 != q_ii (q = 2)
+    qbar = np.array([[1.0, 0.3], [0.3, 1.0]])
+    q_next = np.array([[2.0, 0.5], [0.5, 1.0]])
+    r, _ = forecast_correlation("dcc", PARAMS["dcc"], qbar, None, q_next, 1)
+    path = np.empty((1, 2, 2))
+    state = q_next.copy()
+    dcc_correlation_path(
+        np.zeros((1, 2)), 0.05, 0.9, 0.0, qbar, np.zeros((2, 2)), 0, np.empty((0, 2)), state, path
+    )
+    np.testing.assert_array_equal(r[0], path[0])
+    np.testing.assert_array_equal(r[0], normalize_q(q_next))
+
+
+def test_normalize_q_is_the_whole_array_expression_for_stacks_and_float32():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 40, 4))
+    q = np.einsum("kti,ktj->kij", x, x) + 0.1 * np.eye(4)
+    d = np.sqrt(np.einsum("kii->ki", q))
+    expected = q / (d[:, :, None] * d[:, None, :])
+    np.testing.assert_array_equal(normalize_q(q), expected)
+    np.testing.assert_array_equal(normalize_q(q[2]), expected[2])
+    out32 = np.empty(q.shape, dtype=np.float32)
+    assert normalize_q(q, out=out32) is out32
+    np.testing.assert_array_equal(out32, expected.astype(np.float32))
