@@ -1,6 +1,12 @@
 """Margin parameter sets, risk weights, offset credits, correlation regimes and anti-procyclicality.
 
 The sensitivity sweep is a hold-out backtest: ``research.backtest.sensitivity_sweep``.
+
+A :class:`MarginParameters` set is the unit that flows on: ``params.engine()`` is a
+:class:`research.margin.ParameterSetEngine` (the margin interface every stage calls) and
+``params.fingerprint`` (SHA-256 of its canonical JSON, 12 characters shown) names it wherever
+it is calibrated, margined, backtested or reviewed. Its offset credits follow the package's one
+definition (:mod:`research.margin.credits`).
 """
 
 from research.calibration.apc import (
