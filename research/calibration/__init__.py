@@ -27,7 +27,6 @@ from research.calibration.calibrate import (
 )
 from research.calibration.config import CalibrationConfig, DataConfig, OffsetConfig, StressConfig
 from research.calibration.offsets import (
-    EMIR_OFFSET_CAP,
     OffsetCalibrator,
     OffsetCredits,
     OffsetPair,
@@ -46,7 +45,6 @@ from research.calibration.risk_weights import (
 )
 
 __all__ = [
-    "EMIR_OFFSET_CAP",
     "PROFILES",
     "CalibrationConfig",
     "CalibrationResult",

@@ -19,10 +19,11 @@ import yaml
 
 from research._config import check_field_types, iso_date, read_yaml_mapping
 from research._io import write_atomic
-from research.calibration.offsets import EMIR_OFFSET_CAP, OffsetCalibrator, OffsetPair
+from research.calibration.offsets import OffsetCalibrator, OffsetPair
 from research.calibration.parameters import APCSettings, _in_range, _whole
 from research.calibration.risk_weights import PROFILES
 from research.errors import ParameterError, SpecificationError
+from research.margin.offsets import EMIR_MAX_OFFSET
 
 __all__ = [
     "SWEEP_AXES",
@@ -181,7 +182,7 @@ class OffsetConfig:
         Days the DCC model is fitted on and the quantile is taken over.
     """
 
-    cap: float = EMIR_OFFSET_CAP
+    cap: float = EMIR_MAX_OFFSET
     hedge: str = "equal_risk"
     significance: float = 0.05
     break_threshold: float = 0.3

@@ -27,16 +27,11 @@ from research.errors import DataError, ParameterError
 from research.margin import EMIR_MAX_OFFSET
 
 __all__ = [
-    "EMIR_OFFSET_CAP",
     "OffsetPair",
     "OffsetCalibrator",
     "OffsetCredits",
     "hedge_credit",
 ]
-
-EMIR_OFFSET_CAP = EMIR_MAX_OFFSET
-"""Largest share of the portfolio-margining reduction that may be recognised
-(Commission Delegated Regulation (EU) No 153/2013, Art. 27(4)); the margin stage's constant."""
 
 Direction = Literal["opposite", "same"]
 Hedge = Literal["equal_risk", "equal_notional"]
@@ -255,7 +250,7 @@ class OffsetCalibrator:
     0.5519
     """
 
-    cap: float = EMIR_OFFSET_CAP
+    cap: float = EMIR_MAX_OFFSET
     hedge: Hedge = "equal_risk"
     significance: float = 0.05
     break_threshold: float = 0.3
@@ -266,7 +261,7 @@ class OffsetCalibrator:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cap) and 0.0 <= self.cap <= 1.0):
             raise ParameterError(
-                f"cap is {self.cap}; give a share in [0, 1] (EMIR allows at most {EMIR_OFFSET_CAP})"
+                f"cap is {self.cap}; give a share in [0, 1] (EMIR allows at most {EMIR_MAX_OFFSET})"
             )
         if self.hedge not in ("equal_risk", "equal_notional"):
             raise ParameterError(

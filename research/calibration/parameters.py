@@ -31,6 +31,7 @@ import yaml
 from research._io import write_atomic
 from research.errors import ParameterError
 from research.margin.credits import DIRECTIONS, Hedge, check_hedge
+from research.margin.offsets import EMIR_MAX_OFFSET
 from research.margin.parameter_set import ParameterSetEngine
 
 __all__ = ["APCSettings", "APCTool", "MarginParameters", "Pair"]
@@ -302,7 +303,7 @@ class MarginParameters:
         strings (stored sorted); records ``{"pair", "credit"[, "direction"]}`` are accepted.
     correlations : mapping of pair -> float, optional
         Correlation parameter per pair in [-1, 1] (for correlation-aggregation engines).
-    offset_cap : float, default 0.8
+    offset_cap : float, default EMIR_MAX_OFFSET (0.8, ``research.margin.offsets``)
         Largest share of the margin an offset may remove, in [0, 1].
     maintenance_fraction : float, default 1.0
         Maintenance margin as a fraction of initial margin, in (0, 1].
@@ -362,7 +363,7 @@ class MarginParameters:
     risk_weights: Mapping[str, float]
     offset_credits: Mapping[Any, float] = field(default_factory=dict)
     correlations: Mapping[Any, float] = field(default_factory=dict)
-    offset_cap: float = 0.8
+    offset_cap: float = EMIR_MAX_OFFSET
     maintenance_fraction: float = 1.0
     stress_windows: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     stress_weight: float | None = None

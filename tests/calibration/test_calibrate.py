@@ -232,3 +232,22 @@ def test_prepare_study_on_other_data_uses_available_pairs(shared_data_dir: Path)
     assert len(config.pairs) == 10 and config.profile == "crypto-1d-99"
     assert set(prices.columns) == set(config.assets)
     assert config.data.source == str(path) and config.data.start == "2023-01-01"
+
+
+def test_every_default_offset_cap_is_the_margin_stages_one_constant() -> None:
+    # before: calibration kept a second name (EMIR_OFFSET_CAP) and MarginParameters a literal
+    import research.calibration
+    import research.calibration.offsets
+    from research.calibration.offsets import OffsetCalibrator
+    from research.margin import EMIR_MAX_OFFSET, OffsetPolicy
+
+    assert not hasattr(research.calibration, "EMIR_OFFSET_CAP")
+    assert not hasattr(research.calibration.offsets, "EMIR_OFFSET_CAP")
+    caps = {
+        MarginParameters.__dataclass_fields__["offset_cap"].default,
+        OffsetCalibrator().cap,
+        OffsetConfig().cap,
+        SweepGrid().offset_cap[0],
+        OffsetPolicy().max_fraction,
+    }
+    assert caps == {EMIR_MAX_OFFSET}

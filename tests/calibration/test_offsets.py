@@ -14,13 +14,13 @@ import pytest
 from scipy import stats
 
 from research.calibration.offsets import (
-    EMIR_OFFSET_CAP,
     OffsetCalibrator,
     OffsetCredits,
     OffsetPair,
     hedge_credit,
 )
 from research.errors import DataError, ParameterError
+from research.margin import EMIR_MAX_OFFSET
 
 #: The credits are closed-form arithmetic; only rounding separates them from the formulas.
 EXACT = 1e-12
@@ -36,7 +36,7 @@ def test_perfect_hedge_of_equal_risk_earns_the_cap() -> None:
         [("A", "B")],
         nobs={"recent": 250, "stressed": 60},
     )
-    assert res.credits["A/B"] == pytest.approx(EMIR_OFFSET_CAP, abs=EXACT)
+    assert res.credits["A/B"] == pytest.approx(EMIR_MAX_OFFSET, abs=EXACT)
     assert res.table.loc["A/B", "raw_credit"] == pytest.approx(1.0, abs=EXACT)
     assert bool(res.table.loc["A/B", "cap_applied"])
     assert res.table.loc["A/B", "reason"] == ""
@@ -46,7 +46,7 @@ def test_uncorrelated_pair_earns_less_than_the_cap() -> None:
     # Zero correlation is not a hedge: the uncapped credit is the closed form, the calibrated one 0.
     assert float(hedge_credit(0.0)) == pytest.approx(1.0 - 1.0 / math.sqrt(2.0), abs=EXACT)
     res = OffsetCalibrator().fit({"recent": corr(0.0)}, [("A", "B")])
-    assert res.credits["A/B"] < EMIR_OFFSET_CAP
+    assert res.credits["A/B"] < EMIR_MAX_OFFSET
     assert res.credits["A/B"] == 0.0
     assert "not positive" in res.table.loc["A/B", "reason"]
 
@@ -54,9 +54,9 @@ def test_uncorrelated_pair_earns_less_than_the_cap() -> None:
 def test_weakly_correlated_pair_closed_form_below_cap() -> None:
     rho = 0.3
     res = OffsetCalibrator().fit({"recent": corr(rho)}, [("A", "B")])
-    expected = EMIR_OFFSET_CAP * (1.0 - math.sqrt(2.0 - 2.0 * rho) / 2.0)
+    expected = EMIR_MAX_OFFSET * (1.0 - math.sqrt(2.0 - 2.0 * rho) / 2.0)
     assert res.credits["A/B"] == pytest.approx(expected, abs=EXACT)
-    assert res.credits["A/B"] < EMIR_OFFSET_CAP
+    assert res.credits["A/B"] < EMIR_MAX_OFFSET
 
 
 @pytest.mark.parametrize("rho", [-0.9, -0.2, 0.0, 0.35, 0.8, 1.0])
@@ -161,7 +161,7 @@ def test_credit_matrix_and_result_views() -> None:
     tidy = res.tidy()
     assert {"pair", "credit_recent", "binding_regime", "cap_applied", "reason"} <= set(tidy.columns)
     assert res.to_dict() == {"A/B": res.credits["A/B"], "B/C": 0.0}
-    assert (res.summary()["target"] == EMIR_OFFSET_CAP).all()
+    assert (res.summary()["target"] == EMIR_MAX_OFFSET).all()
     assert "2 pairs, 1 credited" in str(res)
     fig = res.plot_matrix()
     assert fig.axes
@@ -226,13 +226,13 @@ def test_parameter_fields_carry_the_hedge_so_the_engine_charges_the_calibrated_m
     s_ab = math.sqrt(100.0**2 + 200.0**2 - 2 * 0.9 * 100.0 * 200.0)
     hedge = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("B"), 1_000.0, "short")])
     assert params.engine().margin(hedge, market).cross == pytest.approx(
-        300.0 - EMIR_OFFSET_CAP * (300.0 - s_ab), rel=EXACT
+        300.0 - EMIR_MAX_OFFSET * (300.0 - s_ab), rel=EXACT
     )
     # the same-direction pair (negatively correlated) is credited long/long, not long/short
     s_ac = math.sqrt(2 * 100.0**2 - 2 * 0.8 * 100.0**2)
     both_long = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("C"), 1_000.0)])
     assert params.engine().margin(both_long, market).cross == pytest.approx(
-        200.0 - EMIR_OFFSET_CAP * (200.0 - s_ac), rel=EXACT
+        200.0 - EMIR_MAX_OFFSET * (200.0 - s_ac), rel=EXACT
     )
     long_short = Portfolio([Position(Spot("A"), 1_000.0), Position(Spot("C"), 1_000.0, "short")])
     assert params.engine().margin(long_short, market).cross == pytest.approx(200.0, rel=EXACT)
