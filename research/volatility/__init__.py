@@ -4,11 +4,12 @@ The package's one GARCH(1,1) filter and estimator (:mod:`research.volatility.gar
 one EWMA volatility (:mod:`research.volatility.ewma`) live here; every later stage calls them.
 """
 
-from research.volatility.fit import UnivariateFits, fit_univariate, validate_returns
+from research.volatility.fit import ArchResults, UnivariateFits, fit_univariate, validate_returns
 from research.volatility.garch import Garch11Fit, fit_garch11, garch11_variance
 from research.volatility.spec import UnivariateSpec
 
 __all__ = [
+    "ArchResults",
     "Garch11Fit",
     "UnivariateFits",
     "UnivariateSpec",

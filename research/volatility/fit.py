@@ -11,7 +11,9 @@ the same object.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +28,16 @@ from research.errors import (
     InsufficientDataError,
     ResearchWarning,
 )
-from research.volatility.garch import fit_garch11
+from research.volatility.garch import Garch11Fit, fit_garch11
 from research.volatility.spec import UnivariateSpec
 
-__all__ = ["UnivariateFits", "fit_univariate", "validate_returns", "MIN_OBSERVATIONS"]
+__all__ = [
+    "ArchResults",
+    "UnivariateFits",
+    "fit_univariate",
+    "validate_returns",
+    "MIN_OBSERVATIONS",
+]
 
 #: Fewest observations per asset for a univariate volatility fit.
 MIN_OBSERVATIONS = 100
@@ -128,8 +136,9 @@ class UnivariateFits:
         Log-likelihood of each asset's model (NaN when unknown).
     converged : pandas.Series of bool
         Optimizer convergence flag of each asset.
-    results : dict of str to arch ARCHModelResult
-        The ``arch`` results (empty when built from arrays).
+    results : mapping of str to arch ARCHModelResult
+        The ``arch`` results (empty when built from arrays; for the compiled engine they
+        are built on first access, see :class:`ArchResults`).
     spec : UnivariateSpec or None
         The specification that produced the fits (``None`` when built from arrays).
     warnings : tuple of str
@@ -147,7 +156,7 @@ class UnivariateFits:
     params: pd.DataFrame
     loglikelihoods: pd.Series
     converged: pd.Series
-    results: dict[str, ARCHModelResult] = field(default_factory=dict)
+    results: Mapping[str, ARCHModelResult] = field(default_factory=dict)
     spec: UnivariateSpec | None = None
     warnings: tuple[str, ...] = ()
     dropped: int = 0
@@ -249,25 +258,58 @@ def _generic_names(params: pd.Series, asset: str) -> pd.Series:
     )
 
 
-def _fit_arch(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHModelResult:
+@dataclass(frozen=True)
+class _AssetFit:
+    """What the univariate stage reads from one asset's fit, from either engine."""
+
+    sigma: np.ndarray
+    resid: np.ndarray
+    params: pd.Series
+    loglikelihood: float
+    flag: int
+
+
+def _fit_arch(
+    series: pd.Series, spec: UnivariateSpec, options: dict
+) -> tuple[_AssetFit, ARCHModelResult]:
     """One asset through ``arch_model(...).fit``."""
-    return spec.build(series).fit(disp="off", options=options or None)
+    res = spec.build(series).fit(disp="off", options=options or None)
+    out = _AssetFit(
+        sigma=np.asarray(res.conditional_volatility, dtype=np.float64),
+        resid=np.asarray(res.resid, dtype=np.float64),
+        params=res.params,
+        loglikelihood=float(res.loglikelihood),
+        flag=int(res.convergence_flag),
+    )
+    return out, res
 
 
-def _fit_fast(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHModelResult:
-    """One asset through the compiled GARCH(1,1), returned as ``arch``'s result object.
+def _fit_fast(
+    series: pd.Series, spec: UnivariateSpec, options: dict
+) -> tuple[_AssetFit, Garch11Fit]:
+    """One asset through the compiled GARCH(1,1)."""
+    fit = fit_garch11(series.to_numpy(), spec.fast_distribution or "normal", **options)
+    out = _AssetFit(
+        sigma=np.sqrt(fit.variance),
+        resid=series.to_numpy(dtype=np.float64) - fit.params[0],
+        params=pd.Series(fit.params, index=fit.names),
+        loglikelihood=fit.loglikelihood,
+        flag=fit.status,
+    )
+    return out, fit
+
+
+def _arch_result(series: pd.Series, spec: UnivariateSpec, fit: Garch11Fit) -> ARCHModelResult:
+    """Return a compiled fit as ``arch``'s result object.
 
     The result holds the ``arch`` model of ``spec`` on ``series`` in the state ``arch``'s own
     ``fit`` leaves it (sample set, the same backcast and variance bounds), so its parameter
     covariance, forecasts and simulations are ``arch``'s at these estimates.
     """
-    fit = fit_garch11(series.to_numpy(), spec.fast_distribution or "normal", **options)
-    y = series.to_numpy(dtype=np.float64)
     model = spec.build(series)
     model._adjust_sample(None, None)  # what arch's fit does first (private arch API)
     model._backcast = fit.backcast
     model._var_bounds = fit.variance_bounds
-    resid = y - fit.params[0]
     optim = OptimizeResult(
         x=fit.params,
         fun=-fit.loglikelihood,
@@ -280,7 +322,7 @@ def _fit_fast(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHMod
         params=fit.params,
         param_cov=None,
         r2=0.0,
-        resid=resid,
+        resid=series.to_numpy(dtype=np.float64) - fit.params[0],
         volatility=np.sqrt(fit.variance),
         cov_type="robust",
         dep_var=series,
@@ -289,9 +331,41 @@ def _fit_fast(series: pd.Series, spec: UnivariateSpec, options: dict) -> ARCHMod
         is_pandas=True,
         optim_output=optim,
         fit_start=0,
-        fit_stop=int(y.shape[0]),
+        fit_stop=int(series.shape[0]),
         model=model,
     )
+
+
+class ArchResults(Mapping[str, ARCHModelResult]):
+    """``arch`` result objects of compiled GARCH(1,1) fits, built on first access.
+
+    A read-only mapping asset -> ``ARCHModelResult`` (what ``arch``'s own ``fit`` returns,
+    at the compiled estimates); building one costs about as much as the fit itself, so
+    a DCC fit that never reads them (no standard errors, no forecast) does not pay for it.
+
+    Parameters
+    ----------
+    fits : mapping of str to (pandas.Series, UnivariateSpec, Garch11Fit)
+        Each asset's returns, specification and compiled fit.
+    """
+
+    def __init__(self, fits: Mapping[str, tuple[pd.Series, UnivariateSpec, Garch11Fit]]):
+        self._fits = dict(fits)
+        self._built: dict[str, ARCHModelResult] = {}
+
+    def __getitem__(self, asset: str) -> ARCHModelResult:
+        if asset not in self._built:
+            self._built[asset] = _arch_result(*self._fits[asset])
+        return self._built[asset]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fits)
+
+    def __len__(self) -> int:
+        return len(self._fits)
+
+    def __repr__(self) -> str:
+        return f"ArchResults({list(self._fits)})"
 
 
 def fit_univariate(
@@ -331,26 +405,30 @@ def fit_univariate(
     """
     spec = UnivariateSpec() if spec is None else spec
     values = validate_returns(returns, check_units=check_units)
-    results: dict[str, ARCHModelResult] = {}
+    fast = spec.uses_fast_engine
+    fit_one = _fit_fast if fast else _fit_arch
+    fits: dict[str, _AssetFit] = {}
+    raw: dict[str, Any] = {}
     notes: list[str] = []
     options = dict(spec.options)
-    fit_one = _fit_fast if spec.uses_fast_engine else _fit_arch
     for asset in values.columns:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = fit_one(values[asset], spec, options)
+            out, res = fit_one(values[asset], spec, options)
         for w in caught:
             notes.append(f"{asset}: {w.category.__name__}: {w.message}")
-        if res.convergence_flag != 0:
+        if out.flag != 0:
             notes.append(
                 f"{asset}: univariate optimizer did not converge "
-                f"(flag {res.convergence_flag}); inspect fits.results[{asset!r}]"
+                f"(flag {out.flag}); inspect fits.results[{asset!r}]"
             )
-        results[str(asset)] = res
-    sigma_values = np.column_stack([np.asarray(r.conditional_volatility) for r in results.values()])
-    z_values = np.column_stack([np.asarray(r.resid) for r in results.values()]) / sigma_values
-    z = pd.DataFrame(z_values, index=values.index, columns=list(results))
-    sigma = pd.DataFrame(sigma_values, index=values.index, columns=list(results))
+        fits[str(asset)] = out
+        raw[str(asset)] = (values[asset], spec, res) if fast else res
+    results = ArchResults(raw) if fast else raw
+    sigma_values = np.column_stack([f.sigma for f in fits.values()])
+    z_values = np.column_stack([f.resid for f in fits.values()]) / sigma_values
+    z = pd.DataFrame(z_values, index=values.index, columns=list(fits))
+    sigma = pd.DataFrame(sigma_values, index=values.index, columns=list(fits))
     keep = ~np.isnan(z_values).any(axis=1)
     dropped = int((~keep).sum())
     if dropped:
@@ -368,12 +446,10 @@ def fit_univariate(
     if dropped:
         z = z.loc[keep]
         sigma = sigma.loc[keep]
-    params = pd.DataFrame(
-        [_generic_names(r.params, a) for a, r in results.items()], index=list(results)
-    )
+    params = pd.DataFrame([_generic_names(f.params, a) for a, f in fits.items()], index=list(fits))
     params.index.name = "asset"
-    ll = pd.Series({a: float(r.loglikelihood) for a, r in results.items()}, dtype=float)
-    conv = pd.Series({a: r.convergence_flag == 0 for a, r in results.items()}, dtype=bool)
+    ll = pd.Series({a: f.loglikelihood for a, f in fits.items()}, dtype=float)
+    conv = pd.Series({a: f.flag == 0 for a, f in fits.items()}, dtype=bool)
     for note in notes:
         category = ConvergenceWarning if "converge" in note else ResearchWarning
         warnings.warn(note, category, stacklevel=2)

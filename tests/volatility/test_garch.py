@@ -10,7 +10,13 @@ from arch.univariate import GARCH, Normal, StudentsT
 
 from research.data import load_dataset, to_returns
 from research.errors import DataError, SpecificationError
-from research.volatility import UnivariateSpec, fit_garch11, fit_univariate, garch11_variance
+from research.volatility import (
+    ArchResults,
+    UnivariateSpec,
+    fit_garch11,
+    fit_univariate,
+    garch11_variance,
+)
 from research.volatility.garch import (
     _negloglik,
     _starting_nu,
@@ -221,3 +227,16 @@ def test_fast_results_serve_what_reads_arch_results(sp500):
         np.testing.assert_allclose(f.variance.to_numpy(), g.variance.to_numpy(), rtol=1e-4)
         assert isinstance(res.std_resid, pd.Series)
     np.testing.assert_allclose(fast.std_resid, ref.std_resid, atol=1e-4)
+
+
+def test_arch_results_are_built_once_on_access_and_pickle(sp500):
+    import pickle
+
+    fits = fit_univariate(sp500.iloc[:, :3])
+    assert isinstance(fits.results, ArchResults) and list(fits.results) == fits.assets
+    assert fits.results["AAPL"] is fits.results["AAPL"]
+    again = pickle.loads(pickle.dumps(fits))
+    np.testing.assert_array_equal(again.results["AMD"].params, fits.results["AMD"].params)
+    assert fit_univariate(sp500.iloc[:, :1], UnivariateSpec(engine="arch")).results.keys() == {
+        "AAPL"
+    }
