@@ -20,20 +20,20 @@ level = 0.99
 mpor = 2
 refit_every = 5
 offset_cap = 0.8
+carry = 0.05
 
 # %%
 from IPython.display import Markdown, display
 
 from research.backtest.conclusions import family_conclusions
-from research.backtest.contagion import contagion
 from research.backtest.engine import OffsetBacktest
 from research.backtest.models import CalibratedRiskWeights
 from research.backtest.portfolios import (
-    PortfolioSet,
     calendar_spreads,
     hedged_pairs,
     option_hedges,
     random_books,
+    stack_books,
 )
 from research.backtest.replay import stress_replay
 from research.backtest.results import compare
@@ -79,10 +79,13 @@ show_table(
 # reduction from isolated to cross margin may be recognised). The margin model is filtered
 # historical simulation: a GARCH(1,1) per asset refitted every `refit_every` days on the last
 # `lookback` returns, its volatility filtered daily, and the joint standardized residuals summed
-# over the MPOR as scenarios. Cross margin is the VaR of the portfolio's scenario loss (after the
-# cap); isolated margin is the sum of each leg's own VaR.
+# over the MPOR as scenarios. Every day the margin engine (`research.margin`'s filtered
+# historical simulation on that day's scenarios) margins the book: cross margin is the VaR of
+# the portfolio's scenario loss (after the cap); isolated margin is the sum of each holding's own
+# VaR.
 #
-# Four families of constant-notional test portfolios are chosen from the first window only:
+# Four families of constant-notional test portfolios (`research.portfolio` books: spot, dated
+# futures with a `carry` of 5% a year and Black-76 options) are chosen from the first window only:
 # beta-weighted **hedged pairs** of the most correlated assets, **calendar/basis** trades
 # (spot against future, near against far future), **option hedges** (a 3-month option
 # re-struck daily, revalued in full with Black-76, delta-hedged with the underlying) and
@@ -96,18 +99,20 @@ show_table(
     "Calibrated margin parameter set (risk weights as a fraction of notional).",
     precision=4,
 )
-portfolios = PortfolioSet.concat(
-    [
-        hedged_pairs(history, per_family, top=max(3, returns.shape[1] // 2), seed=seed),
-        calendar_spreads(list(returns.columns), per_family, seed=seed + 1),
-        option_hedges(history, per_family, seed=seed + 2),
-        random_books(list(returns.columns), per_family, seed=seed + 3),
-    ]
+book, family = stack_books(
+    {
+        "hedged pair": hedged_pairs(
+            history, per_family, top=max(3, returns.shape[1] // 2), seed=seed
+        ),
+        "calendar/basis": calendar_spreads(list(returns.columns), per_family, seed=seed + 1),
+        "option hedge": option_hedges(history, per_family, seed=seed + 2),
+        "random book": random_books(list(returns.columns), per_family, seed=seed + 3),
+    }
 )
-backtest = OffsetBacktest.from_parameters(parameters, refit_every=refit_every)
-result = backtest.run(returns, portfolios, seed=seed)
+backtest = OffsetBacktest.from_parameters(parameters, refit_every=refit_every, carry=carry)
+result = backtest.run(returns, book, family=family, seed=seed)
 print(
-    f"{portfolios.n_portfolios} portfolios x {len(result.dates)} margin days "
+    f"{book.n_portfolios} portfolios x {len(result.dates)} margin days "
     f"({result.dates[0].date()} to {result.dates[-1].date()}), "
     f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}"
 )
@@ -128,8 +133,9 @@ rw_backtest = OffsetBacktest(
     refit_every=21,
     lookback=parameters.lookback,
     offset_policy=backtest.offset_policy,
+    carry=carry,
 )
-rw_result = rw_backtest.run(returns, portfolios, seed=seed)
+rw_result = rw_backtest.run(returns, book, family=family, seed=seed)
 
 # %% [markdown]
 # ## Results
@@ -231,21 +237,6 @@ else:
     )
 record("stress_replay", replay)
 
-# %% [markdown]
-# **Contagion.** A cross account pools its collateral: when its loss exceeds the cross margin
-# all of its legs are liquidated. Isolated accounts lose only the legs that breach their own
-# margin. Contagion is a cross liquidation with at most one leg breaching on its own.
-
-# %%
-spread = contagion(result)
-show_table(
-    spread.T,
-    "Liquidation and contagion rates per portfolio-day, legs liquidated per liquidation, and "
-    "shortfall beyond collateral (currency) for cross and isolated accounts, per family.",
-    precision=4,
-)
-record("contagion", spread)
-
 # %%
 worst = result.per_portfolio()[("offset", "offset_caused_exceptions")].idxmax()
 show_figure(
@@ -266,7 +257,7 @@ display(Markdown("\n\n".join(family_conclusions(result))))
 # Offsets are safe where the hedge relation is stable: cross margin then saves most of the
 # isolated margin with a coverage close to target. Where the relation breaks (pairs whose
 # correlation falls in stress, option hedges whose delta drifts with large moves) the saving
-# turns into offset-caused exceptions and, in a pooled account, into liquidations of legs that
-# would have survived on their own. The calendar/basis family carries only the small net delta
-# of a fixed carry: its basis risk is not in spot price data, so its result is an upper bound
-# on the safety of that offset.
+# turns into offset-caused exceptions (what a pooled account does with them, liquidating legs
+# that would have survived on their own, is `research.margin.accounts`' subject). The
+# calendar/basis family carries only the small net delta of a fixed carry: its basis risk is not
+# in spot price data, so its result is an upper bound on the safety of that offset.

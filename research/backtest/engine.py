@@ -295,6 +295,7 @@ class OffsetBacktest:
         volatility: Literal["garch", "ewma"] = "garch",
         refit_every: int = 5,
         measure: Measure = "var",
+        carry: float | Mapping[str, float] = 0.0,
     ) -> OffsetBacktest:
         """Backtest set up from a calibrated parameter set.
 
@@ -310,6 +311,8 @@ class OffsetBacktest:
             Days between refits.
         measure : {"var", "es"}
             Risk measure.
+        carry : float or mapping of str to float
+            Annual cost of carry of the day's market (see the class).
 
         Returns
         -------
@@ -323,6 +326,7 @@ class OffsetBacktest:
             refit_every=refit_every,
             lookback=int(parameters.lookback),
             offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)),
+            carry=carry,
         )
 
     @property
