@@ -138,21 +138,20 @@ class CalibrationResult:
         matplotlib.figure.Figure
         """
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import PercentFormatter
 
         drivers = self.risk_weights.drivers
-        frame = (
-            pd.DataFrame(
-                {
-                    "lookback only": drivers["lookback_risk"],
-                    "stress windows": drivers["stress_risk"],
-                    "risk weight": self.risk_weights.risk_weights,
-                }
-            ).astype(float)
-            * 100.0
-        )
+        frame = pd.DataFrame(
+            {
+                "lookback only": drivers["lookback_risk"],
+                "stress windows": drivers["stress_risk"],
+                "risk weight": self.risk_weights.risk_weights,
+            }
+        ).astype(float)
         fig, ax = plt.subplots(figsize=(7.5, 3.4))
         frame.plot.bar(ax=ax, width=0.8)
-        ax.set_ylabel("% of notional")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))  # fractions shown as percent
+        ax.set_ylabel("share of notional")
         ax.set_xlabel("")
         ax.legend(ncols=3, loc="upper left", frameon=False)
         return fig
@@ -170,6 +169,7 @@ class CalibrationResult:
             If the run had too little data for APC paths.
         """
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import PercentFormatter
 
         if self.apc is None:
             raise InsufficientDataError("this calibration has no APC paths (sample too short)")
@@ -177,10 +177,10 @@ class CalibrationResult:
         tools = [c for c in ("base", "buffer", "stress_weight", "floor") if c in paths]
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
         for name in tools:
-            ax.plot(paths.index, 100.0 * paths[name], lw=0.9, label=name.replace("_", " "))
+            ax.plot(paths.index, paths[name], lw=0.9, label=name.replace("_", " "))
         ax.plot(
             paths.index,
-            100.0 * paths["margin"],
+            paths["margin"],
             lw=1.6,
             color="black",
             label=f"margin with APC ({self.apc.settings.tool})",
@@ -194,7 +194,8 @@ class CalibrationResult:
                 lw=0,
                 label="stress window" if i == 0 else None,
             )
-        ax.set_ylabel("margin, % of notional")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))  # fractions shown as percent
+        ax.set_ylabel("margin, share of notional")
         ax.legend(
             ncols=3, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False
         )

@@ -205,8 +205,13 @@ def test_calibrate_from_a_yaml_file(tmp_path: Path, small: CalibrationResult) ->
 def test_result_figures(small: CalibrationResult) -> None:
     fig = small.plot_risk_weights()
     assert len(fig.axes[0].patches) == 3 * 4  # three bars per asset
+    # the figures draw the fractions themselves (percent is only the tick format), so a bar
+    # is the parameter set's number: before, the figure held a private x100 copy
+    heights = [bar.get_height() for bar in fig.axes[0].patches[-4:]]
+    assert heights == small.risk_weights.risk_weights.tolist()
     fig = small.plot_apc()
-    assert fig.axes[0].get_lines()
+    margin = fig.axes[0].get_lines()[-1]
+    np.testing.assert_array_equal(margin.get_ydata(), small.apc.paths["margin"].to_numpy())
 
 
 def test_prepare_study_fast_keeps_a_stress_window() -> None:
