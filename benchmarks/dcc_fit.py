@@ -3,26 +3,30 @@
 Data (issue 3): skfolio's S&P 500 prices, returns = 100 * diff(log price), last 2,500 rows;
 N=5 is the first five columns, N=20 all of them. Prints, in one run:
 
-* our full fit (univariate + DCC) at N=5 and N=20, without and with standard errors;
-* the univariate stage alone (one ``arch`` fit per asset) and our DCC step alone on its
-  standardized residuals;
+* our full fit (univariate + DCC) at N=5 and N=20, without and with standard errors, with the
+  univariate stage on the package's compiled GARCH(1,1) (the default, issue 14) and, beside it,
+  the same fit with ``UnivariateSpec(engine="arch")`` (one ``arch`` fit per asset);
+* the univariate stage alone on either engine and our DCC step alone on its standardized
+  residuals;
 * mvgarch's DCC step (``DCCGARCH.estimate_params``) on the same residuals, if installed
   (``pip install mvgarch``; benchmark only, never imported by ``research``);
 * the composite likelihood (all pairs and adjacent pairs) at N=100 x T=2,500 on data simulated
-  from a known DCC-GARCH;
-* the ratios against rmgarch's published times (R, same machine class) and mvgarch.
+  from a known DCC-GARCH (skipped with ``--quick``);
+* the ratios against rmgarch's published times (R, same machine class), the arch-based path
+  and mvgarch.
 
 Times are the best (and median) of a few repeats after one warm-up run (numba compilation
 excluded). The N=5 runs, which take a tenth of a second, are repeated in three rounds spread
 over the benchmark (at the start, after N=20, after N=100), each with a reading of a fixed
 pure-Python loop: this shared host has spells of several seconds in which everything runs up
 to ~1.7x slower, and the probe shows which rounds fell in one.
-Run: ``.venv/bin/python benchmarks/dcc_fit.py``.
+Run: ``.venv/bin/python benchmarks/dcc_fit.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 import warnings
 from collections import defaultdict
@@ -33,7 +37,7 @@ from skfolio.datasets import load_sp500_dataset
 
 from research.correlation import DCC
 from research.correlation.simulate import simulate_correlation_paths
-from research.volatility import fit_univariate
+from research.volatility import UnivariateSpec, fit_univariate
 
 # rmgarch (R) on the same data and machine class, as published in issue 3
 RMGARCH_SECONDS = {"full N=5": 1.43, "full N=20": 5.3, "full+SE N=20": 31.9}
@@ -41,10 +45,12 @@ RMGARCH_SECONDS = {"full N=5": 1.43, "full N=20": 5.3, "full+SE N=20": 31.9}
 MVGARCH_PUBLISHED_N20 = 14.7
 # iterations of the host probe's pure-Python loop (about 10 ms on this machine class)
 HOST_PROBE_LOOPS = 200_000
-# targets of issue 3
+# the univariate stage through arch (the path before issue 14)
+ARCH_STAGE = UnivariateSpec(engine="arch")
+# targets of issue 3 (full N=20: issue 14, with the compiled univariate stage)
 TARGETS = {
     "full N=5": 0.15,
-    "full N=20": 1.0,
+    "full N=20": 0.2,
     "full+SE N=20": 3.0,
     "composite N=100": 10.0,
 }
@@ -123,7 +129,7 @@ def simulated_returns(n_assets: int, n_obs: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(out, index=index, columns=[f"S{i:03d}" for i in range(n_assets)])
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
     warnings.simplefilter("ignore")
     load_before = os.getloadavg()[0]
     returns = reference_returns()
@@ -132,31 +138,40 @@ def main() -> None:
     estimates: dict[str, tuple[float, float]] = {}
     five = returns.iloc[:, :5]
 
+    def stage_runs(n: int, data: pd.DataFrame, repeats: int) -> None:
+        """Full fit and univariate stage on both engines, and the DCC step alone."""
+        res = timings.run(f"full N={n}", lambda: DCC(std_errors=False).fit(data), repeats)
+        via_arch = timings.run(
+            f"full, arch univariate N={n}",
+            lambda: DCC(std_errors=False, univariate=ARCH_STAGE).fit(data),
+            max(repeats // 2, 2),
+        )
+        fits = timings.run(
+            f"univariate stage (compiled) N={n}", lambda: fit_univariate(data), repeats
+        )
+        timings.run(
+            f"univariate stage (arch) N={n}",
+            lambda: fit_univariate(data, ARCH_STAGE),
+            max(repeats // 2, 2),
+        )
+        step = timings.run(
+            f"DCC step N={n}", lambda: DCC(std_errors=False).fit(univariate=fits), repeats
+        )
+        estimates[f"full N={n}"] = (res.params["a"], res.params["b"])
+        estimates[f"full, arch univariate N={n}"] = (via_arch.params["a"], via_arch.params["b"])
+        estimates[f"DCC step N={n}"] = (step.params["a"], step.params["b"])
+
     def n5_round() -> None:
         """The cheap N=5 runs: one round of repeats, with a host-speed reading."""
         probes.append(host_probe())
-        res = timings.run("full N=5", lambda: DCC(std_errors=False).fit(five), repeats=5)
-        fits = timings.run("univariate stage (arch) N=5", lambda: fit_univariate(five), repeats=5)
-        step = timings.run(
-            "DCC step N=5", lambda: DCC(std_errors=False).fit(univariate=fits), repeats=5
-        )
-        estimates["full N=5"] = (res.params["a"], res.params["b"])
-        estimates["DCC step N=5"] = (step.params["a"], step.params["b"])
+        stage_runs(5, five, 5)
 
     for n in (5, 20):
         data = returns.iloc[:, :n]
         if n == 5:
             n5_round()
         else:
-            res = timings.run(f"full N={n}", lambda d=data: DCC(std_errors=False).fit(d), 7)
-            fits = timings.run(
-                f"univariate stage (arch) N={n}", lambda d=data: fit_univariate(d), 7
-            )
-            step = timings.run(
-                f"DCC step N={n}", lambda f=fits: DCC(std_errors=False).fit(univariate=f), 7
-            )
-            estimates[f"full N={n}"] = (res.params["a"], res.params["b"])
-            estimates[f"DCC step N={n}"] = (step.params["a"], step.params["b"])
+            stage_runs(n, data, 7)
         res_se = timings.run(
             f"full+SE N={n}", lambda d=data: DCC(std_errors=True).fit(d), repeats=2
         )
@@ -172,7 +187,7 @@ def main() -> None:
     n5_round()
 
     big = simulated_returns(100, 2500)
-    for estimation in ("composite-all", "composite-adjacent"):
+    for estimation in () if quick else ("composite-all", "composite-adjacent"):
         model = DCC(estimation=estimation, std_errors=False)
         res_big = timings.run(f"{estimation} N=100 full", lambda m=model: m.fit(big), 1)
         fits_big = fit_univariate(big)
@@ -206,6 +221,18 @@ def main() -> None:
             f"{'met' if ours <= target else 'MISSED'}"
         )
     for n in (5, 20):
+        fast, slow = table.loc[f"full N={n}"], table.loc[f"full, arch univariate N={n}"]
+        stage = (
+            table.loc[f"univariate stage (arch) N={n}", "seconds"]
+            / table.loc[f"univariate stage (compiled) N={n}", "seconds"]
+        )
+        print(
+            f"  full N={n}: arch-based path {slow['seconds']:.3f} s / ours "
+            f"{fast['seconds']:.3f} s = {slow['seconds'] / fast['seconds']:.1f}x; univariate "
+            f"stage arch / compiled = {stage:.1f}x; a, b differ by "
+            f"{max(abs(fast['a'] - slow['a']), abs(fast['b'] - slow['b'])):.1e}"
+        )
+    for n in (5, 20):
         key = f"mvgarch DCC step N={n}"
         if key in table.index:
             ratio = table.loc[key, "seconds"] / table.loc[f"DCC step N={n}", "seconds"]
@@ -223,6 +250,8 @@ def main() -> None:
         "  host probe (fixed pure-Python loop, ms) and best full N=5 fit (s) per round: "
         + ", ".join(f"{1e3 * p:.1f} ms / {t:.3f} s" for p, t in readings)
     )
+    if quick:
+        return
     t_comp = table.loc["composite-all N=100 full", "seconds"]
     print(
         f"  composite-all N=100 x T=2500 full fit {t_comp:.2f} s "
@@ -232,4 +261,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(quick="--quick" in sys.argv[1:])

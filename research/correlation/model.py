@@ -56,9 +56,9 @@ GRADIENT_TOLERANCE = 1e-4
 class DCC:
     r"""Dynamic conditional correlation model (DCC, cDCC, ADCC or CCC).
 
-    Two-step estimation: one ``arch`` model per asset (the univariate stage), then the
-    correlation dynamics by maximum likelihood on the standardized residuals with
-    correlation targeting.
+    Two-step estimation: one volatility model per asset (the univariate stage,
+    :func:`research.volatility.fit_univariate`), then the correlation dynamics by maximum
+    likelihood on the standardized residuals with correlation targeting.
 
     Parameters
     ----------
@@ -67,7 +67,10 @@ class DCC:
         DCC of Cappiello, Engle and Sheppard (2006) with parameter ``g``; ``ccc``
         constant correlation (Bollerslev 1990).
     univariate : UnivariateSpec, default UnivariateSpec()
-        The per-asset model (constant mean + GARCH(1,1) + normal).
+        The per-asset model (constant mean + GARCH(1,1) + normal), estimated by the
+        package's compiled GARCH(1,1) (``arch``'s estimates, see
+        :mod:`research.volatility.garch`) where it covers the specification and by
+        ``arch`` otherwise; ``UnivariateSpec(engine="arch")`` asks for ``arch`` always.
     distribution : {"normal", "t"}, default "normal"
         Joint distribution of the standardized residuals; ``t`` adds the degrees of
         freedom ``nu`` (multivariate Student-t scaled to unit variance).
