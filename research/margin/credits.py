@@ -204,14 +204,16 @@ def pair_offsets(
     """
     remaining = np.array(margins, dtype=float, copy=True)
     per_pair = np.zeros((remaining.shape[0], len(pairs)))
+    total = np.zeros(remaining.shape[0])
     for p, (i, j, pair) in enumerate(pairs):
         k_i, k_j = _leg_ratios(hedge, weights[i], weights[j])
         hedged = exposures[:, i] * exposures[:, j] * pair.sign > 0
         n = np.where(hedged, np.minimum(remaining[:, i] / k_i, remaining[:, j] / k_j), 0.0)
         per_pair[:, p] = pair.credit * n * (k_i + k_j)
+        total += per_pair[:, p]
         remaining[:, i] -= n * k_i
         remaining[:, j] -= n * k_j
-    return per_pair.sum(axis=1), per_pair
+    return total, per_pair
 
 
 def spread_rate(

@@ -76,7 +76,7 @@ _REQUIRED = (
 @dataclass(frozen=True)
 class _Prep:
     exposure: Float64Array  # signed delta notional of one long unit, per instrument
-    indicator: Float64Array2D  # instruments x underlyings
+    column_underlying: np.ndarray  # position of each instrument's underlying
     weights: Float64Array  # risk weight per underlying
     underlyings: np.ndarray
     pairs: tuple[tuple[int, int, PairCredit], ...]
@@ -124,6 +124,11 @@ class ParameterSetEngine(BookEngine):
 
     since every credit is at most the set's offset cap (checked). The driver is the underlying
     with the largest ``M_u``.
+
+    *Bits.* Every sum runs element by element in a fixed order (instruments, then
+    underlyings, then pairs; no BLAS product, whose blocking depends on the number of rows),
+    so a portfolio's margin is the same bits alone (:meth:`margin`) or in any book
+    (:meth:`margin_book`).
 
     *APC.* The engine charges the set's base margin. The anti-procyclicality tools act on a
     margin path (the buffer's release in stress, the floor's 10-year lookback) and are applied
@@ -210,7 +215,7 @@ class ParameterSetEngine(BookEngine):
         )
         return _Prep(
             units["delta_notional"].to_numpy(dtype=float),
-            book.underlying_matrix(),
+            np.array([index[i.underlying] for i in book.instruments], dtype=np.intp),
             weights,
             np.array(underlyings, dtype=object),
             pairs,
@@ -219,7 +224,9 @@ class ParameterSetEngine(BookEngine):
     def _terms(
         self, q: Float64Array2D, prep: _Prep
     ) -> tuple[Float64Array2D, Float64Array, Float64Array2D]:
-        exposures = (q * prep.exposure) @ prep.indicator
+        exposures = np.zeros((q.shape[0], len(prep.weights)))
+        for j, k in enumerate(prep.column_underlying):
+            exposures[:, k] += q[:, j] * prep.exposure[j]
         margins = np.abs(exposures) * prep.weights
         total, per_pair = pair_offsets(
             margins, exposures, prep.weights, prep.pairs, self.parameters.offset_hedge
@@ -228,10 +235,13 @@ class ParameterSetEngine(BookEngine):
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         margins, offsets, _ = self._terms(q, prep)
-        return margins.sum(axis=1) - offsets, prep.underlyings[np.argmax(margins, axis=1)]
+        total = np.zeros(q.shape[0])
+        for k in range(margins.shape[1]):
+            total += margins[:, k]
+        return total - offsets, prep.underlyings[np.argmax(margins, axis=1)]
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
-        return np.abs(q * prep.exposure) * (prep.indicator @ prep.weights)
+        return np.abs(q * prep.exposure) * prep.weights[prep.column_underlying]
 
     def pair_offsets(self, book: PortfolioBook, market: Market) -> pd.DataFrame:
         """Offset recognised for each credited pair of each portfolio (before any policy).
