@@ -178,7 +178,9 @@ def _negloglik(
 ) -> float:  # pragma: no cover
     """Negative log-likelihood and (into ``grad``) its gradient, one compiled pass."""
     mu, omega, alpha, beta = theta[0], theta[1], theta[2], theta[3]
-    nu = theta[4] if student else 0.0
+    nu = theta[4] if student else 4.0
+    half_nu1 = 0.5 * (nu + 1.0)
+    inv_nu2 = 1.0 / (nu - 2.0)
     n = y.size
     d0 = 0.0  # d sigma2_{t} / d (mu, omega, alpha, beta), carried from t - 1
     d1 = 0.0
@@ -206,16 +208,19 @@ def _negloglik(
         d0, d1, d2, d3 = n0 * f, n1 * f, n2 * f, n3 * f
         e = y[t] - mu
         e2 = e * e
+        inv = 1.0 / s2
         if student:
-            q = e2 / (s2 * (nu - 2.0))
-            ll += -0.5 * math.log(s2) - 0.5 * (nu + 1.0) * math.log1p(q)
-            dlds = -0.5 / s2 + 0.5 * (nu + 1.0) * q / (1.0 + q) / s2
-            g0 += (nu + 1.0) * e / (s2 * (nu - 2.0) * (1.0 + q))
-            g4 += -0.5 * math.log1p(q) + 0.5 * (nu + 1.0) * q / ((1.0 + q) * (nu - 2.0))
+            q = e2 * inv * inv_nu2
+            lq = math.log1p(q)
+            r = half_nu1 / (1.0 + q)  # (nu + 1) / 2 / (1 + q)
+            ll += -0.5 * math.log(s2) - half_nu1 * lq
+            dlds = inv * (r * q - 0.5)
+            g0 += 2.0 * r * e * inv * inv_nu2
+            g4 += -0.5 * lq + r * q * inv_nu2
         else:
-            ll += -0.5 * (_LOG_2PI + math.log(s2) + e2 / s2)
-            dlds = -0.5 * (1.0 / s2 - e2 / (s2 * s2))
-            g0 += e / s2
+            ll += -0.5 * (math.log(s2) + e2 * inv)
+            dlds = -0.5 * inv * (1.0 - e2 * inv)
+            g0 += e * inv
         g0 += dlds * d0
         g1 += dlds * d1
         g2 += dlds * d2
@@ -230,6 +235,8 @@ def _negloglik(
         dconst = 0.5 * _digamma(0.5 * (nu + 1.0)) - 0.5 * _digamma(0.5 * nu)
         g4 += n * (dconst - 0.5 / (nu - 2.0))
         grad[4] = -g4
+    else:
+        ll -= 0.5 * n * _LOG_2PI
     grad[0] = -g0
     grad[1] = -g1
     grad[2] = -g2
@@ -238,28 +245,45 @@ def _negloglik(
 
 
 @njit(cache=True)
-def _gaussian_loglik(
-    mu: float, omega: float, alpha: float, beta: float, y: np.ndarray, bc: float, vb: np.ndarray
-) -> float:  # pragma: no cover
-    s2 = _variance(mu, omega, alpha, beta, y, bc, vb)
-    ll = 0.0
+def _grid_loglik(
+    mu: float,
+    omega: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    y: np.ndarray,
+    bc: float,
+    vb: np.ndarray,
+) -> np.ndarray:  # pragma: no cover
+    """Gaussian log-likelihoods of several GARCH(1,1) parameter vectors in one pass."""
+    k = omega.size
+    ll = np.zeros(k)
+    prev_s2 = np.full(k, bc)
+    prev_e2 = bc
     for t in range(y.size):
         e = y[t] - mu
-        ll += -0.5 * (_LOG_2PI + math.log(s2[t]) + e * e / s2[t])
-    return ll
+        e2 = e * e
+        for j in range(k):
+            s2 = _bounded(omega[j] + alpha[j] * prev_e2 + beta[j] * prev_s2[j], vb[t, 0], vb[t, 1])[
+                0
+            ]
+            ll[j] += -0.5 * (math.log(s2) + e2 / s2)
+            prev_s2[j] = s2
+        prev_e2 = e2
+    return ll - 0.5 * y.size * _LOG_2PI
 
 
 def _starting_variance(y: Float64Array1D, mu: float, bc: float, vb: Float64Array2D) -> np.ndarray:
-    """``arch``'s GARCH(1,1) start: the best of its grid by Gaussian likelihood."""
+    """``arch``'s GARCH(1,1) start: the best of its grid by Gaussian likelihood (first best)."""
     target = float(np.mean((y - mu) ** 2))
-    best, best_ll = None, -np.inf
-    for alpha in _START_ALPHAS:
-        for persistence in _START_PERSISTENCES:
-            sv = np.array([(1.0 - persistence) * target, alpha, persistence - alpha])
-            ll = _gaussian_loglik(mu, sv[0], sv[1], sv[2], y, bc, vb)
-            if ll > best_ll or best is None:
-                best, best_ll = sv, ll
-    return best
+    grid = np.array(
+        [
+            [(1.0 - persistence) * target, alpha, persistence - alpha]
+            for alpha in _START_ALPHAS
+            for persistence in _START_PERSISTENCES
+        ]
+    )
+    ll = _grid_loglik(mu, grid[:, 0], grid[:, 1], grid[:, 2], y, bc, vb)
+    return grid[int(np.argmax(ll))].copy()
 
 
 def _starting_nu(z: Float64Array1D) -> float:
