@@ -26,9 +26,13 @@ Everything that decides where the optimizer lands is ``arch``'s (``arch.univaria
   minimized by SLSQP with its default tolerance, but with the analytic gradient (the
   derivative of the recursion, including the bounds) computed in the same compiled pass.
 
-The filter (:func:`garch11_variance`) is the one recursion: the estimator, the DCC univariate
-stage (:func:`research.volatility.fit_univariate`, ``engine="fast"``) and the backtest's
-rolling refits all run it.
+This module is the package's one GARCH(1,1) filter: :func:`garch11_variance` and the
+likelihood pass of :func:`fit_garch11` run the same bounded recursion, and the DCC univariate
+stage (:func:`research.volatility.fit_univariate`, ``engine="auto"``/``"fast"``) and the
+backtest's rolling FHS refits (:class:`research.backtest.RollingFHS`) call
+:func:`fit_garch11`. (The variance bounds use ``arch``'s own 0.94 EWMA seeded by its
+backcast; that is part of ``arch``'s estimator, not a volatility estimate, and is not
+:func:`research.volatility.ewma.ewma_volatility`.)
 """
 
 from __future__ import annotations
