@@ -18,8 +18,9 @@ margined, backtested and reviewed, named by its fingerprint on every result.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -89,8 +90,11 @@ class ParameterSetEngine(BookEngine):
     Parameters
     ----------
     parameters : ParameterSet
-        The set, e.g. a :class:`research.calibration.MarginParameters`. Every underlying of a
-        margined book needs a risk weight (else :class:`~research.errors.ParameterError`).
+        The set, e.g. a :class:`research.calibration.MarginParameters`. The engine keeps its
+        own copy, taken at construction, so later changes to the caller's object (its dicts
+        are mutable) cannot make a margin disagree with the fingerprint it is labelled with.
+        Every underlying of a margined book needs a risk weight (else
+        :class:`~research.errors.ParameterError`).
     offset_policy : OffsetPolicy, optional
         A further cap on the offset (e.g. breaking pairs); default none, because the set's
         credits already hold its offset cap.
@@ -150,14 +154,17 @@ class ParameterSetEngine(BookEngine):
 
     parameters: ParameterSet
     offset_policy: OffsetPolicy | None = None
+    _fingerprint: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        p = self.parameters
-        missing = [a for a in _REQUIRED if not hasattr(p, a)]
+        missing = [a for a in _REQUIRED if not hasattr(self.parameters, a)]
         if missing:
             raise SpecificationError(
                 f"a parameter set needs {missing}; give a research.calibration.MarginParameters"
             )
+        p = copy.deepcopy(self.parameters)
+        object.__setattr__(self, "parameters", p)
+        object.__setattr__(self, "_fingerprint", p.fingerprint)
         check_hedge(p.offset_hedge)
         for (a, b), credit in p.offset_credits.items():
             if not 0.0 <= float(credit) <= float(p.offset_cap):
@@ -169,12 +176,12 @@ class ParameterSetEngine(BookEngine):
     @property
     def name(self) -> str:  # type: ignore[override]
         """Engine label naming the set: ``"parameter_set[<fingerprint>]"``."""
-        return f"parameter_set[{self.parameters.fingerprint}]"
+        return f"parameter_set[{self._fingerprint}]"
 
     @property
     def fingerprint(self) -> str:
         """The parameter set's 12-character fingerprint."""
-        return self.parameters.fingerprint
+        return self._fingerprint
 
     def settings(self) -> dict[str, Any]:
         """Return the set as plain data with its fingerprint, and the offset policy."""

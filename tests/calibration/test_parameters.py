@@ -398,7 +398,10 @@ def test_directions_round_trip_and_checks(params):
 
 def test_the_set_is_an_engine(params):
     engine = params.engine()
-    assert engine.parameters is params and engine.name == f"parameter_set[{params.fingerprint}]"
+    assert engine.parameters == params and engine.name == f"parameter_set[{params.fingerprint}]"
+    params.risk_weights["BTC"] = 0.5  # the engine margins the set it was built from
+    assert engine.parameters.risk_weights["BTC"] == 0.1234567890123457
+    assert engine.fingerprint == engine.parameters.fingerprint != params.fingerprint
 
 
 def test_research_calibrate_prints_the_fingerprint(params, tmp_path, monkeypatch, capsys):
