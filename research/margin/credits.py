@@ -8,10 +8,13 @@ standalone margins* that holding them as a hedge removes,
 
 for legs matched at the hedge ratio the credit was calibrated for (:data:`Hedge`):
 ``"equal_risk"`` (each leg carries the same standalone margin) or ``"equal_notional"``. The
-calibration computes :math:`c = \text{cap}\cdot(1 - s_{ab}/(s_a + s_b))`, so a credit never
-exceeds the offset cap and :math:`M_{ab} = I - \text{cap}\,(I - s_{ab})` with
-:math:`I = M_a + M_b`: exactly the EMIR cap of :class:`~research.margin.OffsetPolicy` on the
-pair's reduction. Legs that are not matched (the larger leg's excess) are charged in full.
+calibration (``research.calibration.OffsetCalibrator``) computes
+:math:`c = \text{cap}\cdot(1 - s_{ab}/(s_a + s_b))` with the pair's risk :math:`s_{ab}` in the
+least favourable correlation regime (then cut by a haircut for a correlation that weakens in
+stress), so a credit never exceeds the offset cap and, without a haircut,
+:math:`M_{ab} = I - \text{cap}\,(I - s_{ab})` with :math:`I = M_a + M_b`: exactly the EMIR
+cap of :class:`~research.margin.OffsetPolicy` on the pair's reduction. Legs that are not
+matched (the larger leg's excess) are charged in full.
 
 **SPAN inter-commodity spread credit** (:class:`~research.margin.SpreadCredit`): a rate
 :math:`r` applied to the *smaller* of the two matched legs' scan risks,
