@@ -132,6 +132,32 @@ class _Task:
     n_days: int
 
 
+def _realized_unit_pnl(task: _Task) -> Float64Array2D:
+    """P&L of one long unit of each instrument over every day's MPOR: days x instruments.
+
+    One revaluation for the whole test period: the market carries the first day's volatility
+    ``v_0`` and day ``t`` is two scenarios with the volatility shift ``v_t - v_0``, its realized
+    move and no move; their difference ``V(S', v_t) - V(S, v_t)`` is the day's P&L (linear
+    instruments do not depend on volatility and give the realized P&L itself).
+    """
+    volatility = np.concatenate([r.volatility for r in task.refits])
+    moves = np.concatenate([r.realized for r in task.refits]) / 100.0
+    reference = volatility[0]
+    shifts = volatility - reference
+    market = task.backtest.market(
+        task.refits[0].dates[0], pd.Series(reference, index=list(task.underlyings))
+    )
+    scenarios = Scenarios.from_array(
+        np.concatenate([moves, np.zeros_like(moves)]),
+        list(task.underlyings),
+        kind="log",
+        vol_shifts=np.concatenate([shifts, shifts]),
+    )
+    units = unit_pnl(task.book.instruments, market, scenarios)
+    n_days = len(moves)
+    return np.ascontiguousarray((units[:, :n_days] - units[:, n_days:]).T)
+
+
 def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, tuple[str, ...]]:
     """Margins, realized losses and leg breaches of one block of portfolios, every day."""
     bt, book = task.backtest, task.book
@@ -141,7 +167,7 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
     out = {name: np.empty((task.n_days, n_port)) for name in _OUTPUTS}
     breaches = np.empty((task.n_days, n_port), dtype=np.int32)
     notes: list[str] = []
-    spots = dict.fromkeys(task.underlyings, 1.0)
+    realized = _realized_unit_pnl(task)
     for refit in task.refits:
         for i, row in enumerate(refit.rows):
             market = bt.market(
@@ -152,10 +178,7 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
             )
             margins = bt.engine_for(scenarios).margin_book(book, market)
             notes.extend(margins.warnings)
-            realized = Scenarios.from_array(
-                refit.realized[i][None, :] / 100.0, list(spots), kind="log"
-            )
-            leg_loss = -q * unit_pnl(book.instruments, market, realized)[:, 0]
+            leg_loss = -q * realized[row]
             leg_margin = margins.isolated.to_numpy()
             out["isolated"][row] = row_sum(leg_margin)
             out["cross_engine"][row] = margins.portfolio_margin.to_numpy()
@@ -227,9 +250,10 @@ class OffsetBacktest:
         Annual cost of carry of the day's market, one for all underlyings or per underlying
         (dated futures grow with it).
     block_size : int
-        Portfolios per task of :func:`research.parallel.map_tasks`. Results do not depend on
-        the backend; they may differ in the last bits between block sizes (a BLAS product's
-        rounding depends on its shape).
+        Portfolios per task of :func:`research.parallel.map_tasks` (give half the book to run
+        two processes). Results do not depend on the backend; with the package's engines they
+        do not depend on the block size either (a portfolio's margin has the same bits in any
+        book, :func:`research.margin.tail.row_product`).
 
     Raises
     ------
@@ -254,7 +278,7 @@ class OffsetBacktest:
     offset_policy: OffsetPolicy | None = None
     engine: MarginEngine | None = None
     carry: float | Mapping[str, float] = 0.0
-    block_size: int = 500
+    block_size: int = 1000
 
     def __post_init__(self) -> None:
         if not 0.0 < self.level < 1.0:

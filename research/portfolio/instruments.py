@@ -435,10 +435,9 @@ class EuropeanOption:
         fwd = s0 * growth
         r, b = market.rate, market.carry_of(self.underlying)
         is_call = self.kind == "call"
-        delta_f = float(_black76.delta_forward(fwd, self.strike, t, vol, r, is_call))
-        gamma_f = float(_black76.gamma_forward(fwd, self.strike, t, vol, r))
-        vega = float(_black76.vega(fwd, self.strike, t, vol, r))
-        dv_dt = float(_black76.dvalue_dexpiry(fwd, self.strike, t, vol, r, is_call))
+        delta_f, gamma_f, vega, dv_dt = (
+            float(g) for g in _black76.greeks(fwd, self.strike, t, vol, r, is_call)
+        )
         cs = self.contract_size
         return Greeks(
             notional=cs * fwd,

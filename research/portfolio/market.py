@@ -102,6 +102,10 @@ class Market:
         object.__setattr__(self, "spot", spot)
         object.__setattr__(self, "volatility", vol)
         object.__setattr__(self, "carry", carry)
+        # plain-dict copies for the per-instrument look-ups (a Series look-up costs ~10 us)
+        object.__setattr__(self, "_spots", {k: float(v) for k, v in spot.items()})
+        object.__setattr__(self, "_vols", {k: float(v) for k, v in vol.items()})
+        object.__setattr__(self, "_carries", {k: float(v) for k, v in carry.items()})
         object.__setattr__(self, "rate", float(self.rate))
         object.__setattr__(self, "valuation_date", pd.Timestamp(self.valuation_date))
 
@@ -118,16 +122,17 @@ class Market:
         UnknownUnderlyingError
             If the market has no spot price for ``underlying``.
         """
-        if underlying not in self.spot.index:
+        spot = self._spots.get(underlying)
+        if spot is None:
             raise UnknownUnderlyingError(
                 f"unknown underlying {underlying!r}: the market has spot prices for "
                 f"{list(self.spot.index)}; add it to Market(spot=...)"
             )
-        return float(self.spot[underlying])
+        return spot
 
     def carry_of(self, underlying: str) -> float:
         """Annual cost of carry of one underlying (0 when not given)."""
-        return float(self.carry.get(underlying, 0.0))
+        return self._carries.get(underlying, 0.0)
 
     def volatility_of(self, underlying: str) -> float:
         """Implied volatility of one underlying.
@@ -138,12 +143,13 @@ class Market:
             If the market has no volatility for ``underlying``.
         """
         self.spot_of(underlying)
-        if underlying not in self.volatility.index:
+        vol = self._vols.get(underlying)
+        if vol is None:
             raise DataError(
                 f"no volatility for underlying {underlying!r}; add it to Market(volatility=...) "
                 "or give the option its own implied_vol"
             )
-        return float(self.volatility[underlying])
+        return vol
 
     def forward(self, underlying: str, expiry: float) -> float:
         """Forward price ``spot * exp(carry * expiry)`` for a year fraction ``expiry``."""
