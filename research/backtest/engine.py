@@ -260,8 +260,14 @@ class OffsetBacktest:
     SpecificationError
         A level outside (0, 1), an unknown measure, counts below 1, a model without
         ``fit``, an engine that is not a :class:`~research.margin.MarginEngine`, an engine
-        together with an ``offset_policy``, or an engine whose own level differs from
-        ``level``.
+        together with an ``offset_policy``, or an engine whose own level (or its parameter
+        set's) differs from ``level``.
+
+    Notes
+    -----
+    The result's settings name the engine and, for an engine with a ``fingerprint`` (a
+    calibrated parameter set, :class:`research.margin.ParameterSetEngine`), the set's
+    fingerprint (:attr:`BacktestResult.fingerprint`).
 
     Examples
     --------
@@ -306,6 +312,8 @@ class OffsetBacktest:
                 "backtest: the backtest's policy only configures the default engine"
             )
         own = getattr(self.engine, "level", None)
+        if own is None:  # a calibrated parameter set's engine: the set's own target level
+            own = getattr(getattr(self.engine, "parameters", None), "level", None)
         if own is not None and float(own) != self.level:
             raise SpecificationError(
                 f"the engine margins at level {own} but the backtest tests coverage at "
@@ -514,6 +522,7 @@ class OffsetBacktest:
         settings = {
             "model": self.model.name,
             "engine": "fhs" if self.engine is None else self.engine.name,
+            "fingerprint": getattr(self.engine, "fingerprint", None),
             "level": self.level,
             "measure": self.measure,
             "horizon": self.horizon,

@@ -130,6 +130,11 @@ class BacktestResult:
         return float(self.settings["level"])
 
     @property
+    def fingerprint(self) -> str | None:
+        """Fingerprint of the parameter set that was margined (``None`` for other engines)."""
+        return self.settings.get("fingerprint")
+
+    @property
     def horizon(self) -> int:
         """Margin period of risk in days."""
         return int(self.settings["horizon"])
