@@ -37,6 +37,7 @@ import pandas as pd
 
 from research import parallel
 from research._random import as_generator
+from research._threads import usable_cores
 from research._typing import Float64Array1D, Float64Array2D, Seed
 from research.backtest.models import (
     FittedScenarios,
@@ -123,26 +124,32 @@ class _Refit:
 
 @dataclass(frozen=True)
 class _Task:
-    """A block of portfolios margined over the whole test period (one task of the map)."""
+    """A block of portfolios margined over a run of refit blocks (one task of the map)."""
 
     backtest: OffsetBacktest
     book: PortfolioBook
     refits: tuple[_Refit, ...]
     underlyings: tuple[str, ...]
-    n_days: int
+    reference_volatility: Float64Array1D  # the test period's first day's, for every task
+
+    @property
+    def n_days(self) -> int:
+        """Margin days of the task."""
+        return sum(len(r.rows) for r in self.refits)
 
 
 def _realized_unit_pnl(task: _Task) -> Float64Array2D:
     """P&L of one long unit of each instrument over every day's MPOR: days x instruments.
 
-    One revaluation for the whole test period: the market carries the first day's volatility
-    ``v_0`` and day ``t`` is two scenarios with the volatility shift ``v_t - v_0``, its realized
-    move and no move; their difference ``V(S', v_t) - V(S, v_t)`` is the day's P&L (linear
-    instruments do not depend on volatility and give the realized P&L itself).
+    One revaluation for all the task's days: the market carries the test period's first day's
+    volatility ``v_0`` and day ``t`` is two scenarios with the volatility shift ``v_t - v_0``,
+    its realized move and no move; their difference ``V(S', v_t) - V(S, v_t)`` is the day's
+    P&L (linear instruments do not depend on volatility and give the realized P&L itself). The
+    reference is the same for every task, so the split into tasks does not change the bits.
     """
     volatility = np.concatenate([r.volatility for r in task.refits])
     moves = np.concatenate([r.realized for r in task.refits]) / 100.0
-    reference = volatility[0]
+    reference = task.reference_volatility
     shifts = volatility - reference
     market = task.backtest.market(
         task.refits[0].dates[0], pd.Series(reference, index=list(task.underlyings))
@@ -168,8 +175,10 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
     breaches = np.empty((task.n_days, n_port), dtype=np.int32)
     notes: list[str] = []
     realized = _realized_unit_pnl(task)
+    row = -1
     for refit in task.refits:
-        for i, row in enumerate(refit.rows):
+        for i in range(len(refit.rows)):
+            row += 1
             market = bt.market(
                 refit.dates[i], pd.Series(refit.volatility[i], index=list(task.underlyings))
             )
@@ -436,6 +445,7 @@ class OffsetBacktest:
         check_units: bool = True,
         backend: Backend = "serial",
         cluster: Any = None,
+        chunks: int | None = None,
     ) -> BacktestResult:
         """Backtest every portfolio of the book over the test period.
 
@@ -462,6 +472,11 @@ class OffsetBacktest:
             backend gives the same bits.
         cluster : str or distributed.Client, optional
             Dask scheduler for ``backend="dask"``.
+        chunks : int, optional
+            Runs of consecutive refit blocks that run as separate tasks, for each block of
+            ``block_size`` portfolios; default 1 serially and the number of usable cores
+            otherwise. The model is refitted once, in order (warm starts), before the tasks
+            run; the split changes no bit of the result.
 
         Returns
         -------
@@ -497,16 +512,15 @@ class OffsetBacktest:
         first, last = self._test_range(frame.index, start, end)
         notes: list[str] = []
         refits = self._fit(first, last, frame, values, as_generator(seed), notes)
-        n_days = last - first + 1
+        if chunks is None:
+            chunks = 1 if backend == "serial" else usable_cores()
+        if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1:
+            raise SpecificationError(f"chunks must be a whole number >= 1, got {chunks!r}")
+        runs = _runs(refits, int(chunks))
+        blocks = [_block(book, rows) for rows in _blocks(book.n_portfolios, self.block_size)]
+        reference = refits[0].volatility[0]
         tasks = [
-            _Task(
-                self,
-                _block(book, rows),
-                refits,
-                tuple(assets),
-                n_days,
-            )
-            for rows in _blocks(book.n_portfolios, self.block_size)
+            _Task(self, block, run, tuple(assets), reference) for block in blocks for run in runs
         ]
         done = parallel.map_tasks(
             _margin_block,
@@ -516,7 +530,18 @@ class OffsetBacktest:
             progress=False,
             description="portfolio blocks",
         )
-        arrays = {name: np.concatenate([d[0][name] for d in done], axis=1) for name in _OUTPUTS}
+        # tasks are block-major: the runs of one block are consecutive, in date order
+        per_block = [done[k : k + len(runs)] for k in range(0, len(done), len(runs))]
+        arrays = {
+            name: np.concatenate(
+                [np.concatenate([d[0][name] for d in parts], axis=0) for parts in per_block],
+                axis=1,
+            )
+            for name in _OUTPUTS
+        }
+        breaches = np.concatenate(
+            [np.concatenate([d[1] for d in parts], axis=0) for parts in per_block], axis=1
+        )
         for d in done:
             notes.extend(d[2])
         settings = {
@@ -537,7 +562,7 @@ class OffsetBacktest:
             book=book,
             family=families,
             arrays=arrays,
-            position_breaches=np.concatenate([d[1] for d in done], axis=1),
+            position_breaches=breaches,
             refit_dates=pd.DatetimeIndex([r.dates[0] for r in refits]),
             settings=settings,
             warnings=tuple(dict.fromkeys(notes)),
@@ -579,6 +604,12 @@ class OffsetBacktest:
                 )
             )
         return tuple(out)
+
+
+def _runs(refits: tuple[_Refit, ...], n: int) -> list[tuple[_Refit, ...]]:
+    """Split the refit blocks into at most ``n`` runs of consecutive blocks of similar length."""
+    bounds = np.linspace(0, len(refits), min(n, len(refits)) + 1).round().astype(int)
+    return [refits[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
 def _blocks(n: int, size: int) -> list[slice]:

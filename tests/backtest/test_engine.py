@@ -251,6 +251,8 @@ def test_bad_input():
         )
     with pytest.raises(SpecificationError, match="MarginEngine"):
         OffsetBacktest(RollingFHS(), engine="fhs")
+    with pytest.raises(SpecificationError, match="chunks"):
+        bt.run(returns, ps, chunks=0)
     with pytest.raises(DataError, match="family"):
         bt.run(returns, ps, family=pd.Series({ps.quantities.index[0]: "one"}))
 
@@ -441,6 +443,8 @@ def test_blocks_give_the_same_bits_serially_and_in_processes():
     processes = bt.run(short, book, family=family, backend="processes")
     # the engines' rows are row-stable, so one block gives the same bits as many
     whole = replace(bt, block_size=1000).run(short, book, family=family)
+    # nor does cutting the test period into runs of refit blocks
+    runs = replace(bt, block_size=1000).run(short, book, family=family, chunks=3)
     for name in (
         "margin_isolated",
         "margin_cross",
@@ -451,3 +455,4 @@ def test_blocks_give_the_same_bits_serially_and_in_processes():
     ):
         np.testing.assert_array_equal(getattr(serial, name), getattr(processes, name))
         np.testing.assert_array_equal(getattr(serial, name), getattr(whole, name))
+        np.testing.assert_array_equal(getattr(serial, name), getattr(runs, name))
