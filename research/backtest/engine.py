@@ -20,8 +20,9 @@ For each day ``t`` of the test period the backtest
 4. compares both with the realized loss of each portfolio, revalued in full by
    :func:`research.portfolio.unit_pnl` under the realized move from ``t`` to ``t + h``.
 
-Nothing after ``t`` enters a margin at ``t``. The portfolios are cut into blocks of
-``block_size`` rows that run as independent tasks of :func:`research.parallel.map_tasks`
+Nothing after ``t`` enters a margin at ``t``. The model is refitted first, in date order (each
+fit starts from the previous one); then blocks of ``block_size`` portfolios times runs of
+consecutive refit blocks run as independent tasks of :func:`research.parallel.map_tasks`
 (serially, in local processes or on Dask, with bit-identical results).
 """
 
