@@ -338,14 +338,15 @@ class OffsetBacktest:
         refit_every: int = 5,
         measure: Measure = "var",
         carry: float | Mapping[str, float] = 0.0,
+        margin: Literal["fhs", "parameter_set"] = "fhs",
     ) -> OffsetBacktest:
         """Backtest set up from a calibrated parameter set.
 
         Parameters
         ----------
         parameters : research.calibration.MarginParameters
-            Supplies ``level``, ``mpor`` (the horizon), ``lookback`` and ``offset_cap`` (the
-            largest share of the offset recognised, applied as an
+            Supplies ``level``, ``mpor`` (the horizon) and ``lookback``; with ``margin="fhs"``
+            also ``offset_cap`` (the largest share of the offset recognised, applied as an
             :class:`~research.margin.offsets.OffsetPolicy`).
         volatility : {"garch", "ewma"}
             Filter of the :class:`~research.backtest.RollingFHS` model.
@@ -355,21 +356,35 @@ class OffsetBacktest:
             Risk measure.
         carry : float or mapping of str to float
             Annual cost of carry of the day's market (see the class).
+        margin : {"fhs", "parameter_set"}
+            ``"fhs"``: filtered historical simulation on the model's scenarios, capped at the
+            set's offset cap. ``"parameter_set"``: the set itself margins the book
+            (``parameters.engine()``, a :class:`research.margin.ParameterSetEngine`: its risk
+            weights and offset credits); the result carries the set's fingerprint.
 
         Returns
         -------
         OffsetBacktest
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``margin``.
         """
         model = RollingFHS(horizon=int(parameters.mpor), volatility=volatility)
-        return cls(
-            model,
-            level=float(parameters.level),
-            measure=measure,
-            refit_every=refit_every,
-            lookback=int(parameters.lookback),
-            offset_policy=OffsetPolicy(max_fraction=float(parameters.offset_cap)),
-            carry=carry,
-        )
+        common = {
+            "level": float(parameters.level),
+            "measure": measure,
+            "refit_every": refit_every,
+            "lookback": int(parameters.lookback),
+            "carry": carry,
+        }
+        if margin == "parameter_set":
+            return cls(model, engine=parameters.engine(), **common)
+        if margin != "fhs":
+            raise SpecificationError(f"margin must be 'fhs' or 'parameter_set', got {margin!r}")
+        policy = OffsetPolicy(max_fraction=float(parameters.offset_cap))
+        return cls(model, offset_policy=policy, **common)
 
     @property
     def horizon(self) -> int:

@@ -271,6 +271,11 @@ def test_from_parameters():
     bt = OffsetBacktest.from_parameters(params, volatility="ewma", refit_every=10)
     assert (bt.level, bt.horizon, bt.lookback, bt.refit_every) == (0.975, 3, 400, 10)
     assert bt.offset_policy.max_fraction == 0.6
+    own = OffsetBacktest.from_parameters(params, margin="parameter_set", carry=0.02)
+    assert own.engine.fingerprint == params.fingerprint and own.offset_policy is None
+    assert (own.level, own.horizon, own.lookback, own.carry) == (0.975, 3, 400, 0.02)
+    with pytest.raises(SpecificationError, match="margin"):
+        OffsetBacktest.from_parameters(params, margin="span")
 
 
 @pytest.mark.parametrize(
