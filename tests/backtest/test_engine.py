@@ -122,7 +122,13 @@ def test_engine_matches_naive_loop_and_counts_offset_caused_exceptions():
     assert res.dates[0] == returns.index[1] and res.dates[-1] == returns.index[-2]
 
 
-def test_no_look_ahead():
+@pytest.mark.parametrize("engine", ["fhs", "risk_weight_delta"])
+def test_no_look_ahead(engine):
+    """Changing the data after a day changes no margin up to it, for any engine and task split.
+
+    The delta-notional risk-weight engine sees the model only through the options' volatility
+    in the day's market.
+    """
     returns = _returns(420, 3, seed=2)
     fit_window = returns.iloc[:200]
     ps, _ = stack_books(
@@ -131,12 +137,15 @@ def test_no_look_ahead():
             "options": option_hedges(fit_window, 2, seed=1),
         }
     )
-    bt = OffsetBacktest(RollingFHS(horizon=2), refit_every=7, lookback=200)
+    rw = RiskWeightEngine(dict.fromkeys(returns.columns, 0.1), basis="delta")
+    bt = OffsetBacktest(
+        RollingFHS(horizon=2), refit_every=7, lookback=200, engine=None if engine == "fhs" else rw
+    )
     base = bt.run(returns, ps)
     cut = 300
     altered = returns.copy()
     altered.iloc[cut + 1 :] = altered.iloc[cut + 1 :] * 3.0 + 0.5
-    shifted = bt.run(altered, ps)
+    shifted = bt.run(altered, ps, chunks=3)
     upto = base.dates <= returns.index[cut]
     for name in ("margin_isolated", "margin_cross"):
         np.testing.assert_array_equal(getattr(base, name)[upto], getattr(shifted, name)[upto])
