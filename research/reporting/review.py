@@ -389,11 +389,6 @@ _SUMMARY_EXHIBITS = (
         "Stress windows are where offsets fail first; exceptions here weigh most in the review.",
     ),
     (
-        "contagion",
-        "Contagion: how often one losing position liquidates the whole cross account.",
-        "The price of cross margin: a shared collateral pool also shares liquidations.",
-    ),
-    (
         "apc",
         "Anti-procyclicality: the binding tool and the procyclicality metrics.",
         "The binding tool is the one that sets the margin most often over the sample.",
