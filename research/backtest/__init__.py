@@ -1,4 +1,8 @@
-"""Backtests of margin engines: the rolling offset backtest, test books and coverage tests."""
+"""Backtests of margin engines: the rolling offset backtest, test books and coverage tests.
+
+A proposed parameter set is backtested frozen (out of sample) and under rolling
+recalibration by :mod:`research.backtest.proposal`.
+"""
 
 from research.backtest.conclusions import family_conclusions
 from research.backtest.coverage import (
@@ -28,6 +32,14 @@ from research.backtest.portfolios import (
     read_positions,
     stack_books,
 )
+from research.backtest.proposal import (
+    ProposalBacktest,
+    ProposalBook,
+    frozen_backtest,
+    proposal_book,
+    proposal_coverage,
+    rolling_backtest,
+)
 from research.backtest.replay import stress_replay
 from research.backtest.results import ACCOUNTS, BacktestResult, compare
 from research.backtest.sweep import SweepGrid, SweepResult, sensitivity_sweep
@@ -41,6 +53,8 @@ __all__ = [
     "FittedScenarios",
     "OffsetBacktest",
     "ParametricNormal",
+    "ProposalBacktest",
+    "ProposalBook",
     "RollingFHS",
     "ScenarioModel",
     "SweepGrid",
@@ -52,13 +66,17 @@ __all__ = [
     "compare",
     "day_scenarios",
     "family_conclusions",
+    "frozen_backtest",
     "hedged_pairs",
     "kupiec",
     "mcneil_frey",
     "option_hedges",
+    "proposal_book",
+    "proposal_coverage",
     "random_books",
     "read_positions",
     "risk_measure",
+    "rolling_backtest",
     "stack_books",
     "sensitivity_sweep",
     "stress_replay",

@@ -53,6 +53,7 @@ __all__ = [
     "PairCredit",
     "credit_from_spread_rate",
     "hedged_pair_margin",
+    "matched_notionals",
     "pair_offsets",
     "spread_credit",
     "spread_rate",
@@ -163,6 +164,37 @@ def _leg_ratios(hedge: str, weight_first: float, weight_second: float) -> tuple[
     if check_hedge(hedge) == "equal_risk":
         return 1.0, 1.0
     return float(weight_first), float(weight_second)
+
+
+def matched_notionals(
+    notional: float, hedge: Hedge, weight_first: float, weight_second: float
+) -> tuple[float, float]:
+    """Absolute notionals of two legs that the offset credit matches in full.
+
+    Parameters
+    ----------
+    notional : float
+        Absolute notional of the first leg.
+    hedge : {"equal_risk", "equal_notional"}
+        How the credit matches legs (:data:`Hedge`).
+    weight_first, weight_second : float
+        Risk weights of the two legs.
+
+    Returns
+    -------
+    (float, float)
+        ``(notional, notional * w_a / w_b)`` for equal-risk legs (both carry the margin
+        ``w_a * notional``), ``(notional, notional)`` for equal-notional legs; held in the
+        pair's direction, :func:`pair_offsets` matches all of both legs.
+
+    Examples
+    --------
+    >>> matched_notionals(100.0, "equal_risk", 0.1, 0.2)
+    (100.0, 50.0)
+    """
+    k_a, k_b = _leg_ratios(hedge, weight_first, weight_second)
+    units = float(notional) * float(weight_first) / k_a
+    return float(notional), units * k_b / float(weight_second)
 
 
 def pair_offsets(
