@@ -209,7 +209,7 @@ def _run(
         raise InsufficientDataError(
             f"parameter set {parameters.version} [{parameters.fingerprint}] is as of "
             f"{as_of.date()} and the returns end on {data_end}: {max(days, 0)} margin day(s) "
-            f"after the as_of date with an {parameters.mpor}-day realized loss, fewer than "
+            f"after the as_of date with a {parameters.mpor}-day realized loss, fewer than "
             f"{min_days}; give prices that run at least {min_days + parameters.mpor} trading "
             "days past the as_of date, or calibrate the set on data that ends earlier "
             "(the config's data.end)"
