@@ -167,6 +167,12 @@ class ProposalBacktest:
         """Return the tidy coverage table (:func:`proposal_coverage`)."""
         return proposal_coverage(self, account)
 
+    def __repr__(self) -> str:
+        return (
+            f"ProposalBacktest(kind={self.kind!r}, sets={len(self.refits)}, "
+            f"portfolios={self.result.loss.shape[1]}, days={len(self.result.dates)})"
+        )
+
     def __str__(self) -> str:
         sets = ", ".join(f"{d.date()} [{f}]" for d, f in self.fingerprints[:4])
         more = f" and {len(self.refits) - 4} more" if len(self.refits) > 4 else ""
