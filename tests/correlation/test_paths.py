@@ -125,7 +125,7 @@ def _peak(case: str, n: int, t: int) -> dict[str, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and getrusage")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
 @pytest.mark.parametrize("case", ["correlation_array", "covariance"])
 def test_path_peak_memory_is_below_twice_the_returned_array(case):
     # before: 3.0x (correlation_array: Q path + denominators + result) and 4.0x (covariance)
@@ -134,7 +134,7 @@ def test_path_peak_memory_is_below_twice_the_returned_array(case):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and getrusage")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
 def test_fhs_simulation_never_holds_a_whole_correlation_path():
     # before: the Q path, R path and Cholesky factors of the whole history at once (3x path)
     row = _peak("fhs_simulate", n=60, t=10_000)
