@@ -40,6 +40,7 @@ config, prices = prepare_study(base, data=source, start=start, end=end, profile=
 with warnings.catch_warnings(action="ignore"):  # every warning is kept in result.warnings
     result = calibrate(config, prices, source=str(data_path or dataset))
 params = result.parameters
+print(f"Proposal {params.version} as of {params.as_of} [{params.fingerprint}]")
 
 # %% [markdown]
 # ## Data
@@ -237,6 +238,7 @@ for note in result.warnings:
 
 # %%
 record("parameters", params.to_dict())
+record("proposal_fingerprint", params.fingerprint)
 record("offset_credits", credits.tidy()[["pair", "credit", "binding_regime", "reason"]])
 record("risk_weights", result.risk_weights.risk_weights)
 if apc_table is not None:

@@ -374,9 +374,11 @@ _SUMMARY_EXHIBITS = (
     ),
     (
         "coverage",
-        "Coverage achieved out of sample, isolated versus cross margin, with coverage tests.",
-        "Achieved coverage should be at or above the target; a Kupiec p-value below 5% or a red "
-        "traffic light means the margin is too low (or, above target, too high) for that family.",
+        "Coverage of the proposed parameter set per hedged pair and per family: frozen after its "
+        "as-of date, and with its config recalibrated quarterly on past data (rolling).",
+        "Kupiec's test is two-sided: a p-value below 5% with too many exceptions means the margin "
+        "is too low, with too few that it is too high; an independence test without an "
+        "exception to test is undefined, not passed.",
     ),
     (
         "offset_caused_exceptions",
@@ -472,6 +474,8 @@ def _summary_cells(merged: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
         frame = _parameter_table(merged[name]) if name == "parameters" else _as_frame(merged[name])
         if frame.shape[1] > _MAX_SUMMARY_COLUMNS and frame.shape[1] > frame.shape[0]:
             frame = frame.T
+        if name == "coverage":
+            reading = f"{_backtested_set(merged)} {reading}"
         cells.append(v4.new_markdown_cell(reading))
         cells.append(_table_cell(Table(frame, caption, precision=3)))
     if missing:
@@ -481,6 +485,22 @@ def _summary_cells(merged: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
             )
         )
     return cells
+
+
+def _backtested_set(merged: Mapping[str, Any]) -> str:
+    """Say which parameter set the coverage exhibit backtests, and whether it is the proposal."""
+    backtested = merged.get("backtest_fingerprint")
+    proposed = merged.get("proposal_fingerprint")
+    if backtested is None:
+        return "The studies recorded no fingerprint for the backtested parameter set."
+    if proposed is None:
+        return f"The backtest margins the parameter set with fingerprint {backtested}."
+    if backtested != proposed:
+        return (
+            f"Warning: the backtest margins the parameter set with fingerprint {backtested}, "
+            f"not the proposal of this review ({proposed})."
+        )
+    return f"The backtest margins the proposal of this review, fingerprint {proposed}."
 
 
 def _baseline_cells(

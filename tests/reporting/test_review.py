@@ -118,3 +118,20 @@ def test_a_failed_run_keeps_the_previous_complete_set(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([*before, "_build"])
     assert read_manifest(out)["files"].keys() >= {"01_study.pdf", "02_study.pdf"}
     assert first[0].pdf == out / "01_study.pdf" and first[0].notebook.path.is_file()
+
+
+def test_the_coverage_exhibit_names_the_set_it_backtests():
+    from research.reporting.review import _backtested_set
+
+    same = {"proposal_fingerprint": "abc123def456", "backtest_fingerprint": "abc123def456"}
+    assert _backtested_set(same).endswith("proposal of this review, fingerprint abc123def456.")
+    other = {**same, "backtest_fingerprint": "0123456789ab"}
+    assert _backtested_set(other).startswith("Warning") and "abc123def456" in _backtested_set(other)
+    assert "no fingerprint" in _backtested_set({})
+
+
+def test_the_review_backtests_its_own_proposal(fast_review):
+    proposed = fast_review.records["04_margin_calibration"]["proposal_fingerprint"]
+    assert fast_review.records["05_offset_backtest"]["backtest_fingerprint"] == proposed
+    text = "\n".join(page.extract_text() for page in PdfReader(fast_review.pdf).pages)
+    assert f"proposal of this review, fingerprint {proposed}" in " ".join(text.split())
