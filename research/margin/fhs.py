@@ -21,21 +21,12 @@ from research.margin._engine import BookEngine
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import tail_count, var_es_of_product
 from research.portfolio import Market, PortfolioBook, Scenarios, unit_pnl
-from research.volatility.ewma import ewma_volatility  # the package's one EWMA, re-exported
+from research.volatility.ewma import (
+    ewma_volatility,  # the package's one EWMA, re-exported
+    finite_values,
+)
 
 __all__ = ["FilteredHistoricalSimulation", "fhs_scenarios", "ewma_volatility"]
-
-
-def _check_finite(frame: pd.DataFrame, what: str) -> None:
-    """Raise a :class:`DataError` naming the first (date, asset) of ``frame`` that is not finite."""
-    values = frame.to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        t, k = np.argwhere(bad)[0]
-        raise DataError(
-            f"{what} of {frame.columns[k]!r} on {frame.index[t]} is {values[t, k]} "
-            f"({int(bad.sum())} non-finite in all); drop or repair those dates first"
-        )
 
 
 def fhs_scenarios(
@@ -99,7 +90,7 @@ def fhs_scenarios(
             f"returns ({detail})"
         )
         warnings.warn(notes[-1], DataQualityWarning, stacklevel=2)
-    _check_finite(clean, "return")
+    finite_values(clean, "return")
     if len(clean) < mpor + 1:
         raise InsufficientDataError(
             f"{len(clean)} complete dates for an MPOR of {mpor} days; give a longer history"
@@ -115,7 +106,7 @@ def fhs_scenarios(
         sigma = pd.DataFrame(volatility).reindex(index=clean.index, columns=clean.columns)
         if sigma.isna().any().any():
             raise DataError("volatility does not cover every (date, underlying) of the returns")
-        _check_finite(sigma, "volatility")
+        finite_values(sigma, "volatility")
         forecast = sigma.iloc[-1]
         method = "given volatility paths"
     if current is not None:
@@ -136,7 +127,7 @@ def fhs_scenarios(
     scale = 0.01 if units == "percent" else 1.0
     with np.errstate(over="ignore"):
         filtered = clean.to_numpy(dtype=float) / s * now * scale
-    _check_finite(
+    finite_values(
         pd.DataFrame(filtered, index=clean.index, columns=clean.columns),
         "return rescaled to the current volatility",
     )

@@ -23,7 +23,13 @@ import pandas as pd
 
 from research.errors import DataError, ParameterError
 
-__all__ = ["EWMA_SEED_OBSERVATIONS", "RISKMETRICS_DECAY", "ewma_variance", "ewma_volatility"]
+__all__ = [
+    "EWMA_SEED_OBSERVATIONS",
+    "RISKMETRICS_DECAY",
+    "ewma_variance",
+    "ewma_volatility",
+    "finite_values",
+]
 
 #: Returns whose mean square seeds the recursion (RiskMetrics practice).
 EWMA_SEED_OBSERVATIONS = 30
@@ -70,6 +76,37 @@ def ewma_variance(returns: np.ndarray, decay: float = RISKMETRICS_DECAY) -> np.n
         for t in range(r.shape[0]):
             var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
     return var
+
+
+def finite_values(frame: pd.DataFrame, what: str) -> np.ndarray:
+    """Return a date x asset frame's values as floats, refusing any value that is not finite.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Dates x assets (returns, volatilities).
+    what : str
+        What one value is, for the message (``"return"``, ``"volatility"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``frame.to_numpy(dtype=float)``.
+
+    Raises
+    ------
+    DataError
+        Naming the first (asset, date) that is NaN or infinite and the count of such values.
+    """
+    values = frame.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        t, k = np.argwhere(bad)[0]
+        raise DataError(
+            f"{what} of {frame.columns[k]!r} on {frame.index[t]} is {values[t, k]} "
+            f"({int(bad.sum())} non-finite in all); drop or repair those dates first"
+        )
+    return values
 
 
 def ewma_volatility(
@@ -120,14 +157,7 @@ def ewma_volatility(
         )
     if returns.shape[0] == 0:
         raise DataError("returns are empty; the EWMA filter needs at least one return")
-    r = returns.to_numpy(dtype=float)
-    bad = ~np.isfinite(r)
-    if bad.any():
-        t, k = np.argwhere(bad)[0]
-        raise DataError(
-            f"return of {returns.columns[k]!r} on {returns.index[t]} is {r[t, k]} "
-            f"({int(bad.sum())} non-finite in all); drop or repair those dates first"
-        )
+    r = finite_values(returns, "return")
     var = ewma_variance(r, decay)
     if not np.isfinite(var).all():
         k = int(np.argmax(~np.isfinite(var).all(axis=0)))

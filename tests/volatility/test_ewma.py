@@ -77,3 +77,14 @@ def test_bad_returns_are_named(returns):
         ewma_volatility(returns.iloc[:0])
     with pytest.raises(DataError, match="DataFrame or Series"):
         ewma_volatility(returns.to_numpy())
+
+
+def test_finite_values_names_the_first_non_finite_value():
+    from research.volatility.ewma import finite_values
+
+    dates = pd.date_range("2024-01-01", periods=3)
+    frame = pd.DataFrame({"A": [1.0, 2.0, 3.0], "B": [0.5, np.inf, np.nan]}, index=dates)
+    message = r"volatility of 'B' on 2024-01-02 .* is inf \(2 non-finite"
+    with pytest.raises(DataError, match=message):
+        finite_values(frame, "volatility")
+    np.testing.assert_array_equal(finite_values(frame[["A"]], "return"), [[1.0], [2.0], [3.0]])
