@@ -211,7 +211,12 @@ class CalibrationResult:
         return f"{head}\n{self.parameters}{notes}"
 
 
-def load_config_prices(config: CalibrationConfig, data: str | Path | None = None) -> pd.DataFrame:
+def load_config_prices(
+    config: CalibrationConfig,
+    data: str | Path | None = None,
+    *,
+    out_of_sample: bool = False,
+) -> pd.DataFrame:
     """Load the prices a config names (or ``data`` instead), restricted to its assets.
 
     Parameters
@@ -220,6 +225,11 @@ def load_config_prices(config: CalibrationConfig, data: str | Path | None = None
         The calibration config.
     data : str or Path, optional
         A dataset name or price file that replaces ``config.data.source``.
+    out_of_sample : bool
+        Load past ``config.data.end`` to the end of the data: the days after the as-of date
+        of the set the config calibrates, which its frozen backtest
+        (:func:`research.backtest.frozen_backtest`) and a rolling backtest over the whole
+        history margin. ``config.data.start`` still applies.
 
     Returns
     -------
@@ -235,7 +245,8 @@ def load_config_prices(config: CalibrationConfig, data: str | Path | None = None
     from research.data import align
 
     sources = (str(data),) if data is not None else config.data.sources
-    prices = _load_sources(sources, config.data.start, config.data.end)
+    end = None if out_of_sample else config.data.end
+    prices = _load_sources(sources, config.data.start, end)
     assets = list(config.assets) or list(prices.columns)
     missing = [a for a in assets if a not in prices.columns]
     if missing:

@@ -256,3 +256,18 @@ def test_every_default_offset_cap_is_the_margin_stages_one_constant() -> None:
         OffsetPolicy().max_fraction,
     }
     assert caps == {EMIR_MAX_OFFSET}
+
+
+def test_out_of_sample_prices_run_past_the_config_end() -> None:
+    config = CalibrationConfig(
+        name="holdout",
+        data=DataConfig(source="sp500", start="2020-01-01", end="2021-09-30"),
+        assets=("KO", "PEP"),
+        pairs=(("KO", "PEP"),),
+    )
+    calibration = load_config_prices(config)
+    full = load_config_prices(config, out_of_sample=True)
+    assert calibration.index[-1] == pd.Timestamp("2021-09-30")
+    assert full.index[0] == calibration.index[0]
+    assert full.index[-1] == pd.Timestamp("2022-12-28")
+    pd.testing.assert_frame_equal(full.loc[: calibration.index[-1]], calibration, check_freq=False)
