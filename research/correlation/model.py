@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -402,13 +403,54 @@ class DCC:
                     f"{np.round(grad, 6).tolist()}; the estimate is doubtful"
                 )
         if weights.any() and weights @ theta > 1 - 1e-4:
-            notes.append(
-                f"estimate on the stationarity boundary (a + b = {weights @ theta:.6f}); "
-                "the correlation process is near-integrated"
-            )
+            notes.append(boundary_note(dict(zip(names, theta, strict=True)), delta))
         best.start_grid = np.array(grid)
         best.start_values = values
         return theta, best, converged, notes
+
+
+def boundary_note(params: Mapping[str, float], delta: float) -> str:
+    r"""Say that an estimate sits on the stationarity boundary, naming the quantity checked.
+
+    The condition is :math:`a + b < 1` for DCC and cDCC and :math:`a + b + \delta g < 1`
+    for ADCC, with :math:`\delta` the largest eigenvalue of
+    :math:`\bar Q^{-1/2}\bar N\bar Q^{-1/2}` (:math:`\delta = 1/2` for symmetric
+    innovations, where the condition reads :math:`a + b + g/2 < 1`).
+
+    Parameters
+    ----------
+    params : mapping of str to float
+        The estimate: ``a``, ``b`` and, for ADCC, ``g``.
+    delta : float
+        The asymmetry weight :math:`\delta` (unused without ``g``).
+
+    Returns
+    -------
+    str
+        For ADCC the message states ``a + b + delta*g`` under that name, then ``a + b``,
+        ``delta`` and ``g`` separately.
+
+    Examples
+    --------
+    >>> boundary_note({"a": 0.05, "b": 0.942, "g": 0.016}, 0.5)  # doctest: +NORMALIZE_WHITESPACE
+    'estimate on the stationarity boundary a + b + delta*g < 1: a + b + delta*g = 1.000000
+    (a + b = 0.992000, delta = 0.5000, g = 0.016000); the correlation process is
+    near-integrated'
+    """
+    a_plus_b = float(params["a"]) + float(params["b"])
+    if "g" in params:
+        g = float(params["g"])
+        total = a_plus_b + delta * g
+        quantity = (
+            f"a + b + delta*g < 1: a + b + delta*g = {total:.6f} (a + b = {a_plus_b:.6f}, "
+            f"delta = {delta:.4f}, g = {g:.6f})"
+        )
+    else:
+        quantity = f"a + b < 1: a + b = {a_plus_b:.6f}"
+    return (
+        f"estimate on the stationarity boundary {quantity}; the correlation process is "
+        "near-integrated"
+    )
 
 
 def _grid_values(problem: CorrelationProblem, grid: list[Float64Array1D]) -> Float64Array1D:

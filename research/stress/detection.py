@@ -138,6 +138,8 @@ def stress_score(
                 f"{int(missing.sum())} dates have missing values (first {first.date()}); "
                 "align the panel (research.data) before scoring"
             )
+        if score == "volatility":
+            _require_volatilities(data)
         w = _weights(weights, list(data.columns))
         series = pd.Series(data.to_numpy(dtype=np.float64) @ w, index=data.index)
     if len(series) < length:
@@ -312,6 +314,24 @@ def window_statistics(
             )
         rows[window.name] = stats
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _require_volatilities(data: pd.DataFrame) -> None:
+    """Refuse a negative value: the volatility score averages volatilities, not returns.
+
+    Averaged, returns rank the largest mean return first (a rally), so a frame of returns
+    given as volatilities must not pass.
+    """
+    negative = data.to_numpy(dtype=np.float64) < 0
+    if negative.any():
+        row, column = np.argwhere(negative)[0]
+        raise DataError(
+            f"the volatility score takes volatilities (non-negative), but {data.columns[column]}"
+            f" is {data.iat[row, column]:.4g} on {data.index[row]} "
+            f"({int(negative.sum())} negative values): these look like returns. Pass "
+            "conditional volatilities (e.g. research.volatility.fit_univariate(returns).sigma) "
+            "or score the returns with score='drawdown'"
+        )
 
 
 def _weights(weights: pd.Series | None, labels: list) -> np.ndarray:

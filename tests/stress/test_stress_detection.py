@@ -118,3 +118,17 @@ def test_window_statistics_hand_computed():
     assert table.loc["o", "coverage"] == "none" and table.loc["o", "nobs"] == 0
     with pytest.raises(DataError, match="missing"):
         window_statistics(frame([1.0, np.nan, 2.0]), [inside])
+
+
+def test_volatility_score_refuses_returns_instead_of_ranking_rallies():
+    # Issue 16: returns given to the volatility score were averaged, so the "worst" window
+    # was the largest mean return (a rally). Volatilities are non-negative; returns are not.
+    rng = np.random.default_rng(7)
+    returns = frame(rng.normal(0.0, 1.0, (200, 2)), columns=("a", "b"))
+    returns.iloc[50:60] += 3.0  # a rally
+    with pytest.raises(DataError, match=r"takes volatilities .* look like returns"):
+        detect_stress_windows(returns, score="volatility", length=10, k=1)
+    volatile = frame(np.abs(rng.normal(1.0, 0.1, (200, 2))), columns=("a", "b"))
+    volatile.iloc[120:130] *= 4.0
+    found = detect_stress_windows(volatile, score="volatility", length=10, k=1)
+    assert found.windows[0].start == volatile.index[120]
