@@ -1,0 +1,23 @@
+"""Venue portfolio-margin methodologies as margin engines (spec: ``../shared/research/venues.md``).
+
+Each engine follows a venue's published methodology with a dated, versioned
+:class:`VenueParameters` set and labels its results ``"<venue>-style"``: the engines reproduce
+the published formulas and worked examples, not the venues' own systems, and the parts the
+sources do not give are parameters with stated defaults.
+"""
+
+from research.margin.venues._params import (
+    VenueEngine,
+    VenueParameters,
+    available_parameter_sets,
+    check_positions,
+    position_name,
+)
+
+__all__ = [
+    "VenueEngine",
+    "VenueParameters",
+    "available_parameter_sets",
+    "check_positions",
+    "position_name",
+]

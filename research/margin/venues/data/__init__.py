@@ -1,0 +1,1 @@
+"""Parameter sets of the venue methodologies, one dated YAML file each."""
