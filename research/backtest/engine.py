@@ -47,7 +47,7 @@ from research.backtest.models import (
     day_scenarios,
 )
 from research.backtest.results import BacktestResult
-from research.data import check_return_units, check_time_index, periods_per_year
+from research.data import check_return_units, check_time_index, periods_per_year, to_decimal
 from research.errors import (
     DataError,
     InsufficientDataError,
@@ -149,7 +149,7 @@ def _realized_unit_pnl(task: _Task) -> Float64Array2D:
     reference is the same for every task, so the split into tasks does not change the bits.
     """
     volatility = np.concatenate([r.volatility for r in task.refits])
-    moves = np.concatenate([r.realized for r in task.refits]) / 100.0
+    moves = to_decimal(np.concatenate([r.realized for r in task.refits]), "percent")
     reference = task.reference_volatility
     shifts = volatility - reference
     market = task.backtest.market(
@@ -614,7 +614,7 @@ class OffsetBacktest:
                     location=fitted.location,
                     base=fitted.base,
                     scales=scales,
-                    volatility=scales * base_sd * math.sqrt(per_year) / 100.0,
+                    volatility=to_decimal(scales * base_sd * math.sqrt(per_year), "percent"),
                     # realized h-day log return from t to t + h (the future the margin covers)
                     realized=csum[days + self.horizon + 1] - csum[days + 1],
                 )

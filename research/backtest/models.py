@@ -27,6 +27,7 @@ from scipy import stats
 from research._random import as_generator
 from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
+from research.data import to_decimal, to_percent
 from research.errors import (
     ConvergenceWarning,
     DataError,
@@ -127,7 +128,7 @@ def day_scenarios(
     Scenarios
         ``kind="log"`` decimal moves ``(location + scale * base) / 100``.
     """
-    moves = (location + base * scale) / 100.0
+    moves = to_decimal(location + base * scale, "percent")
     return Scenarios.from_array(
         moves, list(underlyings), kind="log", description=f"model scenarios of {date}"
     )
@@ -514,5 +515,5 @@ class CalibratedRiskWeights:
                 f"{PRICE_FLOOR:g})"
             )
             simple = np.maximum(simple, PRICE_FLOOR - 1.0)
-        base = np.ascontiguousarray(100.0 * np.log1p(simple))
+        base = np.ascontiguousarray(to_percent(np.log1p(simple), "decimal"))
         return _FittedNormal(location=np.zeros(len(sd)), base=base, warnings=tuple(notes))

@@ -26,7 +26,7 @@ import pandas as pd
 
 from research._random import as_generator
 from research._typing import Seed
-from research.data import periods_per_year
+from research.data import periods_per_year, to_decimal
 from research.errors import DataError, SpecificationError, UnknownUnderlyingError
 from research.portfolio import (
     DatedFuture,
@@ -237,7 +237,7 @@ def option_hedges(
     """
     _check_count(n_portfolios, "n_portfolios")
     rng = as_generator(seed)
-    vols = returns.std() * math.sqrt(periods_per_year(returns.index)) / 100.0
+    vols = to_decimal(returns.std() * math.sqrt(periods_per_year(returns.index)), "percent")
     instruments: dict[str, Instrument] = {}
     rows = []
     for _ in range(n_portfolios):

@@ -28,13 +28,8 @@ import pandas as pd
 
 from research._typing import Float64Array1D
 from research.calibration.parameters import APCSettings
-from research.calibration.risk_weights import (
-    WindowsLike,
-    _in_windows,
-    _windows,
-    position_losses,
-)
-from research.data import mpor_returns
+from research.calibration.risk_weights import WindowsLike, _in_windows, _windows
+from research.data import ReturnUnits, mpor_returns, position_losses, validate_units
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
 from research.margin.tail import empirical_var_es
 
@@ -463,12 +458,12 @@ def apc_from_returns(
     settings: APCSettings | None = None,
     method: Literal["var", "es"] = "var",
     side: Literal["both", "long", "short"] = "both",
-    units: float = 100.0,
+    units: ReturnUnits = "percent",
 ) -> APCResult:
     """Compute base, stressed and floor margin paths from returns, then the APC tools.
 
     At each date ``t`` only returns up to ``t`` are used (no look-ahead). Each path is the
-    VaR/ES of the position losses (:func:`research.calibration.position_losses`, the binding
+    VaR/ES of the position losses (:func:`research.data.position_losses`, the binding
     ``side``) of overlapping ``mpor``-day moves, as in
     :func:`research.calibration.calibrate_risk_weights`:
 
@@ -493,7 +488,7 @@ def apc_from_returns(
     -------
     APCResult
         Paths start on the first date with a full lookback; margins are losses per unit
-        of notional (fractions; :func:`research.calibration.position_losses`).
+        of notional (fractions; :func:`research.data.position_losses`).
 
     Raises
     ------
@@ -519,6 +514,7 @@ def apc_from_returns(
     ['base', 'buffer', 'stress_weight', 'floor', 'combined']
     """
     settings = APCSettings() if settings is None else settings
+    validate_units(units)
     if not isinstance(returns, pd.Series) or not isinstance(returns.index, pd.DatetimeIndex):
         raise DataError("returns must be a Series with a DatetimeIndex (one underlying)")
     values = returns.to_numpy(dtype=np.float64)

@@ -31,8 +31,15 @@ import pandas as pd
 
 from research._typing import Float64Array1D
 from research.calibration.parameters import MarginParameters
-from research.data import check_return_units, check_time_index, mpor_returns
-from research.data.units import units_of_scale
+from research.data import (
+    ReturnUnits,
+    check_return_units,
+    check_time_index,
+    mpor_returns,
+    position_losses,  # the package's one loss per unit of notional, re-exported
+    validate_units,
+)
+from research.data.timeindex import range_mask
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -41,6 +48,7 @@ from research.errors import (
     SpecificationError,
 )
 from research.margin.tail import var_es
+from research.stress.windows import StressWindow
 from research.volatility.ewma import ewma_volatility  # the package's one EWMA, re-exported
 
 __all__ = [
@@ -137,10 +145,8 @@ def _windows(windows: WindowsLike | None) -> dict[str, tuple[pd.Timestamp, pd.Ti
             items.append((w.name, w.start, w.end))
     out = {}
     for name, start, end in items:
-        start, end = pd.Timestamp(start), pd.Timestamp(end)
-        if end < start:
-            raise SpecificationError(f"stress window {name!r} ends before it starts")
-        out[str(name)] = (start, end)
+        window = StressWindow(str(name), start, end)  # naive or aware, ordered
+        out[window.name] = (window.start, window.end)
     return out
 
 
@@ -165,7 +171,7 @@ def _moves(returns: pd.Series, mpor: int, overlapping: bool) -> pd.Series:
 def _in_windows(index: pd.DatetimeIndex, windows: Mapping[str, tuple[Any, Any]]) -> np.ndarray:
     mask = np.zeros(index.size, dtype=bool)
     for start, end in windows.values():
-        mask |= (index >= start) & (index < end.normalize() + pd.Timedelta(days=1))
+        mask |= range_mask(index, start, end)
     return mask
 
 
@@ -252,8 +258,9 @@ def _validate(
     filter: str | None,
     ewma_lambda: float,
     stress_weight: float | None,
-    units: float,
+    units: ReturnUnits,
 ) -> None:
+    validate_units(units)
     if not 0.5 < level < 1.0:
         raise SpecificationError(f"level must lie in (0.5, 1), got {level!r}")
     if isinstance(mpor, bool) or int(mpor) != mpor or mpor < 1:
@@ -270,52 +277,10 @@ def _validate(
         raise SpecificationError(f"ewma_lambda must lie in (0, 1), got {ewma_lambda!r}")
     if stress_weight is not None and not 0.0 <= stress_weight <= 1.0:
         raise SpecificationError(f"stress_weight must lie in [0, 1], got {stress_weight!r}")
-    if not units > 0:
-        raise SpecificationError(f"units must be positive (100 for percent returns), got {units!r}")
-
-
-def position_losses(
-    moves: Float64Array1D, side: Literal["long", "short"], units: float = 100.0
-) -> Float64Array1D:
-    r"""Loss per unit of notional of a linear position when the price moves by log returns.
-
-    Parameters
-    ----------
-    moves : array_like
-        Log price moves (for example ``mpor``-day sums of daily log returns) in ``units``
-        per unit (100: percent).
-    side : {"long", "short"}
-        The position.
-    units : float, default 100
-        Return units per unit of notional: 100 for percent returns, 1 for decimals.
-
-    Returns
-    -------
-    ndarray
-        :math:`1 - e^{m}` for a long and :math:`e^{m} - 1` for a short, with
-        :math:`m` = ``moves / units``; positive values are losses, and a long never loses
-        more than its notional.
-
-    Raises
-    ------
-    SpecificationError
-        A side other than ``"long"`` or ``"short"``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from research.calibration import position_losses
-    >>> position_losses(np.array([-10.0, 10.0]), "short").round(6).tolist()
-    [-0.095163, 0.105171]
-    """
-    if side not in ("long", "short"):
-        raise SpecificationError(f"side must be 'long' or 'short', got {side!r}")
-    gains = np.expm1(np.asarray(moves, dtype=np.float64) / units)
-    return -gains if side == "long" else gains
 
 
 def _side_risk(
-    moves: Float64Array1D, level: float, method: Method, side: Side, units: float
+    moves: Float64Array1D, level: float, method: Method, side: Side, units: ReturnUnits
 ) -> tuple[float, int, str]:
     """Risk of the binding side, as a fraction of notional (see :func:`position_losses`)."""
     candidates = [
@@ -338,7 +303,7 @@ def calibrate_risk_weights(
     filter: Filter | None = None,
     ewma_lambda: float = 0.94,
     side: Side = "both",
-    units: float = 100.0,
+    units: ReturnUnits = "percent",
     check_units: bool = True,
 ) -> RiskWeightCalibration:
     r"""Calibrate one risk weight per underlying at ``level`` over the MPOR.
@@ -376,11 +341,11 @@ def calibrate_risk_weights(
     side : {"both", "long", "short"}, default "both"
         Loss of a long (falling prices), a short (rising prices) or the larger of the two;
         losses per unit of notional as in :func:`position_losses`.
-    units : float, default 100
-        Return units per unit of notional: 100 for percent returns, 1 for decimals.
+    units : {"percent", "decimal"}, default "percent"
+        Units of the returns (:data:`research.data.ReturnUnits`).
     check_units : bool, default True
         Refuse prices given as returns, and returns whose scale contradicts ``units``
-        (decimals with ``units=100``, percent with ``units=1``;
+        (decimals with ``units="percent"``, percent with ``units="decimal"``;
         :func:`research.data.check_return_units`).
 
     Returns
@@ -438,7 +403,7 @@ def calibrate_risk_weights(
     except (TypeError, ValueError) as exc:
         raise DataError(f"returns must be numeric: {exc}") from exc
     if check_units:
-        check_return_units(frame, units_of_scale(float(units)))
+        check_return_units(frame, units)
     windows = _windows(stress_windows)
     min_moves = math.ceil(1.0 / (1.0 - level) - 1e-9)
     notes: list[str] = []
@@ -475,7 +440,7 @@ def calibrate_risk_weights(
         "filter": filter,
         "ewma_lambda": float(ewma_lambda),
         "side": side,
-        "units": float(units),
+        "units": units,
         "first_date": frame.index[0],
         "last_date": frame.index[-1],
     }
@@ -500,7 +465,7 @@ def _calibrate_one(
     filter: Filter | None,
     ewma_lambda: float,
     side: Side,
-    units: float,
+    units: ReturnUnits,
     min_moves: int,
     notes: list[str],
 ) -> tuple[float, dict[str, Any]]:
@@ -621,7 +586,7 @@ class CalibrationProfile:
             self.filter,
             self.ewma_lambda,
             self.stress_weight,
-            1.0,
+            "percent",
         )
 
     def calibrate(
@@ -639,7 +604,7 @@ class CalibrationProfile:
         stress_windows : optional
             Stress windows, as in :func:`calibrate_risk_weights`.
         **overrides
-            Any other :func:`calibrate_risk_weights` argument (e.g. ``units=1``).
+            Any other :func:`calibrate_risk_weights` argument (e.g. ``units="decimal"``).
 
         Returns
         -------

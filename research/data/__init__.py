@@ -30,7 +30,15 @@ from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
 from research.data.returns import mpor_returns, to_returns
 from research.data.timeindex import check_time_index
-from research.data.units import ReturnUnits, check_return_units
+from research.data.units import (
+    ReturnUnits,
+    check_return_units,
+    position_losses,
+    to_decimal,
+    to_percent,
+    units_per_fraction,
+    validate_units,
+)
 from research.data.validation import validate_prices
 
 __all__ = [
@@ -53,8 +61,13 @@ __all__ = [
     "load_prices",
     "mpor_returns",
     "periods_per_year",
+    "position_losses",
     "quality_report",
     "read_prices",
+    "to_decimal",
+    "to_percent",
     "to_returns",
+    "units_per_fraction",
+    "validate_units",
     "validate_prices",
 ]

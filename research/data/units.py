@@ -1,14 +1,28 @@
-"""A units guard for returns: refuse prices given as returns and returns in the wrong scale.
+r"""Units of returns: the package's one convention, its converters and a units guard.
 
-Percent log returns are the package's convention (:func:`research.data.to_returns`,
-``scale=100``). A frame of prices, or of decimal returns, passed where percent returns
-are expected runs without any error through GARCH, DCC, calibration and the backtest and
-gives answers that are wrong by orders of magnitude, so the entry points check it.
+**Convention.** Returns are **log returns in percent** (:func:`research.data.to_returns`,
+``scale=100``): the scale ``arch`` models work best in, and what every stage takes by
+default. A function that accepts other units says so with a ``units`` argument typed
+:data:`ReturnUnits` (``"percent"`` or ``"decimal"``), never with a bare multiplier.
+Prices, margins and notionals are money; risk weights and losses per unit of notional are
+fractions (decimals). Every change of units goes through this module:
+
+* :func:`to_decimal` and :func:`to_percent` rescale returns (``x / 100`` and ``x * 100``
+  between percent and decimal; the identity within one unit);
+* :func:`position_losses` turns log moves into the loss per unit of notional of a linear
+  position, :math:`1 - e^{m}` for a long and :math:`e^{m} - 1` for a short, :math:`m` the
+  move as a decimal (a 10% log fall, ``-10`` in percent, costs a long
+  :math:`1 - e^{-0.1} = 0.0952` of its notional).
+
+**Guard.** A frame of prices, or of decimal returns, passed where percent returns are
+expected runs without any error through GARCH, DCC, calibration and the backtest and gives
+answers that are wrong by orders of magnitude, so the entry points check it
+(:func:`check_return_units`).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -20,12 +34,24 @@ __all__ = [
     "LEVEL_RATIO",
     "MIN_ROWS_FOR_UNITS",
     "PERCENT_MIN_DAILY_STD",
+    "RETURN_UNITS",
     "ReturnUnits",
     "check_return_units",
+    "position_losses",
+    "to_decimal",
+    "to_percent",
     "units_of_scale",
+    "units_per_fraction",
+    "validate_units",
 ]
 
 ReturnUnits = Literal["percent", "decimal"]
+"""Units of returns: ``"percent"`` (100 per unit of relative change) or ``"decimal"`` (1)."""
+RETURN_UNITS: tuple[str, ...] = get_args(ReturnUnits)
+
+_PER_FRACTION = {"percent": 100.0, "decimal": 1.0}
+
+Values = TypeVar("Values", float, np.ndarray, pd.Series, pd.DataFrame)
 
 MIN_ROWS_FOR_UNITS = 20
 """Fewest valid values of an asset before it is judged (20 positive returns in a row
@@ -46,6 +72,151 @@ LEVEL_RATIO = 3.0
 """An asset whose mean is more than this many standard deviations away from zero holds
 levels, not returns (returns have ``|mean| / std`` below 0.04 in every bundled and
 shared file)."""
+
+
+def validate_units(units: object) -> ReturnUnits:
+    """Return ``units`` if it is one of :data:`ReturnUnits`, else raise.
+
+    Parameters
+    ----------
+    units : object
+        The units to check.
+
+    Returns
+    -------
+    {"percent", "decimal"}
+
+    Raises
+    ------
+    SpecificationError
+        For anything else, including a multiplier such as 100 or 1 (the message gives the
+        name to use instead).
+    """
+    if isinstance(units, str) and units in RETURN_UNITS:
+        return units  # type: ignore[return-value]
+    hint = ""
+    if isinstance(units, int | float) and not isinstance(units, bool):
+        named = units_of_scale(float(units))
+        if named is not None:
+            hint = f" (a multiplier of {units:g} is units={named!r})"
+    raise SpecificationError(f"units must be 'percent' or 'decimal', got {units!r}{hint}")
+
+
+def units_per_fraction(units: ReturnUnits) -> float:
+    """Return how many units of returns make one unit of relative change (100 or 1).
+
+    Parameters
+    ----------
+    units : {"percent", "decimal"}
+        Units of returns.
+
+    Returns
+    -------
+    float
+        100.0 for ``"percent"``, 1.0 for ``"decimal"``.
+
+    Raises
+    ------
+    SpecificationError
+        For unknown units.
+    """
+    return _PER_FRACTION[validate_units(units)]
+
+
+def to_decimal(values: Values, units: ReturnUnits) -> Values:
+    """Express returns given in ``units`` as decimals (fractions).
+
+    Parameters
+    ----------
+    values : float, ndarray, pandas.Series or pandas.DataFrame
+        Returns (or volatilities, moves) in ``units``.
+    units : {"percent", "decimal"}
+        Their units.
+
+    Returns
+    -------
+    Same type as ``values``
+        ``values / 100`` for percent, ``values / 1`` (the same numbers) for decimals.
+
+    Raises
+    ------
+    SpecificationError
+        For unknown units.
+
+    Examples
+    --------
+    >>> to_decimal(10.0, "percent")
+    0.1
+    """
+    return values / units_per_fraction(units)
+
+
+def to_percent(values: Values, units: ReturnUnits) -> Values:
+    """Express returns given in ``units`` in percent.
+
+    Parameters
+    ----------
+    values : float, ndarray, pandas.Series or pandas.DataFrame
+        Returns (or ratios) in ``units``.
+    units : {"percent", "decimal"}
+        Their units.
+
+    Returns
+    -------
+    Same type as ``values``
+        ``values * 100`` for decimals, ``values * 1`` (the same numbers) for percent.
+
+    Raises
+    ------
+    SpecificationError
+        For unknown units.
+
+    Examples
+    --------
+    >>> to_percent(0.1, "decimal")
+    10.0
+    """
+    return values * (_PER_FRACTION["percent"] / units_per_fraction(units))
+
+
+def position_losses(
+    moves: np.ndarray | float,
+    side: Literal["long", "short"],
+    units: ReturnUnits = "percent",
+) -> np.ndarray:
+    r"""Loss per unit of notional of a linear position when the price moves by log returns.
+
+    Parameters
+    ----------
+    moves : array_like
+        Log price moves (for example ``mpor``-day sums of daily log returns) in ``units``.
+    side : {"long", "short"}
+        The position.
+    units : {"percent", "decimal"}, default "percent"
+        Units of ``moves``.
+
+    Returns
+    -------
+    ndarray
+        :math:`1 - e^{m}` for a long and :math:`e^{m} - 1` for a short, with :math:`m` the
+        move as a decimal (:func:`to_decimal`); positive values are losses, and a long never
+        loses more than its notional.
+
+    Raises
+    ------
+    SpecificationError
+        A side other than ``"long"`` or ``"short"``, or unknown units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> position_losses(np.array([-10.0, 10.0]), "short").round(6).tolist()
+    [-0.095163, 0.105171]
+    """
+    if side not in ("long", "short"):
+        raise SpecificationError(f"side must be 'long' or 'short', got {side!r}")
+    gains = np.expm1(to_decimal(np.asarray(moves, dtype=np.float64), units))
+    return -gains if side == "long" else gains
 
 
 def units_of_scale(scale: float) -> ReturnUnits | None:
@@ -121,10 +292,9 @@ def check_return_units(
     ...
     research.errors.DataError: returns look like decimals, not percent: ...
     """
-    if units not in ("percent", "decimal", None):
-        raise SpecificationError(f"units must be 'percent', 'decimal' or None, got {units!r}")
     if units is None:
         return
+    validate_units(units)
     frame = returns.to_frame() if isinstance(returns, pd.Series) else returns
     values = frame.to_numpy(dtype=float, na_value=np.nan)
     finite = np.isfinite(values)

@@ -27,6 +27,7 @@ from research.data.quality import (
     repair_frame,
 )
 from research.data.timeindex import index_findings, tz_problem
+from research.data.units import to_percent
 from research.errors import DataError, InsufficientDataError
 
 __all__ = ["DEFAULT_OUTLIER_Z", "validate_prices"]
@@ -307,7 +308,7 @@ def _check_asset(
 
     usable = finite & (data > 0) if values == "prices" else finite
     series = pd.Series(data[usable], index=index[usable])
-    change = np.log(series).diff() * 100.0 if values == "prices" else series.diff()
+    change = to_percent(np.log(series).diff(), "decimal") if values == "prices" else series.diff()
     change = change.iloc[1:]
     spread = change.std()
     if len(change) > 2 and spread > 0:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
+from research.data import ReturnUnits, to_decimal, validate_units
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -35,7 +36,7 @@ def fhs_scenarios(
     volatility: Literal["ewma"] | pd.DataFrame = "ewma",
     current: pd.Series | None = None,
     decay: float = 0.94,
-    units: Literal["percent", "decimal"] = "percent",
+    units: ReturnUnits = "percent",
 ) -> Scenarios:
     """Filtered-historical-simulation scenarios of ``mpor``-day log returns.
 
@@ -77,8 +78,7 @@ def fhs_scenarios(
     """
     if not isinstance(mpor, int | np.integer) or mpor < 1:
         raise ParameterError(f"mpor is {mpor!r}; give a whole number of days >= 1")
-    if units not in ("percent", "decimal"):
-        raise SpecificationError(f"units must be 'percent' or 'decimal', got {units!r}")
+    validate_units(units)
     notes: list[str] = []
     clean = returns.dropna(how="any")
     dropped = len(returns) - len(clean)
@@ -124,9 +124,8 @@ def fhs_scenarios(
         )
     if (s <= 0).any() or (now <= 0).any():
         raise DataError("volatilities must be > 0 to filter the returns")
-    scale = 0.01 if units == "percent" else 1.0
     with np.errstate(over="ignore"):
-        filtered = clean.to_numpy(dtype=float) / s * now * scale
+        filtered = to_decimal(clean.to_numpy(dtype=float) / s * now, units)
     finite_values(
         pd.DataFrame(filtered, index=clean.index, columns=clean.columns),
         "return rescaled to the current volatility",

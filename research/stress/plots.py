@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from research.data import to_decimal
 from research.errors import SpecificationError
 from research.stress.dcc import path_to_array
 from research.stress.result import StressedCorrelation
@@ -58,7 +59,7 @@ def plot_stress_windows(
     """
     import matplotlib.pyplot as plt
 
-    index = 100.0 * np.exp(returns.mean(axis=1).cumsum() / 100.0)
+    index = 100.0 * np.exp(to_decimal(returns.mean(axis=1).cumsum(), "percent"))
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     ax.plot(index.index, index.to_numpy(), color="black", lw=0.9, label="equal-weight portfolio")
     _shade(ax, named, _NAMED_COLOR, "named stress window")

@@ -150,7 +150,7 @@ def test_sqrt_h_scaling(normal_returns, method, overlapping):
 def test_units_convert_percent_to_fraction(normal_returns):
     sample = normal_returns.iloc[:5000]
     pct = calibrate_risk_weights(sample, mpor=1, lookback=None)
-    dec = calibrate_risk_weights(sample / 100, mpor=1, lookback=None, units=1.0)
+    dec = calibrate_risk_weights(sample / 100, mpor=1, lookback=None, units="decimal")
     assert pct.risk_weights["A"] == pytest.approx(dec.risk_weights["A"], rel=1e-15)
 
 
@@ -159,7 +159,7 @@ def test_position_losses():
     np.testing.assert_allclose(position_losses(moves, "long"), _long_loss(moves), rtol=1e-13)
     np.testing.assert_allclose(position_losses(moves, "short"), _short_loss(moves), rtol=1e-13)
     np.testing.assert_allclose(
-        position_losses(moves / 100, "short", units=1.0), _short_loss(moves), rtol=1e-13
+        position_losses(moves / 100, "short", units="decimal"), _short_loss(moves), rtol=1e-13
     )
     assert position_losses(np.array([-1e4]), "long")[0] <= 1.0  # a long loses at most 1
     with pytest.raises(SpecificationError, match="side"):
@@ -376,6 +376,7 @@ def test_too_few_moves_names_the_asset():
         ({"stress_weight": 2.0}, SpecificationError),
         ({"side": "up"}, SpecificationError),
         ({"units": 0}, SpecificationError),
+        ({"units": 100.0}, SpecificationError),
     ],
 )
 def test_bad_settings(kwargs, error):
@@ -402,8 +403,8 @@ def test_profiles():
     assert (PROFILES["emir-5d-99.5"].level, PROFILES["emir-5d-99.5"].mpor) == (0.995, 5)
     assert (PROFILES["crypto-1d-99"].level, PROFILES["crypto-1d-99"].mpor) == (0.99, 1)
     returns = _normal_returns(1500, 0.01, seed=14, columns=("A", "B"))
-    res = PROFILES["emir-2d-99"].calibrate(returns, units=1)
-    direct = calibrate_risk_weights(returns, level=0.99, mpor=2, lookback=250, units=1)
+    res = PROFILES["emir-2d-99"].calibrate(returns, units="decimal")
+    direct = calibrate_risk_weights(returns, level=0.99, mpor=2, lookback=250, units="decimal")
     pd.testing.assert_series_equal(res.risk_weights, direct.risk_weights)
     with pytest.raises(ParameterError, match="unknown calibration setting"):
         PROFILES["emir-2d-99"].calibrate(returns, confidence=0.99)

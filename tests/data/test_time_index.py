@@ -179,9 +179,9 @@ def test_units_guard_can_be_told():
     check_return_units(decimals, None)
     check_return_units(decimals, "decimal")
     assert mpor_returns(decimals, 2, given="returns", check_units=False).shape == (299, 2)
-    assert calibrate_risk_weights(decimals, units=1).risk_weights.gt(0).all()
+    assert calibrate_risk_weights(decimals, units="decimal").risk_weights.gt(0).all()
     with pytest.raises(DataError, match="look like percent"):
-        calibrate_risk_weights(_returns(300, 2), units=1)
+        calibrate_risk_weights(_returns(300, 2), units="decimal")
     with pytest.raises(SpecificationError, match="units must be"):
         check_return_units(decimals, "basis points")  # type: ignore[arg-type]
 
