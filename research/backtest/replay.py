@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from research.backtest.results import ACCOUNTS, BacktestResult
-from research.stress.windows import StressWindow, stress_windows
+from research.stress.windows import StressWindow, asset_class_of, stress_windows, window_mask
 
 __all__ = ["stress_replay"]
 
@@ -28,8 +28,9 @@ def stress_replay(
     result : BacktestResult
         A backtest whose test period overlaps the windows.
     windows : iterable of StressWindow, optional
-        Default: every window of :func:`research.stress.stress_windows` that overlaps the test
-        period.
+        Default: every window of the catalog for the data's asset class
+        (:func:`research.stress.windows.asset_class_of` of the margin dates: crypto windows
+        for 7-day data, equity windows otherwise) that overlaps the test period.
 
     Returns
     -------
@@ -41,10 +42,10 @@ def stress_replay(
         date are left out and listed in ``attrs["skipped"]``.
     """
     dates = result.dates
-    chosen = tuple(stress_windows() if windows is None else windows)
+    chosen = tuple(stress_windows(asset_class_of(dates)) if windows is None else windows)
     rows, skipped = [], []
     for w in chosen:
-        inside = (dates >= w.start) & (dates <= w.end)
+        inside = window_mask(dates, w)
         if not inside.any():
             skipped.append(w.name)
             continue
@@ -58,8 +59,8 @@ def stress_replay(
                 {
                     "window": w.name,
                     "account": account,
-                    "start": w.start.date(),
-                    "end": w.end.date(),
+                    "start": w.start,
+                    "end": w.end,
                     "days": int(inside.sum()),
                     "observations": exc.size,
                     "exceptions": int(exc.sum()),

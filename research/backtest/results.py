@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from research.backtest.coverage import christoffersen, kupiec, traffic_light
 from research.data import to_percent
+from research.data.timeindex import range_mask, stamp_text
 from research.errors import DataError, InsufficientDataError, SpecificationError
 from research.portfolio import PortfolioBook
 
@@ -400,22 +401,23 @@ class BacktestResult:
     def window(self, start: object, end: object) -> BacktestResult:
         """Restrict the result to margin dates in ``[start, end]``.
 
+        Bounds follow the package's time-zone rule
+        (:func:`research.data.timeindex.range_mask`): naive dates work on UTC intraday
+        results, and a date as ``end`` covers its whole day.
+
         Raises
         ------
         InsufficientDataError
             If no margin date falls in the window.
         """
-        mask = (self.dates >= pd.Timestamp(start)) & (self.dates <= pd.Timestamp(end))
+        mask = range_mask(self.dates, start, end)
         if not mask.any():
             raise InsufficientDataError(
-                f"no margin date between {pd.Timestamp(start).date()} and "
-                f"{pd.Timestamp(end).date()} (test period {self.dates[0].date()} to "
-                f"{self.dates[-1].date()})"
+                f"no margin date between {stamp_text(start)} and {stamp_text(end)} (test "
+                f"period {stamp_text(self.dates[0])} to {stamp_text(self.dates[-1])})"
             )
         frames = {name: getattr(self, name).loc[mask] for name in _DATE_BY_PORTFOLIO}
-        refits = self.refit_dates[
-            (self.refit_dates >= pd.Timestamp(start)) & (self.refit_dates <= pd.Timestamp(end))
-        ]
+        refits = self.refit_dates[range_mask(self.refit_dates, start, end)]
         return BacktestResult(
             **frames,
             family=self.family,

@@ -12,6 +12,7 @@ from research.data._format import stamp_text
 from research.data.attached import attach_quality, stored_quality
 from research.data.datasets import dataset_names, load_dataset
 from research.data.io import read_prices
+from research.data.timeindex import as_index_timestamp
 from research.data.validation import validate_prices
 from research.errors import DataError, InsufficientDataError
 
@@ -36,8 +37,9 @@ def load_prices(
         Parquet file (see :func:`research.data.read_prices`).
     start, end : date-like, optional
         Inclusive range. Strings follow pandas partial-string slicing, so
-        ``end="2025-10-11"`` includes that whole day of intraday data; for tz-aware
-        intraday data a naive bound is taken as UTC.
+        ``end="2025-10-11"`` includes that whole day of intraday data. Other stamps follow
+        the package's time-zone rule (:func:`research.data.timeindex.as_index_timestamp`):
+        naive means UTC on 24/7 data, and a date as ``end`` covers its whole day.
     **read_options
         Passed to :func:`research.data.read_prices` for files (e.g. ``duplicates``,
         ``sort``, ``price_column``, ``values``).
@@ -81,7 +83,7 @@ def load_prices(
     if not sliced_request:
         return prices
     index = prices.index
-    lower, upper = _bound(start, index), _bound(end, index)
+    lower, upper = _bound(start, index, end=False), _bound(end, index, end=True)
     sliced = prices.loc[lower:upper]
     if len(sliced) < 2:
         raise InsufficientDataError(
@@ -95,12 +97,10 @@ def load_prices(
     return sliced
 
 
-def _bound(stamp: DateLike | None, index: pd.DatetimeIndex) -> pd.Timestamp | str | None:
+def _bound(
+    stamp: DateLike | None, index: pd.DatetimeIndex, *, end: bool
+) -> pd.Timestamp | str | None:
+    """Keep a string for pandas' partial-date slicing; read other stamps by the tz rule."""
     if stamp is None or isinstance(stamp, str):
         return stamp
-    stamp = pd.Timestamp(stamp)
-    if index.tz is not None and stamp.tzinfo is None:
-        return stamp.tz_localize("UTC")
-    if index.tz is None and stamp.tzinfo is not None:
-        return stamp.tz_convert("UTC").tz_localize(None)
-    return stamp
+    return as_index_timestamp(stamp, index, end=end, what="end" if end else "start")

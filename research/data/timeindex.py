@@ -1,8 +1,16 @@
-"""The one check of a time index that every entry point taking dated data runs.
+"""The one check of a time index, and the one rule for comparing a stamp with it.
 
 Prices, returns, residuals and backtest inputs all pass through :func:`check_time_index`
 (directly, or through :func:`research.data.validate_prices`, which reports the same
 findings as rows of the data-quality report instead of raising).
+
+Dates given by a user or a catalog (window bounds, sample ranges, a backtest's window) meet
+the data through :func:`as_index_timestamp` and :func:`range_mask` only. The rule: **naive
+means UTC for 24/7 data, the exchange calendar's date for equities.** On tz-aware (UTC,
+intraday) data a naive stamp is a UTC time, and a naive date closing a range covers its
+whole UTC day; on naive daily data a tz-aware stamp becomes its UTC date (crypto calendar)
+or its date in its own time zone (equity calendar: an exchange's stamps carry the
+exchange's zone), and a time of day falls within its date's bar.
 """
 
 from __future__ import annotations
@@ -12,11 +20,20 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from research._typing import DateLike
 from research.data._format import stamp_text
-from research.data.calendar import Frequency, infer_frequency
-from research.errors import DataError
+from research.data.calendar import Frequency, infer_calendar, infer_frequency
+from research.errors import DataError, SpecificationError
 
-__all__ = ["IndexFinding", "check_time_index", "index_findings", "tz_problem"]
+__all__ = [
+    "IndexFinding",
+    "as_index_timestamp",
+    "check_time_index",
+    "index_findings",
+    "range_mask",
+    "stamp_text",
+    "tz_problem",
+]
 
 
 class IndexFinding(NamedTuple):
@@ -195,3 +212,100 @@ def _order_message(index: pd.DatetimeIndex) -> str:
         f"({len(duplicates)} repeated stamp(s)); keep one row per stamp, e.g. "
         "frame[~frame.index.duplicated()]"
     )
+
+
+def as_index_timestamp(
+    value: DateLike, index: pd.DatetimeIndex, *, end: bool = False, what: str = "date"
+) -> pd.Timestamp:
+    """Read a date or time so that it compares with a time index (the package's tz rule).
+
+    * **tz-aware index** (intraday UTC data, 24/7): a naive value is a UTC time, an aware
+      one is converted to the index's zone. With ``end=True`` a naive date (midnight, no
+      zone) becomes the last instant of that UTC day, so a range ending on a date covers
+      the whole day.
+    * **naive index** (daily dates): an aware value is read as a date: its UTC date when
+      the index follows the crypto calendar, its date in its own time zone on the equity
+      calendar (:func:`research.data.infer_calendar`). On daily data (every stamp at
+      midnight) a time of day is dropped: the daily bar stands for its whole day.
+
+    Parameters
+    ----------
+    value : date-like
+        A string, date, datetime, Timestamp or numpy datetime64.
+    index : pandas.DatetimeIndex
+        The data's stamps.
+    end : bool
+        Whether the value closes an inclusive range (see above).
+    what : str
+        What the value is, for the error message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Naive for a naive index, in the index's zone otherwise.
+
+    Raises
+    ------
+    SpecificationError
+        If the value cannot be read as a date or is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hourly = pd.date_range("2025-10-10", periods=48, freq="h", tz="UTC")
+    >>> as_index_timestamp("2025-10-10", hourly, end=True)
+    Timestamp('2025-10-10 23:59:59.999999999+0000', tz='UTC')
+    >>> daily = pd.date_range("2025-10-01", periods=30, freq="D")
+    >>> as_index_timestamp(pd.Timestamp("2025-10-10 23:30", tz="America/New_York"), daily)
+    Timestamp('2025-10-11 00:00:00')
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise SpecificationError(f"cannot read {what} {value!r} as a date or time") from exc
+    if pd.isna(stamp):
+        raise SpecificationError(f"{what} is missing ({value!r})")
+    is_date = stamp.tzinfo is None and stamp == stamp.normalize()
+    if index.tz is not None:
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        stamp = stamp.tz_convert(index.tz)
+        if end and is_date:
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        return stamp
+    if stamp.tzinfo is not None:
+        if infer_calendar(index) == "crypto":
+            stamp = stamp.tz_convert("UTC")
+        stamp = stamp.tz_localize(None)
+    if len(index) and bool((index == index.normalize()).all()):
+        stamp = stamp.normalize()
+    return stamp
+
+
+def range_mask(index: pd.DatetimeIndex, start: DateLike | None, end: DateLike | None) -> np.ndarray:
+    """Boolean mask of the stamps in an inclusive range, under :func:`as_index_timestamp`.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        The data's stamps.
+    start, end : date-like or None
+        Inclusive bounds (``None``: open). A naive date as ``end`` covers its whole day.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hourly = pd.date_range("2025-10-10 22:00", periods=4, freq="h", tz="UTC")
+    >>> range_mask(hourly, "2025-10-10", "2025-10-10").tolist()
+    [True, True, False, False]
+    """
+    mask = np.ones(len(index), dtype=bool)
+    if start is not None:
+        mask &= np.asarray(index >= as_index_timestamp(start, index, what="start"))
+    if end is not None:
+        mask &= np.asarray(index <= as_index_timestamp(end, index, end=True, what="end"))
+    return mask

@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from research.data import check_time_index
 from research.errors import DataError, DataQualityWarning, SpecificationError
 from research.stress.dcc import path_to_array
-from research.stress.windows import StressWindow
+from research.stress.windows import StressWindow, window_mask
 
 __all__ = ["DetectedWindows", "detect_stress_windows", "stress_score", "window_statistics"]
 
@@ -60,7 +60,7 @@ class DetectedWindows:
         """
         rows = []
         for rank, window in enumerate(self.windows, start=1):
-            hits = [w.name for w in named if w.start <= window.end and window.start <= w.end]
+            hits = [w.name for w in named if w.overlaps(window)]
             rows.append(
                 {
                     "rank": rank,
@@ -286,7 +286,7 @@ def window_statistics(
     w = _weights(weights, list(returns.columns))
     rows = {}
     for window in windows:
-        rows_in = returns.loc[window.start : window.end]
+        rows_in = returns.loc[window_mask(returns.index, window)]
         coverage = "none" if rows_in.empty else "full" if window.covered_by(returns) else "partial"
         stats = {"start": window.start, "end": window.end, "coverage": coverage}
         stats["nobs"] = len(rows_in)

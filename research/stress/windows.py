@@ -14,11 +14,14 @@ import pandas as pd
 import yaml
 
 from research._typing import DateLike
+from research.data import infer_calendar
+from research.data.timeindex import as_index_timestamp, range_mask, stamp_text
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
 
 __all__ = [
     "AssetClass",
     "StressWindow",
+    "asset_class_of",
     "Window",
     "WindowLike",
     "resolve_window",
@@ -42,7 +45,11 @@ class StressWindow:
     name : str
         Short identifier (e.g. ``"covid_2020"``).
     start, end : date-like
-        First and last calendar day, inclusive (converted to :class:`pandas.Timestamp`).
+        Inclusive bounds (converted to :class:`pandas.Timestamp`): calendar dates, or times
+        of day (detected windows on intraday data, intraday event times). A naive stamp is
+        UTC for crypto and the exchange's date for equities; an aware one is converted to
+        UTC. A date as ``end`` covers its whole day on intraday data
+        (:func:`research.data.timeindex.as_index_timestamp` states the rule).
     asset_class : {"equities", "crypto", "custom"}
         Market the window was defined for (``"custom"`` for ad-hoc and detected windows).
     description : str
@@ -78,11 +85,13 @@ class StressWindow:
             raise SpecificationError(
                 f"stress window {self.name!r}: cannot read dates {self.start!r}, {self.end!r}"
             ) from exc
-        if start.tzinfo is not None or end.tzinfo is not None:
-            raise SpecificationError(f"stress window {self.name!r}: use timezone-naive dates")
-        if end < start:
+        if pd.isna(start) or pd.isna(end):
+            raise SpecificationError(f"stress window {self.name!r}: a bound is missing")
+        start, end = _utc(start), _utc(end)
+        if _naive_utc(end) < _naive_utc(start):
             raise SpecificationError(
-                f"stress window {self.name!r} ends ({end.date()}) before it starts ({start.date()})"
+                f"stress window {self.name!r} ends ({stamp_text(end)}) before it starts "
+                f"({stamp_text(start)})"
             )
         if self.asset_class not in _ASSET_CLASSES:
             raise SpecificationError(
@@ -105,7 +114,11 @@ class StressWindow:
         bool
         """
         dates = _dates(index)
-        return len(dates) > 0 and dates[0] <= self.start and self.end <= dates[-1]
+        return (
+            len(dates) > 0
+            and dates[0] <= as_index_timestamp(self.start, dates)
+            and as_index_timestamp(self.end, dates) <= dates[-1]
+        )
 
     def slice(self, data: pd.DataFrame, *, min_obs: int = 1) -> pd.DataFrame:
         """Rows of ``data`` inside the window.
@@ -147,15 +160,30 @@ class StressWindow:
         """
         return {
             "name": self.name,
-            "start": self.start.date().isoformat(),
-            "end": self.end.date().isoformat(),
+            "start": stamp_text(self.start),
+            "end": stamp_text(self.end),
             "asset_class": self.asset_class,
             "description": self.description,
             "source": self.source,
         }
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.start.date()} .. {self.end.date()})"
+        return f"{self.name} ({stamp_text(self.start)} .. {stamp_text(self.end)})"
+
+    def overlaps(self, other: StressWindow) -> bool:
+        """Whether two windows share a moment (dates cover their whole UTC day).
+
+        Parameters
+        ----------
+        other : StressWindow
+
+        Returns
+        -------
+        bool
+        """
+        return _naive_utc(self.start) <= _day_end(other.end) and _naive_utc(
+            other.start
+        ) <= _day_end(self.end)
 
 
 #: A resolved window: one interval, or a union of intervals (pooled stress periods).
@@ -230,13 +258,16 @@ def window_mask(index: pd.DatetimeIndex, window: Window | None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of bool
+        Bounds compared under the package's time-zone rule
+        (:func:`research.data.timeindex.range_mask`): naive or aware windows work on naive
+        daily and UTC intraday data alike.
     """
     if window is None:
         return np.ones(len(index), dtype=bool)
     windows = (window,) if isinstance(window, StressWindow) else window
     mask = np.zeros(len(index), dtype=bool)
     for w in windows:
-        mask |= np.asarray((index >= w.start) & (index <= w.end))
+        mask |= range_mask(index, w.start, w.end)
     return mask
 
 
@@ -274,6 +305,29 @@ def busiest_span(
     counts = np.convolve(mask, np.ones(length, dtype=np.int64), mode="valid")
     first = int(np.argmax(counts))
     return dates[first], dates[first + length - 1]
+
+
+def asset_class_of(index: pd.Index | pd.DataFrame | pd.Series) -> AssetClass:
+    """Return the catalog's asset class for data on a given calendar.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex, DataFrame or Series
+        Dates of the data (the index of a frame or series is used).
+
+    Returns
+    -------
+    {"crypto", "equities"}
+        ``"crypto"`` for data on the 7-day, around-the-clock calendar
+        (:func:`research.data.infer_calendar`), ``"equities"`` otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> asset_class_of(pd.date_range("2022-06-01", periods=30, freq="D"))
+    'crypto'
+    """
+    return "crypto" if infer_calendar(_dates(index)) == "crypto" else "equities"
 
 
 def stress_windows(
@@ -367,12 +421,18 @@ def _slice(
     dates = _dates(data)
     notes: list[str] = []
     label = window_label(window)
-    span = f"{dates[0].date()} .. {dates[-1].date()}" if len(dates) else "no dates"
+    span = f"{stamp_text(dates[0])} .. {stamp_text(dates[-1])}" if len(dates) else "no dates"
     if window is None:
         frame = data
     else:
         windows = (window,) if isinstance(window, StressWindow) else window
-        outside = [w for w in windows if len(dates) == 0 or w.end < dates[0] or w.start > dates[-1]]
+        outside = [
+            w
+            for w in windows
+            if len(dates) == 0
+            or as_index_timestamp(w.end, dates, end=True) < dates[0]
+            or as_index_timestamp(w.start, dates) > dates[-1]
+        ]
         if len(outside) == len(windows):
             raise DataError(
                 f"{label} lies outside the data ({span}); choose a window inside the data "
@@ -393,3 +453,21 @@ def _slice(
             "use a longer window or lower min_obs"
         )
     return frame, notes
+
+
+def _utc(stamp: pd.Timestamp) -> pd.Timestamp:
+    """Convert an aware stamp to UTC; keep a naive one."""
+    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
+    """Return a stamp as a naive UTC time, to order windows given naive and aware."""
+    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC").tz_localize(None)
+
+
+def _day_end(stamp: pd.Timestamp) -> pd.Timestamp:
+    """Return the last instant a window end covers (a naive date covers its whole day)."""
+    naive = _naive_utc(stamp)
+    if stamp.tzinfo is None and naive == naive.normalize():
+        return naive + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    return naive

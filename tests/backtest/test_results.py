@@ -144,3 +144,28 @@ def test_coverage_long_layout(result):
     wide = result.coverage()
     assert long.loc[("cross", "pair"), "exceptions"] == wide.loc["pair", ("cross", "exceptions")]
     assert list(long.index.names) == ["account", "family"]
+
+
+def _daily_result(dates: pd.DatetimeIndex) -> BacktestResult:
+    frame = pd.DataFrame({"a": 1.0}, index=dates)
+    return BacktestResult(
+        margin_isolated=frame * 2,
+        margin_cross=frame * 2,
+        margin_cross_engine=frame * 2,
+        loss=frame,
+        isolated_shortfall=frame * 0,
+        position_breaches=frame * 0,
+        family=pd.Series({"a": "outright"}),
+        n_legs=pd.Series({"a": 1}),
+        refit_dates=dates[:1],
+        settings={"level": 0.99, "horizon": 1, "model": "hand", "measure": "var"},
+    )
+
+
+def test_default_replay_uses_the_windows_of_the_data_asset_class():
+    # Issue 16: a crypto backtest over June 2022 was replayed through the equity window
+    # rates_2022 (2022-01-03 .. 2022-10-12), which also overlaps it.
+    crypto = _daily_result(pd.date_range("2022-06-01", "2022-06-30", freq="D"))
+    assert list(stress_replay(crypto).index.unique("window")) == ["crypto_3ac_celsius"]
+    equities = _daily_result(pd.bdate_range("2022-06-01", "2022-06-30"))
+    assert list(stress_replay(equities).index.unique("window")) == ["rates_2022"]
