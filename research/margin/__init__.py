@@ -57,7 +57,7 @@ from research.margin.fhs import FilteredHistoricalSimulation, ewma_volatility, f
 from research.margin.isolated import RiskWeightEngine
 from research.margin.offsets import EMIR_MAX_OFFSET, OffsetPolicy
 from research.margin.parameter_set import ParameterSet, ParameterSetEngine
-from research.margin.span import ScenarioGridEngine, SpreadCredit, risk_array_grid
+from research.margin.span import IntraSpread, ScenarioGridEngine, SpreadCredit, risk_array_grid
 from research.margin.tail import empirical_var_es, tail_count, var_es, var_es_of_product
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "CrossAccount",
     "EMIR_MAX_OFFSET",
     "FilteredHistoricalSimulation",
+    "IntraSpread",
     "IsolatedAccounts",
     "MarginEngine",
     "MarginResult",
