@@ -1,7 +1,9 @@
 """The ``research`` command: a thin argparse layer over library functions.
 
-Errors of the package (:class:`research.errors.ResearchError`) print as one line and exit with
-status 2; configs, inputs and output paths are checked before any calculation starts.
+A user error (an error of the package, :class:`research.errors.ResearchError`, or a file that
+cannot be read or written) prints as one line and exits with status 2; any other exception is
+a bug: one line saying so and status 1, the traceback only with ``--debug``. Configs, inputs
+and output paths are checked before any calculation starts.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="research",
         description="Stressed correlations, margin calibration and cross-margin offset backtests.",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of any error (by default errors print as one line)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     datasets = commands.add_parser("datasets", help="list the bundled datasets")
@@ -159,18 +166,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for an error of the package or a missing input file
-        (printed as one line, no traceback) and for a usage error.
+        Exit status: 0 on success; 2 for a user error (an error of the package, a file that
+        cannot be read or written: one line, no traceback) and for a usage error; 1 for an
+        unexpected error (one line naming it; ``--debug`` re-raises every error with its
+        traceback).
     """
     from research.errors import ResearchError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ResearchError, FileNotFoundError) as exc:
-        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"research: error: {message}", file=sys.stderr)
+    except (ResearchError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"research: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"research: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug, not "
+            "a problem with your input: rerun with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 if __name__ == "__main__":

@@ -170,3 +170,43 @@ def test_review_refuses_a_report_folder_holding_files_of_another_origin(
     assert main([*args, "--notebooks", str(REPO / "notebooks")]) == 2
     assert "review.pdf" in _one_line_error(capsys)
     assert (out / "review.pdf").read_text() == "not from this command"
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_needs_debug(monkeypatch, capsys):
+    import research.data
+
+    def broken(*args, **kwargs):
+        raise TypeError("Invalid comparison between dtype=datetime64[us, UTC] and Timestamp")
+
+    monkeypatch.setattr(research.data, "list_datasets", broken)
+    assert main(["datasets"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("research: internal error: TypeError: Invalid comparison")
+    assert "--debug" in err
+    with pytest.raises(TypeError, match="Invalid comparison"):
+        main(["--debug", "datasets"])
+
+
+def test_a_user_error_keeps_its_traceback_behind_debug(tmp_path, capsys):
+    from research.errors import DataError
+
+    missing = tmp_path / "missing.csv"
+    assert main(["data", "describe", str(missing)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(DataError, match="missing.csv"):
+        main(["--debug", "data", "describe", str(missing)])
+
+
+@pytest.mark.shared_data
+def test_calibrate_crypto_on_hourly_data_ends_in_one_line(shared_data_dir, tmp_path, capsys):
+    # Issue 16: this ended in an uncaught TypeError traceback. The daily config's calibration
+    # range holds no hourly data, which is a user error: one line, status 2.
+    hourly = shared_data_dir / "crypto_perp_hourly_binance.csv"
+    config = REPO / "configs" / "crypto.yaml"
+    status = main(
+        ["calibrate", str(config), "--data", str(hourly), "--out", str(tmp_path / "p.json")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "0 row(s) between 2020-09-01 and 2025-06-30" in err
