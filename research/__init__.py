@@ -30,6 +30,7 @@ _SUBPACKAGES = (
     "calibration",
     "correlation",
     "data",
+    "liquidation",
     "margin",
     "parallel",
     "portfolio",

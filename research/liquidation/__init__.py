@@ -1,0 +1,64 @@
+"""Liquidation cascades and cross-margin contagion (spec: ``../shared/research/liquidation.md``).
+
+A population of accounts (:class:`Accounts`, cross or isolated) on a venue
+(:class:`VenueProfile`: maintenance from venue tiers or any :mod:`research.margin` engine,
+liquidation fee, partial rule, insurance fund, auto-deleveraging) is marked along an
+exogenous :class:`ShockPath`; :class:`CascadeSimulator` liquidates whoever is below maintenance
+round by round, with price impact on every asset's book (:class:`AssetMarket` with
+:class:`LinearImpact`, :class:`SquareRootImpact` or :class:`ExponentialImpact`), until no pot
+is below maintenance, and returns a :class:`CascadeResult` (fills, bad debt, fund, ADL,
+amplification, open interest, contagion).
+"""
+
+from research.liquidation.engine import CascadeSimulator, simulate_cascade
+from research.liquidation.impact import (
+    AssetMarket,
+    ExponentialImpact,
+    ImpactModel,
+    LinearImpact,
+    SquareRootImpact,
+)
+from research.liquidation.maintenance import (
+    EngineMaintenance,
+    Maintenance,
+    MarginTiers,
+    TieredMaintenance,
+    bankruptcy_price,
+    liquidation_price,
+)
+from research.liquidation.results import CascadeResult
+from research.liquidation.state import (
+    Accounts,
+    AdlRule,
+    PartialRule,
+    ShockPath,
+    VenueProfile,
+    binance_like,
+    dydx_like,
+    hl_like,
+)
+
+__all__ = [
+    "Accounts",
+    "AdlRule",
+    "AssetMarket",
+    "CascadeResult",
+    "CascadeSimulator",
+    "EngineMaintenance",
+    "ExponentialImpact",
+    "ImpactModel",
+    "LinearImpact",
+    "Maintenance",
+    "MarginTiers",
+    "PartialRule",
+    "ShockPath",
+    "SquareRootImpact",
+    "TieredMaintenance",
+    "VenueProfile",
+    "bankruptcy_price",
+    "binance_like",
+    "dydx_like",
+    "hl_like",
+    "liquidation_price",
+    "simulate_cascade",
+]
