@@ -13,6 +13,9 @@ from research.margin.venues._params import (
     check_positions,
     position_name,
 )
+from research.margin.venues.dydx import DydxEngine, LiquidityTier
+from research.margin.venues.hyperliquid import HyperliquidEngine, MarginTiers
+from research.margin.venues.paradex import ParadexEngine
 
 __all__ = [
     "VenueEngine",
@@ -20,4 +23,9 @@ __all__ = [
     "available_parameter_sets",
     "check_positions",
     "position_name",
+    "DydxEngine",
+    "HyperliquidEngine",
+    "LiquidityTier",
+    "MarginTiers",
+    "ParadexEngine",
 ]
