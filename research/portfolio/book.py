@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,25 @@ from research.portfolio.scenarios import Scenarios
 from research.portfolio.valuation import unit_exposures, unit_pnl
 
 __all__ = ["PortfolioBook"]
+
+
+def _universe(groups: Iterable[Iterable[Instrument]]) -> dict[str, Instrument]:
+    """Union of instruments by label, in order of first appearance.
+
+    Raises
+    ------
+    DataError
+        If two different instruments share a label.
+    """
+    universe: dict[str, Instrument] = {}
+    for group in groups:
+        for instrument in group:
+            if universe.setdefault(instrument.label, instrument) != instrument:
+                raise DataError(
+                    f"two different instruments are labelled {instrument.label!r}; "
+                    "name them distinctly"
+                )
+    return universe
 
 
 @dataclass(frozen=True)
@@ -80,15 +99,7 @@ class PortfolioBook:
         DataError
             If two different instruments share a label, or portfolio names repeat.
         """
-        universe: dict[str, Instrument] = {}
-        for portfolio in portfolios:
-            for instrument in portfolio.instruments:
-                known = universe.setdefault(instrument.label, instrument)
-                if known != instrument:
-                    raise DataError(
-                        f"two different instruments are labelled "
-                        f"{instrument.label!r}; name them distinctly"
-                    )
+        universe = _universe(p.instruments for p in portfolios)
         labels = list(universe)
         matrix = np.zeros((len(portfolios), len(labels)))
         column = {label: j for j, label in enumerate(labels)}
@@ -107,14 +118,7 @@ class PortfolioBook:
         DataError
             If two different instruments share a label, or portfolio names repeat.
         """
-        universe: dict[str, Instrument] = {}
-        for book in books:
-            for instrument in book.instruments:
-                if universe.setdefault(instrument.label, instrument) != instrument:
-                    raise DataError(
-                        f"two different instruments are labelled {instrument.label!r}; "
-                        "name them distinctly"
-                    )
+        universe = _universe(b.instruments for b in books)
         frames = [b.quantities.set_axis([i.label for i in b.instruments], axis=1) for b in books]
         quantities = pd.concat(frames).reindex(columns=list(universe)).fillna(0.0)
         return cls(tuple(universe.values()), quantities)

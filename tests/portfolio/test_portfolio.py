@@ -144,6 +144,23 @@ def test_book_validation():
         PortfolioBook.from_portfolios([p, p])
 
 
+def test_concat_and_from_portfolios_build_the_same_universe(portfolio):
+    other = Portfolio(
+        [Position(Spot("ETH"), 2.0), Position(LinearPerpetual("BTC"), 4.0)], name="book-b"
+    )
+    whole = PortfolioBook.from_portfolios([portfolio, other])
+    parts = PortfolioBook.concat(
+        [PortfolioBook.from_portfolios([portfolio]), PortfolioBook.from_portfolios([other])]
+    )
+    assert whole.instruments == parts.instruments
+    pd.testing.assert_frame_equal(whole.quantities, parts.quantities)
+    clash = Portfolio([Position(LinearPerpetual("BTC", 2.0, name="BTC linear perp"), 1.0)])
+    with pytest.raises(DataError, match="labelled 'BTC linear perp'"):
+        PortfolioBook.from_portfolios([portfolio, clash])
+    with pytest.raises(DataError, match="labelled 'BTC linear perp'"):
+        PortfolioBook.concat([whole, PortfolioBook.from_portfolios([clash])])
+
+
 def test_unit_pnl_shape(market, portfolio, scenarios):
     units = unit_pnl(portfolio.instruments, market, scenarios)
     assert units.shape == (4, 50) and units.flags.c_contiguous
