@@ -16,10 +16,7 @@ start = None
 end = None
 fast = False
 seed = 0
-level = 0.99
-mpor = 2
 refit_every = 5
-offset_cap = 0.8
 carry = 0.05
 profile = None
 calibration_config = None
@@ -33,7 +30,6 @@ from IPython.display import Markdown, display
 
 from research.backtest.conclusions import family_conclusions
 from research.backtest.engine import OffsetBacktest
-from research.backtest.models import CalibratedRiskWeights
 from research.backtest.portfolios import (
     calendar_spreads,
     hedged_pairs,
@@ -43,8 +39,6 @@ from research.backtest.portfolios import (
 )
 from research.backtest.proposal import frozen_backtest, rolling_backtest
 from research.backtest.replay import stress_replay
-from research.backtest.results import compare
-from research.calibration import calibrate_risk_weights
 from research.calibration.calibrate import calibrate, load_config_prices, prepare_study
 from research.calibration.config import CalibrationConfig
 from research.data import align, load_prices, to_returns
@@ -53,25 +47,132 @@ from research.reporting import record, set_theme, show_figure, show_table
 from research.stress.windows import stress_windows
 
 set_theme()
+
+# %% [markdown]
+# ## The proposal under test
+#
+# Study 04 calibrates a parameter set from its config; the same config on the same data gives
+# the same set here, named by its fingerprint. The set fixes everything this study margins
+# with: confidence level, margin period of risk (MPOR), lookback, offset cap and the offset
+# credits themselves.
+
+# %%
+configs = next(p for p in (Path("configs"), Path("../configs")) if p.is_dir())
+base = CalibrationConfig.from_yaml(
+    calibration_config or configs / ("crypto.yaml" if data_path else "default.yaml")
+)
+calibration_source = data_path or (None if dataset == "sp500" else dataset)
+config, calibration_prices = prepare_study(
+    base, data=calibration_source, start=start, end=end, profile=profile, fast=fast
+)
+with warnings.catch_warnings(action="ignore"):  # study 04 shows the calibration's warnings
+    proposal = calibrate(config, calibration_prices, source=str(data_path or dataset)).parameters
+print(f"Proposal {proposal.version} as of {proposal.as_of} [{proposal.fingerprint}]")
+record("backtest_fingerprint", proposal.fingerprint)
+level, mpor, lookback = proposal.level, proposal.mpor, proposal.lookback
+
+# %% [markdown]
+# ## The proposal, frozen and rolling
+#
+# The set is itself a margin engine (`params.engine()`: risk weight x notional per underlying
+# less the calibrated offset credits). It is margined on its own underlyings and calibrated
+# pairs: every underlying held outright long and short, every calibrated pair held as a hedge
+# in its calibrated direction with its legs matched as the credit assumes
+# (`research.backtest.proposal_book`). Two backtests:
+#
+# - **frozen**: the set unchanged on every day after its as-of date (out of sample: the config
+#   stops its calibration data there);
+# - **rolling recalibration**: the same config re-run at each quarter end on the prices up to
+#   that date only, each set margining the days up to the next quarter end, over the whole
+#   history with every stress window in it.
+#
+# Kupiec's test is two-sided (the direction says whether there were too many or too few
+# exceptions); an independence test without an exception to test is shown as undefined.
+
+# %%
+history_prices = load_config_prices(config, calibration_source, out_of_sample=True)
+try:  # the out-of-sample days: the config's data past the proposal's as-of date
+    frozen = frozen_backtest(proposal, history_prices)
+except InsufficientDataError as exc:
+    frozen = None
+    print(f"No frozen backtest: {exc}")
+# a fast run recalibrates from the start of its shortened calibration sample only
+rolling_prices = history_prices.loc[calibration_prices.index[0] :] if fast else history_prices
+rolling = rolling_backtest(config, rolling_prices, seed=seed)
+print(rolling)
+
+# %%
+if frozen is not None:
+    show_table(
+        frozen.coverage(),
+        f"Frozen backtest of the proposal [{proposal.fingerprint}] on the "
+        f"{len(frozen.result.dates)} days after its as-of date {proposal.as_of} "
+        f"({frozen.result.dates[0].date()} to {frozen.result.dates[-1].date()}), cross margin: "
+        "per outright position, per hedged pair and per family.",
+        precision=4,
+    )
+show_table(
+    rolling.coverage(),
+    f"Rolling recalibration of the proposal's config, {len(rolling.refits)} quarterly sets from "
+    f"{rolling.refits.index[0].date()} to {rolling.refits.index[-1].date()} "
+    f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()}), cross margin.",
+    precision=4,
+)
+show_table(
+    rolling.refits.rename_axis("refit date"),
+    "Every set of the rolling backtest: its refit (as-of) date, fingerprint and the days it "
+    "margined.",
+)
+# crypto trades every day of the week, equities on weekdays only
+asset_class = "crypto" if (history_prices.index.day_of_week >= 5).any() else "equities"
+rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
+show_table(
+    rolling_replay.drop(columns=["start", "end"]),
+    f"The rolling backtest inside each named {asset_class} stress window; windows beyond the "
+    f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}.",
+    precision=3,
+)
+tables = {"rolling": rolling.coverage()}
+if frozen is not None:
+    tables = {"frozen": frozen.coverage(), **tables}
+summary_columns = [
+    "test_exceptions",
+    "expected",
+    "kupiec_pvalue",
+    "kupiec_direction",
+    "independence_pvalue",
+    "traffic_light",
+    "fingerprint",
+]
+coverage_rows = pd.concat(tables, names=["backtest"])
+record("coverage_proposal", coverage_rows[summary_columns])
+labels = coverage_rows.index.to_frame()
+headline = ((labels["family"] == "pair") | (labels["label"] == "all")).to_numpy()
+record("coverage", coverage_rows.loc[headline, summary_columns])
+
+# %% [markdown]
+# ## Beyond the proposal's books: the offsets of a risk-based margin model
+#
+# The proposal's books hold spot positions in its own underlyings. A broader question is
+# whether offsets between *any* correlated positions survive: every day of a long test period
+# we call margin from the data known that day only (the model refitted every `refit_every`
+# days and filtered daily), freeze each portfolio over the MPOR, and count the days on which
+# the realized loss exceeded the margin. The margin model is filtered historical simulation
+# (FHS) at the proposal's level, MPOR, lookback and offset cap: a GARCH(1,1) per asset refitted
+# on the last `lookback` returns, its volatility filtered daily, and the joint standardized
+# residuals summed over the MPOR as scenarios; cross margin is the VaR of the portfolio's
+# scenario loss (after the cap), isolated margin the sum of each holding's own VaR.
+
+# %%
 source = data_path or dataset
 prices = load_prices(source, start=start, end=end)
 n_assets = 5 if fast else 20
-lookback = 250 if fast else 1000
 per_family = 5 if fast else 50
 # the assets with the longest histories, on the dates where all of them have a price
 prices = prices[prices.count().sort_values(ascending=False, kind="stable").index[:n_assets]]
 returns = to_returns(align(prices, how="intersection"))
 if fast:
     returns = returns.iloc[-(lookback + 500 + mpor) :]
-
-# %% [markdown]
-# ## Data
-#
-# Daily log returns (percent) of the assets below on their common calendar. The first
-# `lookback` days only serve the first fit and the choice of test portfolios; margins are
-# called from the day after.
-
-# %%
 history = returns.iloc[:lookback]
 show_table(
     returns.describe().T[["count", "mean", "std", "min", "max"]],
@@ -82,33 +183,18 @@ show_table(
 )
 
 # %% [markdown]
-# ## Model
-#
-# The margin parameters are calibrated on the first window with `calibrate_risk_weights`:
-# confidence level, MPOR and lookback, plus the EMIR cap on offsets (at most 80% of the
-# reduction from isolated to cross margin may be recognised). The margin model is filtered
-# historical simulation: a GARCH(1,1) per asset refitted every `refit_every` days on the last
-# `lookback` returns, its volatility filtered daily, and the joint standardized residuals summed
-# over the MPOR as scenarios. Every day the margin engine (`research.margin`'s filtered
-# historical simulation on that day's scenarios) margins the book: cross margin is the VaR of
-# the portfolio's scenario loss (after the cap); isolated margin is the sum of each holding's own
-# VaR.
-#
 # Four families of constant-notional test portfolios (`research.portfolio` books: spot, dated
-# futures with a `carry` of 5% a year and Black-76 options) are chosen from the first window only:
-# beta-weighted **hedged pairs** of the most correlated assets, **calendar/basis** trades
+# futures with a `carry` of 5% a year and Black-76 options) are chosen from the first window
+# only: beta-weighted **hedged pairs** of the most correlated assets, **calendar/basis** trades
 # (spot against future, near against far future), **option hedges** (a 3-month option
 # re-struck daily, revalued in full with Black-76, delta-hedged with the underlying) and
-# **random books** of 2-6 long and short legs.
+# **random books** of 2-6 long and short legs. Every portfolio is margined both ways, so every
+# exception of cross margin that isolated margin would have covered is an **offset-caused
+# exception**. The calendar/basis family carries only the small net delta of a fixed carry: its
+# basis risk is not in spot price data, so its result bounds the safety of that offset from
+# above.
 
 # %%
-calibration = calibrate_risk_weights(history, level=level, mpor=mpor, lookback=lookback)
-parameters = calibration.to_parameters(offset_cap=offset_cap, as_of=history.index[-1].date())
-show_table(
-    parameters.to_frame(),
-    "Calibrated margin parameter set (risk weights as a fraction of notional).",
-    precision=4,
-)
 book, family = stack_books(
     {
         "hedged pair": hedged_pairs(
@@ -119,33 +205,13 @@ book, family = stack_books(
         "random book": random_books(list(returns.columns), per_family, seed=seed + 3),
     }
 )
-backtest = OffsetBacktest.from_parameters(parameters, refit_every=refit_every, carry=carry)
+backtest = OffsetBacktest.from_parameters(proposal, refit_every=refit_every, carry=carry)
 result = backtest.run(returns, book, family=family, seed=seed)
 print(
     f"{book.n_portfolios} portfolios x {len(result.dates)} margin days "
     f"({result.dates[0].date()} to {result.dates[-1].date()}), "
     f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}"
 )
-
-# %% [markdown]
-# The same portfolios are also margined with the calibrated **risk weights** themselves:
-# recalibrated monthly with `calibrate_risk_weights` on the lookback window, isolated margin is
-# risk weight times notional and cross margin aggregates the weighted positions with the
-# window's correlation (SIMM-style), computed by simulation.
-
-# %%
-risk_weight_model = CalibratedRiskWeights(
-    horizon=parameters.mpor, level=parameters.level, n_scenarios=2_000
-)
-rw_backtest = OffsetBacktest(
-    risk_weight_model,
-    level=parameters.level,
-    refit_every=21,
-    lookback=parameters.lookback,
-    offset_policy=backtest.offset_policy,
-    carry=carry,
-)
-rw_result = rw_backtest.run(returns, book, family=family, seed=seed)
 
 # %% [markdown]
 # ## Results
@@ -163,13 +229,6 @@ show_table(
 )
 
 # %%
-show_table(
-    compare({"FHS (weekly refits)": result, "risk weights (monthly)": rw_result}),
-    "The two margin models side by side on the same portfolios and days.",
-    precision=4,
-)
-
-# %%
 coverage = result.coverage()
 show_table(
     result.coverage(wide=False),
@@ -179,14 +238,6 @@ show_table(
     precision=4,
 )
 record("coverage_fhs", coverage)
-rw_coverage = rw_result.coverage()
-show_table(
-    rw_result.coverage(wide=False),
-    "Coverage by portfolio family when margin is set by the calibrated risk weights with "
-    "correlation offsets.",
-    precision=4,
-)
-record("coverage_risk_weights", rw_coverage)
 
 # %%
 show_figure(
@@ -230,8 +281,6 @@ show_table(
 # named stress window is the same as replaying it up to the window's end.
 
 # %%
-# crypto trades every day of the week, equities on weekdays only
-asset_class = "crypto" if (returns.index.day_of_week >= 5).any() else "equities"
 replay = stress_replay(result, stress_windows(asset_class))
 if len(replay):
     show_table(
@@ -256,105 +305,9 @@ show_figure(
 )
 
 # %% [markdown]
-# ## The proposal of study 04, frozen and rolling
-#
-# Study 04 calibrates a parameter set from its config; the set is itself a margin engine
-# (`params.engine()`, risk weight x notional per underlying less the calibrated offset credits)
-# named by its fingerprint. Here the same config on the same data gives the same set, and that
-# set is margined on its own underlyings and calibrated pairs: every underlying held outright
-# long and short, every calibrated pair held as a hedge in its calibrated direction with its legs
-# matched as the credit assumes (`research.backtest.proposal_book`). Two backtests:
-#
-# - **frozen**: the set unchanged on every day after its as-of date (out of sample);
-# - **rolling recalibration**: the same config re-run at each quarter end on the prices up to
-#   that date only, each set margining the days up to the next quarter end, over the whole
-#   history with every stress window in it.
-#
-# Kupiec's test is two-sided (the direction says whether there were too many or too few
-# exceptions); an independence test without an exception to test is shown as undefined.
-
-# %%
-configs = next(p for p in (Path("configs"), Path("../configs")) if p.is_dir())
-base = CalibrationConfig.from_yaml(
-    calibration_config or configs / ("crypto.yaml" if data_path else "default.yaml")
-)
-calibration_source = data_path or (None if dataset == "sp500" else dataset)
-config, calibration_prices = prepare_study(
-    base, data=calibration_source, start=start, end=end, profile=profile, fast=fast
-)
-with warnings.catch_warnings(action="ignore"):  # study 04 shows the calibration's warnings
-    proposal = calibrate(config, calibration_prices, source=str(data_path or dataset)).parameters
-print(f"Proposal {proposal.version} as of {proposal.as_of} [{proposal.fingerprint}]")
-record("backtest_fingerprint", proposal.fingerprint)
-
-# %%
-try:  # the out-of-sample days: the config's data past the proposal's as-of date
-    frozen = frozen_backtest(proposal, load_config_prices(config, calibration_source))
-except InsufficientDataError as exc:
-    frozen = None
-    print(f"No frozen backtest yet: {exc}")
-rolling = rolling_backtest(config, calibration_prices, seed=seed)
-print(rolling)
-
-# %%
-if frozen is not None:
-    show_table(
-        frozen.coverage(),
-        f"Frozen backtest of the proposal [{proposal.fingerprint}] on the "
-        f"{len(frozen.result.dates)} days after its as-of date {proposal.as_of} "
-        f"({frozen.result.dates[0].date()} to {frozen.result.dates[-1].date()}), cross margin: "
-        "per outright position, per hedged pair and per family.",
-        precision=4,
-    )
-show_table(
-    rolling.coverage(),
-    f"Rolling recalibration of the proposal's config, {len(rolling.refits)} quarterly sets from "
-    f"{rolling.refits.index[0].date()} to {rolling.refits.index[-1].date()} "
-    f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()}), cross margin.",
-    precision=4,
-)
-show_table(
-    rolling.refits.rename_axis("refit date"),
-    "Every set of the rolling backtest: its refit (as-of) date, fingerprint and the days it "
-    "margined.",
-)
-rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
-show_table(
-    rolling_replay.drop(columns=["start", "end"]),
-    f"The rolling backtest inside each named {asset_class} stress window; windows beyond the "
-    f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}.",
-    precision=3,
-)
-tables = {"rolling": rolling.coverage()}
-if frozen is not None:
-    tables = {"frozen": frozen.coverage(), **tables}
-summary_columns = [
-    "test_exceptions",
-    "expected",
-    "kupiec_pvalue",
-    "kupiec_direction",
-    "independence_pvalue",
-    "traffic_light",
-    "fingerprint",
-]
-coverage_rows = pd.concat(tables, names=["backtest"])
-labels = coverage_rows.index.to_frame()
-headline = ((labels["family"] == "pair") | (labels["label"] == "all")).to_numpy()
-record("coverage", coverage_rows.loc[headline, summary_columns])
-
-# %% [markdown]
 # ## Conclusion
 #
 # One paragraph per portfolio family, written from this run's numbers.
 
 # %%
 display(Markdown("\n\n".join(family_conclusions(result))))
-
-# %% [markdown]
-# Offsets are safe where the hedge relation is stable: cross margin then saves most of the
-# isolated margin with a coverage close to target. Where the relation breaks (pairs whose
-# correlation falls in stress, option hedges whose delta drifts with large moves) the saving
-# turns into offset-caused exceptions (what a pooled account does with them, liquidating legs
-# that would have survived on their own, is `research.margin.accounts`' subject). The
-# calendar/basis family carries only the small net delta of a fixed carry: its basis risk is not
-# in spot price data, so its result is an upper bound on the safety of that offset.
