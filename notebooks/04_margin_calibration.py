@@ -45,8 +45,9 @@ print(f"Proposal {params.version} as of {params.as_of} [{params.fingerprint}]")
 # %% [markdown]
 # ## Data
 #
-# The calibration uses the assets of the candidate hedges (same-sector stock pairs and the
-# S&P 500 / NASDAQ indices on the bundled data; the large coins on the crypto file). Prices are
+# The calibration uses the assets of the candidate hedges (same-sector stock pairs on the
+# bundled data; the large coins on the crypto file) up to the config's `data.end`, the set's
+# as-of date: the days after it are the set's out-of-sample backtest in study 05. Prices are
 # aligned on the dates where every asset trades; the stress windows are the named episodes of the
 # `research.stress` catalog that fall inside the sample.
 
@@ -111,10 +112,12 @@ show_table(
             "quantile_date",
         ]
     ],
-    f"Risk weights at {params.level:g} over {params.mpor} day(s) (fraction of notional) with "
-    "their drivers: the lookback-only and stress-window quantiles, the stress contribution, the "
-    "moves used, the tail that binds and the date of the quantile move.",
-    precision=4,
+    f"Risk weights at {params.level:.1%} over {params.mpor} day(s), in percent of notional, "
+    "with their drivers: the lookback-only and stress-window quantiles, the stress "
+    "contribution, the moves used, the tail that binds and the date of the quantile move.",
+    kinds=dict.fromkeys(
+        ["risk_weight", "lookback_risk", "stress_risk", "stress_contribution"], "percent"
+    ),
 )
 
 # %%
@@ -130,12 +133,11 @@ show_figure(
 # %%
 credits = result.offsets
 show_table(
-    credits.tidy(),
-    "Offset credit of every candidate pair: the uncapped credit under each correlation regime, "
-    "the regime that binds (the least favourable), whether the cap bit, the break haircut, the "
-    "final credit and, for a zero credit, the reason.",
-    precision=3,
-    index=False,
+    credits.tidy().drop(columns=["first", "second"]).set_index("pair"),
+    "Offset credit of every candidate pair (percent of the sum of standalone margins): the "
+    "uncapped credit under each correlation regime, the regime that binds (the least "
+    "favourable), whether the cap bit, the break haircut, the final credit and, for a zero "
+    "credit, the reason.",
 )
 
 # %%
@@ -167,8 +169,9 @@ if result.apc is not None:
     show_table(
         apc_table,
         "Procyclicality of each margin path: peak-to-trough ratio, largest 1-, 5- and 30-day "
-        "increases, the share of dates on which each tool binds and the mean margin.",
-        precision=3,
+        "increases (percent of the margin), the share of dates on which each tool binds and "
+        "the mean margin (percent of notional).",
+        kinds=dict.fromkeys(apc_table.columns.drop("peak_to_trough"), "percent"),
     )
 else:
     apc_table = None
@@ -210,9 +213,9 @@ show_figure(
 show_table(
     sweep.summary(),
     "Every point of the sensitivity sweep: settings, mean risk weight and credit, hold-out "
-    "coverage of outright positions and hedged pairs against the target, with Kupiec p-values.",
-    precision=4,
-    index=False,
+    "coverage of outright positions and hedged pairs against the target, with Kupiec p-values "
+    "(n/a: the setting is not used at that point).",
+    kinds=dict.fromkeys(["level", "offset_cap", "target"], "percent"),
 )
 
 # %% [markdown]
