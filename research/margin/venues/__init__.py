@@ -13,6 +13,7 @@ from research.margin.venues._params import (
     check_positions,
     position_name,
 )
+from research.margin.venues.deribit import DeribitEngine, deribit_requirements
 from research.margin.venues.dydx import DydxEngine, LiquidityTier
 from research.margin.venues.hyperliquid import HyperliquidEngine, MarginTiers
 from research.margin.venues.paradex import ParadexEngine
@@ -23,9 +24,11 @@ __all__ = [
     "available_parameter_sets",
     "check_positions",
     "position_name",
+    "DeribitEngine",
     "DydxEngine",
     "HyperliquidEngine",
     "LiquidityTier",
     "MarginTiers",
     "ParadexEngine",
+    "deribit_requirements",
 ]

@@ -268,6 +268,38 @@ class VenueParameters:
             f"or add {currency!r} (or a '*' entry) to the parameter set"
         )
 
+    def currency_number(
+        self,
+        table: str,
+        currency: str,
+        key: str,
+        position: str,
+        low: float | None = None,
+        high: float | None = None,
+        strict: bool = False,
+    ) -> float:
+        """Return ``values[table][currency][key]`` (or the ``"*"`` entry's), checked.
+
+        The bounds work as in :meth:`number`.
+
+        Raises
+        ------
+        UnknownUnderlyingError
+            The table neither lists ``currency`` nor has a ``"*"`` entry (see
+            :meth:`for_currency`).
+        ParameterError
+            The entry has no ``key``, or its value is not a number in range; the dotted path
+            and the position are named.
+        """
+        entry = self.for_currency(table, currency, position)
+        listed = currency if currency in self.values[table] else CATCH_ALL
+        dotted = f"{table}.{listed}.{key}"
+        if not isinstance(entry, Mapping) or key not in entry:
+            raise ParameterError(
+                f"{self._where}: missing parameter {dotted!r}, needed by {position}"
+            )
+        return self._checked(entry[key], dotted, low, high, strict)
+
     # ------------------------------------------------------------------ identity
     @property
     def fingerprint(self) -> str:

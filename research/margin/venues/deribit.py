@@ -1,0 +1,486 @@
+r"""Deribit-style portfolio margin: a 9-bucket x 3-volatility risk matrix plus the extended table.
+
+Follows Deribit's published portfolio-margin ("PME") model: the help article "Portfolio Margin"
+(https://support.deribit.com/hc/en-us/articles/25944756247837-Portfolio-Margin) and the
+``private/pme/simulate`` API reference with its worked response
+(https://docs.deribit.com/api-reference/account-management/private-simulate), as collected in
+``../shared/research/venues.md`` section 1. Results are labelled ``"Deribit-style"``: the
+engine reproduces the published structure and example, not Deribit's own system.
+
+For every pair of an underlying (index) and a settlement currency, the positions are revalued
+on the price buckets ``s_k = price_range (k - n)/n``, ``k = 0..2n`` (``n = buckets_count``,
+4: nine buckets from -16% to +16% for BTC), each under the volatility scenarios up, same and
+down, and on the extended table (moves -66% ... +500%, volatility up only). Cells are P&L in the
+settlement currency:
+
+.. math::
+
+    \text{coin-settled: } \frac{V_0 + \Delta V_{USD}(s)}{S(1+s)} - \frac{V_0}{S}, \qquad
+    \text{USD-settled: } \Delta V_{USD}(s),
+
+which for a coin-margined (inverse) perpetual or future of size ``q`` coins is
+``q s / (1 + s)`` (EX-DRB-1, exact). Coin-settled: :class:`~research.portfolio.InversePerpetual`,
+:class:`~research.portfolio.DatedFuture` (Deribit's dated futures are inverse; with zero carry
+the cells are ``q s/(1+s)``) and :class:`~research.portfolio.EuropeanOption` (premium ``V_0`` in
+USD, so the coin value is ``V/S``). USD-settled (USDC linear): :class:`~research.portfolio.
+LinearPerpetual` and :class:`~research.portfolio.Spot`. Options are revalued with the package's
+Black-76 (:meth:`EuropeanOption.value`) under the shocked volatility
+
+.. math::
+
+    \sigma_{up} = \max\big(\sigma (1 + u\, (30/D)^{p}),\ \sigma_{min,up}\big), \qquad
+    \sigma_{down} = \max\big(\sigma (1 - d\, (30/D)^{p}),\ 0\big),
+
+``D = max(days to expiry, dte_floor_days)``, ``p`` the short-term vega power below 30 days and
+the long-term one from 30 days (third-party "mimics Deribit" text and the legacy page's
+``(30/DTE)^0.30``; the multiplicative form and the level floor are that text's).
+
+Aggregation per pair (positions summed cell by cell, the "pre-aggregated" vector): every gain
+is multiplied by the currency's ``pnl_offset`` (0 for BTC: gains do not offset), delta-one
+extended cells are the +-``price_range`` cells (clamped, as in both published examples), option
+extended cells are multiplied by ``extended_table_factor`` and every extended loss is reduced
+by the currency's ``extended_dampener`` (a USD amount) and floored at 0. Then
+
+.. math::
+
+    \text{worst case} &= -\min(\text{cells}) \\
+    \text{roll shock} &= \textstyle\sum_i |q_i| \max(\text{min annualised move},
+        \text{annualised move risk}\ \tau_i) \quad (\text{futures and perpetuals, } \tau = 0)\\
+    \text{RMM} &= \text{worst case} + \text{roll shock} + \text{delta shock} \\
+    \text{IM} &= \text{RMM} + \text{spot} + \text{MMP} + \text{open-orders margins},
+        \qquad \text{MM} = \text{mm\_factor} \times \text{RMM}.
+
+The pairs are margined separately (segregated S:PM) and summed in USD (coin amounts at the
+index). The margin of a book is the initial (a book has no orders or MMP: IM = RMM) or the
+maintenance requirement.
+
+Parameters the sources do not give, with the defaults used (see the data files' notes): the
+extended dampener's form (a USD amount off each extended loss: it zeroes both published
+extended vectors), the extended fraction (``extended_table_factor`` on option cells), the
+day-count floor (1 day) and the option pricing inputs (the market's carry and rate; Deribit's
+deck says rate 0 and the expiry's forward). Not applied, because their formulas are not
+published: the delta shock (both examples have 0; a warning is emitted when a book's net delta
+exceeds ``delta_total_liq_shock_threshold`` USD, where it would apply), ``max_offsetable_pnl``,
+``m_inc`` and the X:PM correlation contingency.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from research._typing import Float64Array, Float64Array2D
+from research.errors import ParameterError, ResearchWarning
+from research.margin.venues._params import (
+    VenueEngine,
+    check_positions,
+    position_name,
+)
+from research.portfolio import (
+    DatedFuture,
+    EuropeanOption,
+    Instrument,
+    InversePerpetual,
+    LinearPerpetual,
+    Market,
+    Portfolio,
+    PortfolioBook,
+    Spot,
+)
+
+__all__ = ["DeribitEngine", "deribit_requirements"]
+
+USD = "USD"
+VOL_SCENARIOS = ("up", "same", "down")
+_COIN_SETTLED = (InversePerpetual, DatedFuture, EuropeanOption)
+
+
+def deribit_requirements(
+    worst_case: float,
+    roll_shock: float,
+    delta_shock: float = 0.0,
+    correlation_contingency: float = 0.0,
+    spot_margin: float = 0.0,
+    mmp_margin: float = 0.0,
+    open_orders_margin: float = 0.0,
+    mm_factor: float = 0.8,
+) -> dict[str, float]:
+    """Assemble Deribit's margin fields from the risk-matrix terms (``private/pme/simulate``).
+
+    Parameters
+    ----------
+    worst_case, roll_shock, delta_shock, correlation_contingency : float
+        Terms of the risk-matrix margin (settlement currency).
+    spot_margin, mmp_margin, open_orders_margin : float
+        Additive terms of the initial margin.
+    mm_factor : float
+        Maintenance share of the risk-matrix margin (0.8 in the published examples).
+
+    Returns
+    -------
+    dict
+        ``risk_matrix_margin``, ``initial_margin`` and ``maintenance_margin``.
+    """
+    rmm = worst_case + roll_shock + delta_shock + correlation_contingency
+    return {
+        "risk_matrix_margin": rmm,
+        "initial_margin": rmm + spot_margin + mmp_margin + open_orders_margin,
+        "maintenance_margin": mm_factor * rmm,
+    }
+
+
+def settlement_currency(instrument: Instrument) -> str:
+    """Settlement currency of a position: the coin for inverse contracts and options, else USD."""
+    return instrument.underlying if isinstance(instrument, _COIN_SETTLED) else USD
+
+
+@dataclass(frozen=True)
+class _Pair:
+    underlying: str
+    currency: str
+    to_usd: float  # USD per unit of the settlement currency (the index for a coin)
+    pnl_offset: float
+    dampener: float  # extended dampener in the settlement currency
+    labels: tuple[str, ...]  # cell labels
+
+
+@dataclass(frozen=True)
+class _Prep:
+    unit: Float64Array2D  # instruments x (pairs * cells), settlement-currency P&L of one unit
+    roll: Float64Array2D  # instruments x pairs, roll shock of one unit (settlement currency)
+    delta_usd: Float64Array  # instruments, delta notional of one unit (USD)
+    pairs: tuple[_Pair, ...]
+    n_standard: int
+    mm_factor: float
+    threshold: float  # smallest delta_total_liq_shock_threshold over the pairs (USD)
+
+
+@dataclass(frozen=True)
+class DeribitEngine(VenueEngine):
+    """Deribit-style portfolio margin (S:PM, segregated per settlement currency).
+
+    Parameters
+    ----------
+    parameters : VenueParameters
+        A ``"Deribit-style"`` set, e.g. ``VenueParameters.load("deribit_2024-06-17")``.
+    requirement : {"initial", "maintenance"}
+        Initial (risk-matrix margin) or maintenance (``mm_factor`` x risk-matrix margin).
+    offset_policy : OffsetPolicy, optional
+        Cap on the offset (none at the venue).
+
+    Notes
+    -----
+    See the module docstring for the risk matrix, its aggregation and the parameters the
+    sources leave open. :meth:`risk_matrix` shows the cells of one portfolio and
+    :meth:`requirements` its margin fields per pair, as Deribit's API reports them.
+
+    Examples
+    --------
+    >>> from research.margin.venues import VenueParameters
+    >>> from research.portfolio import InversePerpetual, Market, Portfolio, Position
+    >>> engine = DeribitEngine(VenueParameters.load("deribit_2024-06-17"))
+    >>> market = Market(spot={"BTC": 60_000.0}, valuation_date="2024-06-17")
+    >>> p = Portfolio([Position(InversePerpetual("BTC", 10.0), 6_000.0)])  # 1 BTC long
+    >>> round(engine.margin(p, market).cross, 2)  # (0.16/0.84 + 0.01) BTC at 60,000
+    12028.57
+    """
+
+    name: ClassVar[str] = "Deribit-style"
+    supported: ClassVar[tuple[type, ...]] = (
+        InversePerpetual,
+        DatedFuture,
+        EuropeanOption,
+        LinearPerpetual,
+        Spot,
+    )
+
+    # ------------------------------------------------------------------ grid
+    def price_buckets(self, underlying: str, position: str = "the book") -> Float64Array:
+        """Price moves of the standard buckets of ``underlying`` (e.g. -16% ... +16%)."""
+        p = self.parameters
+        n = int(p.number("buckets_count", low=1))
+        rng = self._pair_number(underlying, "price_range", position, low=0.0, high=1.0, strict=True)
+        return rng * (np.arange(2 * n + 1) - n) / n
+
+    def _pair_number(self, underlying: str, key: str, position: str, **bounds: Any) -> float:
+        bounds.setdefault("low", 0.0)
+        return self.parameters.currency_number("pairs", underlying, key, position, **bounds)
+
+    def _currency_number(self, currency: str, key: str, position: str, **bounds: Any) -> float:
+        bounds.setdefault("low", 0.0)
+        return self.parameters.currency_number("currencies", currency, key, position, **bounds)
+
+    def _vol_shifts(
+        self, option: EuropeanOption, market: Market, position: str
+    ) -> tuple[float, float, float]:
+        """Absolute volatility shifts (up, same, down) of an option."""
+        u = option.underlying
+        sigma = option.implied_vol if option.implied_vol is not None else market.volatility_of(u)
+        floor = self.parameters.number("dte_floor_days", low=0.0, strict=True)
+        days = max(market.time_to(option.expiry) * 365.0, floor)
+        key = "short_term_vega_power" if days < 30.0 else "long_term_vega_power"
+        scale = (30.0 / days) ** self._pair_number(u, key, position)
+        up = self._pair_number(u, "volatility_range_up", position)
+        down = self._pair_number(u, "volatility_range_down", position)
+        floor_up = self._pair_number(u, "min_volatility_for_shock_up", position)
+        sigma_up = max(sigma * (1.0 + up * scale), floor_up)
+        sigma_down = max(sigma * (1.0 - down * scale), 0.0)
+        return sigma_up - sigma, 0.0, sigma_down - sigma
+
+    def _unit_cells(
+        self, instrument: Instrument, market: Market, standard: Float64Array, extended: Float64Array
+    ) -> Float64Array:
+        """Settlement-currency P&L of one long unit in every cell (standard then extended)."""
+        position = position_name(instrument)
+        u = instrument.underlying
+        spot = market.spot_of(u)
+        rng = standard[-1]
+        is_option = isinstance(instrument, EuropeanOption)
+        shifts = self._vol_shifts(instrument, market, position) if is_option else (0.0, 0.0, 0.0)
+        moves = np.repeat(standard, len(VOL_SCENARIOS))
+        vol = np.tile(shifts, len(standard))
+        ext_moves = extended if is_option else np.clip(extended, -rng, rng)
+        moves = np.concatenate([moves, ext_moves])
+        vol = np.concatenate([vol, np.full(len(extended), shifts[0])])
+        scenario = spot * (1.0 + moves)
+        pnl = instrument.pnl(market, scenario, vol)
+        if settlement_currency(instrument) == USD:
+            cells = pnl
+        else:
+            v0 = float(instrument.value(market)) if is_option else 0.0
+            cells = (v0 + pnl) / scenario - v0 / spot
+        if is_option:
+            factor = self._pair_number(u, "extended_table_factor", position)
+            cells[len(standard) * len(VOL_SCENARIOS) :] *= factor
+        return cells
+
+    def _unit_roll(self, instrument: Instrument, market: Market) -> float:
+        """Roll shock of one unit: ``|size| max(min move, move risk x tau)`` (0 for options)."""
+        if isinstance(instrument, EuropeanOption | Spot):
+            return 0.0
+        position = position_name(instrument)
+        currency = settlement_currency(instrument)
+        floor = self._currency_number(currency, "min_annualised_move", position)
+        risk = self._currency_number(currency, "annualised_move_risk", position)
+        tau = market.time_to(instrument.expiry) if isinstance(instrument, DatedFuture) else 0.0
+        size = abs(instrument.greeks(market).delta)  # coins per unit
+        if currency == USD:
+            size *= market.spot_of(instrument.underlying)
+        return size * max(floor, risk * tau)
+
+    def _venue_prepare(self, book: PortfolioBook, market: Market) -> _Prep:
+        p = self.parameters
+        extended = np.asarray(p.numbers("extended_moves", low=-1.0, strict=True))
+        mm_factor = p.number("mm_factor", low=0.0, high=1.0)
+        keys: dict[tuple[str, str], int] = {}
+        for instrument in book.instruments:
+            keys.setdefault((instrument.underlying, settlement_currency(instrument)), len(keys))
+        pairs = []
+        grids = {}
+        for u, c in keys:
+            where = next(
+                position_name(i)
+                for i in book.instruments
+                if (i.underlying, settlement_currency(i)) == (u, c)
+            )
+            grids[u] = self.price_buckets(u, where)
+            to_usd = 1.0 if c == USD else market.spot_of(u)
+            labels = tuple(
+                f"{u}/{c} {s:+.1%} vol {v}" for s in grids[u] for v in VOL_SCENARIOS
+            ) + tuple(f"{u}/{c} extended {s:+.0%}" for s in extended)
+            pairs.append(
+                _Pair(
+                    u,
+                    c,
+                    to_usd,
+                    self._currency_number(c, "pnl_offset", where, high=1.0),
+                    self._currency_number(c, "extended_dampener", where) / to_usd,
+                    labels,
+                )
+            )
+        n_cells = len(pairs[0].labels)
+        unit = np.zeros((len(book.instruments), len(pairs) * n_cells))
+        roll = np.zeros((len(book.instruments), len(pairs)))
+        delta_usd = np.zeros(len(book.instruments))
+        for j, instrument in enumerate(book.instruments):
+            k = keys[(instrument.underlying, settlement_currency(instrument))]
+            grid = grids[instrument.underlying]
+            unit[j, k * n_cells : (k + 1) * n_cells] = self._unit_cells(
+                instrument, market, grid, extended
+            )
+            roll[j, k] = self._unit_roll(instrument, market)
+            delta_usd[j] = instrument.greeks(market).delta * market.spot_of(instrument.underlying)
+        threshold = min(
+            self._pair_number(
+                u, "delta_total_liq_shock_threshold", f"underlying {u!r}", strict=True
+            )
+            for u in grids
+        )
+        return _Prep(
+            np.ascontiguousarray(unit),
+            roll,
+            delta_usd,
+            tuple(pairs),
+            len(pairs[0].labels) - len(extended),
+            mm_factor,
+            threshold,
+        )
+
+    # ------------------------------------------------------------------ kernels
+    @staticmethod
+    def _aggregate(cells: np.ndarray, prep: _Prep) -> np.ndarray:
+        """Apply ``pnl_offset`` to gains, the dampener to extended losses (rows x pairs x cells)."""
+        offset = np.array([pair.pnl_offset for pair in prep.pairs])[None, :, None]
+        out = np.where(cells > 0, cells * offset, cells)
+        ext = out[:, :, prep.n_standard :]
+        damp = np.array([pair.dampener for pair in prep.pairs])[None, :, None]
+        out[:, :, prep.n_standard :] = np.where(ext < 0, np.minimum(ext + damp, 0.0), ext)
+        return out
+
+    def _pair_terms(self, q: Float64Array2D, prep: _Prep) -> tuple[np.ndarray, ...]:
+        """Worst case, its cell, roll shock (rows x pairs, settlement currency)."""
+        n_pairs = len(prep.pairs)
+        cells = (q @ prep.unit).reshape(q.shape[0], n_pairs, -1)
+        aggregated = self._aggregate(cells, prep)
+        # ties (three equal volatility cells) report the middle one, as Deribit's API does
+        order = np.argsort(np.arange(aggregated.shape[2]) % 3 != 1, kind="stable")
+        worst_at = order[np.argmin(aggregated[:, :, order], axis=2)]
+        worst = -np.take_along_axis(aggregated, worst_at[:, :, None], axis=2)[:, :, 0]
+        roll = np.abs(q) @ prep.roll
+        return np.maximum(worst, 0.0), worst_at, roll, aggregated
+
+    def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
+        worst, worst_at, roll, _ = self._pair_terms(q, prep)
+        to_usd = np.array([pair.to_usd for pair in prep.pairs])
+        rmm = (worst + roll) * to_usd
+        factor = 1.0 if self.requirement == "initial" else prep.mm_factor
+        margin = factor * rmm.sum(axis=1)
+        self._warn_delta(q, prep)
+        top = np.argmax(rmm, axis=1)
+        cell = worst_at[np.arange(q.shape[0]), top]
+        labels = np.array([pair.labels for pair in prep.pairs], dtype=object)
+        return margin, labels[top, cell]
+
+    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        """Margin of each holding alone (the dampener makes it non-linear in the quantity)."""
+        out = np.empty_like(q)
+        for j in range(q.shape[1]):
+            alone = np.zeros_like(q)
+            alone[:, j] = q[:, j]
+            out[:, j] = self._cross(alone, prep)[0]
+        return out
+
+    @staticmethod
+    def _warn_delta(q: Float64Array2D, prep: _Prep) -> None:
+        net = np.abs(q @ prep.delta_usd)
+        if net.size and net.max() > prep.threshold:
+            warnings.warn(
+                f"Deribit-style engine: a portfolio's net delta is {net.max():,.0f} USD, beyond "
+                f"delta_total_liq_shock_threshold {prep.threshold:,.0f}; Deribit adds a delta "
+                "shock there whose formula is not published, so its margin is understated",
+                ResearchWarning,
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------------ reports
+    def risk_matrix(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
+        """Cells of every position and of the aggregated pair, as Deribit's API reports them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows: each position (its label), then ``"pre-aggregated <u>/<c>"`` and
+            ``"aggregated <u>/<c>"`` per pair; columns: the cell labels of all pairs
+            (``"BTC/BTC -16.0% vol up"`` ... ``"BTC/BTC extended +500%"``); settlement currency.
+        """
+        book = portfolio.to_book()
+        prep = self._checked_prepare(book, market)
+        q = book.quantities.to_numpy()
+        per_position = q.T * prep.unit
+        cells = (q @ prep.unit).reshape(1, len(prep.pairs), -1)
+        aggregated = self._aggregate(cells, prep).reshape(len(prep.pairs), -1)
+        n_cells = aggregated.shape[1]
+        columns = [label for pair in prep.pairs for label in pair.labels]
+        rows = [pd.Series(per_position[j], index=columns) for j in range(q.shape[1])]
+        names = list(book.quantities.columns)
+        for k, pair in enumerate(prep.pairs):
+            block = np.full(len(columns), np.nan)
+            block[k * n_cells : (k + 1) * n_cells] = cells[0, k]
+            rows.append(pd.Series(block, index=columns))
+            block = np.full(len(columns), np.nan)
+            block[k * n_cells : (k + 1) * n_cells] = aggregated[k]
+            rows.append(pd.Series(block, index=columns))
+            names += [
+                f"pre-aggregated {pair.underlying}/{pair.currency}",
+                f"aggregated {pair.underlying}/{pair.currency}",
+            ]
+        return pd.DataFrame(rows, index=names)
+
+    def requirements(
+        self,
+        portfolio: Portfolio,
+        market: Market,
+        additive: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Deribit's margin fields per pair, in the settlement currency and in USD.
+
+        Parameters
+        ----------
+        portfolio : Portfolio
+            The positions.
+        market : Market
+            Current market state.
+        additive : mapping, optional
+            Initial-margin terms of the account per settlement currency (spot, MMP and
+            open-orders margins summed), e.g. ``{"BTC": 0.060018212}``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair ``"<u>/<c>"``: ``currency``, ``worst_case``, ``worst_cell``,
+            ``roll_shock``, ``delta_shock`` (0: not published), ``risk_matrix_margin``,
+            ``initial_margin``, ``maintenance_margin`` (settlement currency), ``to_usd`` and
+            ``initial_margin_usd``, ``maintenance_margin_usd``.
+        """
+        book = portfolio.to_book()
+        prep = self._checked_prepare(book, market)
+        q = book.quantities.to_numpy()
+        worst, worst_at, roll, _ = self._pair_terms(q, prep)
+        additive = dict(additive or {})
+        rows = {}
+        for k, pair in enumerate(prep.pairs):
+            extra = float(additive.pop(pair.currency, 0.0))
+            if not math.isfinite(extra) or extra < 0:
+                raise ParameterError(
+                    f"additive margin of {pair.currency} is {extra}; give a finite amount >= 0"
+                )
+            fields = deribit_requirements(
+                worst[0, k], roll[0, k], open_orders_margin=extra, mm_factor=prep.mm_factor
+            )
+            rows[f"{pair.underlying}/{pair.currency}"] = {
+                "currency": pair.currency,
+                "worst_case": worst[0, k],
+                "worst_cell": pair.labels[worst_at[0, k]],
+                "roll_shock": roll[0, k],
+                "delta_shock": 0.0,
+                **fields,
+                "to_usd": pair.to_usd,
+                "initial_margin_usd": fields["initial_margin"] * pair.to_usd,
+                "maintenance_margin_usd": fields["maintenance_margin"] * pair.to_usd,
+            }
+        if additive:
+            raise ParameterError(
+                f"additive margins given for {sorted(additive)}, which no position settles in; "
+                f"the portfolio settles in {sorted({p.currency for p in prep.pairs})}"
+            )
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def _checked_prepare(self, book: PortfolioBook, market: Market) -> _Prep:
+        check_positions(self.name, book, market, self.supported)
+        return self._venue_prepare(book, market)
