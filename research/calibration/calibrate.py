@@ -30,6 +30,7 @@ from research.calibration.offsets import OffsetCredits, OffsetPair
 from research.calibration.parameters import MarginParameters
 from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
+from research.data.timeindex import as_index_timestamp, range_mask
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -344,7 +345,7 @@ def _fast(prices: pd.DataFrame, cfg: CalibrationConfig) -> tuple[pd.DataFrame, C
     windows = _stress_windows(cfg, prices, [])
     end = len(prices)
     if windows:
-        last = max(w[1] for w in windows.values())
+        last = max(as_index_timestamp(w[1], prices.index, end=True) for w in windows.values())
         end = min(end, int(prices.index.searchsorted(last, "right")) + FAST_AFTER_STRESS)
     sliced = prices.iloc[max(0, end - FAST_ROWS) : end]
     sliced.attrs = dict(prices.attrs)
@@ -532,7 +533,13 @@ def _stress_windows(
     chosen.update({n: (catalog[n].start, catalog[n].end) for n in stress.names})
     chosen.update({n: (pd.Timestamp(a), pd.Timestamp(b)) for n, (a, b) in stress.custom.items()})
     first, last = returns.index[0], returns.index[-1]
-    inside = {n: w for n, w in chosen.items() if w[1] >= first and w[0] <= last}
+    index = returns.index
+    inside = {
+        n: w
+        for n, w in chosen.items()
+        if as_index_timestamp(w[1], index, end=True) >= first
+        and as_index_timestamp(w[0], index) <= last
+    }
     outside = sorted(set(chosen) - set(inside))
     if outside:
         notes.append(
@@ -583,7 +590,7 @@ def _stability(
     legs = sorted({a for p in config.pairs for a in (p.first, p.second)})
     tables = []
     for name, (start, end) in windows.items():
-        inside = returns.loc[start:end, legs].dropna()
+        inside = returns.loc[range_mask(returns.index, start, end), legs].dropna()
         if len(inside) < MIN_WINDOW_OBS:
             notes.append(
                 f"stress window {name!r} has {len(inside)} complete returns, fewer than "

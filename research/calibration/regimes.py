@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.data.timeindex import range_mask
 from research.errors import InsufficientDataError
 
 __all__ = ["MIN_REGIME_OBS", "regime_correlations"]
@@ -66,7 +67,7 @@ def regime_correlations(
     if stress_windows:
         mask = np.zeros(len(complete), dtype=bool)
         for start, end in stress_windows.values():
-            mask |= (complete.index >= pd.Timestamp(start)) & (complete.index <= pd.Timestamp(end))
+            mask |= range_mask(complete.index, start, end)
         if mask.sum() >= MIN_REGIME_OBS:
             correlations["stressed"] = complete[mask].corr()
             nobs["stressed"] = int(mask.sum())

@@ -350,7 +350,11 @@ def stress_windows(
     crypto_3ac_celsius            2022-06-10  2022-06-21  crypto
     crypto_ftx                    2022-11-06  2022-11-21  crypto
     crypto_oct_2025_liquidations  2025-10-09  2025-10-17  crypto
+    crypto_oct_10_2025_cascade    2025-10-10  2025-10-11  crypto
     ============================  ==========  ==========  =========
+
+    ``crypto_oct_10_2025_cascade`` is intraday: 2025-10-10 14:00 to 2025-10-11 02:59:59 UTC
+    (the hours of the cascade in the bundled hourly candles); the others are whole days.
 
     Parameters
     ----------

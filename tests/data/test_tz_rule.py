@@ -93,7 +93,7 @@ def test_detection_on_aware_hourly_data_builds_and_matches_windows():
     assert first.start <= pd.Timestamp("2025-10-10 20:00", tz="UTC")
     assert first.end >= pd.Timestamp("2025-10-10 23:00", tz="UTC")
     table = found.summary(stress_windows("crypto"))
-    assert table.loc[0, "overlaps"] == "crypto_oct_2025_liquidations"
+    assert table.loc[0, "overlaps"] == "crypto_oct_2025_liquidations, crypto_oct_10_2025_cascade"
 
 
 def test_risk_weights_stress_windows_on_aware_hourly_returns():
@@ -147,6 +147,6 @@ def test_hourly_file_through_every_stage(shared_data_dir):
     inside = window_mask(returns.index, october)
     assert returns.index[inside][0] == pd.Timestamp(october.start, tz="UTC")
     found = detect_stress_windows(returns, length=24, k=3)
-    assert found.summary(crypto).loc[0, "overlaps"] == october.name
+    assert october.name in found.summary(crypto).loc[0, "overlaps"]
     weights = calibrate_risk_weights(returns, mpor=8, lookback=None, stress_windows=crypto)
     assert (weights.drivers["stress_moves"] > 0).all()

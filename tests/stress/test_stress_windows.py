@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from research.errors import DataError, DataQualityWarning, InsufficientDataError, SpecificationError
-from research.stress import StressWindow, stress_windows
+from research.stress import StressWindow, stress_windows, window_mask
 
 # Same quantity computed two ways (different operation order): only floating-point
 # rounding differs, far below 1e-12 for numbers of order one.
@@ -25,7 +25,7 @@ EXPECTED = {
 
 def test_catalog_has_the_issue_windows():
     catalog = {w.name: w for w in stress_windows()}
-    assert len(catalog) == 10
+    assert len(catalog) == 11
     for name, (start, end, asset_class) in EXPECTED.items():
         window = catalog[name]
         assert window.start == pd.Timestamp(start)
@@ -51,13 +51,24 @@ def test_crypto_windows_contain_their_named_day():
         ("crypto_3ac_celsius", "2022-06-13"),
         ("crypto_ftx", "2022-11-09"),
         ("crypto_oct_2025_liquidations", "2025-10-10"),
+        ("crypto_oct_10_2025_cascade", "2025-10-10"),
     ]:
-        assert catalog[name].start <= pd.Timestamp(day) <= catalog[name].end
+        assert window_mask(pd.DatetimeIndex([day]), catalog[name]).all()
+
+
+def test_the_cascade_window_holds_the_hours_of_2025_10_10():
+    cascade = {w.name: w for w in stress_windows("crypto")}["crypto_oct_10_2025_cascade"]
+    hours = pd.date_range("2025-10-10", "2025-10-11 23:00", freq="h", tz="UTC")
+    inside = hours[window_mask(hours, cascade)]
+    assert inside[0] == pd.Timestamp("2025-10-10 14:00", tz="UTC")
+    assert inside[-1] == pd.Timestamp("2025-10-11 02:00", tz="UTC") and len(inside) == 13
+    days = pd.date_range("2025-10-01", "2025-10-31", freq="D")
+    assert list(days[window_mask(days, cascade)].day) == [10, 11]
 
 
 def test_filter_by_asset_class_and_coverage():
     assert {w.asset_class for w in stress_windows("equities")} == {"equities"}
-    assert len(stress_windows("crypto")) == 6
+    assert len(stress_windows("crypto")) == 7
     index = pd.bdate_range("2019-01-01", "2021-12-31")
     assert [w.name for w in stress_windows("equities", within=index)] == ["covid_2020"]
 
