@@ -47,7 +47,13 @@ from research.backtest.models import (
     day_scenarios,
 )
 from research.backtest.results import BacktestResult
-from research.data import check_return_units, check_time_index, periods_per_year, to_decimal
+from research.data import (
+    check_return_units,
+    check_time_index,
+    overlapping_sums,
+    periods_per_year,
+    to_decimal,
+)
 from research.errors import (
     DataError,
     InsufficientDataError,
@@ -594,7 +600,7 @@ class OffsetBacktest:
         notes: list[str],
     ) -> tuple[_Refit, ...]:
         """Refit every ``refit_every`` days; filter the scale daily in between."""
-        csum = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+        moves = overlapping_sums(values, self.horizon)
         per_year = periods_per_year(frame.index)
         fitted: FittedScenarios | None = None
         out = []
@@ -616,7 +622,7 @@ class OffsetBacktest:
                     scales=scales,
                     volatility=to_decimal(scales * base_sd * math.sqrt(per_year), "percent"),
                     # realized h-day log return from t to t + h (the future the margin covers)
-                    realized=csum[days + self.horizon + 1] - csum[days + 1],
+                    realized=moves[days + 1],
                 )
             )
         return tuple(out)

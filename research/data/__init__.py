@@ -28,7 +28,7 @@ from research.data.datasets import DatasetInfo, dataset_names, list_datasets, lo
 from research.data.io import read_prices
 from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
-from research.data.returns import mpor_returns, to_returns
+from research.data.returns import mpor_returns, overlapping_sums, to_returns
 from research.data.timeindex import check_time_index
 from research.data.units import (
     ReturnUnits,
@@ -60,6 +60,7 @@ __all__ = [
     "load_dataset",
     "load_prices",
     "mpor_returns",
+    "overlapping_sums",
     "periods_per_year",
     "position_losses",
     "quality_report",

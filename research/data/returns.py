@@ -14,7 +14,7 @@ from research.data.timeindex import check_time_index
 from research.data.units import check_return_units, units_of_scale
 from research.errors import DataError, SpecificationError
 
-__all__ = ["mpor_returns", "to_returns"]
+__all__ = ["mpor_returns", "overlapping_sums", "to_returns"]
 
 RETURNS_ATTR = "returns"
 """``attrs`` key describing a returns frame: kind, scale and rows dropped."""
@@ -249,7 +249,7 @@ def mpor_returns(
             f"NaN return for asset {returns.columns[col]!r} on {stamp_text(returns.index[row])}; "
             "align the prices first (research.data.align)"
         )
-    sums = _window_sums(values, horizon)
+    sums = overlapping_sums(values, horizon)
     index = returns.index[horizon - 1 :]
     if not overlapping:
         keep = np.arange(len(sums) - 1, -1, -horizon)[::-1]
@@ -288,17 +288,52 @@ def mpor_returns(
     return result
 
 
-def _window_sums(values: np.ndarray, horizon: int) -> np.ndarray:
-    """Return the sums of ``horizon`` consecutive rows, labelled by the last row.
+def overlapping_sums(values: np.ndarray, horizon: int) -> np.ndarray:
+    r"""Sum every run of ``horizon`` consecutive rows of an array: the package's one MPOR sum.
 
-    Each sum adds its own ``horizon`` returns in date order, so a move depends on its window
-    only (not on the history before it, as differences of a running total would) and a NaN
-    makes exactly the sums of its windows NaN.
+    .. math:: S_k = \sum_{i=0}^{h-1} x_{k+i}, \qquad k = 0, \dots, n - h,
+
+    the numpy core of :func:`mpor_returns` (row ``k`` is the window that ends on row
+    ``k + h - 1``). Each sum adds its own ``horizon`` rows in order, so a move depends on its
+    window only (not on the history before it, as differences of a running total would) and
+    a NaN makes exactly the sums of its windows NaN.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,) or (n, n_assets)
+        Daily log returns (any units; the sums are in the same units).
+    horizon : int
+        Rows per window, ``1 <= horizon <= n``.
+
+    Returns
+    -------
+    ndarray of shape (n - horizon + 1,) or (n - horizon + 1, n_assets)
+        A new C-contiguous float64 array.
+
+    Raises
+    ------
+    SpecificationError
+        If ``horizon`` is not a whole number in ``[1, n]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> overlapping_sums(np.array([1.0, 2.0, 3.0, 4.0]), 2).tolist()
+    [3.0, 5.0, 7.0]
     """
-    count = values.shape[0] - horizon + 1
-    sums = values[:count].copy()
+    x = np.asarray(values, dtype=np.float64)
+    if (
+        isinstance(horizon, bool)
+        or not isinstance(horizon, int | np.integer)
+        or not 1 <= horizon <= x.shape[0]
+    ):
+        raise SpecificationError(
+            f"horizon must be a whole number of rows in [1, {x.shape[0]}], got {horizon!r}"
+        )
+    count = x.shape[0] - horizon + 1
+    sums = np.array(x[:count], dtype=np.float64, order="C", copy=True)
     for lag in range(1, horizon):
-        sums += values[lag : lag + count]
+        sums += x[lag : lag + count]
     return sums
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
-from research.data import ReturnUnits, to_decimal, validate_units
+from research.data import ReturnUnits, overlapping_sums, to_decimal, validate_units
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -130,8 +130,7 @@ def fhs_scenarios(
         pd.DataFrame(filtered, index=clean.index, columns=clean.columns),
         "return rescaled to the current volatility",
     )
-    cumulative = np.vstack([np.zeros(filtered.shape[1]), np.cumsum(filtered, axis=0)])
-    windows = cumulative[mpor:] - cumulative[:-mpor]
+    windows = overlapping_sums(filtered, mpor)
     frame = pd.DataFrame(windows, index=clean.index[mpor - 1 :], columns=clean.columns)
     description = (
         f"FHS {mpor}-day log returns, {len(frame)} overlapping windows "

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.data import mpor_returns, quality_report, to_returns
+from research.data import mpor_returns, overlapping_sums, quality_report, to_returns
 from research.data.attached import attach_quality
 from research.errors import DataError, SpecificationError
 
@@ -93,6 +93,42 @@ def test_mpor_overlapping_sums(daily):
     np.testing.assert_allclose(result["B"], [1.5] * 5, rtol=0, atol=EXACT)
     assert result.index[0] == daily.index[2]
     assert result.attrs["returns"]["rows_dropped"] == 2
+
+
+def test_overlapping_sums_equal_a_plain_loop_and_are_mpor_returns_core(daily):
+    values = np.random.default_rng(3).normal(0.0, 2.0, (60, 4))
+    for horizon in (1, 2, 5, 60):
+        expected = np.array(
+            [
+                [sum(values[k + i, j] for i in range(horizon)) for j in range(4)]
+                for k in range(61 - horizon)
+            ]
+        )
+        sums = overlapping_sums(values, horizon)
+        np.testing.assert_array_equal(sums, expected)  # same additions, same order
+        assert sums.flags.c_contiguous
+    frame = mpor_returns(daily, 3, given="returns")
+    np.testing.assert_array_equal(frame.to_numpy(), overlapping_sums(daily.to_numpy(), 3))
+    np.testing.assert_array_equal(
+        overlapping_sums(values[:, 0], 2), overlapping_sums(values, 2)[:, 0]
+    )
+
+
+def test_overlapping_sums_depend_on_their_window_only():
+    values = np.random.default_rng(4).normal(0.0, 2.0, (40, 2))
+    shifted = np.vstack([np.full((7, 2), 1e6), values])  # a huge prefix history
+    np.testing.assert_array_equal(overlapping_sums(shifted, 3)[7:], overlapping_sums(values, 3))
+    holed = values.copy()
+    holed[10, 1] = np.nan
+    sums = overlapping_sums(holed, 3)
+    assert np.isnan(sums[:, 1]).nonzero()[0].tolist() == [8, 9, 10]
+    assert not np.isnan(sums[:, 0]).any()
+
+
+@pytest.mark.parametrize("horizon", [0, -1, 41, 2.0, True])
+def test_overlapping_sums_refuse_a_bad_horizon(horizon):
+    with pytest.raises(SpecificationError, match="horizon"):
+        overlapping_sums(np.zeros((40, 2)), horizon)
 
 
 def test_mpor_non_overlapping_blocks_end_at_last_row(daily):
