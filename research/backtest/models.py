@@ -27,7 +27,7 @@ from scipy import stats
 from research._random import as_generator
 from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Seed
-from research.data import to_decimal, to_percent
+from research.data import overlapping_sums, to_decimal, to_percent
 from research.errors import (
     ConvergenceWarning,
     DataError,
@@ -35,7 +35,7 @@ from research.errors import (
     SpecificationError,
 )
 from research.portfolio import Scenarios
-from research.volatility import fit_garch11
+from research.volatility import fit_garch11, garch11_filter
 from research.volatility.ewma import ewma_variance
 
 __all__ = [
@@ -152,12 +152,6 @@ def _check_window(returns: pd.DataFrame, horizon: int, minimum: int) -> Float64A
     return values
 
 
-def _overlapping_sums(z: Float64Array2D, horizon: int) -> Float64Array2D:
-    """Sum every run of ``horizon`` consecutive rows: shape ``(n - horizon + 1, n_assets)``."""
-    csum = np.vstack([np.zeros((1, z.shape[1])), np.cumsum(z, axis=0)])
-    return np.ascontiguousarray(csum[horizon:] - csum[:-horizon])
-
-
 def _check_horizon(horizon: object) -> None:
     """Raise unless ``horizon`` is a whole number of days >= 1 (``True`` is not a number)."""
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
@@ -166,28 +160,33 @@ def _check_horizon(horizon: object) -> None:
 
 @dataclass(frozen=True)
 class _FittedFHS:
-    """Fitted filtered historical simulation (GARCH(1,1) or EWMA per asset)."""
+    """Fitted filtered historical simulation (GARCH(1,1) or EWMA per asset).
+
+    ``params`` holds ``mu, omega, alpha, beta`` per asset (for EWMA ``0, 0, 1 - decay,
+    decay``); ``decay`` is ``None`` for GARCH. The daily filter is the volatility stage's:
+    :func:`research.volatility.garch11_filter` or :func:`research.volatility.ewma.ewma_variance`.
+    """
 
     location: Float64Array1D
     base: Float64Array2D
-    omega: Float64Array1D
-    alpha: Float64Array1D
-    beta: Float64Array1D
-    mu: Float64Array1D
-    sigma2_next: Float64Array1D
     params: pd.DataFrame
+    sigma2_next: Float64Array1D
+    decay: float | None = None
     warnings: tuple[str, ...] = ()
 
     def scale(self, new_returns: Float64Array2D) -> Float64Array2D:
         """Conditional volatility ``sigma_{t+1|t}`` at the fit date and after each new return."""
-        new = np.asarray(new_returns, dtype=float).reshape(-1, self.mu.size)
-        out = np.empty((new.shape[0] + 1, self.mu.size))
-        s2 = self.sigma2_next.copy()
-        out[0] = s2
-        for i, r in enumerate(new):
-            s2 = self.omega + self.alpha * (r - self.mu) ** 2 + self.beta * s2
-            out[i + 1] = s2
-        return np.sqrt(out)
+        return np.sqrt(_filter(new_returns, self.params, self.sigma2_next, self.decay))
+
+
+def _filter(
+    returns: Float64Array2D, params: pd.DataFrame, start: Float64Array1D, decay: float | None
+) -> Float64Array2D:
+    """Variances from ``start`` over ``returns`` (rows: start, then after each return)."""
+    new = np.asarray(returns, dtype=float).reshape(-1, len(params))
+    if decay is not None:
+        return ewma_variance(new, decay, start=start)
+    return garch11_filter(new, params[["mu", "omega", "alpha", "beta"]].to_numpy(), start)
 
 
 @dataclass(frozen=True)
@@ -271,12 +270,13 @@ class RollingFHS:
         values = _check_window(returns, self.horizon, MIN_WINDOW)
         n_assets = values.shape[1]
         notes: list[str] = []
-        if self.volatility == "ewma":
+        decay = self.decay if self.volatility == "ewma" else None
+        if decay is not None:
             omega = np.zeros(n_assets)
-            alpha = np.full(n_assets, 1.0 - self.decay)
-            beta = np.full(n_assets, self.decay)
+            alpha = np.full(n_assets, 1.0 - decay)
+            beta = np.full(n_assets, decay)
             mu = np.zeros(n_assets)
-            sigma2 = ewma_variance(values, self.decay)[:-1]
+            sigma2 = ewma_variance(values, decay)[:-1]
         else:
             omega, alpha, beta, mu = (np.empty(n_assets) for _ in range(4))
             sigma2 = np.empty_like(values)
@@ -305,20 +305,15 @@ class RollingFHS:
                     warnings.warn(message, ConvergenceWarning, stacklevel=2)
                 mu[j], omega[j], alpha[j], beta[j] = fit.params
         z = (values - mu) / np.sqrt(sigma2)
-        last = values[-1]
-        sigma2_next = omega + alpha * (last - mu) ** 2 + beta * sigma2[-1]
         params = pd.DataFrame(
             {"mu": mu, "omega": omega, "alpha": alpha, "beta": beta}, index=returns.columns
         )
         return _FittedFHS(
             location=self.horizon * mu,
-            base=_overlapping_sums(z, self.horizon),
-            omega=omega,
-            alpha=alpha,
-            beta=beta,
-            mu=mu,
-            sigma2_next=sigma2_next,
+            base=overlapping_sums(z, self.horizon),
             params=params,
+            sigma2_next=_filter(values[-1], params, sigma2[-1], decay)[1],
+            decay=decay,
             warnings=tuple(notes),
         )
 

@@ -5,7 +5,7 @@ one EWMA volatility (:mod:`research.volatility.ewma`) live here; every later sta
 """
 
 from research.volatility.fit import ArchResults, UnivariateFits, fit_univariate, validate_returns
-from research.volatility.garch import Garch11Fit, fit_garch11, garch11_variance
+from research.volatility.garch import Garch11Fit, fit_garch11, garch11_filter, garch11_variance
 from research.volatility.spec import UnivariateSpec
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "UnivariateSpec",
     "fit_garch11",
     "fit_univariate",
+    "garch11_filter",
     "garch11_variance",
     "validate_returns",
 ]

@@ -47,7 +47,12 @@ def _check_decay(decay: float) -> float:
     return value
 
 
-def ewma_variance(returns: np.ndarray, decay: float = RISKMETRICS_DECAY) -> np.ndarray:
+def ewma_variance(
+    returns: np.ndarray,
+    decay: float = RISKMETRICS_DECAY,
+    *,
+    start: float | np.ndarray | None = None,
+) -> np.ndarray:
     r"""EWMA variances of the columns of an array (numpy core of :func:`ewma_volatility`).
 
     Parameters
@@ -56,6 +61,10 @@ def ewma_variance(returns: np.ndarray, decay: float = RISKMETRICS_DECAY) -> np.n
         Finite returns.
     decay : float
         :math:`\lambda` in (0, 1).
+    start : float or ndarray of shape (N,), optional
+        :math:`\sigma^2_0`, e.g. the forecast at the end of an earlier window when the
+        filter runs on over new returns; by default the mean square of the first
+        :data:`EWMA_SEED_OBSERVATIONS` returns.
 
     Returns
     -------
@@ -72,7 +81,7 @@ def ewma_variance(returns: np.ndarray, decay: float = RISKMETRICS_DECAY) -> np.n
     r = np.asarray(returns, dtype=np.float64)
     var = np.empty((r.shape[0] + 1, *r.shape[1:]))
     with np.errstate(over="ignore"):
-        var[0] = np.mean(r[:EWMA_SEED_OBSERVATIONS] ** 2, axis=0)
+        var[0] = np.mean(r[:EWMA_SEED_OBSERVATIONS] ** 2, axis=0) if start is None else start
         for t in range(r.shape[0]):
             var[t + 1] = decay * var[t] + (1.0 - decay) * r[t] ** 2
     return var

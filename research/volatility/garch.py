@@ -55,6 +55,7 @@ __all__ = [
     "Garch11Fit",
     "backcast",
     "fit_garch11",
+    "garch11_filter",
     "garch11_variance",
     "variance_bounds",
 ]
@@ -387,6 +388,65 @@ def garch11_variance(
     m0 = float(y.mean()) if start_mean is None else float(start_mean)
     resids = y - m0
     return _variance(mu, omega, alpha, beta, y, backcast(resids), variance_bounds(resids))
+
+
+def garch11_filter(
+    returns: Float64Array1D | Float64Array2D,
+    params: Float64Array1D | Float64Array2D,
+    start: float | Float64Array1D,
+) -> Float64Array1D | Float64Array2D:
+    r"""Roll fitted GARCH(1,1) variances forward over new returns, parameters held fixed.
+
+    .. math:: \sigma^2_{t+1} = \omega + \alpha (r_t - \mu)^2 + \beta \sigma^2_t,
+
+    from a known :math:`\sigma^2` (e.g. the one-step forecast at the end of a fit window):
+    the out-of-sample filter of a rolling refit. Unlike the in-sample pass of
+    :func:`garch11_variance` it applies no variance bounds: those belong to ``arch``'s
+    estimator, which sets them from the fit window.
+
+    Parameters
+    ----------
+    returns : ndarray, shape (m,) or (m, n_assets)
+        The new returns, in order, in the units the parameters were estimated in.
+    params : array-like, shape (4,) or (n_assets, 4)
+        ``(mu, omega, alpha, beta)`` per asset (a trailing ``nu`` column is ignored).
+    start : float or ndarray of shape (n_assets,)
+        :math:`\sigma^2` of the first new return's day.
+
+    Returns
+    -------
+    ndarray, shape (m + 1,) or (m + 1, n_assets)
+        Row 0 is ``start``, row ``i`` the variance after the ``i``-th new return (one step
+        ahead of it); a variance uses returns up to its row only.
+
+    Raises
+    ------
+    DataError
+        If ``params`` and ``start`` do not match the returns' assets.
+
+    Examples
+    --------
+    >>> garch11_filter([1.0, -1.0], [0.0, 0.1, 0.1, 0.8], 1.0).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    one = np.ndim(returns) <= 1
+    theta = np.atleast_2d(np.asarray(params, dtype=np.float64))[:, :4]
+    r = np.asarray(returns, dtype=np.float64)
+    n_assets = 1 if one else r.shape[1]
+    if theta.shape != (n_assets, 4) or np.ndim(start) > 1 or np.size(start) not in (1, n_assets):
+        raise DataError(
+            f"params of shape {theta.shape} and start of shape {np.shape(start)}; give "
+            f"(mu, omega, alpha, beta) and a start variance for each of the {n_assets} assets"
+        )
+    r = r.reshape(-1, n_assets)
+    s2 = np.array(np.broadcast_to(np.asarray(start, dtype=np.float64), (n_assets,)))
+    mu, omega, alpha, beta = theta.T
+    out = np.empty((r.shape[0] + 1, r.shape[1]))
+    out[0] = s2
+    for i, row in enumerate(r):
+        s2 = omega + alpha * (row - mu) ** 2 + beta * s2
+        out[i + 1] = s2
+    return out[:, 0] if one else out
 
 
 def fit_garch11(

@@ -62,6 +62,21 @@ def test_every_stage_calls_the_one_ewma(returns):
     np.testing.assert_allclose(fitted.base[:, 0], returns["A"] / np.sqrt(var[:-1, 0]))
 
 
+def test_a_given_start_continues_the_recursion(returns):
+    values = returns.to_numpy()
+    whole = ewma_variance(values, 0.9)
+    # run on over the last 20 returns from the variance known before them: the same numbers
+    tail = ewma_variance(values[100:], 0.9, start=whole[100])
+    np.testing.assert_array_equal(tail, whole[100:])
+
+
+def test_the_backtest_filters_daily_with_the_one_ewma(returns):
+    fitted = RollingFHS(horizon=2, volatility="ewma", decay=0.9).fit(returns.iloc[:100])
+    scale = fitted.scale(returns.to_numpy()[100:])
+    np.testing.assert_array_equal(scale, np.sqrt(ewma_variance(returns.to_numpy(), 0.9)[100:]))
+    assert fitted.scale(np.empty((0, 2))).shape == (1, 2)
+
+
 @pytest.mark.parametrize("decay", [0.0, 1.0, -0.5, float("nan"), "0.9x"])
 def test_decay_outside_the_unit_interval_raises(returns, decay):
     with pytest.raises(ParameterError, match="decay"):

@@ -15,6 +15,7 @@ from research.volatility import (
     UnivariateSpec,
     fit_garch11,
     fit_univariate,
+    garch11_filter,
     garch11_variance,
 )
 from research.volatility.garch import (
@@ -241,3 +242,36 @@ def test_arch_results_are_built_once_on_access_and_pickle(sp500):
     assert fit_univariate(sp500.iloc[:, :1], UnivariateSpec(engine="arch")).results.keys() == {
         "AAPL"
     }
+
+
+def test_filter_runs_the_recursion_on_from_a_start():
+    rng = np.random.default_rng(11)
+    r = rng.normal(0.1, 1.5, (30, 3))
+    params = np.array([[0.1, 0.05, 0.08, 0.9], [0.0, 0.2, 0.1, 0.7], [-0.1, 0.01, 0.0, 0.99]])
+    start = np.array([2.0, 1.0, 0.5])
+    out = garch11_filter(r, params, start)
+    assert out.shape == (31, 3)
+    for j, (mu, omega, alpha, beta) in enumerate(params):
+        s2 = [start[j]]
+        for t in range(30):
+            s2.append(omega + alpha * (r[t, j] - mu) ** 2 + beta * s2[-1])
+        np.testing.assert_array_equal(out[:, j], s2)  # the same operations in the same order
+        np.testing.assert_array_equal(garch11_filter(r[:, j], params[j], start[j]), s2)
+    assert garch11_filter(np.empty((0, 3)), params, start).tolist() == [start.tolist()]
+
+
+def test_filter_continues_the_in_sample_variance():
+    r = to_returns(load_dataset("sp500")).iloc[-600:, 0].to_numpy()
+    fit = fit_garch11(r[:500])
+    mu, omega, alpha, beta = fit.params
+    following = omega + alpha * (r[499] - mu) ** 2 + beta * fit.variance[-1]
+    rolled = garch11_filter(r[499:], fit.params, fit.variance[-1])
+    assert rolled[1] == following
+    assert np.all(rolled > 0) and rolled.shape == (102,)
+
+
+def test_filter_refuses_parameters_of_other_assets():
+    with pytest.raises(DataError, match="each of the 2 assets"):
+        garch11_filter(np.zeros((5, 2)), [0.0, 0.1, 0.1, 0.8], [1.0, 1.0])
+    with pytest.raises(DataError, match="start"):
+        garch11_filter(np.zeros((5, 2)), np.ones((2, 4)) * 0.1, [1.0, 1.0, 1.0])
