@@ -40,6 +40,7 @@ import numpy as np
 import yaml
 
 from research._config import iso_date, read_yaml_mapping
+from research._typing import Float64Array2D
 from research.errors import (
     DataError,
     ExpiredInstrumentError,
@@ -536,6 +537,19 @@ class VenueEngine(BookEngine):
 
     def _prepare(self, book: PortfolioBook, market: Market) -> Any:
         return self._venue_prepare(book, market)
+
+    def _isolated(self, q: Float64Array2D, prep: Any) -> Float64Array2D:
+        """Margin of each holding alone, through ``_cross``.
+
+        Venue margins are not linear in the quantity (tiers, dampeners, floors), so the margin
+        of a holding is not its quantity times the margin of one unit.
+        """
+        out = np.empty_like(q)
+        for j in range(q.shape[1]):
+            alone = np.zeros_like(q)
+            alone[:, j] = q[:, j]
+            out[:, j] = self._cross(alone, prep)[0]
+        return out
 
     @abstractmethod
     def _venue_prepare(self, book: PortfolioBook, market: Market) -> Any:

@@ -367,15 +367,6 @@ class DeribitEngine(VenueEngine):
         labels = np.array([pair.labels for pair in prep.pairs], dtype=object)
         return margin, labels[top, cell]
 
-    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
-        """Margin of each holding alone (the dampener makes it non-linear in the quantity)."""
-        out = np.empty_like(q)
-        for j in range(q.shape[1]):
-            alone = np.zeros_like(q)
-            alone[:, j] = q[:, j]
-            out[:, j] = self._cross(alone, prep)[0]
-        return out
-
     @staticmethod
     def _warn_delta(q: Float64Array2D, prep: _Prep) -> None:
         net = np.abs(q @ prep.delta_usd)
