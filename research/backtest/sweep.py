@@ -142,9 +142,12 @@ class SweepResult:
         One row per grid point: the six settings, ``rw_<asset>`` risk weights,
         ``mean_risk_weight``, ``credit_<pair>`` offset credits, ``mean_credit``,
         ``pairs_credited``, and hold-out coverage of outright positions (``outright_*``) and
-        hedged pairs (``pair_*``): exceptions, observations, coverage, Kupiec p-value.
-    parameters : tuple of MarginParameters
-        The parameter set of every point, in table order.
+        hedged pairs (``pair_*``): exceptions, observations, coverage, Kupiec p-value; and
+        ``skipped``: why a point could not be calibrated (e.g. fewer moves in its lookback
+        than its level needs), empty for the points that ran. A skipped point keeps its
+        settings and has NaN results.
+    parameters : tuple of MarginParameters or None
+        The parameter set of every point, in table order (``None`` for a skipped point).
     train_end, holdout_start : Timestamp
         Last training date and first hold-out date.
     warnings : tuple of str
@@ -152,7 +155,7 @@ class SweepResult:
     """
 
     table: pd.DataFrame
-    parameters: tuple[MarginParameters, ...]
+    parameters: tuple[MarginParameters | None, ...]
     train_end: pd.Timestamp
     holdout_start: pd.Timestamp
     warnings: tuple[str, ...] = field(default=())
@@ -230,6 +233,7 @@ class SweepResult:
         Returns
         -------
         DataFrame
+            With the ``skipped`` reason of the points that could not be calibrated.
         """
         cols = list(_AXES) + [
             "mean_risk_weight",
@@ -238,6 +242,7 @@ class SweepResult:
             "outright_pvalue",
             "pair_coverage",
             "pair_pvalue",
+            "skipped",
         ]
         out = self.table[cols].copy()
         out.insert(len(_AXES), "target", out["level"])
@@ -289,7 +294,10 @@ def sensitivity_sweep(
     ParameterError
         If ``holdout`` is outside (0, 1).
     InsufficientDataError
-        If the hold-out part has fewer than ``MIN_HOLDOUT`` dates.
+        If the hold-out part has fewer than ``MIN_HOLDOUT`` dates, or if no grid point can
+        be calibrated. A point that cannot (too few moves for its level and lookback, a
+        lookback shorter than its MPOR) is skipped: its row says why (``skipped``) and the
+        reason is in ``warnings``.
     DataError
         If ``returns`` is not a DatetimeIndexed frame, or holds prices or decimal returns
         (:func:`research.data.check_return_units`), before any grid point runs.
@@ -358,6 +366,10 @@ def sensitivity_sweep(
     table = pd.DataFrame([o[0] for o in outcomes])
     for name in ("ewma_lambda", "stress_weight"):  # None (off) is stored as NaN
         table[name] = table[name].astype("float64")
+    if (table["skipped"] != "").all():
+        raise InsufficientDataError(
+            f"no point of the sweep can be calibrated; the first: {table['skipped'].iloc[0]}"
+        )
     notes = tuple(f"point {i}: {w}" for i, o in enumerate(outcomes) for w in o[2])
     return SweepResult(
         table=table,
@@ -380,8 +392,20 @@ class _Task:
     offsets: OffsetCalibrator
 
 
-def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str, ...]]:
-    """Calibrate one grid point on the training data and test it on the hold-out."""
+def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters | None, tuple[str, ...]]:
+    """Calibrate one grid point on the training data and test it on the hold-out.
+
+    A point whose calibration is infeasible is skipped with its reason (the row keeps the
+    settings, ``skipped`` says why, and the reason is returned as the point's warning).
+    """
+    try:
+        return _run_point(task)
+    except (InsufficientDataError, ParameterError) as exc:
+        reason = " ".join(str(exc).split())
+        return {**task.point, "skipped": reason}, None, (f"skipped: {reason}",)
+
+
+def _run_point(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str, ...]]:
     p = task.point
     lam = p["ewma_lambda"]
     with warnings.catch_warnings():
@@ -425,12 +449,13 @@ def _evaluate(task: _Task) -> tuple[dict[str, Any], MarginParameters, tuple[str,
         pair_hits = []
         for pair in task.pairs:
             a, b = gains[pair.first], gains[pair.second]
-            spread = a / weights[pair.first] - pair.sign * b / weights[pair.second]
+            spread = a / weights[pair.first] + pair.sign * b / weights[pair.second]
             margin = hedged_pair_margin(1.0, 1.0, credits[pair.name])  # unit-risk legs
             pair_hits += [-spread > margin, spread > margin]
         row.update(_coverage("pair", np.concatenate(pair_hits), p["level"]))
     else:
         row.update(_coverage("pair", np.zeros(0, dtype=bool), p["level"]))
+    row["skipped"] = ""
     params = rw.to_parameters(
         offset_credits=credits,
         offset_cap=p["offset_cap"],

@@ -208,3 +208,25 @@ def test_config_sweep_is_plain_data_that_builds_the_grid(grid: SweepGrid) -> Non
     assert config.sweep == {k: tuple(v) for k, v in grid.to_dict().items()}
     assert SweepGrid.from_dict(config.sweep) == grid
     assert CalibrationConfig.from_yaml(config.to_yaml()) == config
+
+
+def test_an_infeasible_point_is_skipped_with_its_reason(returns: pd.DataFrame) -> None:
+    # Issue 16: a 180-day lookback holds 180 one-day moves, fewer than the 200 the 99.5%
+    # quantile needs; the whole sweep (and the crypto review) failed on that one point.
+    grid = SweepGrid(level=(0.99, 0.995), mpor=(1,), lookback=(180,))
+    result = sensitivity_sweep(returns, grid, pairs=[("A", "B")], backend="serial", progress=False)
+    ran, skipped = result.table.iloc[0], result.table.iloc[1]
+    assert ran["skipped"] == "" and ran["outright_observations"] > 0
+    assert skipped["level"] == 0.995 and "at least 200" in skipped["skipped"]
+    assert math.isnan(skipped["outright_coverage"]) and math.isnan(skipped["mean_risk_weight"])
+    assert result.parameters[1] is None and isinstance(result.parameters[0], MarginParameters)
+    assert any(w.startswith("point 1: skipped:") for w in result.warnings)
+    assert result.summary()["skipped"].tolist() == ["", skipped["skipped"]]
+    assert result.pivot("outright_coverage", "level", "mpor").shape == (1, 1)
+    with pytest.raises(InsufficientDataError, match="no point of the sweep can be calibrated"):
+        sensitivity_sweep(
+            returns,
+            SweepGrid(level=(0.995,), mpor=(1,), lookback=(180,)),
+            backend="serial",
+            progress=False,
+        )
