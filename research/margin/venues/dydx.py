@@ -40,6 +40,7 @@ import numpy as np
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
+from research.margin._engine import BookEngine
 from research.margin.venues._params import VenueEngine, VenueParameters, position_name
 from research.portfolio import LinearPerpetual, Market, PortfolioBook
 
@@ -401,6 +402,14 @@ class DydxEngine(VenueEngine):
             spot=np.array([market.spot_of(u) for u in underlyings]),
             underlyings=np.array(underlyings, dtype=object),
         )
+
+    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        """Margin of each holding alone: its quantity times the margin of one unit long or short.
+
+        The requirement is positively homogeneous of degree 1 in the quantities, so this equals
+        margining each holding on its own, at the cost of two unit evaluations.
+        """
+        return BookEngine._isolated(self, q, prep)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         per_market = np.abs((q * prep.size) @ prep.indicator) * (prep.spot * prep.fraction)

@@ -49,6 +49,7 @@ import pandas as pd
 from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, ParameterError
 from research.margin._checks import check_book
+from research.margin._engine import BookEngine
 from research.margin.venues._params import (
     VenueEngine,
     VenueParameters,
@@ -438,6 +439,14 @@ class ParadexEngine(VenueEngine):
             fee=self.taker_fee * np.abs(notional),
             driver_labels=labels,
         )
+
+    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        """Margin of each holding alone: its quantity times the margin of one unit long or short.
+
+        The requirement is positively homogeneous of degree 1 in the quantities, so this equals
+        margining each holding on its own, at the cost of two unit evaluations.
+        """
+        return BookEngine._isolated(self, q, prep)
 
     def _terms(self, q: Float64Array2D, prep: _Prep) -> dict[str, Float64Array2D | Float64Array]:
         n_u = len(prep.spot)
