@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from scipy import stats
 
 from research.errors import DataError, ParameterError
 from research.margin import EMIR_MAX_OFFSET
+from research.margin.credits import DIRECTIONS, Direction, Hedge, hedge_sign
 
 __all__ = [
     "OffsetPair",
@@ -32,9 +33,6 @@ __all__ = [
     "OffsetCredits",
     "hedge_credit",
 ]
-
-Direction = Literal["opposite", "same"]
-Hedge = Literal["equal_risk", "equal_notional"]
 
 #: Correlations are clipped this far inside (-1, 1) before the Fisher z transform, so that a
 #: perfect correlation gives a finite statistic (p-value 0 to machine precision).
@@ -70,7 +68,7 @@ class OffsetPair:
             raise ParameterError(
                 f"an offset pair needs two distinct underlyings, got {self.first!r} twice"
             )
-        if self.direction not in ("opposite", "same"):
+        if self.direction not in DIRECTIONS:
             raise ParameterError(
                 f"direction of pair {self.first}/{self.second} must be 'opposite' or 'same', "
                 f"got {self.direction!r}"
@@ -83,8 +81,13 @@ class OffsetPair:
 
     @property
     def sign(self) -> float:
-        """+1 for an opposite-direction hedge, -1 for a same-direction one."""
-        return 1.0 if self.direction == "opposite" else -1.0
+        """:func:`research.margin.credits.hedge_sign`: -1 for opposite legs, +1 for the same.
+
+        The sign of the product of the legs' exposures that makes a hedge, as in
+        :attr:`research.margin.PairCredit.sign` (one convention); the hedge correlation is
+        ``-sign * rho``.
+        """
+        return hedge_sign(self.direction)
 
     @classmethod
     def coerce(cls, pair: OffsetPair | Sequence[str] | Mapping[str, str]) -> OffsetPair:
@@ -156,11 +159,12 @@ def hedge_credit(
 
     Notes
     -----
-    With leg risks :math:`s_1, s_2` and :math:`\sigma = +1` for opposite directions
-    (:math:`-1` for the same direction), the risk of the hedged pair under correlation
-    aggregation (exact for elliptical, e.g. normal, moves) is
+    With leg risks :math:`s_1, s_2` and :math:`\sigma` the pair's
+    :func:`research.margin.credits.hedge_sign` (-1 for opposite directions, +1 for the same
+    direction), the risk of the hedged pair under correlation aggregation (exact for
+    elliptical, e.g. normal, moves) is
 
-    .. math:: s_{12} = \sqrt{s_1^2 + s_2^2 - 2\sigma\rho s_1 s_2},
+    .. math:: s_{12} = \sqrt{s_1^2 + s_2^2 + 2\sigma\rho s_1 s_2},
         \qquad c = 1 - \frac{s_{12}}{s_1 + s_2}.
 
     A perfectly correlated pair of equal risk has :math:`c = 1`; an uncorrelated pair of
@@ -183,8 +187,8 @@ def hedge_credit(
     total = s1 + s2
     if np.any(total <= 0):
         raise ParameterError("the two standalone risks are both zero; a credit is undefined")
-    sign = 1.0 if direction == "opposite" else -1.0
-    pair_var = np.maximum(s1 * s1 + s2 * s2 - 2.0 * sign * np.clip(rho, -1.0, 1.0) * s1 * s2, 0.0)
+    sign = hedge_sign(direction)
+    pair_var = np.maximum(s1 * s1 + s2 * s2 + 2.0 * sign * np.clip(rho, -1.0, 1.0) * s1 * s2, 0.0)
     return np.clip(1.0 - np.sqrt(pair_var) / total, 0.0, 1.0)
 
 
@@ -227,7 +231,7 @@ class OffsetCalibrator:
     -----
     For each pair the credit under regime :math:`k` is :func:`hedge_credit` at that regime's
     correlation. With :math:`c^* = \min_k c_k` (the least favourable regime binds), the
-    hedge correlation :math:`\tilde\rho = \sigma\rho` and
+    hedge correlation :math:`\tilde\rho = -\sigma\rho` and
     :math:`d = \max(0, \tilde\rho_{ref} - \min_k \tilde\rho_k)`, the calibrated credit is
 
     .. math:: \text{credit} = \text{cap}\cdot c^* \cdot (1 - \min(1, h\,d)),
@@ -393,7 +397,7 @@ class OffsetCalibrator:
         raw = {
             name: float(hedge_credit(r, risk1, risk2, pair.direction)) for name, r in rho.items()
         }
-        pvalues = {name: _fisher_pvalue(pair.sign * rho[name], n) for name, n in nobs.items()}
+        pvalues = {name: _fisher_pvalue(-pair.sign * rho[name], n) for name, n in nobs.items()}
         for name in regimes:
             row[f"rho_{name}"] = rho[name]
         for name in regimes:
@@ -401,7 +405,7 @@ class OffsetCalibrator:
         for name in nobs:
             row[f"pvalue_{name}"] = pvalues[name]
         binding = min(raw, key=raw.__getitem__)
-        hedge_rho = {name: pair.sign * r for name, r in rho.items()}
+        hedge_rho = {name: -pair.sign * r for name, r in rho.items()}
         fall = max(0.0, hedge_rho[reference] - min(hedge_rho.values()))
         haircut = min(1.0, self.break_haircut * fall)
         capped = self.cap * raw[binding]

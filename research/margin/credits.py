@@ -52,6 +52,7 @@ __all__ = [
     "Hedge",
     "PairCredit",
     "credit_from_spread_rate",
+    "hedge_sign",
     "hedged_pair_margin",
     "matched_notionals",
     "pair_offsets",
@@ -74,6 +75,41 @@ def _share(value: float, what: str) -> float:
     if not (math.isfinite(number) and 0.0 <= number <= 1.0):
         raise ParameterError(f"{what} is {value!r}; give a share in [0, 1]")
     return number
+
+
+def hedge_sign(direction: Direction) -> float:
+    r"""Sign of the product of two legs' exposures that makes them a hedge.
+
+    The package's one sign convention for the direction of a pair, used by
+    :class:`PairCredit`, :class:`research.calibration.OffsetPair` and the backtests: with
+    :math:`\sigma` = ``hedge_sign(direction)``, legs of net exposures :math:`E_a, E_b` hedge
+    when :math:`\sigma E_a E_b > 0`, the *hedge correlation* (the one a credit needs to be
+    high) is :math:`-\sigma\rho`, and matched legs of standalone risks :math:`s_a, s_b` have
+    the joint risk :math:`\sqrt{s_a^2 + s_b^2 + 2\sigma\rho s_a s_b}`.
+
+    Parameters
+    ----------
+    direction : {"opposite", "same"}
+        The pair's direction (:data:`Direction`).
+
+    Returns
+    -------
+    float
+        -1.0 for ``"opposite"`` (a long against a short), +1.0 for ``"same"``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown direction.
+
+    Examples
+    --------
+    >>> hedge_sign("opposite"), hedge_sign("same")
+    (-1.0, 1.0)
+    """
+    if direction not in DIRECTIONS:
+        raise ParameterError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    return -1.0 if direction == "opposite" else 1.0
 
 
 def check_hedge(hedge: str) -> str:
@@ -126,8 +162,8 @@ class PairCredit:
 
     @property
     def sign(self) -> float:
-        """Sign of the product of the two legs' exposures that makes a hedge (-1 opposite)."""
-        return -1.0 if self.direction == "opposite" else 1.0
+        """:func:`hedge_sign` of the direction: -1 for opposite legs, +1 for the same."""
+        return hedge_sign(self.direction)
 
 
 def hedged_pair_margin(

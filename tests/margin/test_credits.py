@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.calibration import MarginParameters
+from research.calibration import MarginParameters, OffsetPair, hedge_credit
 from research.errors import ParameterError
 from research.margin import (
     PairCredit,
@@ -20,9 +20,11 @@ from research.margin import (
     SpreadCredit,
     credit_from_spread_rate,
     hedged_pair_margin,
+    pair_offsets,
     spread_credit,
     spread_rate,
 )
+from research.margin.credits import hedge_sign
 from research.portfolio import LinearPerpetual, Market, Portfolio, PortfolioBook, Position, Spot
 
 CLOSED_FORM = 1e-12
@@ -129,3 +131,27 @@ def test_a_credit_beyond_the_smaller_leg_has_no_span_equivalent():
 def test_pair_credit_checks(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         PairCredit(**kwargs)
+
+
+@pytest.mark.parametrize(("direction", "sign"), [("opposite", -1.0), ("same", 1.0)])
+def test_one_sign_convention_for_a_pairs_direction(direction, sign):
+    candidate = OffsetPair("A", "B", direction)
+    credited = PairCredit(candidate.first, candidate.second, 0.3, candidate.direction)
+    assert hedge_sign(direction) == candidate.sign == credited.sign == sign
+    # legs whose exposure product has the pair's sign hedge; the other legs do not
+    exposures = np.array([[1.0, sign], [1.0, -sign]])
+    total, _ = pair_offsets(np.ones((2, 2)), exposures, np.ones(2), [(0, 1, credited)])
+    np.testing.assert_allclose(total, [0.3 * 2.0, 0.0], rtol=0, atol=CLOSED_FORM)
+    # the calibration's credit: joint risk sqrt(s_a^2 + s_b^2 + 2 sign rho s_a s_b), so the
+    # hedge correlation that earns a credit is -sign * rho
+    rho, s_a, s_b = -sign * 0.6, 0.1, 0.3
+    joint = np.sqrt(s_a**2 + s_b**2 + 2.0 * sign * rho * s_a * s_b)
+    assert float(hedge_credit(rho, s_a, s_b, direction)) == pytest.approx(
+        1.0 - joint / (s_a + s_b), abs=CLOSED_FORM
+    )
+    assert float(hedge_credit(-sign * 1.0, 1.0, 1.0, direction)) == pytest.approx(1.0)
+
+
+def test_an_unknown_direction_has_no_sign():
+    with pytest.raises(ParameterError, match="direction"):
+        hedge_sign("up")  # type: ignore[arg-type]
