@@ -47,7 +47,6 @@ show_table(
     quality.to_frame(),
     f"Data-quality report per asset for {source}: first and last observation, observations, "
     "missing values inside the listed range, long gaps, non-positive prices and outlier returns.",
-    precision=0,
 )
 
 # %%
@@ -68,11 +67,17 @@ show_figure(
 )
 
 # %%
-show_figure(
-    plot_missing(prices),
-    "Share of missing prices by asset and month. Dark cells before an asset's listing are the "
-    "listing effect; dark cells afterwards are gaps in the source data.",
-)
+if prices.isna().to_numpy().any():
+    show_figure(
+        plot_missing(prices),
+        "Share of missing prices by asset and month. Dark cells before an asset's listing are "
+        "the listing effect; dark cells afterwards are gaps in the source data.",
+    )
+else:
+    print(
+        f"No missing prices: each of the {prices.shape[1]} assets has a price on every one of "
+        f"the {len(prices):,} dates of the panel."
+    )
 
 # %% [markdown]
 # ## Calendar policy and returns
@@ -94,7 +99,6 @@ if alignment["rows_dropped"]:
         f"Intersection calendar: {alignment['rows_in']:,} rows in, {alignment['rows_out']:,} "
         "kept. Rows dropped counts the dates each asset's missing price removed (a date can "
         "count for several assets).",
-        precision=0,
     )
 else:
     print(
@@ -110,8 +114,6 @@ show_table(
     return_summary(returns),
     "Log-return statistics (percent) on the common calendar. Excess kurtosis far above zero and "
     "Jarque-Bera p-values near zero mean fat tails: a normal model understates margin.",
-    precision=2,
-    formatters={"obs": "{:,.0f}", "JB p-value": "{:.1e}"},
 )
 
 # %%
