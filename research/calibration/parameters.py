@@ -29,7 +29,8 @@ import pandas as pd
 import yaml
 
 from research._io import write_atomic
-from research.errors import ParameterError
+from research.data.calendar import duration_label, mpor_periods, period_text
+from research.errors import ParameterError, SpecificationError
 from research.margin.credits import DIRECTIONS, Hedge, check_hedge
 from research.margin.offsets import EMIR_MAX_OFFSET
 from research.margin.parameter_set import ParameterSetEngine
@@ -47,6 +48,9 @@ EMIR_MIN_STRESS_WEIGHT = 0.25
 EMIR_FLOOR_YEARS = 10
 """EMIR RTS 153/2013 Art. 28(1)(c): a floor from a 10-year historical lookback."""
 _YAML_END = "..."
+
+DAILY_PERIOD = "1D"
+"""The observation period of a daily parameter set (the default, not written to files)."""
 """The YAML end-of-document line a parameter file ends with: a file cut short lacks it."""
 
 
@@ -288,8 +292,10 @@ class MarginParameters:
     ----------
     level : float
         Confidence level of the margin, in (0.5, 1) (e.g. 0.99).
-    mpor : int
-        Margin period of risk in days (>= 1).
+    mpor : int or str
+        Margin period of risk: a number of observation periods (>= 1), or a duration
+        (``"8h"``, ``"1D"``, ``"2D"``) converted to periods of ``period``
+        (:func:`research.data.mpor_periods`). Stored as periods.
     lookback : int
         Lookback in observations behind the risk weights (>= ``mpor``).
     risk_weights : mapping of str -> float
@@ -327,6 +333,12 @@ class MarginParameters:
         (so ``dataclasses.replace`` may drop credits).
     offset_hedge : {"equal_risk", "equal_notional"}, default "equal_risk"
         How the legs of a credited pair are matched (the calibration's ``hedge``).
+    period : str, default "1D"
+        Length of one observation period of the data the set was calibrated on: ``"1D"``
+        for daily bars (a trading day on the equity calendar), ``"1h"`` for hourly bars.
+        ``mpor`` and ``lookback`` count these periods; :attr:`mpor_label` says how long the
+        MPOR is. Written to files only when it is not ``"1D"`` (daily sets keep their
+        fingerprints).
 
     Attributes
     ----------
@@ -358,7 +370,7 @@ class MarginParameters:
     """
 
     level: float
-    mpor: int
+    mpor: int | str
     lookback: int
     risk_weights: Mapping[str, float]
     offset_credits: Mapping[Any, float] = field(default_factory=dict)
@@ -373,6 +385,7 @@ class MarginParameters:
     description: str = ""
     offset_directions: Mapping[Any, str] = field(default_factory=dict)
     offset_hedge: Hedge = "equal_risk"
+    period: str = DAILY_PERIOD
 
     def __post_init__(self) -> None:
         set_ = self._set
@@ -388,7 +401,11 @@ class MarginParameters:
                 hint=" (e.g. 0.99 for a 99% margin)",
             ),
         )
-        set_("mpor", _whole(self.mpor, "mpor", 1))
+        try:
+            set_("period", period_text(self.period))
+            set_("mpor", mpor_periods(self.mpor, self.period))
+        except SpecificationError as exc:
+            raise ParameterError(f"mpor / period: {exc}") from exc
         set_("lookback", _whole(self.lookback, "lookback", self.mpor))
         if not isinstance(self.risk_weights, Mapping) or not self.risk_weights:
             raise ParameterError("risk_weights must map at least one underlying to a weight")
@@ -538,6 +555,12 @@ class MarginParameters:
         return out
 
     @property
+    def mpor_label(self) -> str:
+        """The MPOR in the unit people read: ``"2 days"``, or ``"8 hours (8 x 1h)"`` intraday."""
+        label = duration_label(self.mpor, self.period)
+        return label if self.period == DAILY_PERIOD else f"{label} ({self.mpor} x {self.period})"
+
+    @property
     def underlyings(self) -> tuple[str, ...]:
         """Underlyings with a risk weight, in the stored order."""
         return tuple(self.risk_weights)
@@ -629,8 +652,9 @@ class MarginParameters:
         Returns
         -------
         dict
+            ``period`` only when it is not ``"1D"``.
         """
-        return {
+        data = {
             "version": self.version,
             "as_of": self.as_of.isoformat(),
             "description": self.description,
@@ -655,6 +679,9 @@ class MarginParameters:
             ],
             "maintenance_fraction": self.maintenance_fraction,
         }
+        if self.period != DAILY_PERIOD:
+            data["period"] = self.period
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MarginParameters:
@@ -665,7 +692,7 @@ class MarginParameters:
         data : mapping
             As produced by :meth:`to_dict`: every field is required (a written parameter set
             always has them all, so a missing one means a damaged or hand-cut file), the
-            ``apc`` section included. ``stress_weight`` may be null and the lists empty.
+            ``apc`` section included; only ``period`` may be absent (a daily set). ``stress_weight`` may be null and the lists empty.
             Directions are read from the ``offset_credits`` records (``offset_directions``
             is not a key of its own; a record without one is ``"opposite"``).
 
@@ -679,7 +706,7 @@ class MarginParameters:
             Unknown or missing fields, or invalid values.
         """
         fields = [f.name for f in dataclasses.fields(cls) if f.name != "offset_directions"]
-        _check_keys(data, fields, fields, "parameters")
+        _check_keys(data, fields, [f for f in fields if f != "period"], "parameters")
         kwargs = dict(data)
         apc_fields = [f.name for f in dataclasses.fields(APCSettings)]
         _check_keys(kwargs["apc"], apc_fields, apc_fields, "parameters: apc")
@@ -834,7 +861,7 @@ class MarginParameters:
             ("set", "fingerprint", self.fingerprint),
             ("set", "description", self.description),
             ("model", "confidence level", f"{self.level:g}"),
-            ("model", "MPOR (days)", str(self.mpor)),
+            ("model", "MPOR", self.mpor_label),
             ("model", "lookback (observations)", str(self.lookback)),
             (
                 "model",

@@ -20,9 +20,13 @@ __all__ = [
     "Gaps",
     "calendar_index",
     "check_calendar",
+    "duration_label",
     "find_gaps",
     "infer_calendar",
     "infer_frequency",
+    "mpor_periods",
+    "period_length",
+    "period_text",
     "periods_per_year",
 ]
 
@@ -328,3 +332,157 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
         f"cannot annualise a {frequency} index from {index[0]} to {index[-1]}: "
         "resample to daily or intraday bars first"
     )
+
+
+def period_length(period: str | pd.Timedelta | pd.DatetimeIndex) -> pd.Timedelta:
+    """Return the length of one observation period (one bar), given or read from an index.
+
+    Parameters
+    ----------
+    period : str, pandas.Timedelta or pandas.DatetimeIndex
+        A duration (``"1h"``, ``"1D"``), or the data's stamps: one day for daily data (a
+        trading day on the equity calendar), the most common spacing for intraday data.
+
+    Returns
+    -------
+    pandas.Timedelta
+        Positive.
+
+    Raises
+    ------
+    SpecificationError
+        For an unreadable or non-positive duration.
+    DataError
+        For an index that is neither daily nor intraday (weekly, monthly, irregular).
+
+    Examples
+    --------
+    >>> period_length(pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC"))
+    Timedelta('0 days 01:00:00')
+    """
+    if isinstance(period, pd.DatetimeIndex):
+        frequency = infer_frequency(period)
+        if frequency.kind == "other" or frequency.step is None:
+            raise DataError(
+                f"the data are {frequency}, neither daily nor intraday: no period length to "
+                "convert a duration with; resample to daily or intraday bars first"
+            )
+        return frequency.step
+    try:
+        length = pd.Timedelta(period)
+    except (TypeError, ValueError) as exc:
+        raise SpecificationError(
+            f"cannot read {period!r} as a duration; use e.g. '8h', '1D' or '2D'"
+        ) from exc
+    if pd.isna(length) or length <= pd.Timedelta(0):
+        raise SpecificationError(f"a period must be a positive duration, got {period!r}")
+    return length
+
+
+def period_text(period: str | pd.Timedelta | pd.DatetimeIndex) -> str:
+    """Write a period length the way configs and parameter files hold it.
+
+    Parameters
+    ----------
+    period : str, pandas.Timedelta or pandas.DatetimeIndex
+        As for :func:`period_length`.
+
+    Returns
+    -------
+    str
+        Whole days as ``"1D"``, else whole hours as ``"8h"``, minutes as ``"30min"``,
+        seconds as ``"10s"``.
+
+    Examples
+    --------
+    >>> period_text("24h"), period_text("480min")
+    ('1D', '8h')
+    """
+    seconds = period_length(period).total_seconds()
+    for unit, size in (("D", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def mpor_periods(
+    mpor: int | str | pd.Timedelta, period: str | pd.Timedelta | pd.DatetimeIndex
+) -> int:
+    """Express a margin period of risk as a whole number of observation periods.
+
+    Parameters
+    ----------
+    mpor : int, str or pandas.Timedelta
+        A number of periods (an integer, as given), or a duration (``"8h"``, ``"1D"``,
+        ``"2D"``) converted with the period length. On daily data a day is one bar: a
+        trading day on the equity calendar, a calendar day on the crypto calendar.
+    period : str, pandas.Timedelta or pandas.DatetimeIndex
+        The length of one period, or the data's stamps (:func:`period_length`).
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    SpecificationError
+        For a number that is not a whole number of periods >= 1 (``0.5``: give a duration
+        such as ``"12h"``), an unreadable duration, or a duration that is not a whole
+        number of periods (``"8h"`` on daily data).
+
+    Examples
+    --------
+    >>> hourly = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
+    >>> mpor_periods("8h", hourly), mpor_periods("1D", hourly), mpor_periods(2, "1D")
+    (8, 24, 2)
+    """
+    if isinstance(mpor, bool) or mpor is None:
+        raise SpecificationError(f"mpor must be periods or a duration, got {mpor!r}")
+    if isinstance(mpor, int | np.integer | float | np.floating):
+        number = float(mpor)
+        if not (np.isfinite(number) and number.is_integer() and number >= 1):
+            raise SpecificationError(
+                f"mpor {mpor!r} is not a whole number of periods >= 1; give a duration for "
+                "part of a day (e.g. '12h' on hourly data)"
+            )
+        return int(number)
+    length = period_length(period)
+    duration = period_length(mpor)
+    ratio = duration / length
+    if not float(ratio).is_integer() or ratio < 1:
+        raise SpecificationError(
+            f"an mpor of {period_text(duration)} is not a whole number of "
+            f"{period_text(length)} periods; give a multiple of {period_text(length)}"
+        )
+    return int(ratio)
+
+
+def duration_label(periods: int, period: str | pd.Timedelta | pd.DatetimeIndex) -> str:
+    """Say how long a number of periods is, in the unit people read (hours or days).
+
+    Parameters
+    ----------
+    periods : int
+        Number of observation periods.
+    period : str, pandas.Timedelta or pandas.DatetimeIndex
+        As for :func:`period_length`.
+
+    Returns
+    -------
+    str
+        ``"1 day"``, ``"2 days"``, ``"8 hours"``, ``"30 minutes"``: whole days in days,
+        otherwise whole hours in hours.
+
+    Examples
+    --------
+    >>> duration_label(8, "1h"), duration_label(24, "1h"), duration_label(2, "1D")
+    ('8 hours', '1 day', '2 days')
+    """
+    seconds = int(periods) * period_length(period).total_seconds()
+    unit, size = next(
+        ((u, z) for u, z in (("day", 86400), ("hour", 3600), ("minute", 60)) if seconds % z == 0),
+        ("second", 1),
+    )
+    count = seconds / size
+    return f"{count:g} {unit}{'' if count == 1 else 's'}"

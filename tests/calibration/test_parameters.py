@@ -108,7 +108,7 @@ def test_table(params):
     table = params.to_frame()
     assert table.loc[("risk weight", "BTC"), "value"] == "12.3457%"
     assert table.loc[("offset credit", "BTC/ETH"), "value"] == "50.00%"
-    assert table.loc[("model", "MPOR (days)"), "value"] == "2"
+    assert table.loc[("model", "MPOR"), "value"] == "2 days"
     assert table.loc[("stress window", "covid_2020"), "value"] == "2020-02-20 to 2020-04-07"
     assert params.summary().equals(table)
     assert "Margin parameters" in str(params)
@@ -423,3 +423,26 @@ def test_research_calibrate_prints_the_fingerprint(params, tmp_path, monkeypatch
     assert f"Margin parameters {params.version} [{params.fingerprint}]" in printed
     assert f"parameters {params.fingerprint} (sha256 {params.fingerprint_full})" in printed
     assert MarginParameters.from_json(out).fingerprint_full == params.fingerprint_full
+
+
+def test_mpor_as_a_duration_is_stored_as_periods_of_the_data():
+    # Issue 16: MarginParameters(mpor=0.5) was refused ("whole number of days") and an hourly
+    # set had no way to say its MPOR is 8 hours.
+    base = {"level": 0.99, "lookback": 720, "risk_weights": {"BTC": 0.05}, "as_of": "2025-06-30"}
+    hourly = MarginParameters(mpor="8h", period="1h", **base)
+    assert hourly.mpor == 8 and hourly.mpor_label == "8 hours (8 x 1h)"
+    assert MarginParameters(mpor="1D", period="60min", **base).mpor == 24
+    assert hourly.to_frame().loc[("model", "MPOR"), "value"] == "8 hours (8 x 1h)"
+    again = MarginParameters.from_json(hourly.to_json())
+    assert again == hourly and again.fingerprint == hourly.fingerprint
+    assert json.loads(hourly.to_json())["period"] == "1h"
+    daily = MarginParameters(mpor="2D", **base)
+    assert daily.mpor == 2 and daily.mpor_label == "2 days"
+    assert "period" not in daily.to_dict()  # daily files (and fingerprints) are unchanged
+    assert daily == MarginParameters(mpor=2, **base)
+    with pytest.raises(ParameterError, match="not a whole number of 1D periods"):
+        MarginParameters(mpor="8h", **base)
+    with pytest.raises(ParameterError, match=r"give a duration for part of a day \(e.g. '12h'"):
+        MarginParameters(mpor=0.5, **base)
+    with pytest.raises(ParameterError, match="cannot read 'soon' as a duration"):
+        MarginParameters(mpor="soon", **base)
