@@ -16,6 +16,12 @@ from research.margin.venues._params import (
 from research.margin.venues.deribit import DeribitEngine, deribit_requirements
 from research.margin.venues.dydx import DydxEngine, LiquidityTier
 from research.margin.venues.hyperliquid import HyperliquidEngine, MarginTiers
+from research.margin.venues.okx import (
+    OkxEngine,
+    extreme_move_charge,
+    minimum_charge,
+    risk_unit_mmr,
+)
 from research.margin.venues.paradex import ParadexEngine
 
 __all__ = [
@@ -29,6 +35,10 @@ __all__ = [
     "HyperliquidEngine",
     "LiquidityTier",
     "MarginTiers",
+    "OkxEngine",
     "ParadexEngine",
     "deribit_requirements",
+    "extreme_move_charge",
+    "minimum_charge",
+    "risk_unit_mmr",
 ]

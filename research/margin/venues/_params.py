@@ -269,11 +269,16 @@ class VenueParameters:
             f"or add {currency!r} (or a '*' entry) to the parameter set"
         )
 
+    @property
+    def where(self) -> str:
+        """How messages name the set: methodology and version."""
+        return self._where
+
     def currency_number(
         self,
         table: str,
         currency: str,
-        key: str,
+        key: str | None,
         position: str,
         low: float | None = None,
         high: float | None = None,
@@ -281,7 +286,8 @@ class VenueParameters:
     ) -> float:
         """Return ``values[table][currency][key]`` (or the ``"*"`` entry's), checked.
 
-        The bounds work as in :meth:`number`.
+        With ``key=None`` the entry itself is the number (a flat per-currency table). The
+        bounds work as in :meth:`number`.
 
         Raises
         ------
@@ -294,6 +300,8 @@ class VenueParameters:
         """
         entry = self.for_currency(table, currency, position)
         listed = currency if currency in self.values[table] else CATCH_ALL
+        if key is None:
+            return self._checked(entry, f"{table}.{listed}", low, high, strict)
         dotted = f"{table}.{listed}.{key}"
         if not isinstance(entry, Mapping) or key not in entry:
             raise ParameterError(
@@ -550,6 +558,11 @@ class VenueEngine(BookEngine):
             alone[:, j] = q[:, j]
             out[:, j] = self._cross(alone, prep)[0]
         return out
+
+    def _checked_prepare(self, book: PortfolioBook, market: Market) -> Any:
+        """Check the positions (:func:`check_positions`), then :meth:`_venue_prepare`."""
+        check_positions(self.name, book, market, self.supported)
+        return self._venue_prepare(book, market)
 
     @abstractmethod
     def _venue_prepare(self, book: PortfolioBook, market: Market) -> Any:

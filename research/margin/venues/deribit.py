@@ -79,7 +79,6 @@ from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError, ResearchWarning
 from research.margin.venues._params import (
     VenueEngine,
-    check_positions,
     position_name,
 )
 from research.portfolio import (
@@ -471,7 +470,3 @@ class DeribitEngine(VenueEngine):
                 f"the portfolio settles in {sorted({p.currency for p in prep.pairs})}"
             )
         return pd.DataFrame.from_dict(rows, orient="index")
-
-    def _checked_prepare(self, book: PortfolioBook, market: Market) -> _Prep:
-        check_positions(self.name, book, market, self.supported)
-        return self._venue_prepare(book, market)

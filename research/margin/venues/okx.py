@@ -1,0 +1,466 @@
+r"""OKX-style portfolio margin: risk units stressed by MR1-MR9, a minimum charge and borrowing.
+
+Follows OKX's published portfolio-margin methodology: the help article "Multi-currency margin
+mode vs. Portfolio margin mode" (https://www.okx.com/help/11951498951821), the parameter
+announcement "OKX will further adjust portfolio margin parameters" (2 January 2025) and the API
+reference of the position builder with its worked response
+(https://www.okx.com/docs-v5/en/#trading-account-rest-api-position-builder-new), as collected
+in ``../shared/research/venues.md`` section 2. Results are labelled ``"OKX-style"``.
+
+Every underlying is a risk unit (its spot, perpetuals, futures and options together: the
+spot-derivatives risk offset mode). Per risk unit, in USD:
+
+.. math::
+
+    \text{MMR}_{ru} &= \max\big(\max(MR1, MR2, MR6) + MR3 + MR4 + MR5 + MR9,\ MR7\big), \qquad
+    \text{IMR}_{ru} = 1.3\, \text{MMR}_{ru} \\
+    \text{MMR} &= \textstyle\sum_{ru} \text{MMR}_{ru} + \text{borrowing MMR}, \qquad
+    \text{IMR} = \textstyle\sum_{ru} \text{IMR}_{ru} + \text{borrowing IMR}
+
+- MR1 (spot shock): the largest loss over the price grid of the unit's currency group
+  (BTC/ETH 0, +-4, +-8, +-12%; the mid-cap group 0, +-6, +-12, +-18%) under volatility down,
+  unchanged and up (options revalued with the package's Black-76);
+- MR6 (extreme move): half the larger loss at +-24% (BTC/ETH) or +-36% (mid caps), volatility
+  unchanged;
+- MR4 (basis): ``rate x |delta cash|`` per position: the perpetual rate (0.2% BTC/ETH, 0.8% mid
+  caps, both inferred from the worked example) and, for dated futures and options, the group's
+  annualised move risk x time to expiry (an assumption: the published table gives the
+  annualised move, not the formula);
+- MR7 (minimum charge): ``rate x sum |delta cash|`` of the derivatives (0.45% BTC/ETH, 0.7% mid
+  caps, inferred from the example) times the multiplier of the tier the raw charge falls in;
+- MR2 (theta decay), MR3 (vega span), MR5 (interest rate): formulas not published, charged 0
+  (a :class:`~research.errors.ResearchWarning` says so when a book holds options); MR9
+  (USDT-USDC-USD depeg): the package's instruments carry no settlement stablecoin, 0;
+- borrowing (MR8): a negative :class:`~research.portfolio.Spot` holding is a loan; its IMR is
+  the currency's rate x the USD liability (10% for USDT, inferred from the example) and its MMR
+  a share (20%, inferred) of the IMR.
+
+Volatility shocks of MR1 (the published table is cut after "0 days 30"): the shift is the larger
+of ``points`` and ``percent x vol`` of the last row whose days do not exceed the option's days to
+expiry (defaults 30/25/20 points and 50/35/25% at 0/30/60 days, from a third-party
+reimplementation, unverified), volatility down floored at 0.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from research._typing import Float64Array, Float64Array2D
+from research.errors import DataError, ParameterError, ResearchWarning
+from research.margin.venues._params import VenueEngine, position_name
+from research.portfolio import (
+    DatedFuture,
+    EuropeanOption,
+    Instrument,
+    InversePerpetual,
+    LinearPerpetual,
+    Market,
+    Portfolio,
+    PortfolioBook,
+    Spot,
+)
+
+__all__ = [
+    "OkxEngine",
+    "extreme_move_charge",
+    "minimum_charge",
+    "risk_unit_mmr",
+]
+
+Amount: TypeAlias = float | np.ndarray
+VOLS = ("down", "same", "up")
+TERMS = ("mr1", "mr2", "mr3", "mr4", "mr5", "mr6", "mr7", "mr9")
+
+
+def risk_unit_mmr(
+    mr1: Amount,
+    mr2: Amount,
+    mr3: Amount,
+    mr4: Amount,
+    mr5: Amount,
+    mr6: Amount,
+    mr7: Amount,
+    mr9: Amount,
+) -> Amount:
+    """OKX's combination rule: ``max(max(MR1, MR2, MR6) + MR3 + MR4 + MR5 + MR9, MR7)``.
+
+    Parameters
+    ----------
+    mr1, mr2, mr3, mr4, mr5, mr6, mr7, mr9 : float or ndarray
+        The risk unit's charges (USD, >= 0), broadcast together.
+
+    Returns
+    -------
+    float or ndarray
+        Maintenance requirement of the risk unit.
+    """
+    return np.maximum(np.maximum(np.maximum(mr1, mr2), mr6) + mr3 + mr4 + mr5 + mr9, mr7)
+
+
+def extreme_move_charge(pnl_extremes: npt.ArrayLike, share: float = 0.5) -> Amount:
+    """MR6: ``share`` of the larger loss at the extreme moves (last axis), 0 without a loss.
+
+    The worked example charges exactly half the loss (``mr6 = 0.5 |pnl|`` at +-24% / +-36%).
+
+    Parameters
+    ----------
+    pnl_extremes : array-like
+        P&L at the extreme moves, along the last axis.
+    share : float
+        Share of the loss charged.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    return share * np.maximum(-np.min(pnl_extremes, axis=-1), 0.0)
+
+
+def minimum_charge(raw: Amount, bounds: Sequence[float], multipliers: Sequence[float]) -> Amount:
+    """MR7: the raw minimum charge times the multiplier of its tier.
+
+    Parameters
+    ----------
+    raw : float or ndarray
+        Raw minimum charge (USD).
+    bounds : sequence of float
+        Upper bounds of the tiers but the last, increasing (a raw charge equal to a bound falls
+        in the lower tier: "[0-10,000] x1; (10,000-70,000] x2 ...").
+    multipliers : sequence of float
+        One more than ``bounds``.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    index = np.searchsorted(np.asarray(bounds, dtype=float), raw, side="left")
+    return np.asarray(multipliers, dtype=float)[index] * raw
+
+
+@dataclass(frozen=True)
+class _Prep:
+    units: tuple[str, ...]
+    width: int  # cells per unit: MR1 cells (padded with zeros) then -extreme, +extreme
+    mr1_labels: np.ndarray  # units x (width - 2) "<unit> MR1 <move> vol <v>"
+    unit: Float64Array2D  # instruments x (units * width) USD P&L of one unit
+    basis: Float64Array2D  # instruments x units: MR4 of one unit held (either sign)
+    raw_min: Float64Array2D  # instruments x units: raw MR7 of one unit held
+    borrow: Float64Array  # instruments: borrowing IMR per unit shorted (Spot only)
+    mr6_share: float
+    imr_factor: float
+    borrow_mmr_share: float
+    tiers: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]  # per unit
+    grids: tuple[Float64Array, ...]  # MR1 price moves per unit
+    extremes: Float64Array  # MR6 move per unit
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OkxEngine(VenueEngine):
+    """OKX-style portfolio margin (risk units, MR1-MR9, minimum charge, borrowing).
+
+    Parameters
+    ----------
+    parameters : VenueParameters
+        An ``"OKX-style"`` set, e.g. ``VenueParameters.load("okx_2025-01-06")``.
+    requirement : {"initial", "maintenance"}
+        IMR (``imr_factor`` x MMR per risk unit plus borrowing IMR) or MMR.
+    offset_policy : OffsetPolicy, optional
+        Cap on the offset (none at the venue).
+
+    Notes
+    -----
+    See the module docstring. :meth:`risk_units` reports MR1-MR9, MMR and IMR of every risk
+    unit of one portfolio, :meth:`mr1_scenarios` its MR1 grid and :meth:`account` the account
+    totals, as OKX's position builder does.
+    """
+
+    name: ClassVar[str] = "OKX-style"
+    supported: ClassVar[tuple[type, ...]] = (
+        Spot,
+        LinearPerpetual,
+        InversePerpetual,
+        DatedFuture,
+        EuropeanOption,
+    )
+
+    # ------------------------------------------------------------------ parameters
+    def _group(self, currency: str, position: str) -> str:
+        group = self.parameters.for_currency("group_of", currency, position)
+        if not isinstance(group, str):
+            raise ParameterError(
+                f"{self.parameters.where}: group_of.{currency} must name a group, got {group!r}"
+            )
+        return group
+
+    def _group_number(self, group: str, key: str, **bounds: Any) -> float:
+        bounds.setdefault("low", 0.0)
+        return self.parameters.number("groups", group, key, **bounds)
+
+    def _vol_shift(self, option: EuropeanOption, market: Market, sigma: float) -> float:
+        """MR1 volatility shift of an option: ``max(points, percent x vol)`` of its row."""
+        p = self.parameters
+        days = p.numbers("mr1_vol_shock", "days", low=0.0)
+        points = p.numbers("mr1_vol_shock", "points", low=0.0)
+        percent = p.numbers("mr1_vol_shock", "percent", low=0.0)
+        if not (len(days) == len(points) == len(percent)) or list(days) != sorted(days):
+            raise ParameterError(
+                f"{p.where}: mr1_vol_shock needs increasing days and as many points and "
+                "percents as days"
+            )
+        dte = market.time_to(option.expiry) * 365.0
+        row = max(int(np.searchsorted(days, dte, side="right")) - 1, 0)
+        return max(points[row], percent[row] * sigma)
+
+    def _unit_pnl(
+        self, instrument: Instrument, market: Market, grid: Float64Array, extreme: float
+    ) -> Float64Array:
+        """USD P&L of one long unit: MR1 cells (moves x down/same/up), then -extreme, +extreme."""
+        up = down = 0.0
+        if isinstance(instrument, EuropeanOption):
+            sigma = instrument.implied_vol
+            if sigma is None:
+                sigma = market.volatility_of(instrument.underlying)
+            up = self._vol_shift(instrument, market, sigma)
+            down = -min(up, sigma)  # volatility down floored at 0
+        moves = np.concatenate([np.repeat(grid, len(VOLS)), [-extreme, extreme]])
+        vols = np.concatenate([np.tile([down, 0.0, up], len(grid)), [0.0, 0.0]])
+        spot = market.spot_of(instrument.underlying)
+        return instrument.pnl(market, spot * (1.0 + moves), vols)
+
+    def _charges(self, instrument: Instrument, market: Market, group: str) -> tuple[float, float]:
+        """MR4 and raw MR7 of one unit held, from its delta cash (0 for spot)."""
+        if isinstance(instrument, Spot):
+            return 0.0, 0.0
+        delta_cash = abs(instrument.greeks(market).delta) * market.spot_of(instrument.underlying)
+        if isinstance(instrument, LinearPerpetual | InversePerpetual):
+            basis_rate = self._group_number(group, "mr4_perpetual_rate")
+        else:
+            annual = self._group_number(group, "mr4_annualised_move_risk")
+            basis_rate = annual * market.time_to(instrument.expiry)
+        return basis_rate * delta_cash, self._group_number(group, "mr7_rate") * delta_cash
+
+    def _tiers(self, group: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        p = self.parameters
+        bounds = p.numbers("groups", group, "mr7_tiers", "bounds", low=0.0)
+        mults = p.numbers("groups", group, "mr7_tiers", "multipliers", low=0.0)
+        if len(mults) != len(bounds) + 1 or list(bounds) != sorted(bounds):
+            raise ParameterError(
+                f"{p.where}: groups.{group}.mr7_tiers needs increasing bounds and one more "
+                "multiplier than bounds"
+            )
+        return bounds, mults
+
+    def _venue_prepare(self, book: PortfolioBook, market: Market) -> _Prep:
+        p = self.parameters
+        stable = set(p.value("stablecoins"))
+        units: list[str] = []
+        first: dict[str, str] = {}
+        for instrument in book.instruments:
+            u = instrument.underlying
+            if u in stable and not isinstance(instrument, Spot):
+                raise DataError(
+                    f"{self.name} engine: {position_name(instrument)} is a derivative on a "
+                    f"stablecoin ({sorted(stable)} are collateral, not risk units)"
+                )
+            if u not in stable and u not in first:
+                units.append(u)
+                first[u] = position_name(instrument)
+        groups = {u: self._group(u, first[u]) for u in units}
+        grids = []
+        for u in units:
+            steps = p.numbers("groups", groups[u], "mr1_moves", low=0.0, high=1.0, strict=True)
+            grids.append(np.concatenate([[0.0], np.ravel([[s, -s] for s in steps])]))
+        extremes = np.array(
+            [self._group_number(groups[u], "mr6_move", high=1.0, strict=True) for u in units]
+        )
+        width = max((len(g) * len(VOLS) for g in grids), default=0) + 2
+        labels = np.empty((len(units), width - 2), dtype=object)
+        for k, (u, grid) in enumerate(zip(units, grids, strict=True)):
+            cells = [f"{u} MR1 {s:+.0%} vol {v}" for s in grid for v in VOLS]
+            labels[k] = f"{u} MR1 +0% vol same"  # padding cells hold no P&L
+            labels[k, : len(cells)] = cells
+        index = {u: k for k, u in enumerate(units)}
+        n = len(book.instruments)
+        unit = np.zeros((n, len(units) * width))
+        basis = np.zeros((n, len(units)))
+        raw_min = np.zeros((n, len(units)))
+        borrow = np.zeros(n)
+        for j, instrument in enumerate(book.instruments):
+            u = instrument.underlying
+            if isinstance(instrument, Spot):
+                rate = p.currency_number(
+                    "borrow_imr_rate", u, None, position_name(instrument), low=0.0
+                )
+                borrow[j] = rate * market.spot_of(u)
+            if u in stable:
+                continue
+            k = index[u]
+            cells = self._unit_pnl(instrument, market, grids[k], extremes[k])
+            m = len(grids[k]) * len(VOLS)
+            unit[j, k * width : k * width + m] = cells[:m]
+            unit[j, (k + 1) * width - 2 : (k + 1) * width] = cells[m:]
+            basis[j, k], raw_min[j, k] = self._charges(instrument, market, groups[u])
+        notes: tuple[str, ...] = ()
+        if any(isinstance(i, EuropeanOption) for i in book.instruments):
+            notes = (
+                f"{self.name} engine: MR2 (theta decay), MR3 (vega span) and MR5 (interest "
+                "rate) of the options are charged 0: OKX does not publish their formulas",
+            )
+            warnings.warn(notes[0], ResearchWarning, stacklevel=4)
+        return _Prep(
+            tuple(units),
+            width,
+            labels,
+            np.ascontiguousarray(unit),
+            basis,
+            raw_min,
+            borrow,
+            p.number("mr6_share", low=0.0, high=1.0),
+            p.number("imr_factor", low=1.0),
+            p.number("borrow_mmr_share", low=0.0, high=1.0),
+            tuple(self._tiers(groups[u]) for u in units),
+            tuple(grids),
+            extremes,
+            notes,
+        )
+
+    def _warnings(self, prep: _Prep) -> tuple[str, ...]:
+        return prep.notes
+
+    # ------------------------------------------------------------------ kernels
+    def _terms(self, q: Float64Array2D, prep: _Prep) -> dict[str, np.ndarray]:
+        """MR terms, MMR and IMR per row and risk unit; borrowing per row."""
+        rows, n_units = q.shape[0], len(prep.units)
+        cells = (q @ prep.unit).reshape(rows, n_units, prep.width)
+        mr1_cells = cells[:, :, :-2]
+        # ties (equal volatility cells) report the last, volatility up, as OKX's API does
+        mr1_at = mr1_cells.shape[2] - 1 - np.argmin(mr1_cells[:, :, ::-1], axis=2)
+        mr1 = np.maximum(-np.take_along_axis(mr1_cells, mr1_at[:, :, None], axis=2)[:, :, 0], 0)
+        mr6 = extreme_move_charge(cells[:, :, -2:], prep.mr6_share)
+        mr6_at = np.argmin(cells[:, :, -2:], axis=2)
+        size = np.abs(q)
+        mr4 = size @ prep.basis
+        raw = size @ prep.raw_min
+        mr7 = np.empty_like(raw)
+        for k, (bounds, mults) in enumerate(prep.tiers):
+            mr7[:, k] = minimum_charge(raw[:, k], bounds, mults)
+        zero = np.zeros_like(mr1)
+        mmr = risk_unit_mmr(mr1, zero, zero, mr4, zero, mr6, mr7, zero)
+        borrow_imr = np.maximum(-q, 0.0) @ prep.borrow
+        return {
+            "mr1": mr1,
+            "mr1_at": mr1_at,
+            "mr2": zero,
+            "mr3": zero,
+            "mr4": mr4,
+            "mr5": zero,
+            "mr6": mr6,
+            "mr6_at": mr6_at,
+            "mr7": mr7,
+            "mr9": zero,
+            "mmr": mmr,
+            "imr": prep.imr_factor * mmr,
+            "borrow_imr": borrow_imr,
+            "borrow_mmr": prep.borrow_mmr_share * borrow_imr,
+        }
+
+    def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
+        t = self._terms(q, prep)
+        level = "imr" if self.requirement == "initial" else "mmr"
+        borrow = t[f"borrow_{level}"]
+        margin = t[level].sum(axis=1) + borrow
+        rows = np.arange(q.shape[0])
+        driver = np.full(q.shape[0], "borrowing", dtype=object)
+        if prep.units:
+            top = np.argmax(t["mmr"], axis=1)
+            pick = {key: t[key][rows, top] for key in ("mr1", "mr4", "mr6", "mr7", "mmr")}
+            units = np.array(prep.units, dtype=object)[top]
+            mr1_label = prep.mr1_labels[top, t["mr1_at"][rows, top]]
+            sign = np.where(t["mr6_at"][rows, top] == 0, -1.0, 1.0) * prep.extremes[top]
+            mr6_label = units + " MR6 " + np.array([f"{s:+.0%}" for s in sign], dtype=object)
+            label = np.where(pick["mr6"] > pick["mr1"], mr6_label, mr1_label)
+            label = np.where(
+                pick["mr7"] > np.maximum(pick["mr1"], pick["mr6"]) + pick["mr4"],
+                units + " MR7 minimum charge",
+                label,
+            )
+            unit_level = t[level][rows, top]
+            driver = np.where(unit_level >= borrow, label, driver)
+        return margin, driver
+
+    # ------------------------------------------------------------------ reports
+    def risk_units(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
+        """MR1-MR9, MMR and IMR of every risk unit of one portfolio (USD).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: risk units; columns ``mr1`` ... ``mr9`` (``mr8``, borrowing, is an account
+            term: see :meth:`account`), ``mmr``, ``imr``, ``mr1_worst`` (the MR1 cell),
+            ``mr1_pnl`` (its P&L), ``mr6_shock`` (the extreme move) and ``mr6_pnl``.
+        """
+        book = portfolio.to_book()
+        prep = self._checked_prepare(book, market)
+        q = book.quantities.to_numpy()
+        t = self._terms(q, prep)
+        cells = (q @ prep.unit).reshape(len(prep.units), prep.width)
+        frame = pd.DataFrame(
+            {key: t[key][0] for key in (*TERMS, "mmr", "imr")}, index=list(prep.units)
+        )
+        at = t["mr1_at"][0]
+        frame["mr1_worst"] = [prep.mr1_labels[k, at[k]] for k in range(len(prep.units))]
+        frame["mr1_pnl"] = [cells[k, at[k]] for k in range(len(prep.units))]
+        six = t["mr6_at"][0]
+        frame["mr6_shock"] = np.where(six == 0, -1.0, 1.0) * prep.extremes
+        frame["mr6_pnl"] = [cells[k, prep.width - 2 + six[k]] for k in range(len(prep.units))]
+        return frame
+
+    def mr1_scenarios(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
+        """P&L of every risk unit in the MR1 grid (USD).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows: (risk unit, price move); columns: volatility ``down``, ``same``, ``up``.
+        """
+        book = portfolio.to_book()
+        prep = self._checked_prepare(book, market)
+        cells = (book.quantities.to_numpy() @ prep.unit).reshape(len(prep.units), prep.width)
+        frames = []
+        for k, (u, grid) in enumerate(zip(prep.units, prep.grids, strict=True)):
+            block = cells[k, : len(grid) * len(VOLS)].reshape(len(grid), len(VOLS))
+            index = pd.MultiIndex.from_product([[u], grid], names=["unit", "move"])
+            frames.append(pd.DataFrame(block, index=index, columns=list(VOLS)))
+        return pd.concat(frames).sort_index()
+
+    def account(self, portfolio: Portfolio, market: Market) -> pd.Series:
+        """Account totals of one portfolio (USD), as the position builder reports them.
+
+        Returns
+        -------
+        pandas.Series
+            ``derivMmr`` (sum of the risk units' MMR), ``borrowMmr``, ``totalMmr``,
+            ``borrowImr``, ``totalImr`` (sum of the risk units' IMR plus ``borrowImr``).
+        """
+        book = portfolio.to_book()
+        prep = self._checked_prepare(book, market)
+        t = self._terms(book.quantities.to_numpy(), prep)
+        deriv_mmr = float(t["mmr"].sum())
+        borrow_mmr, borrow_imr = float(t["borrow_mmr"][0]), float(t["borrow_imr"][0])
+        return pd.Series(
+            {
+                "derivMmr": deriv_mmr,
+                "borrowMmr": borrow_mmr,
+                "totalMmr": deriv_mmr + borrow_mmr,
+                "borrowImr": borrow_imr,
+                "totalImr": float(t["imr"].sum()) + borrow_imr,
+            }
+        )
