@@ -10,6 +10,7 @@ is below maintenance, and returns a :class:`CascadeResult` (fills, bad debt, fun
 amplification, open interest, contagion).
 """
 
+from research.liquidation.compare import ModeComparison, compare_modes
 from research.liquidation.engine import CascadeSimulator, simulate_cascade
 from research.liquidation.impact import (
     AssetMarket,
@@ -26,6 +27,7 @@ from research.liquidation.maintenance import (
     bankruptcy_price,
     liquidation_price,
 )
+from research.liquidation.population import synthetic_accounts
 from research.liquidation.results import CascadeResult
 from research.liquidation.state import (
     Accounts,
@@ -50,6 +52,7 @@ __all__ = [
     "LinearImpact",
     "Maintenance",
     "MarginTiers",
+    "ModeComparison",
     "PartialRule",
     "ShockPath",
     "SquareRootImpact",
@@ -57,8 +60,10 @@ __all__ = [
     "VenueProfile",
     "bankruptcy_price",
     "binance_like",
+    "compare_modes",
     "dydx_like",
     "hl_like",
     "liquidation_price",
     "simulate_cascade",
+    "synthetic_accounts",
 ]

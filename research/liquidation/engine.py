@@ -44,7 +44,7 @@ __all__ = ["CascadeSimulator", "simulate_cascade"]
 
 _FILL_COLUMNS = ("substep", "round", "pot", "asset", "quantity", "price", "mark", "kind")
 _SETTLE_COLUMNS = ("substep", "round", "pot", "fee", "bad_debt", "fund_paid", "uncovered")
-_ADL_COLUMNS = ("substep", "round", "asset", "pot", "counterparty", "quantity", "haircut")
+_ADL_COLUMNS = ("substep", "round", "asset", "counterparty", "quantity", "haircut")
 _REQUEST_COLUMNS = ("substep", "round", "pot", "asset", "quantity", "mark", "shortfall", "covered")
 _BISECTION_STEPS = 60
 _TIE = 1e-12  # relative size of a rounding tie between equity and maintenance
@@ -338,42 +338,68 @@ class _Run:
         p.n[rows] -= q
         for k, j in zip(*np.nonzero(q), strict=True):
             self.fills.append((sub, rnd, rows[k], j, q[k, j], avg[j], mark[j], "book"))
-        for k, j in zip(*np.nonzero(adl_q), strict=True):
-            amount = adl_q[k, j] * (adl_price[k, j] - self.prices[j])
-            self.deleverage(sub, rnd, rows[k], j, adl_q[k, j], amount, rows)
+        for j in range(len(self.assets)):
+            for side in (1.0, -1.0):
+                ks = np.flatnonzero(np.sign(adl_q[:, j]) == side)
+                if ks.size:
+                    amounts = adl_q[ks, j] * (adl_price[ks, j] - self.prices[j])
+                    self.deleverage(
+                        sub,
+                        rnd,
+                        j,
+                        side,
+                        rows[ks],
+                        adl_q[ks, j],
+                        np.abs(adl_q[ks, j]),
+                        amounts,
+                        rows,
+                    )
         book_notional = (np.abs(q) * avg).sum(axis=1)
         self.settle(rows, book_notional, q, sub, rnd)
 
     def settle(self, rows, book_notional, q, sub, rnd) -> None:
+        """Fees into the fund, bad debt paid by the fund, post-trade ADL of the rest."""
         p, profile = self.pots, self.sim.profile
         residual = self.equity(rows)
         flat = ~(p.n[rows] != 0).any(axis=1)
-        for k, pot in enumerate(rows):
-            r = residual[k]
-            if r >= 0:
-                fee = min(profile.liquidation_fee * book_notional[k], r)
-                p.wallet[pot] -= fee
+        bad = np.where(flat, np.maximum(-residual, 0.0), 0.0)
+        paid = np.zeros(len(rows))
+        for k in range(len(rows)):
+            if residual[k] >= 0:
+                fee = min(profile.liquidation_fee * book_notional[k], residual[k])
+                p.wallet[rows[k]] -= fee
                 self.fund += fee
                 if fee:
-                    self.settlements.append((sub, rnd, pot, fee, 0.0, 0.0, 0.0))
-                continue
-            if not flat[k]:
-                continue  # still holds positions: liquidated again next round
-            bad = -r
-            paid = min(bad, self.fund)
-            self.fund -= paid
-            self.lowest_fund = min(self.lowest_fund, self.fund)
-            p.wallet[pot] += paid
-            shortfall = bad - paid
-            covered = 0.0
-            if shortfall > 0 and profile.adl.timing == "post_trade" and q[k].any():
-                weights = np.abs(q[k]) * self.prices
-                weights = weights / weights.sum()
-                for j in np.flatnonzero(q[k]):
-                    covered += self.deleverage(
-                        sub, rnd, pot, j, 0.0, shortfall * weights[j], rows, units=q[k, j]
-                    )
-            self.settlements.append((sub, rnd, pot, 0.0, bad, paid, shortfall - covered))
+                    self.settlements.append((sub, rnd, rows[k], fee, 0.0, 0.0, 0.0))
+            elif bad[k] > 0:  # flat and negative (else it is liquidated again next round)
+                paid[k] = min(bad[k], self.fund)
+                self.fund -= paid[k]
+                self.lowest_fund = min(self.lowest_fund, self.fund)
+        p.wallet[rows] += paid
+        shortfall = bad - paid
+        covered = np.zeros(len(rows))
+        if profile.adl.timing == "post_trade" and (shortfall > 0).any():
+            weights = np.abs(q) * self.prices
+            weights = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-300)
+            for j in range(len(self.assets)):
+                for side in (1.0, -1.0):
+                    ks = np.flatnonzero((shortfall > 0) & (np.sign(q[:, j]) == side))
+                    if ks.size:
+                        covered[ks] += self.deleverage(
+                            sub,
+                            rnd,
+                            j,
+                            side,
+                            rows[ks],
+                            np.zeros(ks.size),
+                            np.abs(q[ks, j]),
+                            shortfall[ks] * weights[ks, j],
+                            rows,
+                        )
+        for k in np.flatnonzero(bad > 0):
+            self.settlements.append(
+                (sub, rnd, rows[k], 0.0, bad[k], paid[k], shortfall[k] - covered[k])
+            )
 
     # --------------------------------------------------------------------- ADL
     def _scores(self, cands: np.ndarray, j: int) -> Float64Array:
@@ -399,60 +425,64 @@ class _Run:
         self,
         sub: int,
         rnd: int,
-        pot: int,
         j: int,
-        quantity: float,
-        amount: float,
+        side: float,
+        pots: np.ndarray,
+        close: Float64Array,
+        units: Float64Array,
+        amounts: Float64Array,
         busy: np.ndarray,
-        units: float | None = None,
-    ) -> float:
-        """Close ``quantity`` of ``pot`` on asset ``j`` off-book; counterparties pay ``amount``.
+    ) -> Float64Array:
+        """ADL on asset ``j`` for bankrupt ``pots`` whose positions are on ``side`` (+1 long).
 
-        ``units`` (post-trade ADL, the bankrupt already flat) sizes the counterparty closes
-        when ``quantity`` is 0. Returns the haircut collected.
+        Each bankrupt pot closes ``close`` (signed; 0 after a book fill) at the mark; the
+        opposite-side profitable pots not in ``busy`` close ``sum(units)`` (queue or pro rata
+        by quantity) at the mark and pay ``sum(amounts)`` as haircuts (pro rata P&L: the
+        haircut alone), shared back to the bankrupt pots pro rata to ``amounts``. Returns the
+        haircut each bankrupt pot received.
         """
         p, rule = self.pots, self.sim.profile.adl
         mark = self.prices[j]
-        size = quantity if units is None else units
-        if quantity:
-            p.wallet[pot] += quantity * (mark - p.entry[pot, j])
-            p.n[pot, j] -= quantity
-            self.fills.append((sub, rnd, pot, j, quantity, mark, mark, "adl"))
-        side = np.sign(size)
-        cands = np.flatnonzero(
-            (np.sign(p.n[:, j]) == -side) & (p.n[:, j] * (mark - p.entry[:, j]) > 0)
-        )
-        cands = np.setdiff1d(cands, busy, assume_unique=False)
-        if cands.size == 0 or size == 0:
-            self.requests.append((sub, rnd, pot, j, abs(size), mark, amount, 0.0))
-            return 0.0
-        capacity = np.abs(p.n[cands, j])
-        pnl = p.n[cands, j] * (mark - p.entry[cands, j])
-        need = abs(size)
-        if rule.allocation == "pro_rata_pnl":
-            close = np.zeros(len(cands))
-            haircut = min(amount, pnl.sum()) * pnl / pnl.sum() if amount > 0 else pnl * 0.0
-        else:
-            if rule.allocation == "queue":
-                ranked = np.argsort(-self._scores(cands, j), kind="stable")
-                before = np.concatenate(([0.0], np.cumsum(capacity[ranked])[:-1]))
-                close = np.zeros(len(cands))
-                close[ranked] = np.clip(need - before, 0.0, capacity[ranked])
+        p.wallet[pots] += close * (mark - p.entry[pots, j])
+        p.n[pots, j] -= close
+        for pot, c in zip(pots, close, strict=True):
+            if c:
+                self.fills.append((sub, rnd, pot, j, c, mark, mark, "adl"))
+        need, amount = float(units.sum()), float(amounts.sum())
+        n_j = p.n[:, j]
+        mask = (np.sign(n_j) == -side) & (n_j * (mark - p.entry[:, j]) > 0)
+        mask[busy] = False
+        cands = np.flatnonzero(mask)
+        received = np.zeros(len(pots))
+        if cands.size and need > 0:
+            capacity = np.abs(n_j[cands])
+            pnl = n_j[cands] * (mark - p.entry[cands, j])
+            if rule.allocation == "pro_rata_pnl":
+                close_c = np.zeros(len(cands))
+                haircut = min(amount, pnl.sum()) * pnl / pnl.sum() if amount > 0 else 0.0 * pnl
             else:
-                close = capacity * min(1.0, need / capacity.sum())
-            haircut = close * (amount / need)
-        for k in np.flatnonzero((close > 0) | (haircut != 0)):
-            c = cands[k]
-            y = -side * close[k]
-            p.wallet[c] += y * (mark - p.entry[c, j]) - haircut[k]
-            p.n[c, j] -= y
-            if y:
-                self.fills.append((sub, rnd, c, j, y, mark, mark, "adl"))
-            self.adl.append((sub, rnd, self.assets[j], pot, c, close[k], haircut[k]))
-        collected = float(haircut.sum())
-        p.wallet[pot] += collected
-        self.requests.append((sub, rnd, pot, j, abs(size), mark, amount, collected))
-        return collected
+                if rule.allocation == "queue":
+                    ranked = np.argsort(-self._scores(cands, j), kind="stable")
+                    before = np.concatenate(([0.0], np.cumsum(capacity[ranked])[:-1]))
+                    close_c = np.zeros(len(cands))
+                    close_c[ranked] = np.clip(need - before, 0.0, capacity[ranked])
+                else:
+                    close_c = capacity * min(1.0, need / capacity.sum())
+                haircut = close_c * (amount / need)
+            y = -side * close_c
+            p.wallet[cands] += y * (mark - p.entry[cands, j]) - haircut
+            p.n[cands, j] -= y
+            for k in np.flatnonzero((close_c > 0) | (haircut != 0)):
+                if y[k]:
+                    self.fills.append((sub, rnd, cands[k], j, y[k], mark, mark, "adl"))
+                self.adl.append((sub, rnd, self.assets[j], cands[k], close_c[k], haircut[k]))
+            collected = float(np.sum(haircut))
+            share = amounts / amount if amount else units / need
+            received = collected * share
+            p.wallet[pots] += received
+        for k, pot in enumerate(pots):
+            self.requests.append((sub, rnd, pot, j, units[k], mark, amounts[k], received[k]))
+        return received
 
     # ---------------------------------------------------------------- the loop
     def simulate(self, returns: Float64Array2D, path: ShockPath) -> CascadeResult:
