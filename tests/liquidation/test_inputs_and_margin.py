@@ -19,7 +19,6 @@ from research.liquidation import (
     PartialRule,
     ShockPath,
     TieredMaintenance,
-    VenueProfile,
     binance_like,
     synthetic_accounts,
 )
