@@ -10,15 +10,13 @@ import numpy as np
 import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
-from research.errors import DataError, NotPositiveDefiniteError, ParameterError
+from research.errors import ParameterError
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.offsets import OffsetPolicy
 from research.portfolio import Market, PortfolioBook, unit_exposures
+from research.stress import check_correlation_frame
 
 __all__ = ["CorrelationEngine"]
-
-CORRELATION_TOLERANCE = 1e-10
-"""Symmetry, unit-diagonal and eigenvalue slack accepted for a correlation matrix (rounding)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,8 @@ class CorrelationEngine(BookEngine):
     correlation : pandas.DataFrame
         Correlation matrix labelled by underlying on both axes (e.g. a stressed matrix from
         :mod:`research.stress`). It must be symmetric with unit diagonal and positive
-        semi-definite.
+        semi-definite (:func:`research.stress.check_correlation_frame` with ``psd=True``;
+        rounding is symmetrized away).
     concentration_threshold : mapping, float or None
         Threshold ``T_k`` (in delta-notional currency) of the concentration factor; ``None``
         switches concentration off.
@@ -76,47 +75,7 @@ class CorrelationEngine(BookEngine):
     name: ClassVar[str] = "correlation"
 
     def __post_init__(self) -> None:
-        rho = pd.DataFrame(self.correlation)
-        try:
-            rho = rho.astype(float)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"correlation has non-numeric entries ({exc}); give numbers") from exc
-        values = rho.to_numpy()
-        if rho.empty:
-            raise DataError("correlation is empty; give one row and column per underlying")
-        if rho.shape[0] != rho.shape[1] or list(rho.index) != list(rho.columns):
-            raise DataError(
-                "correlation must be square with the same underlying labels (in "
-                "the same order) on both axes"
-            )
-        if rho.index.has_duplicates:
-            repeated = sorted(map(str, rho.index[rho.index.duplicated()].unique()))
-            raise DataError(f"correlation labels must be unique; repeated: {repeated}")
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise DataError(
-                f"correlation has {int(bad.sum())} non-finite entries (first: "
-                f"({rho.index[i]!r}, {rho.columns[j]!r}) = {values[i, j]}); fill them first"
-            )
-        if np.abs(values - values.T).max() > CORRELATION_TOLERANCE:
-            raise DataError("correlation is not symmetric; symmetrise it first")
-        if np.abs(np.diag(values) - 1.0).max() > CORRELATION_TOLERANCE:
-            raise DataError("correlation must have a unit diagonal")
-        outside = np.abs(values) - 1.0
-        if outside.max() > CORRELATION_TOLERANCE:
-            i, j = np.unravel_index(int(np.argmax(outside)), values.shape)
-            raise NotPositiveDefiniteError(
-                f"correlation of ({rho.index[i]!r}, {rho.columns[j]!r}) is {values[i, j]:.6g}, "
-                "outside [-1, 1], so the matrix is not positive semi-definite; repair it with "
-                "research.stress.nearest_correlation"
-            )
-        smallest = float(np.linalg.eigvalsh(values).min())
-        if smallest < -CORRELATION_TOLERANCE:
-            raise NotPositiveDefiniteError(
-                f"correlation has eigenvalue {smallest:.3g} < 0; repair it with "
-                "research.stress.nearest_correlation"
-            )
+        rho = check_correlation_frame(pd.DataFrame(self.correlation), "correlation", psd=True)
         object.__setattr__(self, "correlation", rho)
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:

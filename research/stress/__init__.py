@@ -7,6 +7,7 @@ positive semi-definite is repaired with :func:`nearest_correlation` (Higham 2002
 repair is reported. :func:`correlation_stability` compares calm and stressed correlations.
 """
 
+from research.stress._checks import check_correlation_frame
 from research.stress.conservative import conservative_correlation
 from research.stress.dcc import dcc_correlation
 from research.stress.detection import (
@@ -58,6 +59,7 @@ __all__ = [
     "StressedCorrelation",
     "blend_correlation",
     "busiest_span",
+    "check_correlation_frame",
     "conservative_correlation",
     "correlation_stability",
     "dcc_correlation",

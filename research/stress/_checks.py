@@ -1,4 +1,9 @@
-"""Input checks shared by the stress estimators (square, finite, symmetric matrices; labels)."""
+"""Input checks of correlation matrices (square, finite, symmetric, unit diagonal, PSD; labels).
+
+:func:`check_correlation_frame` is the package's one check of a correlation matrix: the
+stress estimators call it, and so does every later stage that takes a matrix (the margin
+stage's correlation aggregation, with ``psd=True``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from research._typing import ArrayLike2D, Float64Array2D
-from research.errors import DataError, SpecificationError
+from research.errors import DataError, NotPositiveDefiniteError, SpecificationError
 
 #: Largest |A_ij - A_ji| accepted as rounding, relative to max(1, max|A_ij|). Sample and
 #: model correlation matrices are symmetric to ~1e-15; anything above 1e-8 is a real asymmetry.
@@ -43,28 +48,37 @@ def as_square_matrix(matrix: ArrayLike2D, name: str = "matrix") -> tuple[Float64
     Raises
     ------
     DataError
-        If the matrix is not 2-D and square, has NaN/inf, has mismatched labels or is not
-        symmetric beyond :data:`SYMMETRY_TOLERANCE`.
+        If the matrix is not 2-D and square, has non-numeric or NaN/inf entries, has
+        mismatched or repeated labels or is not symmetric beyond :data:`SYMMETRY_TOLERANCE`.
     """
-    if isinstance(matrix, pd.DataFrame):
-        if not matrix.index.equals(matrix.columns):
-            raise DataError(
-                f"{name}: row labels {list(matrix.index)} differ from column labels "
-                f"{list(matrix.columns)}; reindex it with .loc[labels, labels]"
-            )
-        labels = list(matrix.columns)
-        values = matrix.to_numpy(dtype=np.float64, copy=True)
-    else:
-        values = np.array(matrix, dtype=np.float64, copy=True)
-        labels = list(range(values.shape[0])) if values.ndim == 2 else []
+    try:
+        if isinstance(matrix, pd.DataFrame):
+            if not matrix.index.equals(matrix.columns):
+                raise DataError(
+                    f"{name}: row labels {list(matrix.index)} differ from column labels "
+                    f"{list(matrix.columns)} (same labels in the same order on both axes); "
+                    "reindex it with .loc[labels, labels]"
+                )
+            if matrix.columns.has_duplicates:
+                repeated = sorted(map(str, matrix.columns[matrix.columns.duplicated()].unique()))
+                raise DataError(f"{name} labels must be unique; repeated: {repeated}")
+            labels = list(matrix.columns)
+            values = matrix.to_numpy(dtype=np.float64, copy=True)
+        else:
+            values = np.array(matrix, dtype=np.float64, copy=True)
+            labels = list(range(values.shape[0])) if values.ndim == 2 else []
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{name} has non-numeric entries ({exc}); give numbers") from exc
     if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
         raise DataError(f"{name} must be a non-empty square 2-D matrix, got shape {values.shape}")
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataError(
-            f"{name} has {int(bad.sum())} non-finite entries, first at ({labels[i]!r}, "
-            f"{labels[j]!r}); fill or drop that asset before estimating"
+            f"{name} has {int(bad.sum())} non-finite entries (first: ({labels[i]!r}, "
+            f"{labels[j]!r}) = {values[i, j]}); fill or drop that asset first"
         )
     asymmetry = np.abs(values - values.T)
     scale = max(1.0, float(np.abs(values).max()))
@@ -112,40 +126,62 @@ def is_correlation(values: Float64Array2D, floor: float = 0.0) -> bool:
     return min_eigenvalue(values) >= floor - PSD_TOLERANCE
 
 
-def check_correlation_frame(matrix: pd.DataFrame | ArrayLike2D, name: str) -> pd.DataFrame:
+def check_correlation_frame(
+    matrix: pd.DataFrame | ArrayLike2D, name: str = "correlation", *, psd: bool = False
+) -> pd.DataFrame:
     """Validate a correlation matrix and return it as a labelled DataFrame.
+
+    The package's one correlation-matrix check (the stress estimators and the margin
+    stage's :class:`~research.margin.CorrelationEngine` call it).
 
     Parameters
     ----------
     matrix : pandas.DataFrame or array_like, shape (n, n)
-        Symmetric matrix with unit diagonal and entries in [-1, 1].
+        Symmetric matrix with unit diagonal and entries in [-1, 1]; a DataFrame has the
+        same unique labels in the same order on both axes.
     name : str
         What the matrix is, for error messages.
+    psd : bool
+        Also require it to be positive semi-definite (smallest eigenvalue at least
+        ``-PSD_TOLERANCE``), as anything that aggregates risks with it does.
 
     Returns
     -------
     pandas.DataFrame
+        The matrix symmetrized, with an exact unit diagonal (only rounding changes).
 
     Raises
     ------
     DataError
-        If it is not square/finite/symmetric, the diagonal is not one or entries leave [-1, 1].
+        If it is not square/numeric/finite/symmetric, its labels differ between the axes or
+        repeat, the diagonal is not one, or (``psd=False``) an entry leaves [-1, 1].
+    NotPositiveDefiniteError
+        With ``psd=True``: an entry outside [-1, 1] (a 2 x 2 minor is then negative) or a
+        negative eigenvalue; the message points to
+        :func:`research.stress.nearest_correlation`.
     """
     values, labels = as_square_matrix(matrix, name)
     diag_error = np.abs(np.diag(values) - 1.0)
     if diag_error.max() > DIAGONAL_TOLERANCE:
         k = int(np.argmax(diag_error))
         raise DataError(
-            f"{name} is not a correlation matrix: diagonal entry for {labels[k]!r} is "
-            f"{values[k, k]:.6g}; convert covariances with cov_to_corr first"
+            f"{name} is not a correlation matrix (no unit diagonal): diagonal entry for "
+            f"{labels[k]!r} is {values[k, k]:.6g}; convert covariances with cov_to_corr first"
         )
+    repair = "repair it with research.stress.nearest_correlation"
     if np.abs(values).max() > 1.0 + DIAGONAL_TOLERANCE:
         i, j = np.unravel_index(int(np.argmax(np.abs(values))), values.shape)
-        raise DataError(
-            f"{name} has a correlation outside [-1, 1]: {values[i, j]:.6g} for "
-            f"({labels[i]!r}, {labels[j]!r})"
-        )
+        message = f"{name} of ({labels[i]!r}, {labels[j]!r}) is {values[i, j]:.6g}, outside [-1, 1]"
+        if psd:
+            raise NotPositiveDefiniteError(
+                f"{message}, so the matrix is not positive semi-definite; {repair}"
+            )
+        raise DataError(message)
     np.fill_diagonal(values, 1.0)
+    if psd:
+        smallest = min_eigenvalue(values)
+        if smallest < -PSD_TOLERANCE:
+            raise NotPositiveDefiniteError(f"{name} has eigenvalue {smallest:.3g} < 0; {repair}")
     return pd.DataFrame(values, index=labels, columns=labels)
 
 
