@@ -56,8 +56,6 @@ show_table(
     returns.describe().T[["count", "mean", "std", "min", "max"]],
     f"Daily log returns (percent) of {source}, {returns.index[0]:%Y-%m-%d} to "
     f"{returns.index[-1]:%Y-%m-%d}: observations, mean, standard deviation, extremes.",
-    precision=3,
-    formatters={"count": "{:,.0f}"},
 )
 
 # %% [markdown]
@@ -84,7 +82,7 @@ show_table(
     "correlation-stage log-likelihood, number of estimated parameters (univariate and "
     "correlation dynamics; "
     "the correlation target is not counted), AIC and BIC (lower is better) and convergence.",
-    precision=4,
+    kinds=dict.fromkeys(comparison.index, "mixed"),
 )
 
 # %%
@@ -94,8 +92,6 @@ show_table(
     "Likelihood-ratio tests of nested models on the correlation stage. Against CCC the "
     "persistence b is not identified under the null, so the chi-square p-value is "
     "conservative.",
-    precision=4,
-    index=False,
 )
 
 # %%
@@ -166,7 +162,6 @@ show_table(
     ),
     f"Simulated {horizon}-day equal-weight return quantiles (percent) and the average "
     "one-day volatility forecast of the assets.",
-    precision=2,
 )
 
 # %% [markdown]
@@ -182,7 +177,6 @@ show_table(
     pd.DataFrame({"mean": z.mean(), "variance": z.var(), "excess kurtosis": z.kurt()}),
     "Standardized residuals of the univariate stage: mean near 0 and variance near 1 are "
     "required; excess kurtosis above 0 is the fat tail the normal model leaves.",
-    precision=3,
 )
 
 # %%
@@ -193,7 +187,6 @@ show_table(
     forecast_comparison(analytic, simulated_mean, pairs=[pairs[0]]).iloc[[0, 1, 4, -1]],
     f"{best.upper()}: analytic (Engle-Sheppard) against simulated mean correlation forecasts of "
     f"{first} / {second}, and the largest difference over all pairs, at selected horizons.",
-    precision=4,
 )
 
 # %%

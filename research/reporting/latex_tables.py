@@ -32,7 +32,7 @@ _WRAP = 36
 _LONG_WORD = 20
 _CHUNK = 8
 #: A header wraps onto lines of at most this many characters (or the column's width).
-_HEADER_LINE = 12
+_HEADER_LINE = 9
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",

@@ -41,7 +41,7 @@ import pandas as pd
 from research.errors import SpecificationError
 from research.reporting.latex_tables import LatexColumn, latex_table
 
-__all__ = ["ColumnKind", "Table", "format_frame", "readable_label", "show_table"]
+__all__ = ["ColumnKind", "Table", "format_frame", "format_pvalue", "readable_label", "show_table"]
 
 ColumnKind = Literal["count", "percent", "pvalue", "money", "number", "mixed", "date", "text"]
 Formatter = str | Callable[[Any], str]
@@ -437,6 +437,26 @@ def _number_cell(value: Any) -> str:
     if math.isfinite(number) and number == round(number) and abs(number) < 1e15:
         return f"{number:,.0f}"
     return _fixed(number, _decimals(abs(number)))
+
+
+def format_pvalue(value: Any) -> str:
+    """Print a p-value as every table does: 3 decimals, ``<0.001`` below, ``n/a`` undefined.
+
+    Parameters
+    ----------
+    value : float or None
+        The p-value (NaN or None when the test is undefined).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_pvalue(1.768e-22), format_pvalue(0.0471), format_pvalue(float("nan"))
+    ('<0.001', '0.047', 'n/a')
+    """
+    return _pvalue_cell(value)
 
 
 def _pvalue_cell(value: Any) -> str:
