@@ -30,6 +30,7 @@ from research.calibration.offsets import OffsetCredits, OffsetPair
 from research.calibration.parameters import MarginParameters
 from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
+from research.data.calendar import period_text
 from research.data.timeindex import as_index_timestamp, range_mask
 from research.errors import (
     DataError,
@@ -324,6 +325,7 @@ def prepare_study(
         ),
     )
     raw = _load_sources(cfg.data.sources, cfg.data.start, cfg.data.end)
+    cfg = cfg.in_periods(raw.index)
     columns = [str(c) for c in raw.columns]
     if len(columns) < 2:
         raise DataError(f"a calibration with offsets needs at least two assets, got {columns}")
@@ -411,6 +413,7 @@ def calibrate(
     notes: list[str] = []
     if prices is None:
         prices = load_config_prices(config)
+    config = config.in_periods(prices.index)
     dropped = prices.attrs.get("alignment", {}).get("rows_dropped", 0)
     if dropped:
         notes.append(
@@ -460,6 +463,7 @@ def calibrate(
         maintenance_fraction=config.maintenance_fraction,
         as_of=returns.index[-1].date(),
         description=config.description or f"calibration {config.name!r} ({config.profile})",
+        period=period_text(returns.index),
     )
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=2)

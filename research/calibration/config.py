@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import yaml
 
 from research._config import check_field_types, iso_date, read_yaml_mapping
@@ -22,6 +23,7 @@ from research._io import write_atomic
 from research.calibration.offsets import OffsetCalibrator, OffsetPair
 from research.calibration.parameters import APCSettings, _in_range, _whole
 from research.calibration.risk_weights import PROFILES
+from research.data.calendar import mpor_periods, period_text
 from research.errors import ParameterError, SpecificationError
 from research.margin.offsets import EMIR_MAX_OFFSET
 
@@ -328,7 +330,15 @@ class CalibrationConfig:
                 f"risk_weights: unknown setting(s) {unknown}; valid: {list(_RISK_WEIGHT_KEYS)}"
             )
         set_(self, "risk_weights", overrides)
-        self.profile_settings()  # validates the merged risk-weight settings
+        if isinstance(overrides.get("mpor"), str):
+            try:
+                overrides["mpor"] = period_text(overrides["mpor"])
+            except SpecificationError as exc:
+                raise SpecificationError(f"risk_weights.mpor: {exc}") from exc
+            # the duration becomes periods with the data (in_periods); check the rest now
+            dataclasses.replace(self, risk_weights={**overrides, "mpor": 1}, sweep=None)
+        else:
+            self.profile_settings()  # validates the merged risk-weight settings
         if isinstance(self.apc, Mapping):
             set_(self, "apc", APCSettings.from_dict(self.apc))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -353,6 +363,11 @@ class CalibrationConfig:
         """
         profile = PROFILES[self.profile]
         overrides = {k: v for k, v in self.risk_weights.items() if k != "side"}
+        if isinstance(overrides.get("mpor"), str):
+            raise SpecificationError(
+                f"risk_weights.mpor {overrides['mpor']!r} is a duration; convert the config to "
+                "the data's periods first: config.in_periods(prices.index)"
+            )
         side = self.risk_weights.get("side", "both")
         if side not in ("both", "long", "short"):
             raise SpecificationError(f"risk_weights.side must be both, long or short, got {side!r}")
@@ -363,6 +378,39 @@ class CalibrationConfig:
         settings = {k: getattr(merged, k) for k in _RISK_WEIGHT_KEYS if k != "side"}
         settings["side"] = side
         return settings
+
+    def in_periods(self, index: pd.DatetimeIndex) -> CalibrationConfig:
+        """Convert an MPOR given as a duration to periods of the data.
+
+        Parameters
+        ----------
+        index : pandas.DatetimeIndex
+            The data's stamps (hourly bars make ``"8h"`` 8 periods and ``"1D"`` 24; daily
+            bars make ``"2D"`` 2), :func:`research.data.mpor_periods`.
+
+        Returns
+        -------
+        CalibrationConfig
+            The config itself when every MPOR (``risk_weights.mpor`` and the sweep's) is
+            already a number of periods.
+
+        Raises
+        ------
+        SpecificationError
+            When a duration is not a whole number of the data's periods (``"8h"`` on daily
+            data).
+        """
+        mpor = self.risk_weights.get("mpor")
+        axis = (self.sweep or {}).get("mpor", ())
+        if not isinstance(mpor, str) and not any(isinstance(v, str) for v in axis):
+            return self
+        risk_weights = dict(self.risk_weights)
+        if isinstance(mpor, str):
+            risk_weights["mpor"] = mpor_periods(mpor, index)
+        sweep = None if self.sweep is None else dict(self.sweep)
+        if sweep is not None and "mpor" in sweep:
+            sweep["mpor"] = tuple(dict.fromkeys(mpor_periods(v, index) for v in axis))
+        return dataclasses.replace(self, risk_weights=risk_weights, sweep=sweep)
 
     # ------------------------------------------------------------------ serialization
 
@@ -481,6 +529,16 @@ class CalibrationConfig:
             raise SpecificationError(f"{where}: {exc}") from exc
 
 
+def _mpor_value(value: Any, name: str) -> int | str:
+    """Check an MPOR: periods (a whole number >= 1) or a duration (``"8h"``, canonical)."""
+    if not isinstance(value, str):
+        return _whole(value, name, 1)
+    try:
+        return period_text(value)
+    except SpecificationError as exc:
+        raise ParameterError(f"{name}: {exc}") from exc
+
+
 def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
     return lambda value, name: None if value is None else check(value, name)
 
@@ -488,7 +546,7 @@ def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
 #: One check per sweep axis, the same ranges as the fields of ``MarginParameters``.
 _AXIS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "level": lambda v, n: _in_range(v, n, 0.5, 1.0, open_low=True, open_high=True),
-    "mpor": lambda v, n: _whole(v, n, 1),
+    "mpor": lambda v, n: _mpor_value(v, n),
     "lookback": lambda v, n: _whole(v, n, 1),
     "ewma_lambda": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0, open_low=True, open_high=True)),
     "stress_weight": _optional(lambda v, n: _in_range(v, n, 0.0, 1.0)),
