@@ -27,7 +27,16 @@ from research.liquidation.maintenance import (
     bankruptcy_price,
     liquidation_price,
 )
-from research.liquidation.population import synthetic_accounts
+from research.liquidation.montecarlo import cascade_distribution, stress_paths
+from research.liquidation.population import liquidation_band, synthetic_accounts
+from research.liquidation.replay import (
+    OCTOBER_10_2025,
+    OCTOBER_10_POPULATION,
+    read_bars,
+    replay_markets,
+    replay_path,
+    replay_timing,
+)
 from research.liquidation.results import CascadeResult
 from research.liquidation.state import (
     Accounts,
@@ -41,6 +50,8 @@ from research.liquidation.state import (
 )
 
 __all__ = [
+    "OCTOBER_10_2025",
+    "OCTOBER_10_POPULATION",
     "Accounts",
     "AdlRule",
     "AssetMarket",
@@ -60,10 +71,17 @@ __all__ = [
     "VenueProfile",
     "bankruptcy_price",
     "binance_like",
+    "cascade_distribution",
     "compare_modes",
     "dydx_like",
     "hl_like",
+    "liquidation_band",
     "liquidation_price",
+    "read_bars",
+    "replay_markets",
+    "replay_path",
+    "replay_timing",
     "simulate_cascade",
+    "stress_paths",
     "synthetic_accounts",
 ]

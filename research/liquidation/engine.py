@@ -223,6 +223,7 @@ class _Run:
         self.markets = [self.sim.markets[a] for a in self.assets]
         self.impacts = [m.effective_impact for m in self.markets]
         self.prices = np.array([m.price for m in self.markets], dtype=float)
+        self.previous_mark = self.prices.copy()
         self.fund = float(self.sim.profile.insurance_fund)
         self.lowest_fund = self.fund
         self.rng = as_generator(self.sim.seed)
@@ -311,7 +312,7 @@ class _Run:
         q = self.sizing(rows, equity)
         full = (q == p.n[rows]).all(axis=1)
         adl_q = np.zeros_like(q)
-        adl_price = np.tile(mark, (len(rows), 1))
+        adl_price = np.tile(self.previous_mark, (len(rows), 1))
         if profile.adl.timing == "pre_trade":
             notional = np.abs(q) * mark
             share = notional / np.maximum(notional.sum(axis=1, keepdims=True), 1e-300)
@@ -319,8 +320,10 @@ class _Run:
                 bk = np.where(q != 0, mark - equity[:, None] * share / q, mark)
             if profile.adl.price == "bankruptcy":
                 adl_price, adl_residual = bk, np.zeros(len(rows))
-            else:
-                adl_residual = equity
+            else:  # the previous mark: the book price before this sub-step's move [S13f]
+                adl_residual = p.wallet[rows] + (q * (self.previous_mark - p.entry[rows])).sum(
+                    axis=1
+                )
             _, avg, _ = self._book(q.sum(axis=0), anchor, cum)
             projected = p.wallet[rows] + (q * (avg - p.entry[rows])).sum(axis=1)
             bankrupt = full & (projected < 0)
@@ -495,6 +498,7 @@ class _Run:
         temp = np.zeros(len(self.assets))
         steps, rounds = [], []
         for sub in range(returns.shape[0]):
+            self.previous_mark = self.prices.copy()
             self.prices = self.prices - kappa * temp
             temp = temp * (1.0 - kappa)
             self.prices = self.prices * np.exp(returns[sub])

@@ -13,7 +13,7 @@ from research._typing import Seed
 from research.errors import ParameterError
 from research.liquidation.state import Accounts, Mode
 
-__all__ = ["synthetic_accounts"]
+__all__ = ["liquidation_band", "synthetic_accounts"]
 
 
 def synthetic_accounts(
@@ -99,4 +99,35 @@ def synthetic_accounts(
         pd.DataFrame(np.where(held, entry, 0.0), index=index, columns=columns),
         pd.Series(collateral, index=index),
         mode,
+    )
+
+
+def liquidation_band(
+    k: float,
+    *,
+    spacing: float = 0.01,
+    n_accounts: int = 2000,
+    lam: float = 0.001,
+    top: float = 100.0,
+    rate: float = 0.05,
+    asset: str = "X",
+) -> Accounts:
+    r"""Longs whose liquidation prices are spread uniformly below ``top`` (spec §10, T5).
+
+    Account ``j`` holds ``q = k * spacing / lam`` units bought at ``top`` with the collateral
+    that puts its liquidation price (flat maintenance ``rate``) at
+    ``top - (j - 1/2) * spacing``; with linear impact ``lam`` the density-impact product is
+    ``k = lam * rho`` and a shock ``s`` moves the price by ``s / (1 - k)`` when ``k < 1``.
+    """
+    if k <= 0 or spacing <= 0 or lam <= 0 or n_accounts < 1:
+        raise ParameterError("k, spacing, lam and n_accounts must be positive")
+    j = np.arange(1, n_accounts + 1)
+    liquidation = top - (j - 0.5) * spacing
+    units = k * spacing / lam
+    collateral = units * (top - liquidation * (1.0 - rate))
+    index = pd.Index([f"band{i}" for i in j], name="account")
+    return Accounts(
+        pd.DataFrame({asset: np.full(n_accounts, units)}, index=index),
+        pd.DataFrame({asset: np.full(n_accounts, top)}, index=index),
+        pd.Series(collateral, index=index),
     )

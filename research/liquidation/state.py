@@ -194,7 +194,10 @@ class AdlRule:
         is closed against counterparties off-book (no price impact).
     price : {"bankruptcy", "mark"}
         ADL price of the bankrupt position: its bankruptcy price (Binance, Bybit, dYdX) or the
-        round's previous mark (Hyperliquid [S13f]; what it leaves uncovered goes to the fund).
+        previous mark, the book price before the sub-step's exogenous move (Hyperliquid
+        [S13f]; what it leaves uncovered goes to the fund, what it over-collects is the
+        ADL overshoot of [S20][S21]). Only ``pre_trade`` ADL uses it; ``post_trade`` ADL
+        collects exactly the shortfall.
     ranking : {"pnl", "leverage_pnl", "hl_index", "random"}
         Queue order of counterparties: unrealised P&L; Binance's LeveragePnL
         ``max(0, upnl)/max(1, wallet) x MM/(wallet + upnl)`` [S14f]; Hyperliquid's
