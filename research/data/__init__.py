@@ -14,6 +14,7 @@ before the frame was sliced. Every entry point that takes dated data checks its 
 
 from research.data.alignment import align
 from research.data.attached import quality_report
+from research.data.bars import Bars, worst_moves
 from research.data.calendar import (
     Frequency,
     Gaps,
@@ -29,7 +30,7 @@ from research.data.calendar import (
     periods_per_year,
 )
 from research.data.datasets import DatasetInfo, dataset_names, list_datasets, load_dataset
-from research.data.io import read_prices
+from research.data.io import read_bars, read_prices
 from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
 from research.data.returns import mpor_returns, overlapping_sums, to_returns
@@ -46,6 +47,7 @@ from research.data.units import (
 from research.data.validation import validate_prices
 
 __all__ = [
+    "Bars",
     "DataQualityReport",
     "DatasetInfo",
     "Frequency",
@@ -72,6 +74,7 @@ __all__ = [
     "periods_per_year",
     "position_losses",
     "quality_report",
+    "read_bars",
     "read_prices",
     "to_decimal",
     "to_percent",
@@ -79,4 +82,5 @@ __all__ = [
     "units_per_fraction",
     "validate_prices",
     "validate_units",
+    "worst_moves",
 ]

@@ -13,12 +13,13 @@ import pandas as pd
 from research.data._dates import parse_stamps
 from research.data._format import stamp_text
 from research.data.attached import attach_quality
+from research.data.bars import FIELDS, Bars
 from research.data.calendar import Calendar, check_calendar
 from research.data.quality import DataQualityReport, issue_frame, repair_frame
 from research.data.validation import DEFAULT_OUTLIER_Z, ValueKind, validate_prices
 from research.errors import DataError, SpecificationError
 
-__all__ = ["read_prices"]
+__all__ = ["read_bars", "read_prices"]
 
 DATE_NAMES: tuple[str, ...] = (
     "date",
@@ -101,7 +102,8 @@ def read_prices(
 
     * **long** form has an asset column (``asset``, ``symbol``, ``ticker``, ...): one row
       per (date, asset) with a price column (``adj_close``, ``close``, ``price``, ...);
-      other columns (open, volume, ...) are ignored.
+      other columns (open, volume, ...) are ignored here: :func:`read_bars` reads the
+      open, high, low and close panels of such a file.
     * **wide** form has a date column and one numeric column per asset.
     * a wide file with two or more of ``open/high/low/volume`` holds one asset's bars:
       the price column is taken and the asset is named ``asset_name`` or the file stem.
@@ -243,6 +245,60 @@ def read_prices(
     )
     attach_quality(frame, report)
     return frame
+
+
+def read_bars(path: str | Path, **options: Any) -> Bars:
+    """Read the open, high, low and close panels of an OHLC file (long or wide bars).
+
+    Each field is read as :func:`read_prices` reads the close (``price_column=field``), so
+    the four panels share stamps, assets and checks.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A long file (``date, asset, open, high, low, close, ...``, like the shared crypto
+        files) or one asset's wide bars (``date, open, high, low, close``).
+    **options
+        Further :func:`read_prices` options (``duplicates``, ``sort``, ``asset_name``,
+        ...); validation warnings are given once, for the close.
+
+    Returns
+    -------
+    Bars
+        With the close panel's data-quality report in ``bars.close.attrs["quality"]``.
+
+    Raises
+    ------
+    DataError
+        When the file lacks one of the columns open/high/low/close, or a bar's low or
+        high contradicts its open and close.
+
+    Examples
+    --------
+    >>> bars = read_bars("crypto_perp_hourly_binance.csv")  # doctest: +SKIP
+    >>> worst_moves(bars, 8, "long")  # doctest: +SKIP
+    """
+    if "price_column" in options:
+        raise SpecificationError("read_bars reads every field; do not pass price_column=")
+    path = Path(path)
+    header = _read_table(path).columns
+    missing = [f for f in FIELDS if _find(list(header), [f]) is None]
+    if missing:
+        raise DataError(
+            f"{path.name}: no {'/'.join(missing)} column(s) among {list(header)}; read_bars "
+            "needs open, high, low and close - read closes with read_prices"
+        )
+    warn = bool(options.pop("warn", True))
+    panels = {
+        field: read_prices(
+            path,
+            price_column=_find(list(header), [field]),
+            warn=warn and field == "close",
+            **options,
+        )
+        for field in FIELDS
+    }
+    return Bars(**panels)
 
 
 def _read_table(path: Path) -> pd.DataFrame:

@@ -32,7 +32,7 @@ class DetectedWindows:
     scores : pandas.Series
         Score of the window ending at each date (the rolling score).
     score : str
-        Which score was used.
+        Which score was used (``"drawdown with wicks"`` when worst moves were given).
     length : int
         Window length in observations.
     warnings : tuple of str
@@ -79,6 +79,7 @@ def stress_score(
     score: Score = "drawdown",
     length: int = 20,
     weights: pd.Series | None = None,
+    worst: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Score the window of ``length`` observations ending at each date (rolling).
 
@@ -101,6 +102,13 @@ def stress_score(
     weights : pandas.Series, optional
         Portfolio weights per asset for ``"drawdown"`` and ``"volatility"`` (default equal
         weights; negative weights describe a long/short portfolio).
+    worst : pandas.DataFrame, optional
+        ``"drawdown"`` only: the worst move inside each period from the previous close, in
+        the returns' units and layout (:func:`research.data.worst_moves` with horizon 1:
+        lows for long weights, highs for short ones). The drawdown then also reaches down
+        to each period's wick: from the highest close before period ``j`` to the previous
+        close plus the weighted worst move of ``j``. The weighted sum of the assets'
+        worst moves is a bound, as their extremes need not fall at the same instant.
 
     Returns
     -------
@@ -110,11 +118,15 @@ def stress_score(
     Raises
     ------
     SpecificationError
-        Unknown score, ``length`` < 2 or weights that do not match the assets.
+        Unknown score, ``length`` < 2, weights that do not match the assets, or ``worst``
+        with another score.
     DataError
         Missing values, fewer than ``length`` dates, or dates that are not sorted and unique
-        (:func:`research.data.check_time_index`).
+        (:func:`research.data.check_time_index`); ``worst`` on other stamps or assets than
+        the returns, or better than the close move for the weights (the wrong side).
     """
+    if worst is not None and score != "drawdown":
+        raise SpecificationError(f"worst moves apply to the drawdown score, not to {score!r}")
     if score not in _SCORES:
         raise SpecificationError(f"score must be one of {_SCORES}, got {score!r}")
     if int(length) < 2:
@@ -142,6 +154,7 @@ def stress_score(
             _require_volatilities(data)
         w = _weights(weights, list(data.columns))
         series = pd.Series(data.to_numpy(dtype=np.float64) @ w, index=data.index)
+        wick = None if worst is None else _weighted_worst(worst, data, w)
     if len(series) < length:
         raise DataError(f"{len(series)} dates are fewer than the window length {length}")
     values = series.to_numpy()
@@ -150,6 +163,10 @@ def stress_score(
         cumulative = np.concatenate([np.zeros((len(windows), 1)), windows.cumsum(axis=1)], axis=1)
         drawdown = np.maximum.accumulate(cumulative, axis=1) - cumulative
         rolled = drawdown.max(axis=1)
+        if wick is not None:
+            before = cumulative[:, :-1]  # the close before each period of the window
+            trough = before + sliding_window_view(wick, length)
+            rolled = np.maximum(rolled, (np.maximum.accumulate(before, axis=1) - trough).max(1))
     else:
         rolled = sliding_window_view(values, length).mean(axis=1)
     return pd.Series(rolled, index=series.index[length - 1 :], name=f"{score}_{length}")
@@ -162,6 +179,7 @@ def detect_stress_windows(
     length: int = 20,
     k: int = 3,
     weights: pd.Series | None = None,
+    worst: pd.DataFrame | None = None,
 ) -> DetectedWindows:
     """Find the ``k`` worst non-overlapping windows of ``length`` observations by a score.
 
@@ -180,6 +198,8 @@ def detect_stress_windows(
         Number of windows wanted (>= 1).
     weights : pandas.Series, optional
         Portfolio weights (see :func:`stress_score`).
+    worst : pandas.DataFrame, optional
+        Worst intraperiod moves for a wick-aware drawdown (see :func:`stress_score`).
 
     Returns
     -------
@@ -206,8 +226,9 @@ def detect_stress_windows(
     """
     if int(k) < 1:
         raise SpecificationError(f"k must be at least 1, got {k}")
-    scores = stress_score(data, score=score, length=length, weights=weights)
+    scores = stress_score(data, score=score, length=length, weights=weights, worst=worst)
     length = int(length)
+    label = score if worst is None else f"{score} with wicks"
     dates = scores.index
     all_dates = (
         data.index.get_level_values(0).unique().sort_values()
@@ -231,9 +252,10 @@ def detect_stress_windows(
                 start=start,
                 end=end,
                 asset_class="custom",
-                description=f"rank {rank} by {score} over {length} observations: "
+                description=f"rank {rank} by {label} over {length} observations: "
                 f"{scores.iloc[position]:.4g}",
-                source=f"research.stress.detect_stress_windows(score={score!r}, length={length})",
+                source=f"research.stress.detect_stress_windows(score={score!r}, length={length}"
+                f"{'' if worst is None else ', worst=...'})",
             )
         )
     notes: list[str] = []
@@ -244,7 +266,7 @@ def detect_stress_windows(
         )
         warnings.warn(message, DataQualityWarning, stacklevel=2)
         notes.append(message)
-    return DetectedWindows(tuple(windows), scores, score, length, tuple(notes))
+    return DetectedWindows(tuple(windows), scores, label, length, tuple(notes))
 
 
 def window_statistics(
@@ -314,6 +336,29 @@ def window_statistics(
             )
         rows[window.name] = stats
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _weighted_worst(worst: pd.DataFrame, returns: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+    """Return the portfolio's worst move per period, checked against its close move."""
+    if not isinstance(worst, pd.DataFrame) or not (
+        worst.index.equals(returns.index) and worst.columns.equals(returns.columns)
+    ):
+        raise DataError(
+            "worst moves must be a DataFrame on the returns' stamps and assets (e.g. "
+            "research.data.worst_moves(bars, 1, 'long') aligned with to_returns(bars.close))"
+        )
+    values = worst.to_numpy(dtype=np.float64)
+    if np.isnan(values).any():
+        raise DataError("worst moves have missing values; align the bars first")
+    weighted = values @ w
+    better = weighted > returns.to_numpy(dtype=np.float64) @ w + 1e-9
+    if better.any():
+        raise DataError(
+            f"the weighted worst move is better than the close move on {int(better.sum())} "
+            f"date(s), first {returns.index[int(np.argmax(better))]}: pass lows for long "
+            "weights and highs for short ones"
+        )
+    return weighted
 
 
 def _require_volatilities(data: pd.DataFrame) -> None:

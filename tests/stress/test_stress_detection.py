@@ -132,3 +132,31 @@ def test_volatility_score_refuses_returns_instead_of_ranking_rallies():
     volatile.iloc[120:130] *= 4.0
     found = detect_stress_windows(volatile, score="volatility", length=10, k=1)
     assert found.windows[0].start == volatile.index[120]
+
+
+def test_wick_drawdown_reaches_each_period_low():
+    # closes: +1, -2, +3 -> cum 0, 1, -1, 2: close drawdown 2 (from 1 to -1).
+    # worst moves: 0, -6, -1 -> troughs 0+0, 1-6, -1-1 from peaks 0, 1, 1 -> wick drawdown 6.
+    returns = frame([1.0, -2.0, 3.0])
+    worst = frame([0.0, -6.0, -1.0])
+    assert stress_score(returns, length=3).iloc[0] == pytest.approx(2.0)
+    assert stress_score(returns, length=3, worst=worst).iloc[0] == pytest.approx(6.0)
+    with pytest.raises(DataError, match="better than the close move"):
+        stress_score(returns, length=3, worst=frame([1.0, -1.0, 3.0]))
+    with pytest.raises(SpecificationError, match="drawdown score"):
+        stress_score(returns.abs(), score="volatility", length=3, worst=worst)
+    found = detect_stress_windows(returns, length=2, k=1, worst=worst)
+    assert found.score == "drawdown with wicks" and "with wicks" in found.windows[0].description
+
+
+@pytest.mark.shared_data
+def test_wick_detection_on_the_hourly_file_finds_2025_10_10(shared_data_dir):
+    from research.data import read_bars, to_returns, worst_moves
+
+    bars = read_bars(shared_data_dir / "crypto_perp_hourly_binance.csv", warn=False)
+    close = bars.close.dropna()
+    returns = to_returns(close)
+    worst = worst_moves(bars, 1, "long").loc[returns.index]
+    found = detect_stress_windows(returns, length=24, k=3, worst=worst)
+    cascade = pd.Timestamp("2025-10-10 21:00", tz="UTC")
+    assert found.windows[0].start <= cascade <= found.windows[0].end
