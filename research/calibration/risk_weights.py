@@ -32,12 +32,15 @@ import pandas as pd
 from research._typing import Float64Array1D
 from research.calibration.parameters import MarginParameters
 from research.data import (
+    Bars,
     ReturnUnits,
     check_return_units,
     check_time_index,
     mpor_returns,
     position_losses,  # the package's one loss per unit of notional, re-exported
+    units_per_fraction,
     validate_units,
+    worst_moves,
 )
 from research.data.timeindex import range_mask
 from research.errors import (
@@ -280,11 +283,20 @@ def _validate(
 
 
 def _side_risk(
-    moves: Float64Array1D, level: float, method: Method, side: Side, units: ReturnUnits
+    moves: Float64Array1D | tuple[Float64Array1D, Float64Array1D],
+    level: float,
+    method: Method,
+    side: Side,
+    units: ReturnUnits,
 ) -> tuple[float, int, str]:
-    """Risk of the binding side, as a fraction of notional (see :func:`position_losses`)."""
+    """Risk of the binding side, as a fraction of notional (see :func:`position_losses`).
+
+    ``moves`` is one array of close-to-close moves, or the (long, short) worst moves.
+    """
+    long, short = moves if isinstance(moves, tuple) else (moves, moves)
+    by_side = {"long": long, "short": short}
     candidates = [
-        (*tail_risk(position_losses(moves, name, units), level, method), name)
+        (*tail_risk(position_losses(by_side[name], name, units), level, method), name)
         for name in ("long", "short")
         if side in ("both", name)
     ]
@@ -305,6 +317,7 @@ def calibrate_risk_weights(
     side: Side = "both",
     units: ReturnUnits = "percent",
     check_units: bool = True,
+    bars: Bars | None = None,
 ) -> RiskWeightCalibration:
     r"""Calibrate one risk weight per underlying at ``level`` over the MPOR.
 
@@ -347,6 +360,13 @@ def calibrate_risk_weights(
         Refuse prices given as returns, and returns whose scale contradicts ``units``
         (decimals with ``units="percent"``, percent with ``units="decimal"``;
         :func:`research.data.check_return_units`).
+    bars : research.data.Bars, optional
+        OHLC bars of the underlyings (:func:`research.data.read_bars`): the losses then
+        come from the worst move over each MPOR (:func:`research.data.worst_moves`: the
+        lowest low for a long, the highest high for a short, from the close before), not
+        from the close-to-close move. The moves' dates, lookback and stress windows stay
+        those of ``returns``; a move whose bars are missing is dropped and counted. Not
+        with ``filter``.
 
     Returns
     -------
@@ -404,6 +424,10 @@ def calibrate_risk_weights(
         raise DataError(f"returns must be numeric: {exc}") from exc
     if check_units:
         check_return_units(frame, units)
+    if bars is not None and filter is not None:
+        raise SpecificationError(
+            "bars (worst intraperiod moves) cannot be volatility-filtered; drop filter= or bars="
+        )
     windows = _windows(stress_windows)
     min_moves = math.ceil(1.0 / (1.0 - level) - 1e-9)
     notes: list[str] = []
@@ -426,6 +450,7 @@ def calibrate_risk_weights(
             units,
             min_moves,
             notes,
+            None if bars is None else _extremes(bars, str(asset), int(mpor), units),
         )
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=2)
@@ -441,6 +466,7 @@ def calibrate_risk_weights(
         "ewma_lambda": float(ewma_lambda),
         "side": side,
         "units": units,
+        "moves": "close-to-close" if bars is None else "worst intraperiod",
         "first_date": frame.index[0],
         "last_date": frame.index[-1],
     }
@@ -468,6 +494,7 @@ def _calibrate_one(
     units: ReturnUnits,
     min_moves: int,
     notes: list[str],
+    extremes: tuple[pd.Series, pd.Series] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     missing = int(series.isna().sum())
     row: dict[str, Any] = {"missing_returns": missing}
@@ -491,6 +518,15 @@ def _calibrate_one(
     in_lookback = (start_pos >= max(series.size - window_days, 0)) & (start_pos >= 0)
     in_stress = _in_windows(moves.index, windows)
     valid = moves.notna().to_numpy()
+    if extremes is not None:
+        low, high = (e.reindex(moves.index) for e in extremes)
+        valid = valid & low.notna().to_numpy() & high.notna().to_numpy()
+
+    def side_moves(mask: np.ndarray) -> Float64Array1D | tuple[Float64Array1D, Float64Array1D]:
+        if extremes is None:
+            return moves[mask].to_numpy()
+        return low[mask].to_numpy(), high[mask].to_numpy()
+
     row["dropped_moves"] = int(((in_lookback | in_stress) & ~valid).sum())
     lookback_moves = moves[in_lookback & valid]
     stress_moves = moves[in_stress & valid]
@@ -509,14 +545,16 @@ def _calibrate_one(
             f"{min_moves} needed to resolve the {level:g} quantile; the worst move is used"
         )
     base_risk, base_pos, base_side = _side_risk(
-        lookback_moves.to_numpy(), level, method, side, units
+        side_moves(in_lookback & valid), level, method, side, units
     )
     stress_risk = math.nan
     if stress_moves.size:
-        stress_risk = _side_risk(stress_moves.to_numpy(), level, method, side, units)[0]
+        stress_risk = _side_risk(side_moves(in_stress & valid), level, method, side, units)[0]
     if stress_weight is None and stress_moves.size:
         sample = moves[(in_lookback | in_stress) & valid]
-        risk, pos, bind = _side_risk(sample.to_numpy(), level, method, side, units)
+        risk, pos, bind = _side_risk(
+            side_moves((in_lookback | in_stress) & valid), level, method, side, units
+        )
         quantile_date = sample.index[pos]
     elif stress_weight is not None and stress_moves.size:
         risk = (1.0 - stress_weight) * base_risk + stress_weight * stress_risk
@@ -543,6 +581,15 @@ def _calibrate_one(
         }
     )
     return risk, row
+
+
+def _extremes(bars: Bars, asset: str, mpor: int, units: ReturnUnits) -> tuple[pd.Series, pd.Series]:
+    """Worst long and short moves of one underlying over the MPOR, in the returns' units."""
+    if asset not in bars.close.columns:
+        raise DataError(f"bars have no {asset!r} (columns: {list(bars.close.columns)})")
+    one = bars[[asset]]
+    scale = units_per_fraction(units)
+    return tuple(worst_moves(one, mpor, side, scale=scale)[asset] for side in ("long", "short"))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
