@@ -1,4 +1,4 @@
-"""Risk weights from the worst intraperiod move lows for longs, highs for shorts."""
+"""Risk weights from the worst intraperiod move: lows for longs, highs for shorts."""
 
 from __future__ import annotations
 
