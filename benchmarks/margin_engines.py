@@ -1,4 +1,4 @@
-"""Margin of 10,000 portfolios x 20 underlyings x 1,000 scenarios in one call.
+"""Margin of 10,000 portfolios x 20 underlyings x 1,000 scenarios in one call; the venue engines.
 
 Prints, for each engine's book path, the wall time (best and median of round-robin trials) and
 the achieved GFLOP/s of the portfolio x scenario product (2 * portfolios * instruments *
@@ -7,7 +7,15 @@ on this machine), and their ratio: 1 means the margin costs exactly one matrix p
 compares the compiled VaR/ES selection (research.margin.tail) with the np.partition fallback and
 a full sort.
 
-Run: .venv/bin/python benchmarks/margin_engines.py [--portfolios N] [--repeat R]
+Then every venue engine of :mod:`research.margin.venues` margins the same 10,000 books of linear
+perpetuals on 20 underlyings (the venue parameter sets get a catch-all ``"*"`` entry, a copy of
+their BTC values, for the synthetic underlyings), and its full ``margin_book`` time is printed
+against one numpy product of the engine's own scenario matrix (Paradex: 24 scenarios per
+underlying with the delta and funding columns; Deribit: its 27 + 8 cells per underlying; dYdX
+and Hyperliquid: the instrument x underlying netting matrix), timed round-robin in the same
+run; the target is a ratio within 3x.
+
+Run: .venv/bin/python benchmarks/margin_engines.py [--portfolios N] [--repeat R] [--venues-only]
 """
 
 from __future__ import annotations
@@ -26,6 +34,13 @@ from research.margin import (
     ScenarioGridEngine,
     tail,
     var_es,
+)
+from research.margin.venues import (
+    DeribitEngine,
+    DydxEngine,
+    HyperliquidEngine,
+    ParadexEngine,
+    VenueParameters,
 )
 from research.portfolio import LinearPerpetual, Market, PortfolioBook, Scenarios
 
@@ -53,6 +68,7 @@ def main() -> None:
     parser.add_argument("--underlyings", type=int, default=20)
     parser.add_argument("--scenarios", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--venues-only", action="store_true", help="time the venue engines only")
     args = parser.parse_args()
     n_port, n_und, n_scen = args.portfolios, args.underlyings, args.scenarios
 
@@ -64,6 +80,9 @@ def main() -> None:
         rng.normal(0, 10, (n_port, n_und)), columns=[i.label for i in instruments]
     )
     book = PortfolioBook(instruments, quantities)
+    if args.venues_only:
+        venue_benchmark(book, market, names, args.repeat)
+        return
     corr = 0.5 * np.ones((n_und, n_und)) + 0.5 * np.eye(n_und)
     moves = rng.multivariate_normal(np.zeros(n_und), 0.03**2 * corr, n_scen)
     scenarios = Scenarios.from_array(moves, names)
@@ -152,6 +171,54 @@ def main() -> None:
         f"{t_part * 1e3:.1f} ms, full sort {t_sort * 1e3:.1f} ms (partition/selection "
         f"{t_part / t_select:.1f}x, sort/selection {t_sort / t_select:.1f}x)"
     )
+
+    venue_benchmark(book, market, names, args.repeat)
+
+
+def _with_catch_all(name: str, *tables: str) -> VenueParameters:
+    """A shipped venue set whose per-currency ``tables`` also hold a ``"*"`` copy of BTC."""
+    data = VenueParameters.load(name).to_dict()
+    for table in tables:
+        data["values"][table]["*"] = data["values"][table]["BTC"]
+    return VenueParameters.from_dict(data)
+
+
+def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repeat: int) -> None:
+    """Time every venue engine's ``margin_book`` against one product of its scenario matrix."""
+    q = np.ascontiguousarray(book.quantities.to_numpy())
+    # each engine and the attribute of its prepared book that holds its scenario matrix
+    engines = {
+        "Paradex-style": (ParadexEngine(asset_tables=dict.fromkeys(names, "BTC")), "signed"),
+        "Deribit-style": (
+            DeribitEngine(_with_catch_all("deribit_2026-02-15", "pairs", "currencies")),
+            "unit",
+        ),
+        "dYdX-style": (DydxEngine(market_tiers=dict.fromkeys(names, 0)), "netting"),
+        "Hyperliquid-style": (
+            HyperliquidEngine(_with_catch_all("hyperliquid_2026-12-04", "assets")),
+            "netting",
+        ),
+    }
+    print(
+        f"\nvenue engines on {book.n_portfolios} books x {len(names)} underlyings (linear "
+        "perpetuals), full margin_book against one numpy product of the engine's scenario matrix"
+    )
+    print(f"{'':<20}{'matrix':>12}{'product':>10}{'engine':>10}{'ratio (best)':>14}{'median':>8}")
+    for label, (engine, attribute) in engines.items():
+        matrix = np.ascontiguousarray(getattr(engine._prepare(book, market), attribute))
+        timed = interleaved(
+            {
+                "product": lambda m=matrix: q @ m,
+                "engine": lambda e=engine: e.margin_book(book, market),
+            },
+            repeat,
+        )
+        (p_best, p_median), (e_best, e_median) = timed["product"], timed["engine"]
+        shape = f"{matrix.shape[0]}x{matrix.shape[1]}"
+        print(
+            f"{label:<20}{shape:>12}{p_best * 1e3:8.1f}ms{e_best * 1e3:8.1f}ms"
+            f"{e_best / p_best:12.2f}x{e_median / p_median:7.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -281,8 +281,7 @@ def liquidity_tiers(parameters: VenueParameters) -> dict[int, LiquidityTier]:
 
 @dataclass(frozen=True)
 class _Prep:
-    size: Float64Array  # units of the underlying per contract, per instrument
-    indicator: Float64Array2D  # instruments x underlyings
+    netting: Float64Array2D  # instruments x underlyings: units of the underlying per contract
     fraction: Float64Array  # margin per unit of notional, per underlying
     spot: Float64Array  # per underlying
     underlyings: np.ndarray
@@ -396,8 +395,8 @@ class DydxEngine(VenueEngine):
             [self._fraction(self.tier_of(u, position_name(first[u])), u) for u in underlyings]
         )
         return _Prep(
-            size=np.array([i.contract_size for i in book.instruments], dtype=float),
-            indicator=book.underlying_matrix(),
+            netting=np.array([i.contract_size for i in book.instruments], dtype=float)[:, None]
+            * book.underlying_matrix(),
             fraction=fraction,
             spot=np.array([market.spot_of(u) for u in underlyings]),
             underlyings=np.array(underlyings, dtype=object),
@@ -412,5 +411,7 @@ class DydxEngine(VenueEngine):
         return BookEngine._isolated(self, q, prep)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        per_market = np.abs((q * prep.size) @ prep.indicator) * (prep.spot * prep.fraction)
+        per_market = q @ prep.netting  # net size per market
+        np.abs(per_market, out=per_market)
+        per_market *= prep.spot * prep.fraction
         return per_market.sum(axis=1), prep.underlyings[np.argmax(per_market, axis=1)]

@@ -217,7 +217,7 @@ def _tiers(parameters: VenueParameters, asset: str, position: str) -> MarginTier
 @dataclass(frozen=True)
 class _Prep:
     size: Float64Array  # units of the asset per contract, per instrument
-    indicator: Float64Array2D  # instruments x underlyings
+    netting: Float64Array2D  # instruments x underlyings: units of the asset per contract
     column_underlying: np.ndarray  # underlying index of each instrument
     spot: Float64Array  # per underlying
     tiers: tuple[MarginTiers, ...]  # per underlying
@@ -308,7 +308,8 @@ class HyperliquidEngine(VenueEngine):
             first.setdefault(instrument.underlying, instrument)
         return _Prep(
             size=np.array([i.contract_size for i in book.instruments], dtype=float),
-            indicator=book.underlying_matrix(),
+            netting=np.array([i.contract_size for i in book.instruments], dtype=float)[:, None]
+            * book.underlying_matrix(),
             column_underlying=np.array([index[i.underlying] for i in book.instruments]),
             spot=np.array([market.spot_of(u) for u in underlyings]),
             tiers=tuple(self.tiers_of(u, position_name(first[u])) for u in underlyings),
@@ -324,7 +325,9 @@ class HyperliquidEngine(VenueEngine):
         return tiers.initial_margin(notional, lev)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        notional = np.abs((q * prep.size) @ prep.indicator) * prep.spot
+        notional = q @ prep.netting  # net size per asset
+        np.abs(notional, out=notional)
+        notional *= prep.spot
         per_asset = np.column_stack(
             [
                 self._requirement(notional[:, k], prep.tiers[k], prep.leverage[k])

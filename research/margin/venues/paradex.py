@@ -51,6 +51,7 @@ from research.errors import DataError, ParameterError
 from research.margin._checks import check_book
 from research.margin._engine import BookEngine
 from research.margin.venues._params import (
+    CATCH_ALL,
     VenueEngine,
     VenueParameters,
     check_positions,
@@ -243,16 +244,55 @@ def scenario_table(
 
 
 @dataclass(frozen=True)
+class _Settings:
+    """The set's values, read and checked once when the engine is built."""
+
+    tables: Mapping[str, _AssetTable]
+    dte_floor: float
+    vega_power_short: float
+    vega_power_long: float
+    cutoff_days: float
+    floor_applies_to: Literal["level", "shock"]
+    mmr_factor: float
+    funding_hours: float
+
+
+def _settings(p: VenueParameters) -> _Settings:
+    floor_mode = p.value("min_vol_shock_up_applies_to")
+    if floor_mode not in ("level", "shock"):
+        raise ParameterError(
+            f"{p}: min_vol_shock_up_applies_to is {floor_mode!r}; give 'level' or 'shock'"
+        )
+    assets = p.value("assets")
+    if not isinstance(assets, Mapping) or not assets:
+        raise ParameterError(f"{p}: assets must be a non-empty mapping of scenario tables")
+    return _Settings(
+        tables={asset: _asset_table(p, asset) for asset in assets},
+        dte_floor=p.number("dte_floor_days", low=0.0, strict=True),
+        vega_power_short=p.number("vega_power_short", low=0.0),
+        vega_power_long=p.number("vega_power_long", low=0.0),
+        cutoff_days=p.number("vega_power_cutoff_days", low=0.0, strict=True),
+        floor_applies_to=floor_mode,
+        mmr_factor=p.number("mmr_factor", low=0.0, high=1.0),
+        funding_hours=p.number("funding_provision_hours", low=0.0),
+    )
+
+
+@dataclass(frozen=True)
 class _Prep:
-    unit_grid: Float64Array2D  # instruments x (24 * underlyings), weighted unit P&L, scenario-major
-    delta: Float64Array  # per instrument, units of the underlying
-    indicator: Float64Array2D  # instruments x underlyings
+    # instruments x (underlyings * 24 + underlyings + 1): the weighted unit P&L of every
+    # underlying's 24 scenarios, then the unit delta on each underlying, then the unit 8-hour
+    # funding payment; one product with the quantities gives all three
+    signed: Float64Array2D
+    # instruments x (underlyings + 1): |unit delta| on each underlying, then the unit taker fee;
+    # its product with |quantities| gives the gross deltas and the fee provision
+    absolute: Float64Array2D
     spot: Float64Array  # per underlying
     unhedged: Float64Array  # per underlying
     hedged: Float64Array  # per underlying
-    funding: Float64Array  # per instrument: notional x 8h funding rate (perpetuals only)
-    fee: Float64Array  # per instrument: taker fee x |notional|
     driver_labels: np.ndarray  # underlyings x 25: scenarios 1..24, then "min delta"
+    factor: float  # share of the net IMR charged: 1 (initial) or the MMR factor
+    mmr_factor: float
 
 
 @dataclass(frozen=True)
@@ -307,6 +347,7 @@ class ParadexEngine(VenueEngine):
     asset_tables: Mapping[str, str] = field(default_factory=dict)
     funding_rates: Mapping[str, float] = field(default_factory=dict)
     taker_fee: float = 0.0
+    _parsed: _Settings = field(init=False, repr=False, compare=False)
     name: ClassVar[str] = "Paradex-style"
     supported: ClassVar[tuple[type, ...]] = (
         LinearPerpetual,
@@ -318,33 +359,19 @@ class ParadexEngine(VenueEngine):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        p = self.parameters
-        for name in ("dte_floor_days", "vega_power_cutoff_days"):
-            p.number(name, low=0.0, strict=True)
-        for name in ("vega_power_short", "vega_power_long", "funding_provision_hours"):
-            p.number(name, low=0.0)
-        p.number("mmr_factor", low=0.0, high=1.0)
-        if p.value("min_vol_shock_up_applies_to") not in ("level", "shock"):
-            raise ParameterError(
-                f"{p}: min_vol_shock_up_applies_to is "
-                f"{p.value('min_vol_shock_up_applies_to')!r}; give 'level' or 'shock'"
-            )
-        assets = p.value("assets")
-        if not isinstance(assets, Mapping) or not assets:
-            raise ParameterError(f"{p}: assets must be a non-empty mapping of scenario tables")
-        for asset in assets:
-            _asset_table(p, asset)
+        parsed = _settings(self.parameters)
         for u, table in self.asset_tables.items():
-            if table not in assets:
+            if table not in parsed.tables:
                 raise ParameterError(
-                    f"asset_tables maps {u!r} to {table!r}, which {p} does not have; it has "
-                    f"{sorted(assets)}"
+                    f"asset_tables maps {u!r} to {table!r}, which {self.parameters} does not "
+                    f"have; it has {sorted(parsed.tables)}"
                 )
         for u, rate in self.funding_rates.items():
             if not math.isfinite(float(rate)):
                 raise ParameterError(f"funding rate of {u!r} is {rate}; give a finite decimal")
         if not (math.isfinite(self.taker_fee) and 0.0 <= self.taker_fee < 1.0):
             raise ParameterError(f"taker_fee is {self.taker_fee}; give a decimal in [0, 1)")
+        object.__setattr__(self, "_parsed", parsed)
         object.__setattr__(self, "asset_tables", dict(self.asset_tables))
         object.__setattr__(
             self, "funding_rates", {u: float(r) for u, r in self.funding_rates.items()}
@@ -361,11 +388,13 @@ class ParadexEngine(VenueEngine):
 
     def _table_of(self, underlying: str, position: str) -> _AssetTable:
         key = self.asset_tables.get(underlying, underlying)
-        self.parameters.for_currency("assets", key, position)
-        return _asset_table(self.parameters, key)
+        tables = self._parsed.tables
+        if key not in tables and CATCH_ALL not in tables:
+            self.parameters.for_currency("assets", key, position)  # raises, naming the position
+        return tables.get(key, tables.get(CATCH_ALL))  # type: ignore[return-value]
 
     def _unit_pnl(self, instrument: Any, market: Market, table: _AssetTable) -> Float64Array:
-        p = self.parameters
+        p = self._parsed
         s0 = market.spot_of(instrument.underlying)
         spots = s0 * (1.0 + table.spot_shock)
         shift: Float64Array | float = 0.0
@@ -380,12 +409,12 @@ class ParadexEngine(VenueEngine):
                 iv,
                 table.vol_shock,
                 dte,
-                dte_floor=p.number("dte_floor_days"),
-                vega_power_short=p.number("vega_power_short"),
-                vega_power_long=p.number("vega_power_long"),
-                cutoff_days=p.number("vega_power_cutoff_days"),
+                dte_floor=p.dte_floor,
+                vega_power_short=p.vega_power_short,
+                vega_power_long=p.vega_power_long,
+                cutoff_days=p.cutoff_days,
                 min_vol_shock_up=table.min_vol_shock_up,
-                floor_applies_to=p.value("min_vol_shock_up_applies_to"),
+                floor_applies_to=p.floor_applies_to,
             )
             shift = np.maximum(shifted, 0.0) - iv
         with np.errstate(over="ignore", invalid="ignore"):
@@ -408,10 +437,10 @@ class ParadexEngine(VenueEngine):
             if u not in tables:
                 tables[u] = self._table_of(u, position_name(instrument))
         n_u = len(underlyings)
-        grid = np.zeros((len(book.instruments), N_SCENARIOS, n_u))
+        grid = np.zeros((len(book.instruments), n_u, N_SCENARIOS))
         for i, instrument in enumerate(book.instruments):
             u = instrument.underlying
-            grid[i, :, index[u]] = self._unit_pnl(instrument, market, tables[u])
+            grid[i, index[u]] = self._unit_pnl(instrument, market, tables[u])
         units = unit_exposures(book.instruments, market)
         notional = units["notional"].to_numpy(dtype=float)
         rates = np.array(
@@ -420,7 +449,8 @@ class ParadexEngine(VenueEngine):
                 for i in book.instruments
             ]
         )
-        hours = self.parameters.number("funding_provision_hours")
+        hours = self._parsed.funding_hours
+        mmr_factor = self._parsed.mmr_factor
         labels = np.array(
             [
                 [f"{u} scenario {s}" for s in range(1, N_SCENARIOS + 1)] + [f"{u} min delta"]
@@ -428,16 +458,20 @@ class ParadexEngine(VenueEngine):
             ],
             dtype=object,
         )
+        delta = units["delta"].to_numpy(dtype=float)[:, None] * book.underlying_matrix()
+        funding = notional * rates * hours / 8.0
+        fee = self.taker_fee * np.abs(notional)
         return _Prep(
-            unit_grid=np.ascontiguousarray(grid.reshape(len(book.instruments), -1)),
-            delta=units["delta"].to_numpy(dtype=float),
-            indicator=book.underlying_matrix(),
+            signed=np.ascontiguousarray(
+                np.column_stack([grid.reshape(len(book.instruments), -1), delta, funding])
+            ),
+            absolute=np.ascontiguousarray(np.column_stack([np.abs(delta), fee])),
             spot=np.array([market.spot_of(u) for u in underlyings]),
             unhedged=np.array([tables[u].unhedged for u in underlyings]),
             hedged=np.array([tables[u].hedged for u in underlyings]),
-            funding=notional * rates * hours / 8.0,
-            fee=self.taker_fee * np.abs(notional),
             driver_labels=labels,
+            factor=1.0 if self.requirement == "initial" else mmr_factor,
+            mmr_factor=mmr_factor,
         )
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
@@ -450,16 +484,19 @@ class ParadexEngine(VenueEngine):
 
     def _terms(self, q: Float64Array2D, prep: _Prep) -> dict[str, Float64Array2D | Float64Array]:
         n_u = len(prep.spot)
-        losses = -(q @ prep.unit_grid).reshape(q.shape[0], N_SCENARIOS, n_u)
-        scan = np.maximum(losses.max(axis=1), 0.0)
-        deltas = q * prep.delta
-        net = deltas @ prep.indicator
-        gross = np.abs(deltas) @ prep.indicator
-        min_delta = min_delta_risk(net, gross, prep.spot, prep.unhedged, prep.hedged)
-        funding = np.maximum(q @ prep.funding, 0.0)
-        fee = np.abs(q) @ prep.fee
+        cells = n_u * N_SCENARIOS
+        signed = q @ prep.signed
+        absolute = np.abs(q) @ prep.absolute
+        # weighted P&L, portfolios x underlyings x scenarios (a view: each underlying's 24 cells
+        # are contiguous)
+        pnl = signed[:, :cells].reshape(q.shape[0], n_u, N_SCENARIOS)
+        scan = np.maximum(-pnl.min(axis=2), 0.0)
+        net = signed[:, cells : cells + n_u]
+        min_delta = min_delta_risk(net, absolute[:, :n_u], prep.spot, prep.unhedged, prep.hedged)
+        funding = np.maximum(signed[:, -1], 0.0)
+        fee = absolute[:, -1]
         return {
-            "losses": losses,
+            "pnl": pnl,
             "scan": scan,
             "min_delta": min_delta,
             "net_initial": np.maximum(scan, min_delta),
@@ -470,11 +507,11 @@ class ParadexEngine(VenueEngine):
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         t = self._terms(q, prep)
         net_initial = t["net_initial"]
-        factor = 1.0 if self.requirement == "initial" else self.parameters.number("mmr_factor")
-        margin = factor * net_initial.sum(axis=1) + t["funding_provision"] + t["fee_provision"]
+        margin = prep.factor * net_initial.sum(axis=1) + t["funding_provision"]
+        margin += t["fee_provision"]
         top = np.argmax(net_initial, axis=1)
         rows = np.arange(q.shape[0])
-        worst = np.argmax(t["losses"][rows, :, top], axis=1)
+        worst = np.argmin(t["pnl"][rows, top], axis=1)
         by_delta = t["min_delta"][rows, top] > t["scan"][rows, top]
         term = np.where(by_delta, N_SCENARIOS, worst)
         return margin, prep.driver_labels[top, term]
@@ -504,7 +541,7 @@ class ParadexEngine(VenueEngine):
                 "funding_provision": t["funding_provision"],
                 "fee_provision": t["fee_provision"],
                 "initial": net + provisions,
-                "maintenance": self.parameters.number("mmr_factor") * net + provisions,
+                "maintenance": prep.mmr_factor * net + provisions,
             },
             index=book.quantities.index,
         )
