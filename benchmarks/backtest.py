@@ -16,10 +16,18 @@ Prints, in one run:
   ceiling (72 s, the time of the backtest's former private arithmetic on this machine);
 * a cProfile breakdown on the first 250 days: the share of time in the products and tail
   selection (``var_es_of_product``), in the revaluation (``unit_pnl``), in the engine's book
-  checks (``unit_exposures``) and in the GARCH refits.
+  checks (``unit_exposures``) and in the GARCH refits;
+* beside it, the two backtests of the default proposal (issue 14): ``configs/default.yaml``
+  prepared and calibrated (:func:`research.calibration.calibrate.prepare_study`,
+  :func:`~research.calibration.calibrate.calibrate`), then the proposed set frozen on the
+  days after its as-of date (:func:`research.backtest.proposal.frozen_backtest`) and the
+  config recalibrated quarterly over the whole history
+  (:func:`~research.backtest.proposal.rolling_backtest`): the time of the calibration and of
+  each backtest, the fingerprint(s) and the coverage tables.
 
 Run: ``.venv/bin/python benchmarks/backtest.py`` (``--days 500`` for a quicker look,
-``--no-processes`` to skip the parallel run).
+``--no-processes`` to skip the parallel run, ``--no-proposal`` to skip the proposal's
+backtests, ``--every YE`` for yearly instead of quarterly recalibration).
 """
 
 from __future__ import annotations
@@ -28,8 +36,11 @@ import argparse
 import cProfile
 import pstats
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from research.backtest.engine import OffsetBacktest
 from research.backtest.models import RollingFHS
@@ -40,6 +51,9 @@ from research.backtest.portfolios import (
     random_books,
     stack_books,
 )
+from research.backtest.proposal import DEFAULT_REFIT, frozen_backtest, rolling_backtest
+from research.calibration.calibrate import calibrate, load_config_prices, prepare_study
+from research.calibration.config import CalibrationConfig
 from research.data import load_prices, to_returns
 
 CEILING_SECONDS = 72.0
@@ -48,6 +62,8 @@ HORIZON = 2
 N_SCENARIOS = 1000
 PROFILE_DAYS = 250
 CARRY = 0.05
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+"""The default proposal's config (the repository's, next to this script)."""
 
 
 def _book(returns, seed: int = 0):
@@ -68,10 +84,57 @@ def _share(stats: pstats.Stats, names: tuple[str, ...], total: float) -> float:
     return seconds / total
 
 
+def _proposal(every: str) -> None:
+    """Calibrate the default config, then backtest its proposal frozen and rolling."""
+    base = CalibrationConfig.from_yaml(CONFIG)
+    start = time.perf_counter()
+    config, prices = prepare_study(base)
+    with warnings.catch_warnings(action="ignore"):  # the calibration study shows them
+        proposal = calibrate(config, prices).parameters
+    seconds = time.perf_counter() - start
+    print(
+        f"default proposal ({CONFIG.name}): {proposal.version} as of {proposal.as_of}, "
+        f"{len(proposal.risk_weights)} underlyings, {len(proposal.offset_credits)} credited "
+        f"pairs, fingerprint [{proposal.fingerprint}]"
+    )
+    print(f"  calibration              {seconds:8.1f} s")
+    history = load_config_prices(config, out_of_sample=True)
+    start = time.perf_counter()
+    frozen = frozen_backtest(proposal, history)
+    frozen_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    with warnings.catch_warnings(action="ignore"):  # each refit's calibration warnings
+        rolling = rolling_backtest(config, history, every=every)
+    rolling_seconds = time.perf_counter() - start
+    for name, run, wall in (
+        ("frozen", frozen, frozen_seconds),
+        ("rolling", rolling, rolling_seconds),
+    ):
+        result = run.result
+        sets = len(run.refits)
+        print(
+            f"  {name:8s} backtest         {wall:8.1f} s   {result.loss.shape[1]} portfolios x "
+            f"{len(result.dates)} days ({result.dates[0].date()} to {result.dates[-1].date()}), "
+            f"{sets} set{'s' if sets > 1 else ''}"
+        )
+    print(f"  frozen backtest fingerprint [{frozen.fingerprints[0][1]}]")
+    first, last = rolling.fingerprints[0], rolling.fingerprints[-1]
+    print(
+        f"  rolling backtest: {len(rolling.refits)} refits ({every}), first {first[0].date()} "
+        f"[{first[1]}], last {last[0].date()} [{last[1]}]"
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        for name, run in (("frozen", frozen), ("rolling", rolling)):
+            print(f"coverage of the {name} backtest (cross margin):")
+            print(run.coverage().to_string())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=2000)
     parser.add_argument("--no-processes", action="store_true")
+    parser.add_argument("--no-proposal", action="store_true")
+    parser.add_argument("--every", default=DEFAULT_REFIT)
     args = parser.parse_args()
     returns = to_returns(load_prices("sp500"))
     lookback = N_SCENARIOS + HORIZON - 1
@@ -127,6 +190,8 @@ def main() -> None:
         ("GARCH refits (fit)", ("_fit",)),
     ):
         print(f"  {label:42s} {_share(stats, names, total):6.1%}")
+    if not args.no_proposal:
+        _proposal(args.every)
 
 
 if __name__ == "__main__":
