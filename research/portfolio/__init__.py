@@ -9,6 +9,7 @@ one matrix product.
 """
 
 from research.portfolio.book import PortfolioBook
+from research.portfolio.funding import FUNDING_INTERVAL, accrued_funding
 from research.portfolio.instruments import (
     DatedFuture,
     EuropeanOption,
@@ -24,6 +25,7 @@ from research.portfolio.scenarios import Scenarios
 from research.portfolio.valuation import unit_exposures, unit_pnl
 
 __all__ = [
+    "FUNDING_INTERVAL",
     "DatedFuture",
     "EuropeanOption",
     "Greeks",
@@ -36,6 +38,7 @@ __all__ = [
     "Position",
     "Scenarios",
     "Spot",
+    "accrued_funding",
     "unit_exposures",
     "unit_pnl",
     "year_fraction",

@@ -162,8 +162,10 @@ class LinearPerpetual:
 
     Notes
     -----
-    P&L of one long contract: ``contract_size * (S' - S)``; funding payments are ignored
-    (instantaneous scenarios).
+    P&L of one long contract: ``contract_size * (S' - S - S f)`` with ``f`` the funding a
+    long pays over the scenario's horizon as a fraction of notional
+    (:meth:`Market.funding_of`, from :func:`accrued_funding`; zero when the market gives
+    none).
     """
 
     underlying: str
@@ -182,10 +184,10 @@ class LinearPerpetual:
     def pnl(
         self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
     ) -> Float64Array:
-        """``contract_size * (S' - S)``."""
-        return self.contract_size * (
-            np.asarray(spot, dtype=float) - market.spot_of(self.underlying)
-        )
+        """``contract_size * (S' - S - S f)``, ``f`` the funding a long pays over the horizon."""
+        start = market.spot_of(self.underlying)
+        paid = start * market.funding_of(self.underlying)
+        return self.contract_size * (np.asarray(spot, dtype=float) - start - paid)
 
     def greeks(self, market: Market) -> Greeks:
         """Notional ``contract_size * S``, delta ``contract_size``."""
@@ -215,10 +217,12 @@ class InversePerpetual:
 
     which is concave in ``S'`` (a long loses without bound in coin as ``S' -> 0``; a short's coin
     gain is unbounded). :meth:`pnl` converts the coin P&L to the reporting currency at the
-    scenario price, ``PnL_coin * S' = N (S'/S - 1)``: in USD the contract is linear with delta
-    ``N / S`` coins. The non-linearity of a coin-margined account therefore sits in its coin
-    collateral, whose USD value moves with ``S'``; value the collateral along the same scenario
-    when simulating accounts. The notional is ``N`` USD whatever the price.
+    scenario price, ``PnL_coin * S' = N (S'/S - 1)``, less the funding a long pays over the
+    horizon, ``N f`` (:meth:`Market.funding_of`; zero when the market gives none): in USD the
+    contract is linear with delta ``N / S`` coins. The non-linearity of a coin-margined account
+    therefore sits in its coin collateral, whose USD value moves with ``S'``; value the
+    collateral along the same scenario when simulating accounts. The notional is ``N`` USD
+    whatever the price.
     """
 
     underlying: str
@@ -242,9 +246,10 @@ class InversePerpetual:
     def pnl(
         self, market: Market, spot: Float64Array, vol_shift: Float64Array | float = 0.0
     ) -> Float64Array:
-        """Coin P&L converted at the scenario price: ``N (1/S - 1/S') S' = N (S'/S - 1)``."""
+        """Coin P&L at the scenario price less funding: ``N (S'/S - 1) - N f``."""
         spot = np.asarray(spot, dtype=float)
-        return self.pnl_coin(market, spot) * spot
+        paid = self.contract_value * market.funding_of(self.underlying)
+        return self.pnl_coin(market, spot) * spot - paid
 
     def greeks(self, market: Market) -> Greeks:
         """Notional ``N`` USD, delta ``N / S`` coins."""

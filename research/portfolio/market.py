@@ -63,11 +63,17 @@ class Market:
     carry : mapping or pandas.Series, optional
         Annualised continuously compounded cost of carry (basis) per underlying; the forward for
         expiry ``T`` is ``spot * exp(carry * T)``. Missing underlyings have zero carry.
+    funding : mapping or pandas.Series, optional
+        Perpetual funding per underlying accrued over the scenario's horizon (the MPOR), as a
+        fraction of notional paid by a long (negative: longs receive), e.g. from
+        :func:`research.portfolio.accrued_funding`. Perpetuals subtract it from a long's P&L;
+        missing underlyings accrue no funding (stated in the perpetuals' docstrings).
 
     Raises
     ------
     DataError
-        Non-positive or non-finite spot, negative or non-finite volatility, non-finite rate/carry.
+        Non-positive or non-finite spot, negative or non-finite volatility, non-finite
+        rate/carry/funding.
 
     Examples
     --------
@@ -81,11 +87,16 @@ class Market:
     volatility: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     rate: float = 0.0
     carry: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    funding: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     def __post_init__(self) -> None:
         spot = _as_series(self.spot, "spot")
         vol = _as_series(self.volatility, "volatility")
         carry = _as_series(self.carry, "carry")
+        funding = _as_series(self.funding, "funding")
+        for label, value in funding.items():
+            if not math.isfinite(value):
+                raise DataError(f"funding of {label!r} is {value}; give a finite fraction")
         for label, value in spot.items():
             if not (math.isfinite(value) and value > 0):
                 raise DataError(f"spot price of {label!r} is {value}; it must be finite and > 0")
@@ -106,6 +117,8 @@ class Market:
         object.__setattr__(self, "_spots", {k: float(v) for k, v in spot.items()})
         object.__setattr__(self, "_vols", {k: float(v) for k, v in vol.items()})
         object.__setattr__(self, "_carries", {k: float(v) for k, v in carry.items()})
+        object.__setattr__(self, "funding", funding)
+        object.__setattr__(self, "_fundings", {k: float(v) for k, v in funding.items()})
         object.__setattr__(self, "rate", float(self.rate))
         object.__setattr__(self, "valuation_date", pd.Timestamp(self.valuation_date))
 
@@ -133,6 +146,10 @@ class Market:
     def carry_of(self, underlying: str) -> float:
         """Annual cost of carry of one underlying (0 when not given)."""
         return self._carries.get(underlying, 0.0)
+
+    def funding_of(self, underlying: str) -> float:
+        """Funding a long pays over the horizon, as a fraction of notional (0 when not given)."""
+        return self._fundings.get(underlying, 0.0)
 
     def volatility_of(self, underlying: str) -> float:
         """Implied volatility of one underlying.
