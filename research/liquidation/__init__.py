@@ -12,6 +12,11 @@ amplification, open interest, contagion).
 
 from research.liquidation.compare import ModeComparison, compare_modes
 from research.liquidation.engine import CascadeSimulator, simulate_cascade
+from research.liquidation.experiments import (
+    amplification_curve,
+    collateral_at_margin,
+    hedged_pairs,
+)
 from research.liquidation.impact import (
     AssetMarket,
     ExponentialImpact,
@@ -28,10 +33,22 @@ from research.liquidation.maintenance import (
     liquidation_price,
 )
 from research.liquidation.montecarlo import cascade_distribution, stress_paths
-from research.liquidation.population import liquidation_band, synthetic_accounts
+from research.liquidation.plots import (
+    plot_amplification,
+    plot_distribution,
+    plot_rounds,
+    plot_timing,
+)
+from research.liquidation.population import (
+    liquidation_band,
+    one_asset_accounts,
+    synthetic_accounts,
+)
 from research.liquidation.replay import (
     OCTOBER_10_2025,
     OCTOBER_10_POPULATION,
+    compare_with_facts,
+    october_10_accounts,
     read_bars,
     replay_markets,
     replay_path,
@@ -69,14 +86,24 @@ __all__ = [
     "SquareRootImpact",
     "TieredMaintenance",
     "VenueProfile",
+    "amplification_curve",
     "bankruptcy_price",
     "binance_like",
     "cascade_distribution",
+    "collateral_at_margin",
+    "compare_with_facts",
     "compare_modes",
     "dydx_like",
+    "hedged_pairs",
     "hl_like",
     "liquidation_band",
     "liquidation_price",
+    "october_10_accounts",
+    "one_asset_accounts",
+    "plot_amplification",
+    "plot_distribution",
+    "plot_rounds",
+    "plot_timing",
     "read_bars",
     "replay_markets",
     "replay_path",

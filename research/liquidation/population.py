@@ -13,7 +13,7 @@ from research._typing import Seed
 from research.errors import ParameterError
 from research.liquidation.state import Accounts, Mode
 
-__all__ = ["liquidation_band", "synthetic_accounts"]
+__all__ = ["liquidation_band", "one_asset_accounts", "synthetic_accounts"]
 
 
 def synthetic_accounts(
@@ -130,4 +130,22 @@ def liquidation_band(
         pd.DataFrame({asset: np.full(n_accounts, units)}, index=index),
         pd.DataFrame({asset: np.full(n_accounts, top)}, index=index),
         pd.Series(collateral, index=index),
+    )
+
+
+def one_asset_accounts(
+    quantities: list[float] | np.ndarray,
+    collateral: list[float] | np.ndarray,
+    *,
+    entry: float = 100.0,
+    asset: str = "X",
+    names: list[str] | None = None,
+) -> Accounts:
+    """Accounts holding one asset bought (or sold) at ``entry`` (the spec's test cases)."""
+    names = names or [f"a{i}" for i in range(len(quantities))]
+    index = pd.Index(names, name="account")
+    return Accounts(
+        pd.DataFrame({asset: np.asarray(quantities, dtype=float)}, index=index),
+        pd.DataFrame({asset: np.full(len(index), float(entry))}, index=index),
+        pd.Series(np.asarray(collateral, dtype=float), index=index),
     )

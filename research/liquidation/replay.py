@@ -14,15 +14,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from research._typing import Seed
 from research.data import read_prices
 from research.errors import DataError
 from research.liquidation.impact import AssetMarket
+from research.liquidation.population import synthetic_accounts
 from research.liquidation.results import CascadeResult
-from research.liquidation.state import ShockPath
+from research.liquidation.state import Accounts, ShockPath
 
 __all__ = [
     "OCTOBER_10_2025",
     "OCTOBER_10_POPULATION",
+    "compare_with_facts",
+    "october_10_accounts",
     "read_bars",
     "replay_markets",
     "replay_path",
@@ -43,16 +47,77 @@ OCTOBER_10_2025: Mapping[str, tuple[float, str]] = {
 
 #: The synthetic population of the replay: what is sourced and what is assumed.
 OCTOBER_10_POPULATION: Mapping[str, tuple[object, str]] = {
-    "BTC open interest, USD": (58e9, "midpoint of 47B [S27] and 70B [S26] before the crash"),
-    "ETH open interest, USD": (28e9, "JPMorgan via [S31]"),
-    "SOL, XRP, DOGE, BNB, ADA open interest, USD": (
-        (10e9, 6e9, 4e9, 3e9, 1.5e9),
-        "assumption (not found in the spec)",
-    ),
+    "open interest BTC, USD": (58e9, "midpoint of 47B [S27] and 70B [S26] before the crash"),
+    "open interest ETH, USD": (28e9, "JPMorgan via [S31]"),
+    "open interest SOL, USD": (10e9, "assumption (not found in the spec)"),
+    "open interest XRP, USD": (6e9, "assumption (not found in the spec)"),
+    "open interest DOGE, USD": (4e9, "assumption (not found in the spec)"),
+    "open interest BNB, USD": (3e9, "assumption (not found in the spec)"),
+    "open interest ADA, USD": (1.5e9, "assumption (not found in the spec)"),
     "long share of positions": (0.5, "assumption: open interest is two-sided; not found"),
-    "leverage median / log-dispersion / cap": ((10.0, 0.6, 50.0), "assumption (not found)"),
+    "leverage median": (4.0, "assumption (not found in the spec)"),
+    "leverage log-dispersion": (0.7, "assumption (not found in the spec)"),
+    "leverage cap": (50.0, "assumption; Hyperliquid's BTC maximum is 40x [S13b]"),
+    "assets per account, at most": (3, "assumption"),
     "entry-price log-dispersion": (0.03, "assumption: positions opened over past weeks"),
 }
+
+
+def october_10_accounts(prices: pd.Series, *, n_accounts: int, seed: Seed = None) -> Accounts:
+    """Draw the replay's population (:data:`OCTOBER_10_POPULATION`) at ``prices``.
+
+    Parameters
+    ----------
+    prices : pandas.Series
+        Prices of the assets to hold (any of the seven the population states).
+    n_accounts : int
+        Accounts drawn (each holds up to three assets).
+    seed : int, numpy.random.Generator or None
+        Seed of the draw.
+
+    Returns
+    -------
+    Accounts
+    """
+    value = {k: v for k, (v, _) in OCTOBER_10_POPULATION.items()}
+    notional = {a: value[f"open interest {a}, USD"] for a in prices.index}
+    return synthetic_accounts(
+        prices,
+        notional,
+        n_accounts=n_accounts,
+        long_share=value["long share of positions"],
+        leverage_median=value["leverage median"],
+        leverage_dispersion=value["leverage log-dispersion"],
+        max_leverage=value["leverage cap"],
+        max_assets=value["assets per account, at most"],
+        entry_dispersion=value["entry-price log-dispersion"],
+        seed=seed,
+    )
+
+
+def compare_with_facts(result: CascadeResult) -> pd.DataFrame:
+    """Set the replay's numbers beside the facts of :data:`OCTOBER_10_2025` they can meet."""
+    timing = replay_timing(result)
+    total = result.liquidated_notional
+    peak = timing.loc["2025-10-10 20:00":"2025-10-10 21:00", "liquidated"].sum()
+    longs = result.liquidated("side").get("long", 0.0)
+    oi = result.open_interest().loc["BTC", "change_pct"] / 100 if "BTC" in result.assets else None
+    facts = OCTOBER_10_2025
+    rows = {
+        "total liquidated, USD": (total, "9.89e9 (14 h) to 19.13e9 (24 h)", "[S19][S24]"),
+        "share in the 20:00-21:59 bars": (
+            peak / total if total else float("nan"),
+            "0.70 in 20:50-21:30",
+            facts["share liquidated in those 40 minutes"][1],
+        ),
+        "long share of liquidations": (
+            longs / total if total else float("nan"),
+            "0.839",
+            facts["long share of liquidations"][1],
+        ),
+        "BTC long open interest change": (oi, "-0.17 to -0.26", "[S31][S27]"),
+    }
+    return pd.DataFrame(rows, index=["simulated", "reported", "source"]).T
 
 
 def read_bars(
