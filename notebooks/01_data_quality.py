@@ -19,7 +19,7 @@ seed = 0
 import pandas as pd
 
 from research.data import align, load_prices, quality_report, to_returns, validate_prices
-from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.data_exhibits import (
     plot_missing,
     plot_prices,
@@ -39,23 +39,28 @@ quality = validate_prices(prices, warn=False) if fast else quality_report(prices
 # %% [markdown]
 # ## Data
 #
-# The panel below is the input as read, one column per asset. Each asset's listing date is its
-# first valid price; days before it are not counted as missing.
+# The panel is the input as read, one column per asset; [Table](#tab-dq-quality) reports, per
+# asset, its dates, observations and every kind of defect the validation looks for, and
+# [Figure](#fig-dq-prices) draws the prices. Each asset's listing date is its first valid price;
+# days before it are not counted as missing.
 
 # %%
 show_table(
     quality.to_frame(),
     f"Data-quality report per asset for {source}: first and last observation, observations, "
     "missing values inside the listed range, long gaps, non-positive prices and outlier returns.",
+    label="dq-quality",
 )
 
 # %%
 issues = quality.issues
 if len(issues):
+    show_text("[Table](#tab-dq-issues) lists the individual findings of the validation.")
     show_table(
         issues.head(25),
         f"Individual findings of the validation ({len(issues)} in total; the first 25 shown).",
         index=False,
+        label="dq-issues",
     )
 else:
     print("The validation found no issue: no gaps, duplicates, non-positive prices or outliers.")
@@ -64,14 +69,17 @@ else:
 show_figure(
     plot_prices(prices),
     "Prices rebased to 100 at each asset's first observation (log scale).",
+    label="dq-prices",
 )
 
 # %%
 if prices.isna().to_numpy().any():
+    show_text("[Figure](#fig-dq-missing) shows where prices are missing, by asset and month.")
     show_figure(
         plot_missing(prices),
         "Share of missing prices by asset and month. Dark cells before an asset's listing are "
         "the listing effect; dark cells afterwards are gaps in the source data.",
+        label="dq-missing",
     )
 else:
     print(
@@ -94,11 +102,13 @@ dropped = pd.DataFrame(
     {"rows dropped": alignment["dropped_by_asset"], "values filled": alignment["filled"]}
 ).fillna(0)
 if alignment["rows_dropped"]:
+    show_text("[Table](#tab-dq-calendar) counts the dates each asset's gaps remove.")
     show_table(
         dropped[dropped.sum(axis=1) > 0],
         f"Intersection calendar: {alignment['rows_in']:,} rows in, {alignment['rows_out']:,} "
         "kept. Rows dropped counts the dates each asset's missing price removed (a date can "
         "count for several assets).",
+        label="dq-calendar",
     )
 else:
     print(
@@ -108,12 +118,16 @@ else:
 
 # %% [markdown]
 # ## Results: return distribution
+#
+# [Table](#tab-dq-returns) summarises the log returns of each asset and
+# [Figure](#fig-dq-distribution) compares their pooled distribution with the normal one.
 
 # %%
 show_table(
     return_summary(returns),
     "Log-return statistics (percent) on the common calendar. Excess kurtosis far above zero and "
     "Jarque-Bera p-values near zero mean fat tails: a normal model understates margin.",
+    label="dq-returns",
 )
 
 # %%
@@ -122,16 +136,20 @@ show_figure(
     "Left: pooled standardised returns against the standard normal density (log scale). "
     "Right: empirical against normal quantiles; points above the diagonal in the right tail and "
     "below it in the left tail are fat tails.",
+    label="dq-distribution",
 )
 
 # %% [markdown]
 # ## Diagnostics: volatility clustering
+#
+# [Figure](#fig-dq-volatility) draws each asset's rolling volatility.
 
 # %%
 show_figure(
     plot_rolling_volatility(returns),
     "Annualised 63-period rolling volatility. Clusters of high volatility are the stress "
     "periods that margin calibration must cover.",
+    label="dq-volatility",
 )
 
 # %%
@@ -157,6 +175,8 @@ record(
 # estimating correlations.
 #
 # ## Provenance
+#
+# [Table](#tab-dq-provenance) identifies the input, the code and the packages of this study.
 
 # %%
 show_table(
@@ -167,4 +187,5 @@ show_table(
         parameters={"start": start, "end": end, "fast": fast, "seed": seed},
     ),
     "Provenance of this study: input, data hash, parameters and package versions.",
+    label="dq-provenance",
 )

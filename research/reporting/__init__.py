@@ -1,6 +1,6 @@
 """Figures, tables, notebook execution and PDF export with provenance."""
 
-from research.reporting.figures import PALETTE, set_theme, show_figure
+from research.reporting.figures import PALETTE, set_theme, show_figure, show_text
 from research.reporting.notebooks import ExecutedNotebook, execute_notebook, list_studies
 from research.reporting.pdf import check_pdf_toolchain, export_html, export_pdf
 from research.reporting.provenance import (
@@ -37,4 +37,5 @@ __all__ = [
     "set_theme",
     "show_figure",
     "show_table",
+    "show_text",
 ]

@@ -186,13 +186,17 @@ def plot_credits_by_regime(
     fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.5 * len(labels) * len(bars) ** 0.5))
     for k, (label, values) in enumerate(bars.items()):
         colour = "black" if label == final else f"C{k}"
-        ax.barh(y + (k - (len(bars) - 1) / 2) * height, values, height, label=label, color=colour)
+        offsets_y = y + (k - (len(bars) - 1) / 2) * height
+        ax.barh(offsets_y, values, height, label=label, color=colour)
+    for position, value in zip(offsets_y, bars[final], strict=True):
+        text = f" {value:.1%}" if value > 0 else " no credit"
+        ax.text(max(value, 0.0), position, text, va="center", fontsize=7)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("offset credit (% of the sum of standalone margins)")
     ax.axvline(0.0, color="grey", lw=0.6)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

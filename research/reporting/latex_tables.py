@@ -9,13 +9,15 @@ words (hashes, paths) may break every few characters instead of running off the 
 
 from __future__ import annotations
 
-import hashlib
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["LatexColumn", "Layout", "choose_layout", "escape", "latex_table"]
+from research.errors import SpecificationError
+
+__all__ = ["LatexColumn", "Layout", "choose_layout", "escape", "exhibit_label", "latex_table"]
 
 #: Text widths in points of an A4 page with 2.2 cm margins (the house template), upright and
 #: turned; the landscape width keeps room for the caption line and page number.
@@ -33,6 +35,8 @@ _LONG_WORD = 20
 _CHUNK = 8
 #: A header wraps onto lines of at most this many characters (or the column's width).
 _HEADER_LINE = 9
+
+_LABEL = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -84,7 +88,13 @@ class Layout:
     parts: tuple[tuple[int, ...], ...]
 
 
-def latex_table(columns: Sequence[LatexColumn], caption: str, *, index_columns: int = 0) -> str:
+def latex_table(
+    columns: Sequence[LatexColumn],
+    caption: str,
+    *,
+    index_columns: int = 0,
+    label: str | None = None,
+) -> str:
     """LaTeX of a captioned, numbered table.
 
     Parameters
@@ -95,6 +105,8 @@ def latex_table(columns: Sequence[LatexColumn], caption: str, *, index_columns: 
         Plain text; escaped here.
     index_columns : int
         How many of ``columns`` are row labels (repeated in every part of a split table).
+    label : str, optional
+        LaTeX label (``tab-...``) that text refers to; none by default.
 
     Returns
     -------
@@ -103,26 +115,49 @@ def latex_table(columns: Sequence[LatexColumn], caption: str, *, index_columns: 
     layout = choose_layout(columns, index_columns)
     command = dict(FONT_SIZES)[layout.size]
     width = LANDSCAPE_WIDTH if layout.landscape else PORTRAIT_WIDTH
-    label = (
-        "tab:"
-        + hashlib.sha1(
-            (caption + "".join(c.header + "".join(c.cells) for c in columns)).encode()
-        ).hexdigest()[:12]
-    )
     parts = []
     for number, part in enumerate(layout.parts):
         chosen = [columns[i] for i in range(index_columns)] + [columns[i] for i in part]
         if number == 0:
-            title = f"\\caption{{{escape(caption)}}}\\label{{{label}}}"
+            anchor = f"\\label{{{label}}}" if label else ""
+            title = f"\\caption{{{escape(caption)}}}{anchor}"
         else:
             # longtable steps the table counter for every part; the parts share one number
-            title = f"\\caption*{{Table~\\ref{{{label}}} (continued).}}"
+            title = "\\caption*{Table \\thetable{} (continued).}"
         table = _longtable(chosen, title, layout.size, width, command)
         parts.append(table if number == 0 else "\\addtocounter{table}{-1}\n" + table)
     body = "\n".join(parts)
     if layout.landscape:
         body = f"\\begin{{landscape}}\n{body}\\end{{landscape}}\n"
     return body
+
+
+def exhibit_label(kind: str, name: str) -> str:
+    """Label of a table (``kind="tab"``) or figure (``"fig"``) that Markdown links point to.
+
+    Parameters
+    ----------
+    kind : {"tab", "fig"}
+        Table or figure.
+    name : str
+        Lower-case letters, digits and hyphens, unique within the report.
+
+    Returns
+    -------
+    str
+        ``kind-name``, the target of ``[Table](#tab-name)`` or ``[Figure](#fig-name)``.
+
+    Raises
+    ------
+    SpecificationError
+        A kind other than tab/fig, or a name with other characters.
+    """
+    if kind not in ("tab", "fig") or not _LABEL.fullmatch(name):
+        raise SpecificationError(
+            f"exhibit label {name!r} must be lower-case letters, digits and hyphens "
+            "(kind 'tab' or 'fig')"
+        )
+    return f"{kind}-{name}"
 
 
 def choose_layout(columns: Sequence[LatexColumn], index_columns: int = 0) -> Layout:

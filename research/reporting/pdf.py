@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -13,8 +14,17 @@ from research._io import write_atomic
 from research.errors import ReportError
 from research.reporting.results import RESULT_MIMETYPE
 
-__all__ = ["export_pdf", "export_html", "check_pdf_toolchain"]
+__all__ = [
+    "check_pdf_toolchain",
+    "exhibit_numbers",
+    "export_html",
+    "export_pdf",
+    "resolve_references",
+]
 
+#: A Markdown link to an exhibit: ``[Table](#tab-credits)``, ``[Figure](#fig-paths)``.
+_REFERENCE = re.compile(r"\[(Table|Figure|table|figure)\]\(#((?:tab|fig)-[a-z0-9-]+)\)")
+_TABLE_LABEL = re.compile(r"\\label\{(tab-[a-z0-9-]+)\}")
 _TEMPLATE_DIR = "templates/research_report"
 _TEMPLATES = {"report": "research_report.tex.j2", "review": "research_review.tex.j2"}
 _REQUIRED_TOOLS = ("xelatex", "pandoc")
@@ -103,6 +113,7 @@ def _convert(
     for cell in nb.cells:
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if RESULT_MIMETYPE not in o.get("data", {})]
+    resolve_references(nb, latex=exporter_class.__name__ == "PDFExporter")
     if subtitle is not None:
         nb.metadata["subtitle"] = subtitle
     template = resources.files("research.reporting").joinpath(_TEMPLATE_DIR)
@@ -123,3 +134,83 @@ def _convert(
         except Exception as exc:  # nbconvert raises LatexFailed and template errors
             raise ReportError(f"exporting {Path(notebook).name} failed: {exc}") from exc
     return body
+
+
+def exhibit_numbers(nb: nbformat.NotebookNode) -> dict[str, int]:
+    r"""Find the number of every labelled table and figure, in the order the report prints them.
+
+    Tables are the outputs whose LaTeX has a numbered ``\caption``; figures are the
+    captioned images of :func:`research.reporting.show_figure`.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook.
+
+    Returns
+    -------
+    dict of str to int
+        ``{"tab-credits": 3, "fig-paths": 1, ...}``.
+
+    Raises
+    ------
+    ReportError
+        Two exhibits carry the same label.
+    """
+    numbers: dict[str, int] = {}
+    counts = {"tab": 0, "fig": 0}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data, metadata = output.get("data", {}), output.get("metadata", {})
+            label = None
+            if "image/png" in data and metadata.get("caption"):
+                counts["fig"] += 1
+                label, number = metadata.get("label"), counts["fig"]
+            elif "\\caption{" in data.get("text/latex", ""):
+                counts["tab"] += 1
+                found = _TABLE_LABEL.search(data["text/latex"])
+                label, number = (found.group(1) if found else None), counts["tab"]
+            if label is None:
+                continue
+            if label in numbers:
+                raise ReportError(f"two exhibits carry the label {label!r}; labels must be unique")
+            numbers[label] = number
+    return numbers
+
+
+def resolve_references(nb: nbformat.NotebookNode, *, latex: bool) -> None:
+    r"""Turn Markdown links to exhibits into numbered references, in place.
+
+    ``[Table](#tab-credits)`` in a Markdown cell or a Markdown output
+    (:func:`research.reporting.show_text`) becomes ``Table \ref{tab-credits}`` for LaTeX (the
+    PDF prints the number) and ``Table 3`` otherwise.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook.
+    latex : bool
+        Whether the notebook is exported to LaTeX.
+
+    Raises
+    ------
+    ReportError
+        A link to a label that no table or figure carries.
+    """
+    numbers = exhibit_numbers(nb)
+
+    def reference(match: re.Match[str]) -> str:
+        word, label = match.groups()
+        if label not in numbers:
+            raise ReportError(
+                f"the text refers to {word} #{label}, but no table or figure carries that label"
+            )
+        return f"{word} \\ref{{{label}}}" if latex else f"{word} {numbers[label]}"
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _REFERENCE.sub(reference, cell.source)
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                markdown = output["data"]["text/markdown"]
+                output["data"]["text/markdown"] = _REFERENCE.sub(reference, markdown)

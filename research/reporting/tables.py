@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from research.errors import SpecificationError
-from research.reporting.latex_tables import LatexColumn, latex_table
+from research.reporting.latex_tables import LatexColumn, exhibit_label, latex_table
 
 __all__ = ["ColumnKind", "Table", "format_frame", "format_pvalue", "readable_label", "show_table"]
 
@@ -107,6 +107,9 @@ class Table:
     units : mapping of column -> str, optional
         Unit printed once in the header, e.g. ``{"margin": "USD"}``; every ``money`` column
         needs one.
+    label : str, optional
+        Name that the text refers to, ``[Table](#tab-<label>)`` in a Markdown cell (the PDF
+        prints "Table 3").
 
     Raises
     ------
@@ -124,6 +127,7 @@ class Table:
     index: bool | None = None
     kinds: Mapping[Any, ColumnKind] = field(default_factory=dict)
     units: Mapping[Any, str] = field(default_factory=dict)
+    label: str | None = None
 
     def __post_init__(self) -> None:
         if not self.caption or not self.caption.strip():
@@ -133,6 +137,8 @@ class Table:
             object.__setattr__(self, "frame", self.frame.to_frame(name))
         if self.index is None:
             object.__setattr__(self, "index", not _default_index(self.frame.index))
+        if self.label is not None:
+            exhibit_label("tab", self.label)
         object.__setattr__(self, "_cells", self._format())
 
     def _format(self) -> pd.DataFrame:
@@ -175,7 +181,12 @@ class Table:
         for position, label in enumerate(cells.columns):
             align = "l" if kinds[self.frame.columns[position]] in ("text", "date") else "r"
             columns.append(LatexColumn(str(label), list(cells.iloc[:, position]), align))
-        return latex_table(columns, self.caption, index_columns=cells.index.nlevels * self.index)
+        return latex_table(
+            columns,
+            self.caption,
+            index_columns=cells.index.nlevels * self.index,
+            label=exhibit_label("tab", self.label) if self.label else None,
+        )
 
     def __repr__(self) -> str:
         return f"{self.caption}\n{self.formatted.to_string(index=bool(self.index))}"
@@ -190,6 +201,7 @@ def show_table(
     index: bool | None = None,
     kinds: Mapping[Any, ColumnKind] | None = None,
     units: Mapping[Any, str] | None = None,
+    label: str | None = None,
 ) -> None:
     """Display a captioned table in a notebook (and in the PDF report).
 
@@ -209,6 +221,8 @@ def show_table(
         Column kinds (see :class:`Table`); the others are inferred.
     units : mapping of column -> str, optional
         Units printed once in the header.
+    label : str, optional
+        Name the text refers to as ``[Table](#tab-<label>)``.
     """
     from IPython.display import display
 
@@ -221,6 +235,7 @@ def show_table(
             index,
             dict(kinds or {}),
             dict(units or {}),
+            label,
         )
     )
 
@@ -364,8 +379,9 @@ def _infer_kind(label: Any, values: pd.Series) -> str:
         return "pvalue"
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
-    words = set(re.split(r"[\s_/()-]+", name.lower()))
-    if "%" not in name and words & _PERCENT_WORDS and finite.size and np.all(np.abs(finite) <= 1):
+    words = set(re.split(r"[\s_/(),;:-]+", name.lower()))
+    in_percent = name.endswith("%") or "(%)" in name
+    if not in_percent and words & _PERCENT_WORDS and finite.size and np.all(np.abs(finite) <= 1):
         return "percent"
     if pd.api.types.is_integer_dtype(values) or (
         finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e15)
@@ -381,7 +397,7 @@ def _numbers_or_text(values: pd.Series) -> bool:
 
 def _header(label: Any, kind: str, unit: str | None) -> str:
     text = readable_label(label)
-    if kind == "percent" and "%" not in text:
+    if kind == "percent" and not (text.endswith("%") or "(%)" in text):
         text += " (%)"
     if unit:
         text += f" ({unit})"

@@ -55,6 +55,12 @@ def test_a_label_already_in_percent_is_not_scaled():
     assert list(out["coverage %"]) == ["99.20", "98.70"]
 
 
+def test_a_percent_sign_inside_a_label_still_gets_the_unit():
+    out = cells(pd.DataFrame({"credit, DCC 5% quantile": [0.6167]}))
+    assert list(out.columns) == ["credit, DCC 5% quantile (%)"]
+    assert out.iloc[0, 0] == "61.67"
+
+
 def test_numbers_show_four_significant_digits_of_the_largest_and_never_e_notation():
     frame = pd.DataFrame(
         {"statistic": [-10.694978290615847, 0.1409299396], "tiny": [1.23456e-5, 3.0e-6]}
