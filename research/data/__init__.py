@@ -14,7 +14,7 @@ before the frame was sliced. Every entry point that takes dated data checks its 
 
 from research.data.alignment import align
 from research.data.attached import quality_report
-from research.data.bars import Bars, worst_moves
+from research.data.bars import Bars, resample_bars, worst_moves
 from research.data.calendar import (
     Frequency,
     Gaps,
@@ -76,6 +76,7 @@ __all__ = [
     "quality_report",
     "read_bars",
     "read_prices",
+    "resample_bars",
     "to_decimal",
     "to_percent",
     "to_returns",

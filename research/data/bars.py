@@ -17,7 +17,7 @@ import pandas as pd
 from research.data._format import stamp_text
 from research.errors import DataError, SpecificationError
 
-__all__ = ["FIELDS", "Bars", "worst_moves"]
+__all__ = ["FIELDS", "Bars", "resample_bars", "worst_moves"]
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close")
 """The price fields of a bar, in file order."""
@@ -81,6 +81,46 @@ class Bars:
         Bars
         """
         return Bars(*(getattr(self, name)[assets] for name in FIELDS))
+
+
+def resample_bars(bars: Bars, rule: str = "1D") -> Bars:
+    """Aggregate bars to longer ones: first open, highest high, lowest low, last close.
+
+    Parameters
+    ----------
+    bars : Bars
+        Bars on a regular grid (e.g. hourly, UTC).
+    rule : str
+        The new bar length (pandas offset alias): ``"1D"`` makes UTC days, labelled by their
+        start (midnight, so daily bars of UTC data are naive dates as
+        :func:`research.data.read_prices` gives them).
+
+    Returns
+    -------
+    Bars
+        Only complete new bars are kept: a day with a missing hour in any asset is dropped,
+        so its low and high are not understated.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> idx = pd.date_range("2025-10-10", periods=48, freq="h", tz="UTC")
+    >>> one = pd.DataFrame({"X": range(1, 49)}, index=idx, dtype=float)
+    >>> daily = resample_bars(Bars(one, one, one, one))
+    >>> daily.low["X"].tolist(), daily.high["X"].tolist(), str(daily.close.index[0])
+    ([1.0, 25.0], [24.0, 48.0], '2025-10-10 00:00:00')
+    """
+    how = {"open": "first", "high": "max", "low": "min", "close": "last"}
+    counts = bars.close.resample(rule).count()
+    full = (counts == counts.max().max()).all(axis=1)
+    panels = {}
+    for name, method in how.items():
+        panel = getattr(bars, name).resample(rule).agg(method).loc[full]
+        if panel.index.tz is not None and bool((panel.index == panel.index.normalize()).all()):
+            panel.index = panel.index.tz_convert("UTC").tz_localize(None)
+        panel.index.name = bars.close.index.name
+        panels[name] = panel
+    return Bars(**panels)
 
 
 def worst_moves(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.data import Bars, read_bars, to_returns, worst_moves
+from research.data import Bars, read_bars, resample_bars, to_returns, worst_moves
 from research.errors import DataError, SpecificationError
 
 
@@ -95,3 +95,18 @@ def test_the_ada_wick_of_2025_10_10(shared_data_dir):
     # -61.8% (simple) from the previous close
     assert close == pytest.approx(-14.8, abs=0.05)
     assert np.expm1(low / 100) == pytest.approx(-0.618, abs=0.0005)
+
+
+def test_resample_bars_to_days_keeps_complete_days_and_the_extremes():
+    bars = _bars(24 * 5 + 7)  # five whole UTC days and seven hours of a sixth
+    daily = resample_bars(bars, "1D")
+    assert len(daily.close) == 5 and daily.close.index.tz is None
+    day = bars.close.index[24:48]
+    assert daily.low.iloc[1].tolist() == bars.low.loc[day].min().tolist()
+    assert daily.high.iloc[1].tolist() == bars.high.loc[day].max().tolist()
+    assert daily.open.iloc[1].tolist() == bars.open.loc[day[0]].tolist()
+    assert daily.close.iloc[1].tolist() == bars.close.loc[day[-1]].tolist()
+    holed = Bars(
+        *(getattr(bars, f).drop(bars.close.index[30]) for f in ("open", "high", "low", "close"))
+    )
+    assert list(resample_bars(holed).close.index.day) == [1, 3, 4, 5]  # day 2 lost an hour
