@@ -1,10 +1,11 @@
-"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC).
+"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC) and DECO.
 
 Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits,
 likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`compare`).
 """
 
 from research.correlation.compare import compare, lr_tests
+from research.correlation.deco import DECO, DECOResult
 from research.correlation.forecast import (
     DCCForecast,
     forecast_correlation,
@@ -22,6 +23,8 @@ __all__ = [
     "DCCForecast",
     "DCCResult",
     "DCCSimulation",
+    "DECO",
+    "DECOResult",
     "LikelihoodRatioTest",
     "RollingForecast",
     "compare",
