@@ -27,7 +27,8 @@ import pandas as pd
 from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting import record, set_theme, show_figure, show_table, show_text
+from research.reporting.calibration_exhibits import plot_credits_by_regime, plot_sweep, regime_label
 from research.reporting.provenance import provenance_frame
 
 set_theme()
@@ -49,7 +50,7 @@ print(f"Proposal {params.version} as of {params.as_of} [{params.fingerprint}]")
 # bundled data; the large coins on the crypto file) up to the config's `data.end`, the set's
 # as-of date: the days after it are the set's out-of-sample backtest in study 05. Prices are
 # aligned on the dates where every asset trades; the stress windows are the named episodes of the
-# `research.stress` catalog that fall inside the sample.
+# `research.stress` catalog that fall inside the sample ([Table](#tab-cal-sample)).
 
 # %%
 desc = result.data_description
@@ -67,6 +68,7 @@ show_table(
         name="value",
     ),
     "Sample of the calibration: source, assets, dates and the stress windows inside it.",
+    label="cal-sample",
 )
 
 # %% [markdown]
@@ -97,6 +99,9 @@ show_table(
 # ## Results
 #
 # ### Risk weights and their drivers
+#
+# [Table](#tab-cal-risk-weights) gives each underlying's risk weight with the quantiles it
+# blends, and [Figure](#fig-cal-risk-weights) draws them.
 
 # %%
 drivers = result.risk_weights.summary()
@@ -118,6 +123,7 @@ show_table(
     kinds=dict.fromkeys(
         ["risk_weight", "lookback_risk", "stress_risk", "stress_contribution"], "percent"
     ),
+    label="cal-risk-weights",
 )
 
 # %%
@@ -125,19 +131,43 @@ show_figure(
     result.plot_risk_weights(),
     "Risk weight of each underlying (% of notional) beside the quantile of the lookback alone and "
     "of the stress windows alone; the risk weight blends the two at the stress weight.",
+    label="cal-risk-weights",
 )
 
 # %% [markdown]
 # ### Offset credits
+#
+# [Table](#tab-cal-credits) traces every credit to the correlation regime that binds it,
+# [Figure](#fig-cal-credit-bars) draws the credit under each regime and after the cap, and
+# [Figure](#fig-cal-credit-matrix) arranges the final credits as a matrix.
 
 # %%
 credits = result.offsets
+regimes = {f"credit_{name}": f"credit, {regime_label(name)}" for name in result.correlations}
 show_table(
-    credits.tidy().drop(columns=["first", "second"]).set_index("pair"),
+    credits.tidy()
+    .drop(columns=["first", "second"])
+    .set_index("pair")
+    .assign(binding_regime=lambda t: t["binding_regime"].map(regime_label))
+    .rename(columns=regimes),
     "Offset credit of every candidate pair (percent of the sum of standalone margins): the "
     "uncapped credit under each correlation regime, the regime that binds (the least "
     "favourable), whether the cap bit, the break haircut, the final credit and, for a zero "
     "credit, the reason.",
+    kinds=dict.fromkeys(regimes.values(), "percent"),
+    label="cal-credits",
+)
+
+# %%
+show_figure(
+    plot_credits_by_regime(
+        credits.tidy(),
+        {f"credit_{name}": regime_label(name) for name in result.correlations},
+        cap=params.offset_cap,
+    ),
+    "Offset credit of each candidate pair under each correlation regime before the cap, and the "
+    "final credit (black) after the cap on the least favourable regime and the break haircut.",
+    label="cal-credit-bars",
 )
 
 # %%
@@ -145,12 +175,18 @@ show_figure(
     credits.plot_matrix(),
     "Calibrated offset-credit matrix (share of the sum of standalone margins that a hedge of the "
     "two underlyings saves); blank cells are not candidate hedges.",
+    label="cal-credit-matrix",
 )
 
 # %%
 zero = credits.zero_credit
 if len(zero):
-    show_table(zero, "Pairs refused any offset credit and the reason for each.", index=True)
+    show_text("[Table](#tab-cal-zero) gives the reason for every refused credit.")
+    show_table(
+        zero.assign(binding_regime=lambda t: t["binding_regime"].map(regime_label)),
+        "Pairs refused any offset credit and the reason for each.",
+        label="cal-zero",
+    )
 else:
     print("Every candidate pair earns a credit: no correlation was weak or broke in stress.")
 
@@ -159,11 +195,16 @@ else:
 
 # %%
 if result.apc is not None:
+    show_text(
+        "[Figure](#fig-cal-apc) follows the margin of an equal-weight long portfolio with and "
+        "without each APC tool, and [Table](#tab-cal-apc) measures how procyclical each path is."
+    )
     show_figure(
         result.plot_apc(),
         "Margin of an equal-weight long portfolio (% of notional): the base margin and the margin "
         "under each APC tool; the black line is the margin under the configured tool; grey bands "
         "are the stress windows.",
+        label="cal-apc",
     )
     apc_table = result.apc.summary()
     show_table(
@@ -172,6 +213,7 @@ if result.apc is not None:
         "increases (percent of the margin), the share of dates on which each tool binds and "
         "the mean margin (percent of notional).",
         kinds=dict.fromkeys(apc_table.columns.drop("peak_to_trough"), "percent"),
+        label="cal-apc",
     )
 else:
     apc_table = None
@@ -179,6 +221,10 @@ else:
 
 # %% [markdown]
 # ### Sensitivity
+#
+# The sweep recalibrates on a training sample and backtests each setting on the hold-out:
+# [Figure](#fig-cal-sweep-risk-weight) shows the mean risk weight, [Figure](#fig-cal-sweep) the
+# hold-out coverage against the target, and [Table](#tab-cal-sweep) every point.
 
 # %%
 sweep = sensitivity_sweep(
@@ -193,20 +239,21 @@ show_figure(
     sweep.plot_heatmap("mean_risk_weight", "level", "mpor"),
     "Mean risk weight (fraction of notional) by confidence level and MPOR, averaged over the "
     "other settings of the sweep.",
+    label="cal-sweep-risk-weight",
 )
 
 # %%
 show_figure(
-    sweep.plot_heatmap("outright_coverage", "stress_weight", "mpor", fmt=".4f"),
-    f"Hold-out coverage of outright long and short positions (from {sweep.holdout_start:%Y-%m-%d}) "
-    "by stress weight and MPOR ('none': stress moves pooled into the sample).",
-)
-
-# %%
-show_figure(
-    sweep.plot_heatmap("pair_coverage", "offset_cap", "mpor", fmt=".4f"),
-    "Hold-out coverage of the equal-risk hedged pairs margined with their offset credit, by offset "
-    "cap and MPOR: a higher cap saves more margin and risks more exceptions.",
+    plot_sweep(
+        sweep.summary(),
+        {"outright_coverage": "outright coverage", "pair_coverage": "hedged-pair coverage"},
+    ),
+    "Hold-out coverage (from "
+    f"{sweep.holdout_start:%Y-%m-%d}) of outright long and short positions (top) and of the "
+    "equal-risk hedged pairs margined with their offset credit (bottom), against each swept "
+    "setting, averaged over the others; dashed: the target. 'none': stress moves pooled "
+    "into the sample. A higher cap saves more margin and risks more exceptions.",
+    label="cal-sweep",
 )
 
 # %%
@@ -216,6 +263,7 @@ show_table(
     "coverage of outright positions and hedged pairs against the target, with Kupiec p-values "
     "(n/a: the setting is not used at that point).",
     kinds=dict.fromkeys(["level", "offset_cap", "target"], "percent"),
+    label="cal-sweep",
 )
 
 # %% [markdown]
@@ -227,6 +275,7 @@ show_table(
 
 # %%
 if len(result.stability):
+    show_text("[Table](#tab-cal-stability) is the stability table of the candidate pairs.")
     show_table(
         result.stability[
             ["asset_1", "asset_2", "window", "calm", "stress", "change", "pvalue", "breaks"]
@@ -235,6 +284,7 @@ if len(result.stability):
         "Fisher z p-value of the change, and whether the pair breaks.",
         precision=3,
         index=False,
+        label="cal-stability",
     )
 for note in result.warnings:
     print("Note:", note)
@@ -252,18 +302,24 @@ if apc_table is not None:
 # %% [markdown]
 # ## Conclusion
 #
-# The table below is the proposed parameter set: it is what `research calibrate` writes to JSON
-# and what the margin engines and the backtest read. Every risk weight is traced to its quantile
-# move above, every credit to its binding correlation regime, and every refused credit to its
-# reason. The sensitivity heatmaps show how much each choice (confidence, MPOR, stress weight,
-# cap) moves the margin and its hold-out coverage; choices that lower coverage below the target
-# in the hold-out are the ones a reviewer should challenge.
+# [Table](#tab-cal-parameters) is the proposed parameter set: it is what `research calibrate`
+# writes to JSON and what the margin engines and the backtest read. Every risk weight is traced
+# to its quantile move above, every credit to its binding correlation regime, and every refused
+# credit to its reason. The sensitivity figures show how much each choice (confidence, MPOR,
+# stress weight, cap) moves the margin and its hold-out coverage; choices that lower coverage
+# below the target in the hold-out are the ones a reviewer should challenge.
 
 # %%
-show_table(params.to_frame(), "Proposed margin parameter set (the review's exhibit).")
+show_table(
+    params.to_frame(),
+    "Proposed margin parameter set (the review's exhibit).",
+    label="cal-parameters",
+)
 
 # %% [markdown]
 # ## Provenance
+#
+# [Table](#tab-cal-provenance) identifies the input, the code and the packages of this study.
 
 # %%
 show_table(
@@ -281,4 +337,5 @@ show_table(
         },
     ),
     "Provenance of this study: input, data hash, parameters and package versions.",
+    label="cal-provenance",
 )
