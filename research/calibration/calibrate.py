@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from research.errors import (
     InsufficientDataError,
     SpecificationError,
 )
+
+if TYPE_CHECKING:
+    from research.correlation import DCCResult
 
 __all__ = [
     "CalibrationResult",
@@ -88,6 +91,10 @@ class CalibrationResult:
         Source, assets, first and last date, rows, rows dropped by alignment.
     warnings : tuple of str
         Every warning of the run (also emitted as Python warnings).
+    dcc : DCCResult or None
+        The DCC fit on the last ``offsets.dcc_window`` returns whose lower quantile per pair is
+        the ``dcc_qNN`` correlation regime (None when ``offsets.dcc`` is off or there are no
+        pairs): the evidence behind every credit that regime binds.
     """
 
     parameters: MarginParameters
@@ -101,6 +108,7 @@ class CalibrationResult:
     config: CalibrationConfig
     data_description: Mapping[str, Any]
     warnings: tuple[str, ...] = field(default=())
+    dcc: DCCResult | None = None
 
     def evidence(self) -> dict[str, pd.DataFrame]:
         """Return the review exhibits as tables.
@@ -435,6 +443,7 @@ def calibrate(
     correlations: dict[str, pd.DataFrame] = {}
     stability = pd.DataFrame()
     offsets = None
+    dcc_fit = None
     if config.pairs:
         correlations, nobs = regime_correlations(
             returns, config.offsets.recent or lookback, windows
@@ -445,7 +454,7 @@ def calibrate(
                 "for a stressed correlation; credits use the other regimes"
             )
         if config.offsets.dcc:
-            correlations[_dcc_name(config)] = _dcc_lower(returns, config)
+            correlations[_dcc_name(config)], dcc_fit = _dcc_lower(returns, config)
         stability = _stability(returns, config, windows, config.offsets.recent or lookback, notes)
         if "stressed" in correlations:
             pooled = _pooled_stability(config, correlations, nobs)
@@ -486,6 +495,7 @@ def calibrate(
         config=config,
         data_description=description,
         warnings=tuple(dict.fromkeys(notes)),
+        dcc=dcc_fit,
     )
 
 
@@ -561,8 +571,11 @@ def _dcc_name(config: CalibrationConfig) -> str:
     return f"dcc_q{round(100 * config.offsets.dcc_quantile):02d}"
 
 
-def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:
-    """Per-pair lower quantile of the DCC conditional correlation over the last window."""
+def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> tuple[pd.DataFrame, DCCResult]:
+    """Per-pair lower quantile of the DCC conditional correlation over the last window.
+
+    Returns the quantiles and the fit they come from.
+    """
     from research.correlation import DCC
     from research.stress import dcc_correlation
 
@@ -577,7 +590,7 @@ def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame
         fit = DCC(kind=config.offsets.dcc_kind, std_errors=False).fit(sample)
     q = config.offsets.dcc_quantile
     est = dcc_correlation(fit.correlation, statistic="lower", level=1.0 - 2.0 * q)
-    return est.band.lower
+    return est.band.lower, fit
 
 
 def _stability(

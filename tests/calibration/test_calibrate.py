@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -271,3 +272,15 @@ def test_out_of_sample_prices_run_past_the_config_end() -> None:
     assert full.index[0] == calibration.index[0]
     assert full.index[-1] == pd.Timestamp("2022-12-28")
     pd.testing.assert_frame_equal(full.loc[: calibration.index[-1]], calibration, check_freq=False)
+
+
+def test_the_dcc_fit_behind_the_dcc_regime_is_kept() -> None:
+    config = replace(SMALL, offsets=OffsetConfig(recent=250, dcc=True, dcc_window=500))
+    with pytest.warns(UserWarning):
+        res = calibrate_from_config(config)
+    assert res.dcc is not None and res.dcc.nobs == 500
+    lower = res.correlations["dcc_q05"]
+    for first, second in (("XOM", "CVX"), ("KO", "PEP")):
+        path = res.dcc.correlation_pair(first, second)
+        assert lower.loc[first, second] == pytest.approx(np.quantile(path, 0.05), abs=1e-12)
+    assert calibrate_from_config(SMALL).dcc is None
