@@ -77,6 +77,7 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError, ResearchWarning
+from research.margin.tail import row_product
 from research.margin.venues._params import (
     VenueEngine,
     position_name,
@@ -152,12 +153,19 @@ class _Pair:
 @dataclass(frozen=True)
 class _Prep:
     unit: Float64Array2D  # instruments x (pairs * cells), settlement-currency P&L of one unit
+    unit_t: Float64Array2D  # (cells * pairs) x instruments: the same, row c * n_pairs + k
     roll: Float64Array2D  # instruments x pairs, roll shock of one unit (settlement currency)
     delta_usd: Float64Array  # instruments, delta notional of one unit (USD)
     pairs: tuple[_Pair, ...]
     n_standard: int
     mm_factor: float
     threshold: float  # smallest delta_total_liq_shock_threshold over the pairs (USD)
+    pair_of: np.ndarray  # instruments: index of the instrument's pair
+    offset: Float64Array  # pairs: pnl_offset
+    dampener: Float64Array  # pairs: extended dampener (settlement currency)
+    to_usd: Float64Array  # pairs
+    labels: np.ndarray  # pairs x cells
+    bounds: Float64Array2D  # instruments x 4: min/max of the unit's standard, extended cells
 
 
 @dataclass(frozen=True)
@@ -307,64 +315,141 @@ class DeribitEngine(VenueEngine):
         unit = np.zeros((len(book.instruments), len(pairs) * n_cells))
         roll = np.zeros((len(book.instruments), len(pairs)))
         delta_usd = np.zeros(len(book.instruments))
+        pair_of = np.zeros(len(book.instruments), dtype=np.intp)
         for j, instrument in enumerate(book.instruments):
-            k = keys[(instrument.underlying, settlement_currency(instrument))]
+            k = pair_of[j] = keys[(instrument.underlying, settlement_currency(instrument))]
             grid = grids[instrument.underlying]
             unit[j, k * n_cells : (k + 1) * n_cells] = self._unit_cells(
                 instrument, market, grid, extended
             )
             roll[j, k] = self._unit_roll(instrument, market)
             delta_usd[j] = instrument.greeks(market).delta * market.spot_of(instrument.underlying)
+        n_standard = n_cells - len(extended)
+        own = unit.reshape(len(book.instruments), len(pairs), n_cells)[
+            np.arange(len(book.instruments)), pair_of
+        ]
+        bounds = np.column_stack(
+            [
+                own[:, :n_standard].min(axis=1),
+                own[:, :n_standard].max(axis=1),
+                own[:, n_standard:].min(axis=1),
+                own[:, n_standard:].max(axis=1),
+            ]
+        )
         threshold = min(
             self._pair_number(
                 u, "delta_total_liq_shock_threshold", f"underlying {u!r}", strict=True
             )
             for u in grids
         )
+        unit_t = unit.reshape(len(book.instruments), len(pairs), n_cells).transpose(2, 1, 0)
         return _Prep(
             np.ascontiguousarray(unit),
+            np.ascontiguousarray(unit_t.reshape(n_cells * len(pairs), -1)),
             roll,
             delta_usd,
             tuple(pairs),
-            len(pairs[0].labels) - len(extended),
+            n_standard,
             mm_factor,
             threshold,
+            pair_of,
+            np.array([pair.pnl_offset for pair in pairs]),
+            np.array([pair.dampener for pair in pairs]),
+            np.array([pair.to_usd for pair in pairs]),
+            np.array([pair.labels for pair in pairs], dtype=object),
+            bounds,
         )
 
     # ------------------------------------------------------------------ kernels
     @staticmethod
-    def _aggregate(cells: np.ndarray, prep: _Prep) -> np.ndarray:
-        """Apply ``pnl_offset`` to gains, the dampener to extended losses (rows x pairs x cells)."""
-        offset = np.array([pair.pnl_offset for pair in prep.pairs])[None, :, None]
+    def _aggregate(
+        cells: np.ndarray, offset: np.ndarray, dampener: np.ndarray, n_standard: int
+    ) -> np.ndarray:
+        """Apply ``pnl_offset`` to gains, the dampener to extended losses (last axis: cells).
+
+        ``offset`` and ``dampener`` broadcast against ``cells`` without its last axis.
+        """
+        offset, dampener = offset[..., None], dampener[..., None]
         out = np.where(cells > 0, cells * offset, cells)
-        ext = out[:, :, prep.n_standard :]
-        damp = np.array([pair.dampener for pair in prep.pairs])[None, :, None]
-        out[:, :, prep.n_standard :] = np.where(ext < 0, np.minimum(ext + damp, 0.0), ext)
+        ext = out[..., n_standard:]
+        out[..., n_standard:] = np.where(ext < 0, np.minimum(ext + dampener, 0.0), ext)
         return out
 
-    def _pair_terms(self, q: Float64Array2D, prep: _Prep) -> tuple[np.ndarray, ...]:
-        """Worst case, its cell, roll shock (rows x pairs, settlement currency)."""
-        n_pairs = len(prep.pairs)
-        cells = (q @ prep.unit).reshape(q.shape[0], n_pairs, -1)
-        aggregated = self._aggregate(cells, prep)
-        # ties (three equal volatility cells) report the middle one, as Deribit's API does
-        order = np.argsort(np.arange(aggregated.shape[2]) % 3 != 1, kind="stable")
-        worst_at = order[np.argmin(aggregated[:, :, order], axis=2)]
-        worst = -np.take_along_axis(aggregated, worst_at[:, :, None], axis=2)[:, :, 0]
-        roll = np.abs(q) @ prep.roll
-        return np.maximum(worst, 0.0), worst_at, roll, aggregated
+    @staticmethod
+    def _worst(
+        standard_min: np.ndarray, extended_min: np.ndarray, offset: np.ndarray, dampener: np.ndarray
+    ) -> np.ndarray:
+        """Worst case from the smallest standard and extended cells.
+
+        The aggregation is non-decreasing cell by cell, so the smallest aggregated cell is the
+        aggregation of the smallest cell: the kernels need only the two minima.
+        """
+        standard = np.where(standard_min > 0, standard_min * offset, standard_min)
+        extended = np.where(
+            extended_min > 0, extended_min * offset, np.minimum(extended_min + dampener, 0.0)
+        )
+        return np.maximum(-np.minimum(standard, extended), 0.0)
+
+    @staticmethod
+    def _worst_cell(aggregated: np.ndarray, n_standard: int) -> np.ndarray:
+        """Index of the smallest aggregated cell (last axis).
+
+        Ties (three equal volatility cells) report the middle one, volatility unchanged, as
+        Deribit's API does.
+        """
+        lowest = aggregated.min(axis=-1, keepdims=True)
+        index = np.arange(aggregated.shape[-1])
+        preferred = (index < n_standard) & (index % len(VOL_SCENARIOS) == 1)
+        return np.argmin(np.where(aggregated == lowest, np.where(preferred, 0, 1), 2), axis=-1)
+
+    def _pair_terms(
+        self, q: Float64Array2D, prep: _Prep
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P&L cells (cells x pairs x rows), worst case and roll shock (rows x pairs).
+
+        Settlement currency. The roll shock is a row-stable product (a portfolio's roll shock has
+        the same bits in any book).
+
+        The product is laid out cell-major so that the minima over the cells are elementwise
+        minima of contiguous (pairs x rows) slabs.
+        """
+        cells = (prep.unit_t @ q.T).reshape(-1, len(prep.pairs), q.shape[0])
+        n = prep.n_standard
+        worst = self._worst(
+            cells[:n].min(axis=0).T,
+            cells[n:].min(axis=0).T,
+            prep.offset,
+            prep.dampener,
+        )
+        return cells, worst, row_product(np.abs(q), prep.roll)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        worst, worst_at, roll, _ = self._pair_terms(q, prep)
-        to_usd = np.array([pair.to_usd for pair in prep.pairs])
-        rmm = (worst + roll) * to_usd
+        cells, worst, roll = self._pair_terms(q, prep)
+        rmm = (worst + roll) * prep.to_usd
         factor = 1.0 if self.requirement == "initial" else prep.mm_factor
         margin = factor * rmm.sum(axis=1)
         self._warn_delta(q, prep)
         top = np.argmax(rmm, axis=1)
-        cell = worst_at[np.arange(q.shape[0]), top]
-        labels = np.array([pair.labels for pair in prep.pairs], dtype=object)
-        return margin, labels[top, cell]
+        rows = np.arange(q.shape[0])
+        block = cells[:, top, rows].T
+        aggregated = self._aggregate(block, prep.offset[top], prep.dampener[top], prep.n_standard)
+        return margin, prep.labels[top, self._worst_cell(aggregated, prep.n_standard)]
+
+    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        """Margin of each holding alone, from the extreme cells of one unit.
+
+        ``min(q c) = q min(c)`` for ``q > 0`` and ``q max(c)`` for ``q < 0`` (exactly, in
+        floating point too), so a holding alone needs no product over the cells.
+        """
+        b = prep.bounds
+        long = q > 0
+        standard_min = np.where(long, q * b[:, 0], q * b[:, 1])
+        extended_min = np.where(long, q * b[:, 2], q * b[:, 3])
+        pair = prep.pair_of
+        worst = self._worst(standard_min, extended_min, prep.offset[pair], prep.dampener[pair])
+        roll = np.abs(q) * prep.roll[np.arange(q.shape[1]), pair]
+        factor = 1.0 if self.requirement == "initial" else prep.mm_factor
+        return factor * (worst + roll) * prep.to_usd[pair]
 
     @staticmethod
     def _warn_delta(q: Float64Array2D, prep: _Prep) -> None:
@@ -393,8 +478,9 @@ class DeribitEngine(VenueEngine):
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
         per_position = q.T * prep.unit
-        cells = (q @ prep.unit).reshape(1, len(prep.pairs), -1)
-        aggregated = self._aggregate(cells, prep).reshape(len(prep.pairs), -1)
+        cells = self._pair_terms(q, prep)[0].transpose(2, 1, 0)
+        aggregated = self._aggregate(cells, prep.offset, prep.dampener, prep.n_standard)
+        aggregated = aggregated.reshape(len(prep.pairs), -1)
         n_cells = aggregated.shape[1]
         columns = [label for pair in prep.pairs for label in pair.labels]
         rows = [pd.Series(per_position[j], index=columns) for j in range(q.shape[1])]
@@ -441,7 +527,10 @@ class DeribitEngine(VenueEngine):
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
-        worst, worst_at, roll, _ = self._pair_terms(q, prep)
+        cells, worst, roll = self._pair_terms(q, prep)
+        cells = cells.transpose(2, 1, 0)
+        aggregated = self._aggregate(cells, prep.offset, prep.dampener, prep.n_standard)
+        worst_at = self._worst_cell(aggregated, prep.n_standard)
         additive = dict(additive or {})
         rows = {}
         for k, pair in enumerate(prep.pairs):

@@ -54,6 +54,7 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, ParameterError, ResearchWarning
+from research.margin.tail import row_product
 from research.margin.venues._params import VenueEngine, position_name
 from research.portfolio import (
     DatedFuture,
@@ -104,23 +105,25 @@ def risk_unit_mmr(
     return np.maximum(np.maximum(np.maximum(mr1, mr2), mr6) + mr3 + mr4 + mr5 + mr9, mr7)
 
 
-def extreme_move_charge(pnl_extremes: npt.ArrayLike, share: float = 0.5) -> Amount:
-    """MR6: ``share`` of the larger loss at the extreme moves (last axis), 0 without a loss.
+def extreme_move_charge(pnl_extremes: npt.ArrayLike, share: float = 0.5, axis: int = -1) -> Amount:
+    """MR6: ``share`` of the larger loss at the extreme moves, 0 without a loss.
 
     The worked example charges exactly half the loss (``mr6 = 0.5 |pnl|`` at +-24% / +-36%).
 
     Parameters
     ----------
     pnl_extremes : array-like
-        P&L at the extreme moves, along the last axis.
+        P&L at the extreme moves, along ``axis``.
     share : float
         Share of the loss charged.
+    axis : int
+        Axis of the extreme moves.
 
     Returns
     -------
     float or ndarray
     """
-    return share * np.maximum(-np.min(pnl_extremes, axis=-1), 0.0)
+    return share * np.maximum(-np.min(pnl_extremes, axis=axis), 0.0)
 
 
 def minimum_charge(raw: Amount, bounds: Sequence[float], multipliers: Sequence[float]) -> Amount:
@@ -150,8 +153,8 @@ class _Prep:
     width: int  # cells per unit: MR1 cells (padded with zeros) then -extreme, +extreme
     mr1_labels: np.ndarray  # units x (width - 2) "<unit> MR1 <move> vol <v>"
     unit: Float64Array2D  # instruments x (units * width) USD P&L of one unit
-    basis: Float64Array2D  # instruments x units: MR4 of one unit held (either sign)
-    raw_min: Float64Array2D  # instruments x units: raw MR7 of one unit held
+    unit_t: Float64Array2D  # (width * units) x instruments: the same, row c * n_units + k
+    charges: Float64Array2D  # instruments x (2 units): MR4, then raw MR7, of one unit held
     borrow: Float64Array  # instruments: borrowing IMR per unit shorted (Spot only)
     mr6_share: float
     imr_factor: float
@@ -160,6 +163,9 @@ class _Prep:
     grids: tuple[Float64Array, ...]  # MR1 price moves per unit
     extremes: Float64Array  # MR6 move per unit
     notes: tuple[str, ...]
+    mr6_labels: np.ndarray  # units x 2 "<unit> MR6 -24%", "<unit> MR6 +24%"
+    unit_of: np.ndarray  # instruments: index of the risk unit (-1: a stablecoin)
+    own: Float64Array2D  # instruments x 6: MR1 min/max, MR6 min/max, MR4, raw MR7 of one unit
 
 
 @dataclass(frozen=True)
@@ -295,7 +301,8 @@ class OkxEngine(VenueEngine):
         borrow = np.zeros(n)
         for j, instrument in enumerate(book.instruments):
             u = instrument.underlying
-            if isinstance(instrument, Spot):
+            if isinstance(instrument, Spot) and (book.quantities.iloc[:, j] < 0).any():
+                # a loan: only a book that borrows the currency needs its rate
                 rate = p.currency_number(
                     "borrow_imr_rate", u, None, position_name(instrument), low=0.0
                 )
@@ -308,6 +315,20 @@ class OkxEngine(VenueEngine):
             unit[j, k * width : k * width + m] = cells[:m]
             unit[j, (k + 1) * width - 2 : (k + 1) * width] = cells[m:]
             basis[j, k], raw_min[j, k] = self._charges(instrument, market, groups[u])
+        unit_of = np.array([index.get(i.underlying, -1) for i in book.instruments], dtype=np.intp)
+        own = np.zeros((n, 6))
+        for j, k in enumerate(unit_of):
+            if k >= 0:
+                block = unit[j, k * width : (k + 1) * width]
+                mr1_cells = block[:-2]
+                own[j] = (
+                    mr1_cells.min(),
+                    mr1_cells.max(),
+                    block[-2:].min(),
+                    block[-2:].max(),
+                    basis[j, k],
+                    raw_min[j, k],
+                )
         notes: tuple[str, ...] = ()
         if any(isinstance(i, EuropeanOption) for i in book.instruments):
             notes = (
@@ -320,8 +341,10 @@ class OkxEngine(VenueEngine):
             width,
             labels,
             np.ascontiguousarray(unit),
-            basis,
-            raw_min,
+            np.ascontiguousarray(
+                unit.reshape(n, len(units), width).transpose(2, 1, 0).reshape(-1, n)
+            ),
+            np.hstack([basis, raw_min]),
             borrow,
             p.number("mr6_share", low=0.0, high=1.0),
             p.number("imr_factor", low=1.0),
@@ -330,71 +353,110 @@ class OkxEngine(VenueEngine):
             tuple(grids),
             extremes,
             notes,
+            np.array(
+                [
+                    [f"{u} MR6 {-x:+.0%}", f"{u} MR6 {x:+.0%}"]
+                    for u, x in zip(units, extremes, strict=True)
+                ],
+                dtype=object,
+            ).reshape(len(units), 2),
+            unit_of,
+            own,
         )
 
     def _warnings(self, prep: _Prep) -> tuple[str, ...]:
         return prep.notes
 
     # ------------------------------------------------------------------ kernels
-    def _terms(self, q: Float64Array2D, prep: _Prep) -> dict[str, np.ndarray]:
-        """MR terms, MMR and IMR per row and risk unit; borrowing per row."""
-        rows, n_units = q.shape[0], len(prep.units)
-        cells = (q @ prep.unit).reshape(rows, n_units, prep.width)
-        mr1_cells = cells[:, :, :-2]
-        # ties (equal volatility cells) report the last, volatility up, as OKX's API does
-        mr1_at = mr1_cells.shape[2] - 1 - np.argmin(mr1_cells[:, :, ::-1], axis=2)
-        mr1 = np.maximum(-np.take_along_axis(mr1_cells, mr1_at[:, :, None], axis=2)[:, :, 0], 0)
-        mr6 = extreme_move_charge(cells[:, :, -2:], prep.mr6_share)
-        mr6_at = np.argmin(cells[:, :, -2:], axis=2)
-        size = np.abs(q)
-        mr4 = size @ prep.basis
-        raw = size @ prep.raw_min
-        mr7 = np.empty_like(raw)
-        for k, (bounds, mults) in enumerate(prep.tiers):
-            mr7[:, k] = minimum_charge(raw[:, k], bounds, mults)
+    @staticmethod
+    def _combine(
+        mr1: np.ndarray, mr6: np.ndarray, mr4: np.ndarray, mr7: np.ndarray, prep: _Prep
+    ) -> dict[str, np.ndarray]:
+        mmr = risk_unit_mmr(mr1, 0.0, 0.0, mr4, 0.0, mr6, mr7, 0.0)
         zero = np.zeros_like(mr1)
-        mmr = risk_unit_mmr(mr1, zero, zero, mr4, zero, mr6, mr7, zero)
-        borrow_imr = np.maximum(-q, 0.0) @ prep.borrow
-        return {
-            "mr1": mr1,
-            "mr1_at": mr1_at,
-            "mr2": zero,
-            "mr3": zero,
-            "mr4": mr4,
-            "mr5": zero,
-            "mr6": mr6,
-            "mr6_at": mr6_at,
-            "mr7": mr7,
-            "mr9": zero,
-            "mmr": mmr,
-            "imr": prep.imr_factor * mmr,
-            "borrow_imr": borrow_imr,
-            "borrow_mmr": prep.borrow_mmr_share * borrow_imr,
-        }
+        terms = dict(mr1=mr1, mr2=zero, mr3=zero, mr4=mr4, mr5=zero, mr6=mr6, mr7=mr7, mr9=zero)
+        return {**terms, "mmr": mmr, "imr": prep.imr_factor * mmr}
+
+    def _terms(self, q: Float64Array2D, prep: _Prep) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """P&L cells (cells x units x rows) and MR terms, MMR, IMR (rows x units), borrowing.
+
+        The product is laid out cell-major so that the minima over the cells are elementwise
+        minima of contiguous (units x rows) slabs.
+        """
+        cells = (prep.unit_t @ q.T).reshape(prep.width, len(prep.units), q.shape[0])
+        mr1 = np.maximum(-cells[:-2].min(axis=0).T, 0.0)
+        mr6 = extreme_move_charge(cells[-2:], prep.mr6_share, axis=0).T
+        n_units = len(prep.units)
+        charges = row_product(np.abs(q), prep.charges)
+        mr7 = np.empty((q.shape[0], n_units))
+        for k, (bounds, mults) in enumerate(prep.tiers):
+            mr7[:, k] = minimum_charge(charges[:, n_units + k], bounds, mults)
+        terms = self._combine(mr1, mr6, charges[:, :n_units], mr7, prep)
+        borrow_imr = np.zeros(q.shape[0])
+        if prep.borrow.any():
+            borrow_imr = row_product(np.maximum(-q, 0.0), prep.borrow[:, None])[:, 0]
+        terms["borrow_imr"] = borrow_imr
+        terms["borrow_mmr"] = prep.borrow_mmr_share * borrow_imr
+        return cells, terms
+
+    @staticmethod
+    def _worst_cells(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MR1 and MR6 cells of the largest loss in blocks of one unit's cells (last axis).
+
+        MR1 ties (equal volatility cells) report the last, volatility up, as OKX's API does.
+        """
+        mr1_cells = block[..., :-2]
+        mr1_at = mr1_cells.shape[-1] - 1 - np.argmin(mr1_cells[..., ::-1], axis=-1)
+        return mr1_at, np.argmin(block[..., -2:], axis=-1)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        t = self._terms(q, prep)
+        cells, t = self._terms(q, prep)
         level = "imr" if self.requirement == "initial" else "mmr"
         borrow = t[f"borrow_{level}"]
         margin = t[level].sum(axis=1) + borrow
-        rows = np.arange(q.shape[0])
         driver = np.full(q.shape[0], "borrowing", dtype=object)
         if prep.units:
+            rows = np.arange(q.shape[0])
             top = np.argmax(t["mmr"], axis=1)
-            pick = {key: t[key][rows, top] for key in ("mr1", "mr4", "mr6", "mr7", "mmr")}
+            pick = {key: t[key][rows, top] for key in ("mr1", "mr4", "mr6", "mr7")}
+            mr1_at, mr6_at = self._worst_cells(cells[:, top, rows].T)
+            label = np.where(
+                pick["mr6"] > pick["mr1"],
+                prep.mr6_labels[top, mr6_at],
+                prep.mr1_labels[top, mr1_at],
+            )
             units = np.array(prep.units, dtype=object)[top]
-            mr1_label = prep.mr1_labels[top, t["mr1_at"][rows, top]]
-            sign = np.where(t["mr6_at"][rows, top] == 0, -1.0, 1.0) * prep.extremes[top]
-            mr6_label = units + " MR6 " + np.array([f"{s:+.0%}" for s in sign], dtype=object)
-            label = np.where(pick["mr6"] > pick["mr1"], mr6_label, mr1_label)
             label = np.where(
                 pick["mr7"] > np.maximum(pick["mr1"], pick["mr6"]) + pick["mr4"],
                 units + " MR7 minimum charge",
                 label,
             )
-            unit_level = t[level][rows, top]
-            driver = np.where(unit_level >= borrow, label, driver)
+            driver = np.where(t[level][rows, top] >= borrow, label, driver)
         return margin, driver
+
+    def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        """Margin of each holding alone, from the extreme cells of one unit.
+
+        ``min(q c) = q min(c)`` for ``q > 0`` and ``q max(c)`` for ``q < 0`` (exactly, in
+        floating point too), so a holding alone needs no product over the cells.
+        """
+        own = prep.own
+        long = q > 0
+        mr1 = np.maximum(-np.where(long, q * own[:, 0], q * own[:, 1]), 0.0)
+        mr6 = extreme_move_charge(
+            np.where(long, q * own[:, 2], q * own[:, 3])[..., None], prep.mr6_share
+        )
+        size = np.abs(q)
+        raw = size * own[:, 5]
+        mr7 = np.zeros_like(raw)
+        for j, k in enumerate(prep.unit_of):
+            if k >= 0:
+                mr7[:, j] = minimum_charge(raw[:, j], *prep.tiers[k])
+        terms = self._combine(mr1, mr6, size * own[:, 4], mr7, prep)
+        borrow_imr = np.maximum(-q, 0.0) * prep.borrow
+        if self.requirement == "initial":
+            return terms["imr"] + borrow_imr
+        return terms["mmr"] + prep.borrow_mmr_share * borrow_imr
 
     # ------------------------------------------------------------------ reports
     def risk_units(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
@@ -409,16 +471,14 @@ class OkxEngine(VenueEngine):
         """
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
-        q = book.quantities.to_numpy()
-        t = self._terms(q, prep)
-        cells = (q @ prep.unit).reshape(len(prep.units), prep.width)
+        cells, t = self._terms(book.quantities.to_numpy(), prep)
+        cells = cells[:, :, 0].T
         frame = pd.DataFrame(
             {key: t[key][0] for key in (*TERMS, "mmr", "imr")}, index=list(prep.units)
         )
-        at = t["mr1_at"][0]
+        at, six = self._worst_cells(cells)
         frame["mr1_worst"] = [prep.mr1_labels[k, at[k]] for k in range(len(prep.units))]
         frame["mr1_pnl"] = [cells[k, at[k]] for k in range(len(prep.units))]
-        six = t["mr6_at"][0]
         frame["mr6_shock"] = np.where(six == 0, -1.0, 1.0) * prep.extremes
         frame["mr6_pnl"] = [cells[k, prep.width - 2 + six[k]] for k in range(len(prep.units))]
         return frame
@@ -433,7 +493,7 @@ class OkxEngine(VenueEngine):
         """
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
-        cells = (book.quantities.to_numpy() @ prep.unit).reshape(len(prep.units), prep.width)
+        cells = self._terms(book.quantities.to_numpy(), prep)[0][:, :, 0].T
         frames = []
         for k, (u, grid) in enumerate(zip(prep.units, prep.grids, strict=True)):
             block = cells[k, : len(grid) * len(VOLS)].reshape(len(grid), len(VOLS))
@@ -452,7 +512,7 @@ class OkxEngine(VenueEngine):
         """
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
-        t = self._terms(book.quantities.to_numpy(), prep)
+        _, t = self._terms(book.quantities.to_numpy(), prep)
         deriv_mmr = float(t["mmr"].sum())
         borrow_mmr, borrow_imr = float(t["borrow_mmr"][0]), float(t["borrow_imr"][0])
         return pd.Series(

@@ -10,6 +10,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import norm
 
@@ -21,7 +22,7 @@ from research.errors import (
     UnknownUnderlyingError,
 )
 from research.margin import MarginEngine
-from research.margin.venues import VenueParameters
+from research.margin.venues import VenueEngine, VenueParameters
 from research.margin.venues.deribit import DeribitEngine, deribit_requirements
 from research.portfolio import (
     DatedFuture,
@@ -32,6 +33,7 @@ from research.portfolio import (
     Portfolio,
     PortfolioBook,
     Position,
+    Spot,
 )
 
 CELL = 1e-12
@@ -297,3 +299,31 @@ def test_missing_and_foreign_parameters(engine):
     data = {**engine.parameters.to_dict(), "methodology": "OKX-style"}
     with pytest.raises(ParameterError, match="given the 'OKX-style' parameter set"):
         DeribitEngine(VenueParameters.from_dict(data))
+
+
+def test_isolated_shortcut_equals_each_holding_margined_alone():
+    # the closed form from one unit's extreme cells against _cross of the holding alone,
+    # with options, the dampener binding and gains offset (ETH pnl_offset 0.6)
+    engine = DeribitEngine(VenueParameters.load("deribit_2026-02-15"), requirement="maintenance")
+    market = Market(
+        spot={"BTC": 60_000.0, "ETH": 2_000.0},
+        valuation_date="2026-01-01",
+        volatility={"BTC": 0.6, "ETH": 0.8},
+    )
+    instruments = (
+        InversePerpetual("BTC", 10.0),
+        DatedFuture("ETH", 0.1),
+        EuropeanOption("ETH", 1_000.0, 0.2, "put"),
+        EuropeanOption("BTC", 70_000.0, 0.05, "call"),
+        LinearPerpetual("ETH"),
+        Spot("BTC"),
+    )
+    rng = np.random.default_rng(5)
+    q = rng.standard_normal((40, len(instruments))) * [1e4, 50.0, 3e3, 20.0, 10.0, 2.0]
+    q[rng.random(q.shape) < 0.3] = 0.0
+    book = PortfolioBook(instruments, pd.DataFrame(q, columns=[i.label for i in instruments]))
+    prep = engine._venue_prepare(book, market)
+    shortcut = engine._isolated(q, prep)
+    generic = VenueEngine._isolated(engine, q, prep)
+    np.testing.assert_allclose(shortcut, generic, rtol=1e-12, atol=1e-9)
+    assert (shortcut[q == 0] == 0).all()

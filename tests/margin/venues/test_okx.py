@@ -11,6 +11,7 @@ combination of the published terms.
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import norm
 
@@ -22,7 +23,7 @@ from research.errors import (
     UnknownUnderlyingError,
 )
 from research.margin import MarginEngine
-from research.margin.venues import VenueParameters
+from research.margin.venues import VenueEngine, VenueParameters
 from research.margin.venues.okx import (
     OkxEngine,
     extreme_move_charge,
@@ -271,6 +272,8 @@ def test_bad_input_names_the_position(engine):
     short_btc = Portfolio([Position(Spot("BTC"), 1.0, "short")])
     with pytest.raises(UnknownUnderlyingError, match="'BTC spot'.*borrow_imr_rate"):
         engine.margin(short_btc, market)
+    long_btc = Portfolio([Position(Spot("BTC"), 1.0)])  # holding, not borrowing: no rate needed
+    assert engine.margin(long_btc, market).cross == pytest.approx(12_000.0, rel=1e-12)
     expired = Portfolio([Position(DatedFuture("BTC", "2025-12-26", name="BTC-251226"), 1.0)])
     with pytest.raises(ExpiredInstrumentError, match="'BTC-251226'.*expired"):
         engine.margin(expired, market)
@@ -287,3 +290,34 @@ def test_missing_and_foreign_parameters(engine):
         OkxEngine(VenueParameters.from_dict(data)).margin(EXAMPLE, STRESS)
     with pytest.raises(ParameterError, match="given the 'Deribit-style' parameter set"):
         OkxEngine(VenueParameters.load("deribit_2024-06-17"))
+
+
+def test_isolated_shortcut_equals_each_holding_margined_alone():
+    # closed form from one unit's extreme cells against _cross of the holding alone, with
+    # options, tiers beyond the first multiplier and borrowing
+    engine = OkxEngine(VenueParameters.load("okx_2025-01-06"))
+    market = Market(
+        spot={"BTC": 100_000.0, "SOL": 150.0, "USDT": 1.0},
+        valuation_date="2026-01-01",
+        volatility={"BTC": 0.6, "SOL": 0.9},
+    )
+    instruments = (
+        LinearPerpetual("BTC"),
+        DatedFuture("BTC", 0.2),
+        EuropeanOption("SOL", 120.0, 0.1, "put"),
+        LinearPerpetual("SOL"),
+        Spot("BTC"),
+        Spot("USDT"),
+    )
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((40, len(instruments))) * [30.0, 20.0, 5e3, 1e4, 5.0, 1e6]
+    q[:, 4] = np.abs(q[:, 4])  # long BTC only: no published BTC borrowing rate
+    q[rng.random(q.shape) < 0.3] = 0.0
+    book = PortfolioBook(instruments, pd.DataFrame(q, columns=[i.label for i in instruments]))
+    with pytest.warns(ResearchWarning):
+        prep = engine._venue_prepare(book, market)
+    shortcut = engine._isolated(q, prep)
+    generic = VenueEngine._isolated(engine, q, prep)
+    np.testing.assert_allclose(shortcut, generic, rtol=1e-12, atol=1e-9)
+    assert (shortcut[q == 0] == 0).all()
+    assert (shortcut[:, 0] > 10_000 * 1.3 * 0.0045).any()  # some holdings beyond the first tier
