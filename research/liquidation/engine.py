@@ -50,6 +50,14 @@ _BISECTION_STEPS = 60
 _TIE = 1e-12  # relative size of a rounding tie between equity and maintenance
 
 
+def _row_sum(x: Float64Array2D) -> Float64Array:
+    """Sum over the (few) asset columns, column by column: fast, and the same bits per row."""
+    out = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        out += x[:, j]
+    return out
+
+
 @dataclass(frozen=True)
 class CascadeSimulator:
     """Simulate liquidation cascades of a population of accounts on one venue.
@@ -229,22 +237,33 @@ class _Run:
         self.rng = as_generator(self.sim.seed)
         self.adl_rng = as_generator(self.sim.profile.adl.seed)
         self.cooldown = np.full(len(self.pots.wallet), -1, dtype=np.int64)
+        self.active = np.arange(len(self.pots.wallet))
+        self.changed = True
         self.round_counter = 0
 
     # ----------------------------------------------------------------- marking
     def equity(self, rows: np.ndarray | slice = slice(None)) -> Float64Array:
         p = self.pots
-        return p.wallet[rows] + (p.n[rows] * (self.prices - p.entry[rows])).sum(axis=1)
+        return p.wallet[rows] + _row_sum(p.n[rows] * (self.prices - p.entry[rows]))
 
     def liquidatable(self) -> np.ndarray:
         p = self.pots
-        active = np.flatnonzero((p.n != 0).any(axis=1))
+        if self.changed:  # positions only ever shrink: drop the pots that went flat
+            self.active = self.active[(p.n[self.active] != 0).any(axis=1)]
+            self.changed = False
+        active = self.active
         if active.size == 0:
             return active
-        mm, _ = self.sim.profile.maintenance.requirement(self.assets, p.n[active], self.prices)
-        scale = np.abs(p.wallet[active]) + (np.abs(p.n[active]) * self.prices).sum(axis=1)
+        whole = active.size == len(p.wallet)
+        n = p.n if whole else p.n[active]
+        entry = p.entry if whole else p.entry[active]
+        wallet = p.wallet if whole else p.wallet[active]
+        value = n * self.prices
+        mm, _ = self.sim.profile.maintenance.requirement(self.assets, n, self.prices)
+        equity = wallet + _row_sum(value - n * entry)
+        scale = np.abs(wallet) + _row_sum(np.abs(value))
         # strictly below: a tie within rounding (E == MM in exact arithmetic) is not liquidated
-        return active[self.equity(active) - mm < -_TIE * scale]
+        return active[equity - mm < -_TIE * scale]
 
     # ------------------------------------------------------------------ sizing
     def sizing(self, rows: np.ndarray, equity: Float64Array) -> Float64Array2D:
@@ -339,6 +358,7 @@ class _Run:
         self.prices = new
         p.wallet[rows] += (q * (avg - p.entry[rows])).sum(axis=1)
         p.n[rows] -= q
+        self.changed = True
         for k, j in zip(*np.nonzero(q), strict=True):
             self.fills.append((sub, rnd, rows[k], j, q[k, j], avg[j], mark[j], "book"))
         for j in range(len(self.assets)):
@@ -448,6 +468,7 @@ class _Run:
         mark = self.prices[j]
         p.wallet[pots] += close * (mark - p.entry[pots, j])
         p.n[pots, j] -= close
+        self.changed = True
         for pot, c in zip(pots, close, strict=True):
             if c:
                 self.fills.append((sub, rnd, pot, j, c, mark, mark, "adl"))

@@ -118,6 +118,8 @@ class MarginTiers:
 
     def requirement(self, notional: Float64Array) -> Float64Array:
         """Maintenance of positions of absolute notional ``notional`` (array)."""
+        if len(self.rates) == 1:
+            return notional * self.rates[0]
         tier = np.searchsorted(np.asarray(self.lower_bounds), notional, side="right") - 1
         tier = np.clip(tier, 0, len(self.rates) - 1)
         return notional * np.asarray(self.rates)[tier] - np.asarray(self.deductions)[tier]
@@ -164,7 +166,10 @@ class TieredMaintenance:
         per = np.empty_like(notional)
         for j, asset in enumerate(assets):
             per[:, j] = self.tiers_of(asset).requirement(notional[:, j])
-        return per.sum(axis=1), per
+        cross = per[:, 0].copy()
+        for j in range(1, per.shape[1]):
+            cross += per[:, j]
+        return cross, per
 
 
 @dataclass(frozen=True)
