@@ -64,10 +64,11 @@ def plot_stress_windows(
     ax.plot(index.index, index.to_numpy(), color="black", lw=0.9, label="equal-weight portfolio")
     _shade(ax, named, _NAMED_COLOR, "named stress window")
     _shade(ax, detected, _DETECTED_COLOR, "detected stress window")
-    for window in detected:
-        ax.annotate(
+    for rank, window in enumerate(detected):
+        ax.annotate(  # one row per rank, so labels of nearby windows do not overlap
             window.name.replace("detected_", "#"),
-            (window.start, index.max()),
+            (window.start, 0.98 - 0.07 * rank),
+            xycoords=("data", "axes fraction"),
             color=_DETECTED_COLOR,
             fontsize=8,
             va="top",
