@@ -33,6 +33,7 @@ from research.correlation import DCC
 from research.data import align, load_prices, to_returns
 from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.provenance import provenance_frame
+from research.reporting.tables import format_pvalue
 from research.stress.plots import (
     plot_correlation_heatmaps,
     plot_correlation_paths,
@@ -59,7 +60,9 @@ in_stress = stress.window_mask(returns.index, named)
 #
 # Log returns (percent) of the assets with the longest histories, on the common calendar.
 # The named stress windows of the catalog that lie wholly inside the sample are used below;
-# the table shows how stressful each was for the equal-weight portfolio.
+# [Table](#tab-st-windows) shows how stressful each was for the equal-weight portfolio,
+# [Table](#tab-st-detected) the worst windows found in the data and [Figure](#fig-st-episodes)
+# both on the portfolio's path.
 
 # %%
 show_table(
@@ -69,7 +72,8 @@ show_table(
     "equal-weight log return and its maximum drawdown (percent), average daily volatility "
     "(percent) and average pairwise correlation.",
     precision=2,
-    formatters={"start": "{:%Y-%m-%d}", "end": "{:%Y-%m-%d}", "nobs": "{:,.0f}"},
+    formatters={"start": "{:%Y-%m-%d}", "end": "{:%Y-%m-%d}"},
+    label="st-windows",
 )
 
 # %%
@@ -83,6 +87,7 @@ show_table(
     precision=2,
     formatters={"start": "{:%Y-%m-%d}", "end": "{:%Y-%m-%d}"},
     index=False,
+    label="st-detected",
 )
 
 # %%
@@ -90,6 +95,7 @@ show_figure(
     plot_stress_windows(returns, named, detected.windows),
     "Equal-weight portfolio (log scale) with the named stress windows of the catalog (red) "
     "and the windows detected as the worst drawdowns (blue, numbered by rank).",
+    label="st-episodes",
 )
 
 # %% [markdown]
@@ -124,22 +130,28 @@ estimates = {
 
 # %% [markdown]
 # ## Results
+#
+# [Figure](#fig-st-heatmaps) sets the calm and stressed sample correlations side by side;
+# [Table](#tab-st-estimates) compares every estimate of the stressed matrix and
+# [Figure](#fig-st-paths) follows the DCC correlation of the pairs that moved most.
 
 # %%
 show_figure(
     plot_correlation_heatmaps({"calm": calm, "stress": stressed}, difference=("stress", "calm")),
     "Sample correlations on calm days (left) and pooled named stress windows (middle), and "
     "their difference (right; orange: higher in stress).",
+    label="st-heatmaps",
 )
 
 # %%
 comparison = pd.DataFrame({name: est.summary() for name, est in estimates.items()}).T
 show_table(
     comparison[["nobs", "mean_correlation", "repaired", "repair_distance", "warnings"]],
-    "Average pairwise correlation of each estimate. 'repaired' marks estimates that were not "
-    "positive semi-definite and were moved to the nearest correlation matrix (Higham 2002) by "
-    "the Frobenius distance shown. Blend and EWMA use every observation of the sample.",
+    "Average pairwise correlation of each estimate. The repaired column marks estimates that "
+    "were not positive semi-definite and were moved to the nearest correlation matrix (Higham "
+    "2002) by the Frobenius distance shown. Blend and EWMA use every observation of the sample.",
     precision=3,
+    label="st-estimates",
 )
 
 # %%
@@ -154,15 +166,18 @@ show_figure(
     plot_correlation_paths(path, pairs, named),
     "DCC conditional correlations of the three pairs whose sample correlation moved most "
     "between calm and stress; named stress windows shaded.",
+    label="st-paths",
 )
 
 # %% [markdown]
 # ## Diagnostics
 #
 # Exceedance correlations of the DCC standardized residuals: the correlation of two assets on
-# days when both fall below -θ standard deviations (left half) or both rise above θ (right
-# half), against the bivariate-normal value at the same overall correlation, which declines
-# towards zero in the tails.
+# days when both fall below $-\theta$ standard deviations (left half) or both rise above
+# $\theta$ (right half), against the bivariate-normal value at the same overall correlation,
+# which declines towards zero in the tails ([Figure](#fig-st-exceedance)). [Table](#tab-st-breaks)
+# ranks the pairs by whether their correlation breaks in stress, and [Table](#tab-st-volatility)
+# asks whether the moves are more than the effect of higher volatility.
 
 # %%
 curve = stress.exceedance_curve(
@@ -173,6 +188,7 @@ show_figure(
     "Exceedance correlations of standardized residuals (black) against the bivariate-normal "
     "benchmark (red, dashed). Points above the benchmark in the left half are joint crashes "
     "that a Gaussian model of the same correlation understates.",
+    label="st-exceedance",
 )
 
 # %%
@@ -183,9 +199,12 @@ show_table(
     f"Pairs ranked by whether their correlation breaks in stress (a sign change, or "
     f"|correlation| falling below {break_threshold} from at least that on calm days), then by "
     f"change: {len(breaks)} of {len(stability.pairs)} pairs break. z and p-value: Fisher test "
-    f"of equal calm and stress correlations. {stability.jennrich}.",
+    f"of equal calm and stress correlations. Jennrich (1970) test of equal correlation "
+    f"matrices: chi-square({stability.jennrich.df}) = {stability.jennrich.statistic:.1f}, "
+    f"p-value {format_pvalue(stability.jennrich.pvalue)}.",
     precision=3,
     index=False,
+    label="st-breaks",
 )
 
 # %%
@@ -207,6 +226,7 @@ show_table(
     "that bias removed. Observed values above the implied ones mean genuinely stronger "
     "dependence.",
     precision=3,
+    label="st-volatility",
 )
 
 # %% [markdown]
@@ -215,7 +235,8 @@ show_table(
 # For a portfolio long the first half of the assets and short the second, a higher
 # correlation hurts same-direction pairs and a lower one hurts the hedges. The conservative
 # matrix takes, pair by pair, the worst of the calm, stress and DCC-quantile estimates, and is
-# repaired to a valid correlation matrix if needed.
+# repaired to a valid correlation matrix if needed; [Table](#tab-st-conservative) compares the
+# portfolio's risk under each matrix.
 
 # %%
 half = returns.shape[1] // 2
@@ -256,7 +277,7 @@ show_table(
     "volatilities) under each correlation matrix, and how many pairs the conservative matrix "
     f"took from each candidate. Repaired: {conservative.repaired}.",
     precision=3,
-    formatters={"pairs picked": "{:.0f}"},
+    label="st-conservative",
 )
 
 # %%
@@ -290,6 +311,8 @@ record(
 # crashes, which supports filtered historical simulation over parametric aggregation.
 #
 # ## Provenance
+#
+# [Table](#tab-st-provenance) identifies the input, the code and the packages of this study.
 
 # %%
 show_table(
@@ -310,4 +333,5 @@ show_table(
         },
     ),
     "Provenance of this study: input, data hash, parameters and package versions.",
+    label="st-provenance",
 )

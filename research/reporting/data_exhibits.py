@@ -89,6 +89,7 @@ def plot_return_distribution(returns: pd.DataFrame) -> plt.Figure:
     left.set_yscale("log")
     left.set_ylim(1e-5, 1)
     left.set_xlabel("standardised return")
+    left.set_ylabel("density (log scale)")
     left.legend(frameon=False)
     probabilities = (np.arange(1, standardized.size + 1) - 0.5) / standardized.size
     right.scatter(stats.norm.ppf(probabilities), np.sort(standardized), s=3, alpha=0.5)
