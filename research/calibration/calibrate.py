@@ -298,7 +298,10 @@ def prepare_study(
     data : str or Path, optional
         Dataset name or price file replacing the config's source.
     start, end : str, optional
-        Sample bounds replacing the config's.
+        A sample window replacing the config's as a whole: when either is given, the
+        config's ``data.start`` and ``data.end`` are both dropped and an omitted bound is the
+        data's own (``start="2023-01-01"`` alone runs to the end of the data, whatever the
+        config's ``data.end``).
     profile : str, optional
         Risk-weight profile replacing the config's.
     fast : bool
@@ -322,14 +325,15 @@ def prepare_study(
     """
     from research.data import align
 
+    window = start is not None or end is not None
     cfg = replace(
         config,
         profile=profile or config.profile,
         data=replace(
             config.data,
             source=str(data) if data is not None else config.data.source,
-            start=start or config.data.start,
-            end=end or config.data.end,
+            start=start if window else config.data.start,
+            end=end if window else config.data.end,
         ),
     )
     raw = _load_sources(cfg.data.sources, cfg.data.start, cfg.data.end)

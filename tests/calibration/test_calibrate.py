@@ -221,9 +221,9 @@ def test_prepare_study_fast_keeps_a_stress_window() -> None:
     assert config.pairs == base.pairs[:2]
     assert list(prices.columns) == ["XOM", "CVX", "JNJ", "RRC"] == list(config.assets)
     assert len(prices) == FAST_ROWS
-    # the latest equity window inside 2005-2018 is aug_2011; the sample ends FAST_AFTER_STRESS
-    # dates after it
-    end_of_window = prices.index.searchsorted(pd.Timestamp("2011-08-31"), "right")
+    # the latest equity window inside 2005 .. 2021-09-30 is covid_2020; the sample ends
+    # FAST_AFTER_STRESS dates after it
+    end_of_window = prices.index.searchsorted(pd.Timestamp("2020-04-07"), "right")
     assert len(prices) - end_of_window == FAST_AFTER_STRESS
     assert config.profile_settings()["lookback"] == FAST_LOOKBACK
     assert SweepGrid.from_dict(config.sweep).size <= 8
@@ -238,6 +238,8 @@ def test_prepare_study_on_other_data_uses_available_pairs(shared_data_dir: Path)
     assert len(config.pairs) == 10 and config.profile == "crypto-1d-99"
     assert set(prices.columns) == set(config.assets)
     assert config.data.source == str(path) and config.data.start == "2023-01-01"
+    # the given start replaces the config's window as a whole: no end before the start
+    assert config.data.end is None and prices.index[-1] > pd.Timestamp("2026-01-01")
 
 
 def test_every_default_offset_cap_is_the_margin_stages_one_constant() -> None:
