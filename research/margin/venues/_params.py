@@ -179,6 +179,10 @@ class VenueParameters:
         ParameterError
             If a key on the path is missing; the message names the dotted path and the set.
         """
+        return copy.deepcopy(self._node(path))
+
+    def _node(self, path: tuple[str, ...]) -> Any:
+        """Return the value at a path, not copied (read it, never change it)."""
         node: Any = self.values
         for depth, key in enumerate(path):
             if not isinstance(node, Mapping) or key not in node:
@@ -187,7 +191,7 @@ class VenueParameters:
                     f"{self._where}: missing parameter {dotted!r}; add it to the set's values"
                 )
             node = node[key]
-        return copy.deepcopy(node)
+        return node
 
     def number(
         self,
@@ -203,8 +207,7 @@ class VenueParameters:
         ParameterError
             Missing, not a number, or out of range; the dotted path is named.
         """
-        value = self.value(*path)
-        return self._checked(value, ".".join(path), low, high, strict)
+        return self._checked(self._node(path), ".".join(path), low, high, strict)
 
     def numbers(
         self,
@@ -214,7 +217,7 @@ class VenueParameters:
         strict: bool = False,
     ) -> tuple[float, ...]:
         """Return the non-empty list of numbers at a path, each checked like :meth:`number`."""
-        values = self.value(*path)
+        values = self._node(path)
         dotted = ".".join(path)
         if not isinstance(values, list) or not values:
             raise ParameterError(f"{self._where}: {dotted} must be a non-empty list of numbers")
@@ -255,7 +258,11 @@ class VenueParameters:
         ParameterError
             The table itself is missing or not a mapping.
         """
-        entries = self.value(table)
+        return copy.deepcopy(self._entry(table, currency, position))
+
+    def _entry(self, table: str, currency: str, position: str) -> Any:
+        """:meth:`for_currency` without the copy (read it, never change it)."""
+        entries = self._node((table,))
         if not isinstance(entries, Mapping):
             raise ParameterError(f"{self._where}: {table} must be a mapping keyed by currency")
         if currency in entries:
@@ -298,7 +305,7 @@ class VenueParameters:
             The entry has no ``key``, or its value is not a number in range; the dotted path
             and the position are named.
         """
-        entry = self.for_currency(table, currency, position)
+        entry = self._entry(table, currency, position)
         listed = currency if currency in self.values[table] else CATCH_ALL
         if key is None:
             return self._checked(entry, f"{table}.{listed}", low, high, strict)

@@ -378,8 +378,8 @@ class DeribitEngine(VenueEngine):
     @staticmethod
     def _worst(
         standard_min: np.ndarray, extended_min: np.ndarray, offset: np.ndarray, dampener: np.ndarray
-    ) -> np.ndarray:
-        """Worst case from the smallest standard and extended cells.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Worst case from the smallest standard and extended cells, and whether it is extended.
 
         The aggregation is non-decreasing cell by cell, so the smallest aggregated cell is the
         aggregation of the smallest cell: the kernels need only the two minima.
@@ -388,24 +388,27 @@ class DeribitEngine(VenueEngine):
         extended = np.where(
             extended_min > 0, extended_min * offset, np.minimum(extended_min + dampener, 0.0)
         )
-        return np.maximum(-np.minimum(standard, extended), 0.0)
+        return np.maximum(-np.minimum(standard, extended), 0.0), extended < standard
 
     @staticmethod
-    def _worst_cell(aggregated: np.ndarray, n_standard: int) -> np.ndarray:
-        """Index of the smallest aggregated cell (last axis).
+    def _worst_cell(cells: np.ndarray, extended: np.ndarray, n_standard: int) -> np.ndarray:
+        """Index of the worst cell (last axis of ``cells``), in the block ``_worst`` chose.
 
-        Ties (three equal volatility cells) report the middle one, volatility unchanged, as
-        Deribit's API does.
+        Within a block the smallest cell is the smallest aggregated one (the aggregation is
+        monotone). Ties (three equal volatility cells) report the middle one, volatility
+        unchanged, as Deribit's API does.
         """
-        lowest = aggregated.min(axis=-1, keepdims=True)
-        index = np.arange(aggregated.shape[-1])
-        preferred = (index < n_standard) & (index % len(VOL_SCENARIOS) == 1)
-        return np.argmin(np.where(aggregated == lowest, np.where(preferred, 0, 1), 2), axis=-1)
+        standard = cells[..., :n_standard]
+        lowest = standard.min(axis=-1, keepdims=True)
+        middle = np.arange(n_standard) % len(VOL_SCENARIOS) == 1
+        in_standard = np.argmin(np.where(standard == lowest, np.where(middle, 0, 1), 2), axis=-1)
+        in_extended = n_standard + np.argmin(cells[..., n_standard:], axis=-1)
+        return np.where(extended, in_extended, in_standard)
 
     def _pair_terms(
         self, q: Float64Array2D, prep: _Prep
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P&L cells (cells x pairs x rows), worst case and roll shock (rows x pairs).
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """P&L cells (cells x pairs x rows), worst case, its block and roll shock (rows x pairs).
 
         Settlement currency. The roll shock is a row-stable product (a portfolio's roll shock has
         the same bits in any book).
@@ -415,25 +418,24 @@ class DeribitEngine(VenueEngine):
         """
         cells = (prep.unit_t @ q.T).reshape(-1, len(prep.pairs), q.shape[0])
         n = prep.n_standard
-        worst = self._worst(
+        worst, extended = self._worst(
             cells[:n].min(axis=0).T,
             cells[n:].min(axis=0).T,
             prep.offset,
             prep.dampener,
         )
-        return cells, worst, row_product(np.abs(q), prep.roll)
+        return cells, worst, extended, row_product(np.abs(q), prep.roll)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        cells, worst, roll = self._pair_terms(q, prep)
+        cells, worst, extended, roll = self._pair_terms(q, prep)
         rmm = (worst + roll) * prep.to_usd
         factor = 1.0 if self.requirement == "initial" else prep.mm_factor
         margin = factor * rmm.sum(axis=1)
         self._warn_delta(q, prep)
         top = np.argmax(rmm, axis=1)
         rows = np.arange(q.shape[0])
-        block = cells[:, top, rows].T
-        aggregated = self._aggregate(block, prep.offset[top], prep.dampener[top], prep.n_standard)
-        return margin, prep.labels[top, self._worst_cell(aggregated, prep.n_standard)]
+        cell = self._worst_cell(cells[:, top, rows].T, extended[rows, top], prep.n_standard)
+        return margin, prep.labels[top, cell]
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
         """Margin of each holding alone, from the extreme cells of one unit.
@@ -446,7 +448,7 @@ class DeribitEngine(VenueEngine):
         standard_min = np.where(long, q * b[:, 0], q * b[:, 1])
         extended_min = np.where(long, q * b[:, 2], q * b[:, 3])
         pair = prep.pair_of
-        worst = self._worst(standard_min, extended_min, prep.offset[pair], prep.dampener[pair])
+        worst, _ = self._worst(standard_min, extended_min, prep.offset[pair], prep.dampener[pair])
         roll = np.abs(q) * prep.roll[np.arange(q.shape[1]), pair]
         factor = 1.0 if self.requirement == "initial" else prep.mm_factor
         return factor * (worst + roll) * prep.to_usd[pair]
@@ -527,10 +529,8 @@ class DeribitEngine(VenueEngine):
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
-        cells, worst, roll = self._pair_terms(q, prep)
-        cells = cells.transpose(2, 1, 0)
-        aggregated = self._aggregate(cells, prep.offset, prep.dampener, prep.n_standard)
-        worst_at = self._worst_cell(aggregated, prep.n_standard)
+        cells, worst, extended, roll = self._pair_terms(q, prep)
+        worst_at = self._worst_cell(cells.transpose(2, 1, 0), extended, prep.n_standard)
         additive = dict(additive or {})
         rows = {}
         for k, pair in enumerate(prep.pairs):
