@@ -48,14 +48,15 @@ returns = to_returns(align(prices, how="intersection")).iloc[-n_days:]
 # %% [markdown]
 # ## Data
 #
-# Log returns in percent of the assets with the longest price histories, on the common
-# calendar, over the last `n_days` dates.
+# [Table](#tab-dcc-returns) describes the log returns in percent of the assets with the longest
+# price histories, on the common calendar, over the last `n_days` dates.
 
 # %%
 show_table(
     returns.describe().T[["count", "mean", "std", "min", "max"]],
     f"Daily log returns (percent) of {source}, {returns.index[0]:%Y-%m-%d} to "
     f"{returns.index[-1]:%Y-%m-%d}: observations, mean, standard deviation, extremes.",
+    label="dcc-returns",
 )
 
 # %% [markdown]
@@ -73,6 +74,10 @@ fits = {kind: DCC(kind=kind).fit(returns) for kind in ("ccc", "dcc", "cdcc", "ad
 
 # %% [markdown]
 # ## Results
+#
+# [Table](#tab-dcc-models) compares the four fits side by side and [Table](#tab-dcc-lr) tests
+# the nested ones; [Figure](#fig-dcc-paths) draws the correlation paths of two pairs under each
+# model.
 
 # %%
 comparison = compare(fits)
@@ -83,6 +88,7 @@ show_table(
     "correlation dynamics; "
     "the correlation target is not counted), AIC and BIC (lower is better) and convergence.",
     kinds=dict.fromkeys(comparison.index, "mixed"),
+    label="dcc-models",
 )
 
 # %%
@@ -92,6 +98,7 @@ show_table(
     "Likelihood-ratio tests of nested models on the correlation stage. Against CCC the "
     "persistence b is not identified under the null, so the chi-square p-value is "
     "conservative.",
+    label="dcc-lr",
 )
 
 # %%
@@ -110,6 +117,7 @@ show_figure(
     f"Conditional correlation of the most correlated pair ({pairs[0][0]} / {pairs[0][1]}) and "
     f"the least correlated pair ({pairs[1][0]} / {pairs[1][1]}) under each model; CCC is the "
     "flat line.",
+    label="dcc-paths",
 )
 
 # %% [markdown]
@@ -119,7 +127,9 @@ show_figure(
 # Engle-Sheppard approximation (correlations revert to the target at rate $a + b$). The
 # simulation re-filters the fitted dynamics path by path, with the GARCH feedback of every
 # asset, and here uses filtered historical simulation: whole past days of de-correlated
-# residuals drawn with replacement.
+# residuals drawn with replacement. [Figure](#fig-dcc-fan) fans out the simulated correlation
+# of the most correlated pair, [Figure](#fig-dcc-portfolio) the cumulative return of an
+# equal-weight portfolio, whose tail quantiles [Table](#tab-dcc-quantiles) reports.
 
 # %%
 analytic = fits[best].forecast(horizon=horizon)
@@ -138,6 +148,7 @@ show_figure(
     f"{best.upper()} (lowest BIC): the last 60 in-sample correlations of {first} / {second} "
     f"and the 5-95% and 25-75% bands of {paths:,} filtered-historical-simulation paths over "
     f"{horizon} days; dashed: the analytic Engle-Sheppard forecast.",
+    label="dcc-fan",
 )
 
 # %%
@@ -147,6 +158,7 @@ show_figure(
     f"Cumulative log return (percent) of the equal-weight portfolio over {horizon} days: "
     "1-99%, 5-95% and 25-75% bands of the simulated paths. The 1% quantile at the horizon is "
     "the kind of number a margin model is calibrated to.",
+    label="dcc-portfolio",
 )
 
 # %%
@@ -162,14 +174,16 @@ show_table(
     ),
     f"Simulated {horizon}-day equal-weight return quantiles (percent) and the average "
     "one-day volatility forecast of the assets.",
+    label="dcc-quantiles",
 )
 
 # %% [markdown]
 # ## Diagnostics
 #
 # The standardized residuals should have unit variance and, once de-correlated by the fitted
-# $R_t$, no remaining cross-correlation. The analytic multi-step forecast is an approximation;
-# the table compares it with the mean of simulated correlation paths (parametric, same seed).
+# $R_t$, no remaining cross-correlation ([Table](#tab-dcc-residuals)). The analytic multi-step
+# forecast is an approximation; [Table](#tab-dcc-forecasts) compares it with the mean of
+# simulated correlation paths (parametric, same seed).
 
 # %%
 z = dcc.std_resid
@@ -177,6 +191,7 @@ show_table(
     pd.DataFrame({"mean": z.mean(), "variance": z.var(), "excess kurtosis": z.kurt()}),
     "Standardized residuals of the univariate stage: mean near 0 and variance near 1 are "
     "required; excess kurtosis above 0 is the fat tail the normal model leaves.",
+    label="dcc-residuals",
 )
 
 # %%
@@ -187,6 +202,7 @@ show_table(
     forecast_comparison(analytic, simulated_mean, pairs=[pairs[0]]).iloc[[0, 1, 4, -1]],
     f"{best.upper()}: analytic (Engle-Sheppard) against simulated mean correlation forecasts of "
     f"{first} / {second}, and the largest difference over all pairs, at selected horizons.",
+    label="dcc-forecasts",
 )
 
 # %%
@@ -235,6 +251,8 @@ record(
 # uncertainty that offset credits between the pair must absorb.
 #
 # ## Provenance
+#
+# [Table](#tab-dcc-provenance) identifies the input, the code and the packages of this study.
 
 # %%
 show_table(
@@ -254,4 +272,5 @@ show_table(
         },
     ),
     "Provenance of this study: input, data hash, parameters and package versions.",
+    label="dcc-provenance",
 )
