@@ -163,3 +163,33 @@ def test_position_checks():
     with pytest.raises(DataError, match="no implied volatility"):
         check_positions("X-style", _book(EuropeanOption("BTC", 60_000.0, 0.1)), no_vol, supported)
     assert position_name(spot) == "position 'BTC spot' (Spot on 'BTC')"
+
+
+def test_venue_engines_refuse_an_instrument_type_they_do_not_margin():
+    from dataclasses import dataclass
+
+    from research.margin.venues import DeribitEngine, OkxEngine
+
+    @dataclass(frozen=True)
+    class Variance:
+        underlying: str = "BTC"
+
+        @property
+        def label(self):
+            return "BTC variance swap"
+
+        def pnl(self, market, spot, vol_shift=0.0):
+            return 0.0 * spot
+
+        def greeks(self, market):
+            from research.portfolio import Greeks
+
+            return Greeks(notional=1.0, delta=0.0)
+
+    p = Portfolio([Position(Variance(), 1.0)])
+    for engine in (
+        DeribitEngine(VenueParameters.load("deribit_2024-06-17")),
+        OkxEngine(VenueParameters.load("okx_2025-01-06")),
+    ):
+        with pytest.raises(DataError, match=r"'BTC variance swap' \(Variance on 'BTC'\) is not"):
+            engine.margin(p, MARKET)
