@@ -183,7 +183,7 @@ def resolve_references(nb: nbformat.NotebookNode, *, latex: bool) -> None:
 
     ``[Table](#tab-credits)`` in a Markdown cell or a Markdown output
     (:func:`research.reporting.show_text`) becomes ``Table \ref{tab-credits}`` for LaTeX (the
-    PDF prints the number) and ``Table 3`` otherwise.
+    PDF prints the number) and ``Table 3`` otherwise, joined by a no-break space.
 
     Parameters
     ----------
@@ -205,7 +205,8 @@ def resolve_references(nb: nbformat.NotebookNode, *, latex: bool) -> None:
             raise ReportError(
                 f"the text refers to {word} #{label}, but no table or figure carries that label"
             )
-        return f"{word} \\ref{{{label}}}" if latex else f"{word} {numbers[label]}"
+        # a no-break space (LaTeX ~ after pandoc) keeps the word and its number on one line
+        return f"{word}\u00a0\\ref{{{label}}}" if latex else f"{word}\u00a0{numbers[label]}"
 
     for cell in nb.cells:
         if cell.cell_type == "markdown":
