@@ -131,6 +131,8 @@ class MarginTiers:
     def maintenance_margin(self, notional: float | Float64Array) -> Float64Array:
         """``notional x rate_n - d_n`` for notionals >= 0 (continuous across tiers)."""
         n = np.asarray(notional, dtype=float)
+        if len(self.lower_bounds) == 1:  # one tier: no deduction
+            return n * self.rates[0]
         k = self.tier(n)
         return n * self.rates[k] - self.deductions[k]
 
@@ -139,6 +141,9 @@ class MarginTiers:
     ) -> Float64Array:
         """``notional / min(leverage, max leverage of the notional's tier)``."""
         n = np.asarray(notional, dtype=float)
+        if len(self.max_leverages) == 1:
+            cap = self.max_leverages[0]
+            return n / (cap if leverage is None else min(leverage, cap))
         cap = np.array(self.max_leverages)[self.tier(n)]
         used = cap if leverage is None else np.minimum(leverage, cap)
         return n / used

@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -243,6 +244,58 @@ def scenario_table(
     )
 
 
+@nb.njit(nogil=True, cache=True)
+def _scan(
+    q: Float64Array2D,
+    grid: Float64Array2D,
+    on: np.ndarray,
+    n_underlyings: int,
+    unit: Float64Array2D,
+) -> tuple[Float64Array2D, np.ndarray, Float64Array2D, Float64Array2D, Float64Array2D]:
+    """Every term of the requirement from one pass over the quantities.
+
+    ``q`` is portfolios x instruments, ``grid`` instruments x scenarios (each instrument's
+    weighted unit P&L in its own underlying's scenarios), ``on`` the underlying of each
+    instrument and ``unit`` instruments x 3 (unit delta, unit 8-hour funding payment, unit
+    taker fee). Returns per portfolio and underlying the worst weighted loss, its scenario, the
+    net and the gross delta, and per portfolio the expected funding payment and the fee
+    (portfolios x 2). Each portfolio adds its non-zero holdings in column order, so its result
+    has the same bits in any book; the block-sparse product costs ``portfolios x instruments x
+    scenarios`` multiply-adds, not ``x underlyings`` more.
+    """
+    n, m = q.shape
+    n_s = grid.shape[1]
+    loss = np.empty((n, n_underlyings))
+    worst = np.empty((n, n_underlyings), dtype=np.intp)
+    net = np.zeros((n, n_underlyings))
+    gross = np.zeros((n, n_underlyings))
+    account = np.zeros((n, 2))
+    acc = np.empty((n_underlyings, n_s))
+    for i in range(n):
+        acc[:] = 0.0
+        for j in range(m):
+            x = q[i, j]
+            if x != 0.0:
+                k = on[j]
+                for s in range(n_s):
+                    acc[k, s] += x * grid[j, s]
+                d = x * unit[j, 0]
+                net[i, k] += d
+                gross[i, k] += abs(d)
+                account[i, 0] += x * unit[j, 1]
+                account[i, 1] += abs(x) * unit[j, 2]
+        for k in range(n_underlyings):
+            best = 0
+            low = acc[k, 0]
+            for s in range(1, n_s):
+                if acc[k, s] < low:
+                    low = acc[k, s]
+                    best = s
+            loss[i, k] = -low
+            worst[i, k] = best
+    return loss, worst, net, gross, account
+
+
 @dataclass(frozen=True)
 class _Settings:
     """The set's values, read and checked once when the engine is built."""
@@ -280,13 +333,11 @@ def _settings(p: VenueParameters) -> _Settings:
 
 @dataclass(frozen=True)
 class _Prep:
-    # instruments x (underlyings * 24 + underlyings + 1): the weighted unit P&L of every
-    # underlying's 24 scenarios, then the unit delta on each underlying, then the unit 8-hour
-    # funding payment; one product with the quantities gives all three
-    signed: Float64Array2D
-    # instruments x (underlyings + 1): |unit delta| on each underlying, then the unit taker fee;
-    # its product with |quantities| gives the gross deltas and the fee provision
-    absolute: Float64Array2D
+    # instruments x 24: each instrument's weighted unit P&L in its own underlying's scenarios
+    # (the book's scenario matrix is block-sparse: an instrument moves with its underlying only)
+    grid: Float64Array2D
+    on: np.ndarray  # underlying index of each instrument
+    unit: Float64Array2D  # instruments x 3: unit delta, unit 8-hour funding payment, unit fee
     spot: Float64Array  # per underlying
     unhedged: Float64Array  # per underlying
     hedged: Float64Array  # per underlying
@@ -436,11 +487,10 @@ class ParadexEngine(VenueEngine):
             u = instrument.underlying
             if u not in tables:
                 tables[u] = self._table_of(u, position_name(instrument))
-        n_u = len(underlyings)
-        grid = np.zeros((len(book.instruments), n_u, N_SCENARIOS))
-        for i, instrument in enumerate(book.instruments):
-            u = instrument.underlying
-            grid[i, index[u]] = self._unit_pnl(instrument, market, tables[u])
+        grid = np.array(
+            [self._unit_pnl(i, market, tables[i.underlying]) for i in book.instruments]
+        ).reshape(len(book.instruments), N_SCENARIOS)
+        on = np.array([index[i.underlying] for i in book.instruments], dtype=np.intp)
         units = unit_exposures(book.instruments, market)
         notional = units["notional"].to_numpy(dtype=float)
         rates = np.array(
@@ -458,14 +508,13 @@ class ParadexEngine(VenueEngine):
             ],
             dtype=object,
         )
-        delta = units["delta"].to_numpy(dtype=float)[:, None] * book.underlying_matrix()
+        delta = units["delta"].to_numpy(dtype=float)
         funding = notional * rates * hours / 8.0
         fee = self.taker_fee * np.abs(notional)
         return _Prep(
-            signed=np.ascontiguousarray(
-                np.column_stack([grid.reshape(len(book.instruments), -1), delta, funding])
-            ),
-            absolute=np.ascontiguousarray(np.column_stack([np.abs(delta), fee])),
+            grid=np.ascontiguousarray(grid),
+            on=on,
+            unit=np.ascontiguousarray(np.column_stack([delta, funding, fee])),
             spot=np.array([market.spot_of(u) for u in underlyings]),
             unhedged=np.array([tables[u].unhedged for u in underlyings]),
             hedged=np.array([tables[u].hedged for u in underlyings]),
@@ -483,20 +532,15 @@ class ParadexEngine(VenueEngine):
         return BookEngine._isolated(self, q, prep)
 
     def _terms(self, q: Float64Array2D, prep: _Prep) -> dict[str, Float64Array2D | Float64Array]:
-        n_u = len(prep.spot)
-        cells = n_u * N_SCENARIOS
-        signed = q @ prep.signed
-        absolute = np.abs(q) @ prep.absolute
-        # weighted P&L, portfolios x underlyings x scenarios (a view: each underlying's 24 cells
-        # are contiguous)
-        pnl = signed[:, :cells].reshape(q.shape[0], n_u, N_SCENARIOS)
-        scan = np.maximum(-pnl.min(axis=2), 0.0)
-        net = signed[:, cells : cells + n_u]
-        min_delta = min_delta_risk(net, absolute[:, :n_u], prep.spot, prep.unhedged, prep.hedged)
-        funding = np.maximum(signed[:, -1], 0.0)
-        fee = absolute[:, -1]
+        loss, worst, net, gross, account = _scan(
+            np.ascontiguousarray(q, dtype=float), prep.grid, prep.on, len(prep.spot), prep.unit
+        )
+        scan = np.maximum(loss, 0.0)
+        min_delta = min_delta_risk(net, gross, prep.spot, prep.unhedged, prep.hedged)
+        funding = np.maximum(account[:, 0], 0.0)
+        fee = account[:, 1]
         return {
-            "pnl": pnl,
+            "worst": worst,
             "scan": scan,
             "min_delta": min_delta,
             "net_initial": np.maximum(scan, min_delta),
@@ -511,7 +555,7 @@ class ParadexEngine(VenueEngine):
         margin += t["fee_provision"]
         top = np.argmax(net_initial, axis=1)
         rows = np.arange(q.shape[0])
-        worst = np.argmin(t["pnl"][rows, top], axis=1)
+        worst = t["worst"][rows, top]
         by_delta = t["min_delta"][rows, top] > t["scan"][rows, top]
         term = np.where(by_delta, N_SCENARIOS, worst)
         return margin, prep.driver_labels[top, term]

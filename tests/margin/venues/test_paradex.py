@@ -283,3 +283,52 @@ def test_missing_or_malformed_parameters_are_named():
         ParadexEngine(taker_fee=-0.1)
     with pytest.raises(ParameterError, match="XRP"):
         ParadexEngine(asset_tables={"SOL": "XRP"})
+
+
+def test_compiled_scan_equals_a_dense_numpy_revaluation():
+    rng = np.random.default_rng(5)
+    market = Market(
+        spot={"BTC": 90_000.0, "ETH": 3_000.0, "HYPE": 40.0},
+        valuation_date="2026-01-01",
+        volatility={"BTC": 0.5, "ETH": 0.7, "HYPE": 0.9},
+    )
+    instruments = (
+        LinearPerpetual("BTC"),
+        EuropeanOption("BTC", 95_000.0, 20 / 365, "call"),
+        LinearPerpetual("ETH"),
+        EuropeanOption("ETH", 2_800.0, 60 / 365, "put"),
+        Spot("ETH"),
+        LinearPerpetual("HYPE", 10.0),
+    )
+    q = rng.normal(0, 3, (40, len(instruments)))
+    q[rng.random(q.shape) < 0.3] = 0.0
+    book = PortfolioBook(instruments, pd_frame(q, [i.label for i in instruments]))
+    engine = ParadexEngine(funding_rates={"BTC": 2e-4, "HYPE": -1e-4}, taker_fee=3e-4)
+    terms = engine.requirements(book, market)
+    # dense numpy revaluation, asset by asset
+    units = [i.greeks(market) for i in instruments]
+    scan, min_delta, net_initial = (np.zeros(len(q)) for _ in range(3))
+    for asset in ("BTC", "ETH", "HYPE"):
+        cols = [j for j, i in enumerate(instruments) if i.underlying == asset]
+        table = engine._table_of(asset, "")
+        pnl = sum(np.outer(q[:, j], engine._unit_pnl(instruments[j], market, table)) for j in cols)
+        asset_scan = np.maximum(-pnl.min(axis=1), 0.0)
+        deltas = np.column_stack([q[:, j] * units[j].delta for j in cols])
+        factors = (0.03, 0.015) if asset == "HYPE" else (0.02, 0.01)
+        asset_delta = min_delta_risk(
+            deltas.sum(axis=1), np.abs(deltas).sum(axis=1), market.spot_of(asset), *factors
+        )
+        scan += asset_scan
+        min_delta += asset_delta
+        net_initial += np.maximum(asset_scan, asset_delta)
+    notional = np.array([u.notional for u in units])
+    funding = np.maximum(q @ (notional * np.array([2e-4, 0, 0, 0, 0, -1e-4])), 0.0)
+    fee = np.abs(q) @ (3e-4 * np.abs(notional))
+    for column, expected in (
+        ("scan", scan),
+        ("min_delta", min_delta),
+        ("net_initial", net_initial),
+        ("funding_provision", funding),
+        ("fee_provision", fee),
+    ):
+        assert terms[column].to_numpy() == pytest.approx(expected, rel=1e-12, abs=1e-9), column
