@@ -484,32 +484,64 @@ class BacktestResult:
         ax.legend(frameon=False)
         return fig
 
-    def plot_margins(self, portfolio: object) -> Figure:
-        """Isolated and cross margin of one portfolio against its realized MPOR loss.
+    def plot_margins(
+        self,
+        portfolios: object,
+        *,
+        names: Mapping[object, str] | None = None,
+        unit: str = "currency",
+    ) -> Figure:
+        """Isolated and cross margin of named portfolios against their realized MPOR loss.
+
+        One panel per portfolio, sharing the date axis; cross-margin exceptions are marked.
+
+        Parameters
+        ----------
+        portfolios : label or list of labels
+            Portfolio(s) of the result.
+        names : mapping of label to str, optional
+            Panel title per portfolio (default: the label), so that a panel never shows a
+            bare number.
+        unit : str
+            Unit of margin and loss for the y-axis label (e.g. ``"USD per 1m notional"``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
 
         Raises
         ------
         DataError
-            If ``portfolio`` is not in the result.
+            If a portfolio is not in the result, or none is given.
         """
-        if portfolio not in self.loss.columns:
-            raise DataError(f"unknown portfolio {portfolio!r}")
-        fig = Figure(figsize=(9, 3.5))
-        ax = fig.subplots()
-        ax.plot(self.dates, self.margin_isolated[portfolio], label="isolated margin", lw=1)
-        ax.plot(self.dates, self.margin_cross[portfolio], label="cross margin", lw=1)
-        ax.plot(self.dates, self.loss[portfolio], label="realized loss", lw=0.6, color="grey")
-        exc = self.exceptions("cross")[portfolio]
-        ax.scatter(
-            self.dates[exc.to_numpy()],
-            self.loss[portfolio][exc],
-            color="tab:red",
-            s=12,
-            zorder=3,
-            label="cross exception",
-        )
-        ax.set_title(str(portfolio))
-        ax.legend(frameon=False, ncols=4, fontsize="small")
+        chosen = list(portfolios) if isinstance(portfolios, list | tuple) else [portfolios]
+        if not chosen:
+            raise DataError("name at least one portfolio to plot")
+        unknown = [p for p in chosen if p not in self.loss.columns]
+        if unknown:
+            raise DataError(f"unknown portfolio(s) {unknown}")
+        titles = dict(names or {})
+        fig = Figure(figsize=(9, 0.4 + 2.6 * len(chosen)))
+        axes = fig.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
+        exceptions = self.exceptions("cross")
+        for k, (ax, portfolio) in enumerate(zip(axes, chosen, strict=True)):
+            ax.plot(self.dates, self.margin_isolated[portfolio], label="isolated margin", lw=1)
+            ax.plot(self.dates, self.margin_cross[portfolio], label="cross margin", lw=1)
+            loss = self.loss[portfolio]
+            ax.plot(self.dates, loss, label="realized loss", lw=0.6, color="grey")
+            exc = exceptions[portfolio].to_numpy()
+            ax.scatter(
+                self.dates[exc],
+                loss[exc],
+                color="tab:red",
+                s=12,
+                zorder=3,
+                label="cross exception",
+            )
+            ax.set_title(titles.get(portfolio, str(portfolio)), fontsize="medium")
+            ax.set_ylabel(unit)
+            if k == 0:
+                ax.legend(frameon=False, ncols=4, fontsize="small")
         return fig
 
     def __str__(self) -> str:

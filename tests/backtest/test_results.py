@@ -110,8 +110,16 @@ def test_window_select_and_replay(result):
 def test_plots_and_text(result):
     assert isinstance(result.plot_exceptions(freq="D"), Figure)
     assert isinstance(result.plot_margins("a"), Figure)
-    with pytest.raises(DataError):
+    both = result.plot_margins(["a", "b"], names={"a": "hedged A"}, unit="USD per 1m notional")
+    axes = both.get_axes()
+    assert [ax.get_title() for ax in axes] == ["hedged A", "b"]
+    assert {ax.get_ylabel() for ax in axes} == {"USD per 1m notional"}
+    marked = axes[0].collections[0].get_offsets()
+    assert len(marked) == int(result.exceptions("cross")["a"].sum())
+    with pytest.raises(DataError, match="unknown portfolio"):
         result.plot_margins("zzz")
+    with pytest.raises(DataError, match="at least one"):
+        result.plot_margins([])
     assert "Offset backtest" in str(result) and "BacktestResult" in repr(result)
     assert set(result.exceptions_over_time().columns) == {"isolated", "cross", "offset_caused"}
 
