@@ -164,8 +164,9 @@ class Table:
             index_cell = f"<th>{html.escape(str(label))}</th>" if self.index else ""
             values = "".join(f"<td>{html.escape(v)}</td>" for v in row)
             rows.append(f"<tr>{index_cell}{values}</tr>")
+        anchor = f' id="{exhibit_label("tab", self.label)}"' if self.label else ""
         return (
-            f"<table><caption>{html.escape(self.caption)}</caption>"
+            f"<table{anchor}><caption>{html.escape(self.caption)}</caption>"
             f"<thead><tr>{index_head}{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
 

@@ -241,3 +241,9 @@ def test_mixed_columns_format_each_row_on_its_own_and_align_right():
     table = Table(frame, "Models", kinds={"dcc": "mixed"})
     assert list(table.formatted.iloc[:, 0]) == ["0.01235", "-5,123", "7", "<0.001", "yes"]
     assert "\\begin{longtable}{lr}" in table._repr_latex_()
+
+
+def test_a_labelled_table_is_a_link_target_in_html():
+    html = Table(pd.DataFrame({"x": [1.5]}), "Labelled", label="credits")._repr_html_()
+    assert html.startswith('<table id="tab-credits"><caption>Labelled</caption>')
+    assert "<td>1.500</td>" in html
