@@ -17,6 +17,7 @@ from research.liquidation.experiments import (
     collateral_at_margin,
     hedged_pairs,
 )
+from research.liquidation.firesale import BankBalanceSheets, FireSaleModel, FireSaleResult
 from research.liquidation.impact import (
     AssetMarket,
     ExponentialImpact,
@@ -72,10 +73,13 @@ __all__ = [
     "Accounts",
     "AdlRule",
     "AssetMarket",
+    "BankBalanceSheets",
     "CascadeResult",
     "CascadeSimulator",
     "EngineMaintenance",
     "ExponentialImpact",
+    "FireSaleModel",
+    "FireSaleResult",
     "ImpactModel",
     "LinearImpact",
     "Maintenance",
