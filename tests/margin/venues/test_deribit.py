@@ -327,3 +327,21 @@ def test_isolated_shortcut_equals_each_holding_margined_alone():
     generic = VenueEngine._isolated(engine, q, prep)
     np.testing.assert_allclose(shortcut, generic, rtol=1e-12, atol=1e-9)
     assert (shortcut[q == 0] == 0).all()
+
+
+@pytest.mark.parametrize(("days", "shift"), [(15.0, 0.467835), (30.0, 0.38)])
+def test_ex_drb_3_legacy_volatility_change(engine, days, shift):
+    # legacy page: maximum IV change (30/DTE)^0.30 x 38% -> 46.7835% at 15 days (tol 1e-4)
+    assert 0.38 * (30.0 / days) ** 0.3 == pytest.approx(shift, abs=1e-4)
+    data = engine.parameters.to_dict()
+    data["values"]["pairs"]["BTC"].update(
+        volatility_range_up=0.38, min_volatility_for_shock_up=0.0, short_term_vega_power=0.3
+    )
+    legacy = DeribitEngine(VenueParameters.from_dict(data))
+    market = Market(spot={"BTC": 60_000.0}, valuation_date="2026-01-01", volatility={"BTC": 0.6})
+    t = days / 365.0
+    call = EuropeanOption("BTC", 60_000.0, t, "call", name="C")
+    cell = legacy.risk_matrix(Portfolio([Position(call, 1.0)]), market).loc["C"].iloc[12]
+    v0 = _black76(60_000.0, 60_000.0, t, 0.6, True)
+    expected = _black76(60_000.0, 60_000.0, t, 0.6 * (1 + 0.38 * (30 / days) ** 0.3), True) - v0
+    assert cell == pytest.approx(expected / 60_000.0, abs=CELL)
