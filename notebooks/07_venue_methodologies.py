@@ -39,6 +39,7 @@ from research.margin.venues import (
     DeribitEngine,
     DydxEngine,
     HyperliquidEngine,
+    OkxEngine,
     ParadexEngine,
     VenueParameters,
 )
@@ -167,7 +168,8 @@ books = {
 #
 # Paradex publishes scenario tables for BTC, ETH, HYPE and CL only: SOL is margined here with
 # the HYPE table (an assumption of this study). Deribit-style uses the dated set of 2026-02-15
-# (ETH values captured then, BTC the last published). dYdX's tiers are those of the v4-chain genesis
+# (ETH values captured then, BTC the last published), OKX-style the parameters of 2025-01-06.
+# dYdX's tiers are those of the v4-chain genesis
 # (BTC and ETH large-cap, SOL tier 1); Hyperliquid's maximum leverages are BTC 40x, ETH 25x and
 # SOL 20x (see the parameter set's notes). The calibrated set is `configs/crypto.yaml`
 # calibrated on the daily spot closes up to its as-of date (before the test period): risk
@@ -181,7 +183,8 @@ calibration_config, calibration_prices = (
     prepare_study(base, data=daily, fast=fast) if daily is not None else (None, None)
 )
 engines = {}
-for requirement, tag in (("initial", "IM"), ("maintenance", "MM")):
+levels = (("initial", "IM"),) if fast else (("initial", "IM"), ("maintenance", "MM"))
+for requirement, tag in levels:  # a fast run margins the initial requirement only
     engines[f"Paradex-style {tag}"] = ParadexEngine(
         requirement=requirement, asset_tables={"SOL": "HYPE"}
     )
@@ -189,6 +192,9 @@ for requirement, tag in (("initial", "IM"), ("maintenance", "MM")):
     engines[f"Hyperliquid-style {tag}"] = HyperliquidEngine(requirement=requirement)
     engines[f"Deribit-style {tag}"] = DeribitEngine(
         VenueParameters.load("deribit_2026-02-15"), requirement=requirement
+    )
+    engines[f"OKX-style {tag}"] = OkxEngine(
+        VenueParameters.load("okx_2025-01-06"), requirement=requirement
     )
 if calibration_config is not None:
     with warnings.catch_warnings(action="ignore"):  # study 04 shows the calibration's warnings
