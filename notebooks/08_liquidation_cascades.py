@@ -12,6 +12,9 @@
 # perpetual bars, and a Monte Carlo distribution of bad debt.
 
 # %% tags=["parameters"]
+# The study simulates its accounts and paths; its only data is the hourly perpetual file of
+# the replay (data_path, or ../shared/data). dataset, start and end are the common study
+# parameters and do not change it: the replay's window is the event's.
 dataset = "sp500"
 data_path = None
 start = None
