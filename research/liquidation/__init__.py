@@ -33,7 +33,11 @@ from research.liquidation.maintenance import (
     bankruptcy_price,
     liquidation_price,
 )
-from research.liquidation.montecarlo import cascade_distribution, stress_paths
+from research.liquidation.montecarlo import (
+    cascade_distribution,
+    paths_from_simulation,
+    stress_paths,
+)
 from research.liquidation.plots import (
     plot_amplification,
     plot_distribution,
@@ -104,6 +108,7 @@ __all__ = [
     "liquidation_price",
     "october_10_accounts",
     "one_asset_accounts",
+    "paths_from_simulation",
     "plot_amplification",
     "plot_distribution",
     "plot_rounds",

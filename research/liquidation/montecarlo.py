@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from research.liquidation.engine import CascadeSimulator
 from research.liquidation.state import Accounts, ShockPath
 from research.parallel import Backend, map_tasks
 
-__all__ = ["cascade_distribution", "stress_paths"]
+__all__ = ["cascade_distribution", "paths_from_simulation", "stress_paths"]
 
 
 def stress_paths(
@@ -83,6 +84,33 @@ def stress_paths(
     returns = drift + z * scale * vol.to_numpy()
     columns = list(map(str, vol.index))
     return [ShockPath.from_returns(pd.DataFrame(r, columns=columns)) for r in returns]
+
+
+def paths_from_simulation(
+    simulation: Any, units: Literal["percent", "decimal"] = "percent"
+) -> list[ShockPath]:
+    """Shock paths from simulated log returns, e.g. a ``research.correlation`` DCC simulation.
+
+    Parameters
+    ----------
+    simulation : DCCSimulation or any object with ``returns`` and ``assets``
+        ``returns`` of shape (paths, steps, assets) are log returns, one step per row (the
+        step of the data the model was fitted on: hourly data give hourly steps).
+    units : {"percent", "decimal"}
+        Units of ``returns`` (``research.to_returns`` gives percent by default).
+
+    Returns
+    -------
+    list of ShockPath
+    """
+    if units not in ("percent", "decimal"):
+        raise ParameterError(f"units must be 'percent' or 'decimal', got {units!r}")
+    returns = np.asarray(simulation.returns, dtype=float)
+    if returns.ndim != 3 or returns.shape[2] != len(simulation.assets):
+        raise ParameterError("simulated returns must have shape (paths, steps, assets)")
+    scale = 0.01 if units == "percent" else 1.0
+    columns = list(map(str, simulation.assets))
+    return [ShockPath.from_returns(pd.DataFrame(r * scale, columns=columns)) for r in returns]
 
 
 @dataclass(frozen=True)

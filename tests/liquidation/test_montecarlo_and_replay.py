@@ -14,6 +14,7 @@ from research.liquidation import (
     cascade_distribution,
     compare_with_facts,
     october_10_accounts,
+    paths_from_simulation,
     read_bars,
     replay_markets,
     replay_path,
@@ -52,6 +53,24 @@ def test_monte_carlo_is_bit_identical_for_a_seed_across_backends():
     pd.testing.assert_frame_equal(serial, again, check_exact=True)
     pd.testing.assert_frame_equal(serial, processes, check_exact=True)
     assert (serial["accounts_liquidated"] > 0).all()
+
+
+def test_paths_from_a_dcc_simulation_in_percent():
+    from research.correlation import DCC
+
+    rng = np.random.default_rng(5)
+    returns = pd.DataFrame(
+        rng.standard_normal((400, 2)) @ np.array([[1.0, 0.0], [0.6, 0.8]]),
+        columns=["BTC", "ETH"],
+        index=pd.date_range("2025-01-01", periods=400, freq="h", tz="UTC"),
+    )
+    simulation = DCC().fit(returns).simulate(horizon=6, paths=4, method="fhs", seed=3)
+    paths = paths_from_simulation(simulation)
+    assert len(paths) == 4 and paths[0].assets == ("BTC", "ETH")
+    np.testing.assert_allclose(paths[2].log_returns.to_numpy(), simulation.returns[2] / 100)
+    sim, accounts, _ = setup()
+    frame = cascade_distribution(sim, accounts, paths)
+    assert len(frame) == 4
 
 
 @pytest.fixture(scope="module")
