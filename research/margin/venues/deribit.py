@@ -152,8 +152,8 @@ class _Pair:
 
 @dataclass(frozen=True)
 class _Prep:
-    unit: Float64Array2D  # instruments x (pairs * cells), settlement-currency P&L of one unit
-    unit_t: Float64Array2D  # (cells * pairs) x instruments: the same, row c * n_pairs + k
+    own: Float64Array2D  # instruments x cells: settlement-currency P&L of one unit in its pair
+    groups: tuple[tuple[np.ndarray, Float64Array2D], ...]  # per pair: columns, cells x columns
     roll: Float64Array2D  # instruments x pairs, roll shock of one unit (settlement currency)
     delta_usd: Float64Array  # instruments, delta notional of one unit (USD)
     pairs: tuple[_Pair, ...]
@@ -166,6 +166,15 @@ class _Prep:
     to_usd: Float64Array  # pairs
     labels: np.ndarray  # pairs x cells
     bounds: Float64Array2D  # instruments x 4: min/max of the unit's standard, extended cells
+
+    @property
+    def unit(self) -> Float64Array2D:
+        """The dense scenario matrix, instruments x (pairs x cells) (benchmarks compare with it)."""
+        n_cells = self.own.shape[1]
+        dense = np.zeros((len(self.own), len(self.pairs) * n_cells))
+        for j, k in enumerate(self.pair_of):
+            dense[j, k * n_cells : (k + 1) * n_cells] = self.own[j]
+        return dense
 
 
 @dataclass(frozen=True)
@@ -312,22 +321,17 @@ class DeribitEngine(VenueEngine):
                 )
             )
         n_cells = len(pairs[0].labels)
-        unit = np.zeros((len(book.instruments), len(pairs) * n_cells))
+        own = np.zeros((len(book.instruments), n_cells))
         roll = np.zeros((len(book.instruments), len(pairs)))
         delta_usd = np.zeros(len(book.instruments))
         pair_of = np.zeros(len(book.instruments), dtype=np.intp)
         for j, instrument in enumerate(book.instruments):
             k = pair_of[j] = keys[(instrument.underlying, settlement_currency(instrument))]
             grid = grids[instrument.underlying]
-            unit[j, k * n_cells : (k + 1) * n_cells] = self._unit_cells(
-                instrument, market, grid, extended
-            )
+            own[j] = self._unit_cells(instrument, market, grid, extended)
             roll[j, k] = self._unit_roll(instrument, market)
             delta_usd[j] = instrument.greeks(market).delta * market.spot_of(instrument.underlying)
         n_standard = n_cells - len(extended)
-        own = unit.reshape(len(book.instruments), len(pairs), n_cells)[
-            np.arange(len(book.instruments)), pair_of
-        ]
         bounds = np.column_stack(
             [
                 own[:, :n_standard].min(axis=1),
@@ -342,10 +346,13 @@ class DeribitEngine(VenueEngine):
             )
             for u in grids
         )
-        unit_t = unit.reshape(len(book.instruments), len(pairs), n_cells).transpose(2, 1, 0)
+        groups = []
+        for k in range(len(pairs)):
+            columns = np.flatnonzero(pair_of == k)
+            groups.append((columns, np.ascontiguousarray(own[columns].T)))
         return _Prep(
-            np.ascontiguousarray(unit),
-            np.ascontiguousarray(unit_t.reshape(n_cells * len(pairs), -1)),
+            own,
+            tuple(groups),
             roll,
             delta_usd,
             tuple(pairs),
@@ -408,34 +415,46 @@ class DeribitEngine(VenueEngine):
     def _pair_terms(
         self, q: Float64Array2D, prep: _Prep
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """P&L cells (cells x pairs x rows), worst case, its block and roll shock (rows x pairs).
+        """Transposed quantities, worst case, its block and roll shock (rows x pairs).
 
-        Settlement currency. The roll shock is a row-stable product (a portfolio's roll shock has
-        the same bits in any book).
-
-        The product is laid out cell-major so that the minima over the cells are elementwise
-        minima of contiguous (pairs x rows) slabs.
+        Settlement currency. Every instrument moves in its own pair only, so the cells of a
+        pair are the product of its own columns with its cells (the scenario matrix is
+        block-sparse), laid out cells x rows so that the minima over the cells are elementwise
+        minima of contiguous rows. The roll shock is a row-stable product (a portfolio's roll
+        shock has the same bits in any book).
         """
-        cells = (prep.unit_t @ q.T).reshape(-1, len(prep.pairs), q.shape[0])
+        q_t = np.ascontiguousarray(q.T)
         n = prep.n_standard
-        worst, extended = self._worst(
-            cells[:n].min(axis=0).T,
-            cells[n:].min(axis=0).T,
-            prep.offset,
-            prep.dampener,
-        )
-        return cells, worst, extended, row_product(np.abs(q), prep.roll)
+        standard = np.empty((len(prep.pairs), q.shape[0]))
+        extended = np.empty_like(standard)
+        for k, (columns, block) in enumerate(prep.groups):
+            cells = block @ q_t[columns]
+            standard[k] = cells[:n].min(axis=0)
+            extended[k] = cells[n:].min(axis=0)
+        worst, from_extended = self._worst(standard.T, extended.T, prep.offset, prep.dampener)
+        return q_t, worst, from_extended, row_product(np.abs(q), prep.roll)
+
+    def _cells(self, q_t: np.ndarray, prep: _Prep, k: int, rows: np.ndarray) -> np.ndarray:
+        """Cells of pair ``k`` for some rows (rows x cells)."""
+        columns, block = prep.groups[k]
+        return (block @ q_t[np.ix_(columns, rows)]).T
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        cells, worst, extended, roll = self._pair_terms(q, prep)
+        q_t, worst, extended, roll = self._pair_terms(q, prep)
         rmm = (worst + roll) * prep.to_usd
         factor = 1.0 if self.requirement == "initial" else prep.mm_factor
         margin = factor * rmm.sum(axis=1)
         self._warn_delta(q, prep)
         top = np.argmax(rmm, axis=1)
-        rows = np.arange(q.shape[0])
-        cell = self._worst_cell(cells[:, top, rows].T, extended[rows, top], prep.n_standard)
-        return margin, prep.labels[top, cell]
+        driver = np.empty(q.shape[0], dtype=object)
+        for k in range(len(prep.pairs)):
+            rows = np.flatnonzero(top == k)
+            if rows.size:
+                cell = self._worst_cell(
+                    self._cells(q_t, prep, k, rows), extended[rows, k], prep.n_standard
+                )
+                driver[rows] = prep.labels[k, cell]
+        return margin, driver
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
         """Margin of each holding alone, from the extreme cells of one unit.
@@ -479,20 +498,23 @@ class DeribitEngine(VenueEngine):
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
-        per_position = q.T * prep.unit
-        cells = self._pair_terms(q, prep)[0].transpose(2, 1, 0)
-        aggregated = self._aggregate(cells, prep.offset, prep.dampener, prep.n_standard)
-        aggregated = aggregated.reshape(len(prep.pairs), -1)
-        n_cells = aggregated.shape[1]
+        q_t = np.ascontiguousarray(q.T)
+        n_cells = prep.own.shape[1]
         columns = [label for pair in prep.pairs for label in pair.labels]
-        rows = [pd.Series(per_position[j], index=columns) for j in range(q.shape[1])]
+        rows = []
+        for j, k in enumerate(prep.pair_of):
+            cells = np.zeros(len(columns))
+            cells[k * n_cells : (k + 1) * n_cells] = q[0, j] * prep.own[j]
+            rows.append(pd.Series(cells, index=columns))
         names = list(book.quantities.columns)
         for k, pair in enumerate(prep.pairs):
+            pre = self._cells(q_t, prep, k, np.arange(1))[0]
+            aggregated = self._aggregate(pre, prep.offset[k], prep.dampener[k], prep.n_standard)
             block = np.full(len(columns), np.nan)
-            block[k * n_cells : (k + 1) * n_cells] = cells[0, k]
+            block[k * n_cells : (k + 1) * n_cells] = pre
             rows.append(pd.Series(block, index=columns))
             block = np.full(len(columns), np.nan)
-            block[k * n_cells : (k + 1) * n_cells] = aggregated[k]
+            block[k * n_cells : (k + 1) * n_cells] = aggregated
             rows.append(pd.Series(block, index=columns))
             names += [
                 f"pre-aggregated {pair.underlying}/{pair.currency}",
@@ -529,8 +551,15 @@ class DeribitEngine(VenueEngine):
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
-        cells, worst, extended, roll = self._pair_terms(q, prep)
-        worst_at = self._worst_cell(cells.transpose(2, 1, 0), extended, prep.n_standard)
+        q_t, worst, extended, roll = self._pair_terms(q, prep)
+        worst_at = [
+            int(
+                self._worst_cell(
+                    self._cells(q_t, prep, k, np.arange(1)), extended[:, k], prep.n_standard
+                )[0]
+            )
+            for k in range(len(prep.pairs))
+        ]
         additive = dict(additive or {})
         rows = {}
         for k, pair in enumerate(prep.pairs):
@@ -545,7 +574,7 @@ class DeribitEngine(VenueEngine):
             rows[f"{pair.underlying}/{pair.currency}"] = {
                 "currency": pair.currency,
                 "worst_case": worst[0, k],
-                "worst_cell": pair.labels[worst_at[0, k]],
+                "worst_cell": pair.labels[worst_at[k]],
                 "roll_shock": roll[0, k],
                 "delta_shock": 0.0,
                 **fields,

@@ -150,10 +150,10 @@ def minimum_charge(raw: Amount, bounds: Sequence[float], multipliers: Sequence[f
 @dataclass(frozen=True)
 class _Prep:
     units: tuple[str, ...]
-    width: int  # cells per unit: MR1 cells (padded with zeros) then -extreme, +extreme
-    mr1_labels: np.ndarray  # units x (width - 2) "<unit> MR1 <move> vol <v>"
-    unit: Float64Array2D  # instruments x (units * width) USD P&L of one unit
-    unit_t: Float64Array2D  # (width * units) x instruments: the same, row c * n_units + k
+    mr1_labels: tuple[np.ndarray, ...]  # per unit: "<unit> MR1 <move> vol <v>" of its cells
+    # per unit: its columns and their USD P&L of one unit (cells x columns): MR1 cells
+    # (moves x down/same/up), then -extreme, +extreme
+    groups: tuple[tuple[np.ndarray, Float64Array2D], ...]
     charges: Float64Array2D  # instruments x (2 units): MR4, then raw MR7, of one unit held
     borrow: Float64Array  # instruments: borrowing IMR per unit shorted (Spot only)
     mr6_share: float
@@ -166,6 +166,17 @@ class _Prep:
     mr6_labels: np.ndarray  # units x 2 "<unit> MR6 -24%", "<unit> MR6 +24%"
     unit_of: np.ndarray  # instruments: index of the risk unit (-1: a stablecoin)
     own: Float64Array2D  # instruments x 6: MR1 min/max, MR6 min/max, MR4, raw MR7 of one unit
+
+    @property
+    def unit(self) -> Float64Array2D:
+        """The dense scenario matrix, instruments x (units x cells) (benchmarks compare with it)."""
+        widths = [len(block) for _, block in self.groups]
+        dense = np.zeros((len(self.unit_of), sum(widths)))
+        start = 0
+        for (columns, block), width in zip(self.groups, widths, strict=True):
+            dense[columns, start : start + width] = block.T
+            start += width
+        return dense
 
 
 @dataclass(frozen=True)
@@ -287,15 +298,13 @@ class OkxEngine(VenueEngine):
         extremes = np.array(
             [self._group_number(groups[u], "mr6_move", high=1.0, strict=True) for u in units]
         )
-        width = max((len(g) * len(VOLS) for g in grids), default=0) + 2
-        labels = np.empty((len(units), width - 2), dtype=object)
-        for k, (u, grid) in enumerate(zip(units, grids, strict=True)):
-            cells = [f"{u} MR1 {s:+.0%} vol {v}" for s in grid for v in VOLS]
-            labels[k] = f"{u} MR1 +0% vol same"  # padding cells hold no P&L
-            labels[k, : len(cells)] = cells
+        labels = tuple(
+            np.array([f"{u} MR1 {s:+.0%} vol {v}" for s in grid for v in VOLS], dtype=object)
+            for u, grid in zip(units, grids, strict=True)
+        )
         index = {u: k for k, u in enumerate(units)}
         n = len(book.instruments)
-        unit = np.zeros((n, len(units) * width))
+        unit: list[Float64Array] = [np.empty(0)] * n
         basis = np.zeros((n, len(units)))
         raw_min = np.zeros((n, len(units)))
         borrow = np.zeros(n)
@@ -310,25 +319,25 @@ class OkxEngine(VenueEngine):
             if u in stable:
                 continue
             k = index[u]
-            cells = self._unit_pnl(instrument, market, grids[k], extremes[k])
-            m = len(grids[k]) * len(VOLS)
-            unit[j, k * width : k * width + m] = cells[:m]
-            unit[j, (k + 1) * width - 2 : (k + 1) * width] = cells[m:]
+            unit[j] = self._unit_pnl(instrument, market, grids[k], extremes[k])
             basis[j, k], raw_min[j, k] = self._charges(instrument, market, groups[u])
         unit_of = np.array([index.get(i.underlying, -1) for i in book.instruments], dtype=np.intp)
         own = np.zeros((n, 6))
         for j, k in enumerate(unit_of):
             if k >= 0:
-                block = unit[j, k * width : (k + 1) * width]
-                mr1_cells = block[:-2]
+                cells = unit[j]
                 own[j] = (
-                    mr1_cells.min(),
-                    mr1_cells.max(),
-                    block[-2:].min(),
-                    block[-2:].max(),
+                    cells[:-2].min(),
+                    cells[:-2].max(),
+                    cells[-2:].min(),
+                    cells[-2:].max(),
                     basis[j, k],
                     raw_min[j, k],
                 )
+        blocks = []
+        for k in range(len(units)):
+            columns = np.flatnonzero(unit_of == k)
+            blocks.append((columns, np.ascontiguousarray(np.array([unit[j] for j in columns]).T)))
         notes: tuple[str, ...] = ()
         if any(isinstance(i, EuropeanOption) for i in book.instruments):
             notes = (
@@ -338,12 +347,8 @@ class OkxEngine(VenueEngine):
             warnings.warn(notes[0], ResearchWarning, stacklevel=4)
         return _Prep(
             tuple(units),
-            width,
             labels,
-            np.ascontiguousarray(unit),
-            np.ascontiguousarray(
-                unit.reshape(n, len(units), width).transpose(2, 1, 0).reshape(-1, n)
-            ),
+            tuple(blocks),
             np.hstack([basis, raw_min]),
             borrow,
             p.number("mr6_share", low=0.0, high=1.0),
@@ -378,26 +383,38 @@ class OkxEngine(VenueEngine):
         return {**terms, "mmr": mmr, "imr": prep.imr_factor * mmr}
 
     def _terms(self, q: Float64Array2D, prep: _Prep) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """P&L cells (cells x units x rows) and MR terms, MMR, IMR (rows x units), borrowing.
+        """Transposed quantities and MR terms, MMR, IMR (rows x units) and borrowing (rows).
 
-        The product is laid out cell-major so that the minima over the cells are elementwise
-        minima of contiguous (units x rows) slabs.
+        Every instrument moves in its own risk unit only, so the cells of a unit are the
+        product of its own columns with its cells (the scenario matrix is block-sparse), laid
+        out cells x rows so that the minima over the cells are elementwise minima of contiguous
+        rows.
         """
-        cells = (prep.unit_t @ q.T).reshape(prep.width, len(prep.units), q.shape[0])
-        mr1 = np.maximum(-cells[:-2].min(axis=0).T, 0.0)
-        mr6 = extreme_move_charge(cells[-2:], prep.mr6_share, axis=0).T
+        q_t = np.ascontiguousarray(q.T)
         n_units = len(prep.units)
+        mr1 = np.empty((n_units, q.shape[0]))
+        mr6 = np.empty_like(mr1)
+        for k, (columns, block) in enumerate(prep.groups):
+            cells = block @ q_t[columns]
+            mr1[k] = np.maximum(-cells[:-2].min(axis=0), 0.0)
+            mr6[k] = extreme_move_charge(cells[-2:], prep.mr6_share, axis=0)
         charges = row_product(np.abs(q), prep.charges)
         mr7 = np.empty((q.shape[0], n_units))
         for k, (bounds, mults) in enumerate(prep.tiers):
             mr7[:, k] = minimum_charge(charges[:, n_units + k], bounds, mults)
-        terms = self._combine(mr1, mr6, charges[:, :n_units], mr7, prep)
+        terms = self._combine(mr1.T, mr6.T, charges[:, :n_units], mr7, prep)
         borrow_imr = np.zeros(q.shape[0])
         if prep.borrow.any():
             borrow_imr = row_product(np.maximum(-q, 0.0), prep.borrow[:, None])[:, 0]
         terms["borrow_imr"] = borrow_imr
         terms["borrow_mmr"] = prep.borrow_mmr_share * borrow_imr
-        return cells, terms
+        return q_t, terms
+
+    @staticmethod
+    def _cells(q_t: np.ndarray, prep: _Prep, k: int, rows: np.ndarray) -> np.ndarray:
+        """Cells of risk unit ``k`` for some rows (rows x cells)."""
+        columns, block = prep.groups[k]
+        return (block @ q_t[np.ix_(columns, rows)]).T
 
     @staticmethod
     def _worst_cells(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -410,7 +427,7 @@ class OkxEngine(VenueEngine):
         return mr1_at, np.argmin(block[..., -2:], axis=-1)
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        cells, t = self._terms(q, prep)
+        q_t, t = self._terms(q, prep)
         level = "imr" if self.requirement == "initial" else "mmr"
         borrow = t[f"borrow_{level}"]
         margin = t[level].sum(axis=1) + borrow
@@ -419,12 +436,16 @@ class OkxEngine(VenueEngine):
             rows = np.arange(q.shape[0])
             top = np.argmax(t["mmr"], axis=1)
             pick = {key: t[key][rows, top] for key in ("mr1", "mr4", "mr6", "mr7")}
-            mr1_at, mr6_at = self._worst_cells(cells[:, top, rows].T)
-            label = np.where(
-                pick["mr6"] > pick["mr1"],
-                prep.mr6_labels[top, mr6_at],
-                prep.mr1_labels[top, mr1_at],
-            )
+            label = np.empty(q.shape[0], dtype=object)
+            for k in range(len(prep.units)):
+                at = np.flatnonzero(top == k)
+                if at.size:
+                    mr1_at, mr6_at = self._worst_cells(self._cells(q_t, prep, k, at))
+                    label[at] = np.where(
+                        pick["mr6"][at] > pick["mr1"][at],
+                        prep.mr6_labels[k, mr6_at],
+                        prep.mr1_labels[k][mr1_at],
+                    )
             units = np.array(prep.units, dtype=object)[top]
             label = np.where(
                 pick["mr7"] > np.maximum(pick["mr1"], pick["mr6"]) + pick["mr4"],
@@ -471,16 +492,17 @@ class OkxEngine(VenueEngine):
         """
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
-        cells, t = self._terms(book.quantities.to_numpy(), prep)
-        cells = cells[:, :, 0].T
+        q_t, t = self._terms(book.quantities.to_numpy(), prep)
         frame = pd.DataFrame(
             {key: t[key][0] for key in (*TERMS, "mmr", "imr")}, index=list(prep.units)
         )
-        at, six = self._worst_cells(cells)
-        frame["mr1_worst"] = [prep.mr1_labels[k, at[k]] for k in range(len(prep.units))]
-        frame["mr1_pnl"] = [cells[k, at[k]] for k in range(len(prep.units))]
+        cells = [self._cells(q_t, prep, k, np.arange(1))[0] for k in range(len(prep.units))]
+        worst = [self._worst_cells(c) for c in cells]
+        frame["mr1_worst"] = [prep.mr1_labels[k][at] for k, (at, _) in enumerate(worst)]
+        frame["mr1_pnl"] = [c[at] for c, (at, _) in zip(cells, worst, strict=True)]
+        six = np.array([int(s) for _, s in worst])
         frame["mr6_shock"] = np.where(six == 0, -1.0, 1.0) * prep.extremes
-        frame["mr6_pnl"] = [cells[k, prep.width - 2 + six[k]] for k in range(len(prep.units))]
+        frame["mr6_pnl"] = [c[-2 + s] for c, s in zip(cells, six, strict=True)]
         return frame
 
     def mr1_scenarios(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
@@ -493,10 +515,11 @@ class OkxEngine(VenueEngine):
         """
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
-        cells = self._terms(book.quantities.to_numpy(), prep)[0][:, :, 0].T
+        q_t = self._terms(book.quantities.to_numpy(), prep)[0]
         frames = []
         for k, (u, grid) in enumerate(zip(prep.units, prep.grids, strict=True)):
-            block = cells[k, : len(grid) * len(VOLS)].reshape(len(grid), len(VOLS))
+            cells = self._cells(q_t, prep, k, np.arange(1))[0]
+            block = cells[:-2].reshape(len(grid), len(VOLS))
             index = pd.MultiIndex.from_product([[u], grid], names=["unit", "move"])
             frames.append(pd.DataFrame(block, index=index, columns=list(VOLS)))
         return pd.concat(frames).sort_index()
