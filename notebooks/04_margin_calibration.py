@@ -28,7 +28,12 @@ from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
 from research.reporting import record, set_theme, show_figure, show_table, show_text
-from research.reporting.calibration_exhibits import plot_credits_by_regime, plot_sweep, regime_label
+from research.reporting.calibration_exhibits import (
+    plot_credits_by_regime,
+    plot_offset_correlations,
+    plot_sweep,
+    regime_label,
+)
 from research.reporting.provenance import provenance_frame
 
 set_theme()
@@ -171,6 +176,30 @@ show_figure(
 )
 
 # %%
+if result.dcc is not None:
+    quantile_regime = next(name for name in result.correlations if name.startswith("dcc_"))
+    show_text(
+        f"[Figure](#fig-cal-dcc-paths) draws, for every pair, the DCC conditional correlation "
+        f"whose {config.offsets.dcc_quantile:.0%} lower quantile is the "
+        f"{regime_label(quantile_regime)} regime of the credits."
+    )
+    show_figure(
+        plot_offset_correlations(
+            result.dcc,
+            credits.tidy(),
+            result.correlations[quantile_regime],
+            result.stress_windows,
+            quantile_level=config.offsets.dcc_quantile,
+            threshold=config.offsets.min_correlation,
+        ),
+        f"DCC conditional correlation of each candidate pair over the last "
+        f"{result.dcc.nobs:,} returns of the sample (the fit behind the credits), with "
+        "the stress windows of the calibration shaded, the lower quantile that is the DCC regime "
+        "(dashed) and the correlation below which a pair earns no credit (dotted).",
+        label="cal-dcc-paths",
+    )
+
+# %%
 show_figure(
     credits.plot_matrix(),
     "Calibrated offset-credit matrix (share of the sum of standalone margins that a hedge of the "
@@ -251,8 +280,8 @@ show_figure(
     "Hold-out coverage (from "
     f"{sweep.holdout_start:%Y-%m-%d}) of outright long and short positions (top) and of the "
     "equal-risk hedged pairs margined with their offset credit (bottom), against each swept "
-    "setting, averaged over the others; dashed: the target. 'none': stress moves pooled "
-    "into the sample. A higher cap saves more margin and risks more exceptions.",
+    "setting, averaged over the others; dashed: the target. A stress weight of none: stress "
+    "moves pooled into the sample. A higher cap saves more margin and risks more exceptions.",
     label="cal-sweep",
 )
 

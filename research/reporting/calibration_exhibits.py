@@ -140,7 +140,7 @@ def plot_offset_correlations(
             fontsize=9,
         )
         ax.set_ylabel("correlation")
-        ax.legend(loc="lower left", fontsize=7, frameon=False, ncol=3)
+        ax.legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 
