@@ -33,7 +33,9 @@ published); the weighted loss is floored at 0; Min Vol Shock Up floors the shock
 revalued with the package's Black-76 (:class:`~research.portfolio.EuropeanOption`) at the shocked
 spot; the Funding Provision is the account's expected funding payment over the next 8 hours at
 the given per-8-hour funding rates (``max(0, sum of perpetual notional x rate)``); the Fee
-Provision is ``taker_fee x sum |notional|``. Both provisions are 0 unless given.
+Provision is ``taker_fee x sum |notional|``. Both provisions are 0 unless given. A downward
+shock that would take a volatility below 0 (a shock beyond -100% after the DTE scaling, which
+the published tables do not reach) revalues the option at volatility 0.
 """
 
 from __future__ import annotations
