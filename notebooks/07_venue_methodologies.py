@@ -56,8 +56,8 @@ set_theme()
 # hourly, 2025-09-13 to 2026-03-19, through the 2025-10-10 cascade; the calibration uses the
 # daily spot closes) sit beside the checkout in CI. A fresh clone does not have them: the study
 # then prints a note and runs on a seeded synthetic hourly path (Student-t moves, a crash at
-# 2025-10-10 21:00), so that it
-# still executes end to end (its numbers then say nothing about the venues).
+# 2025-10-10 21:00), so that it still executes end to end (its numbers then say nothing about
+# the venues).
 
 # %%
 candidates = [Path(data_path).parent] if data_path else []
