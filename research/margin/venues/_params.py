@@ -323,6 +323,9 @@ class VenueParameters:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
     def __str__(self) -> str:
         return (
             f"{self.methodology} parameters version {self.version} (venue {self.venue}, "

@@ -45,6 +45,7 @@ def test_round_trip_dict_and_yaml(tmp_path):
     p.to_yaml(path)
     q = VenueParameters.from_yaml(path)
     assert q == p and q.fingerprint == p.fingerprint
+    assert hash(q) == hash(p) and len({p, q}) == 1  # usable as a key (engines are hashable)
     assert _set(groups={"large": {"move": 0.25}}).fingerprint != p.fingerprint
 
 
