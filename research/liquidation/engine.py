@@ -348,8 +348,9 @@ class _Run:
             bankrupt = full & (projected < 0)
             if bankrupt.any():
                 theta = self._theta(rows, q, bankrupt, adl_residual, anchor, cum)
-                adl_q[bankrupt] = (1.0 - theta) * q[bankrupt]
-                q[bankrupt] *= theta
+                book = theta * q[bankrupt]
+                adl_q[bankrupt] = q[bankrupt] - book  # the exact complement: the pot ends flat
+                q[bankrupt] = book
         flow = q.sum(axis=0)
         new, avg, floored = self._book(flow, anchor, cum)
         for j in np.flatnonzero(floored):

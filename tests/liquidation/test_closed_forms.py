@@ -335,3 +335,26 @@ def test_t7_hyperliquid_tier_continuity():
     assert below == pytest.approx(1_875_000.0, rel=1e-11)
     assert above == pytest.approx(0.025 * 200e6 - 1_875_000.0, rel=1e-15)
     assert tiers.requirement(np.array([1e6]))[0] == pytest.approx(12_500.0, rel=1e-15)
+
+
+def test_t3_with_adl_at_the_previous_mark():
+    # Hyperliquid closes ADL at the previous mark [S13f]: after the gap 100 -> 80 the units
+    # closed off-book fill at 100, so the common book fraction theta* of the pre-trade rule is
+    # the one whose book losses the ADL gains offset; nothing is left to the (empty) fund
+    names = ["B", "S"]
+    q = pd.DataFrame({"X": [1000.0, -1500.0]}, index=names)
+    entry = pd.DataFrame({"X": [100.0, 100.0]}, index=names)
+    accounts = Accounts(q, entry, pd.Series([12_000.0, 1e6], index=names))
+    rule = AdlRule(timing="pre_trade", price="mark", ranking="hl_index")
+    prof = VenueProfile("hl", TieredMaintenance.flat(0.05), 0.0, "full", 0.0, rule)
+    sim = CascadeSimulator(prof, {"X": AssetMarket(100.0, LinearImpact(0.005))})
+    result = sim.run(accounts, shock(80.0))
+    book = result.book_fills["quantity"].sum()
+    adl = result.adl.loc[result.adl["account"] == "S", "quantity"].sum()
+    assert book + adl == pytest.approx(1000.0, rel=EXACT)
+    # closed at 100 against the mark after the round's book sale
+    assert result.adl_haircut == pytest.approx(adl * (100.0 - result.final_prices["X"]), rel=EXACT)
+    assert int(result.steps["rounds"].iloc[0]) == 1
+    assert result.bad_debt == pytest.approx(0.0, abs=1e-6)
+    assert result.uncovered == pytest.approx(0.0, abs=1e-6)
+    assert result.conservation_error() < 1e-12
