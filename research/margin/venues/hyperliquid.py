@@ -227,6 +227,9 @@ class _Prep:
     spot: Float64Array  # per underlying
     tiers: tuple[MarginTiers, ...]  # per underlying
     leverage: tuple[float | None, ...]  # per underlying
+    # per underlying when every asset has one tier: the maintenance rate (maintenance) or the
+    # leverage used (initial); None when some asset has several tiers
+    flat: Float64Array | None
     underlyings: np.ndarray
 
 
@@ -311,14 +314,27 @@ class HyperliquidEngine(VenueEngine):
         first = {}
         for instrument in book.instruments:
             first.setdefault(instrument.underlying, instrument)
+        tiers = tuple(self.tiers_of(u, position_name(first[u])) for u in underlyings)
+        leverage = tuple(self.leverage.get(u) for u in underlyings)
+        flat = None
+        if all(len(t.lower_bounds) == 1 for t in tiers):
+            flat = np.array(
+                [
+                    t.rates[0]
+                    if self.requirement == "maintenance"
+                    else (t.max_leverages[0] if lev is None else min(lev, t.max_leverages[0]))
+                    for t, lev in zip(tiers, leverage, strict=True)
+                ]
+            )
         return _Prep(
             size=np.array([i.contract_size for i in book.instruments], dtype=float),
             netting=np.array([i.contract_size for i in book.instruments], dtype=float)[:, None]
             * book.underlying_matrix(),
             column_underlying=np.array([index[i.underlying] for i in book.instruments]),
             spot=np.array([market.spot_of(u) for u in underlyings]),
-            tiers=tuple(self.tiers_of(u, position_name(first[u])) for u in underlyings),
-            leverage=tuple(self.leverage.get(u) for u in underlyings),
+            tiers=tiers,
+            leverage=leverage,
+            flat=flat,
             underlyings=np.array(underlyings, dtype=object),
         )
 
@@ -333,15 +349,25 @@ class HyperliquidEngine(VenueEngine):
         notional = q @ prep.netting  # net size per asset
         np.abs(notional, out=notional)
         notional *= prep.spot
-        per_asset = np.column_stack(
-            [
-                self._requirement(notional[:, k], prep.tiers[k], prep.leverage[k])
-                for k in range(len(prep.tiers))
-            ]
-        )
+        if prep.flat is not None:  # one tier per asset: the tier formulas, all assets at once
+            per_asset = self._flat(notional, prep.flat)
+        else:
+            per_asset = np.column_stack(
+                [
+                    self._requirement(notional[:, k], prep.tiers[k], prep.leverage[k])
+                    for k in range(len(prep.tiers))
+                ]
+            )
         return per_asset.sum(axis=1), prep.underlyings[np.argmax(per_asset, axis=1)]
 
+    def _flat(self, notional: Float64Array2D, flat: Float64Array) -> Float64Array2D:
+        """One-tier requirement: ``notional x rate`` or ``notional / leverage`` (same bits)."""
+        return notional * flat if self.requirement == "maintenance" else notional / flat
+
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
+        if prep.flat is not None:
+            notional = np.abs(q * prep.size) * prep.spot[prep.column_underlying]
+            return self._flat(notional, prep.flat[prep.column_underlying])
         out = np.empty_like(q)
         for j, k in enumerate(prep.column_underlying):
             notional = np.abs(q[:, j] * prep.size[j]) * prep.spot[k]

@@ -161,3 +161,24 @@ def test_book_rows_equal_single_portfolios():
         assert engine.margin(book.portfolio(name), MARKET).cross == pytest.approx(
             result.cross.loc[name], rel=1e-12
         )
+
+
+@pytest.mark.parametrize("requirement", ["initial", "maintenance"])
+def test_one_tier_shortcut_equals_the_tier_formula(requirement):
+    data = VenueParameters.load("hyperliquid_2026-12-04").to_dict()
+    for asset in ("BTC", "ETH", "SOL"):  # a second tier at the same leverage changes nothing
+        tier = data["values"]["assets"][asset]["tiers"][0]
+        data["values"]["assets"][asset]["tiers"].append({**tier, "lower_bound": 1e15})
+    tiered = HyperliquidEngine(
+        VenueParameters.from_dict(data), requirement=requirement, leverage={"ETH": 10.0}
+    )
+    flat = HyperliquidEngine(requirement=requirement, leverage={"ETH": 10.0})
+    rng = np.random.default_rng(2)
+    instruments = tuple(LinearPerpetual(u) for u in ("BTC", "ETH", "SOL"))
+    book = PortfolioBook(
+        instruments, pd.DataFrame(rng.normal(0, 5, (8, 3)), columns=[i.label for i in instruments])
+    )
+    a, b = flat.margin_book(book, MARKET), tiered.margin_book(book, MARKET)
+    assert a.cross.equals(b.cross)
+    assert a.isolated.equals(b.isolated)
+    assert a.driver.equals(b.driver)
