@@ -87,7 +87,7 @@ class CascadeSimulator:
     ...                        AdlRule())
     >>> sim = CascadeSimulator(profile, {"X": AssetMarket(100.0, LinearImpact(0.005))})
     >>> path = ShockPath.from_returns(pd.DataFrame({"X": [np.log(0.94)]}))
-    >>> round(sim.run(accounts, path).final_prices["X"], 10)
+    >>> round(float(sim.run(accounts, path).final_prices["X"]), 10)
     89.0
     """
 
