@@ -40,7 +40,6 @@ import numpy as np
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
-from research.margin._engine import BookEngine
 from research.margin.venues._params import VenueEngine, VenueParameters, position_name
 from research.portfolio import LinearPerpetual, Market, PortfolioBook
 
@@ -282,8 +281,8 @@ def liquidity_tiers(parameters: VenueParameters) -> dict[int, LiquidityTier]:
 @dataclass(frozen=True)
 class _Prep:
     netting: Float64Array2D  # instruments x underlyings: units of the underlying per contract
-    fraction: Float64Array  # margin per unit of notional, per underlying
-    spot: Float64Array  # per underlying
+    per_unit: Float64Array  # margin per unit of the underlying (price x fraction), per underlying
+    per_contract: Float64Array  # margin of one contract held alone, per instrument
     underlyings: np.ndarray
 
 
@@ -394,24 +393,25 @@ class DydxEngine(VenueEngine):
         fraction = np.array(
             [self._fraction(self.tier_of(u, position_name(first[u])), u) for u in underlyings]
         )
+        size = np.array([i.contract_size for i in book.instruments], dtype=float)
+        per_unit = np.array([market.spot_of(u) for u in underlyings]) * fraction
+        on = [underlyings.index(i.underlying) for i in book.instruments]
         return _Prep(
-            netting=np.array([i.contract_size for i in book.instruments], dtype=float)[:, None]
-            * book.underlying_matrix(),
-            fraction=fraction,
-            spot=np.array([market.spot_of(u) for u in underlyings]),
+            netting=size[:, None] * book.underlying_matrix(),
+            per_unit=per_unit,
+            per_contract=size * per_unit[on],
             underlyings=np.array(underlyings, dtype=object),
         )
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
-        """Margin of each holding alone: its quantity times the margin of one unit long or short.
+        """Margin of each holding alone: ``|q| x contract size x price x fraction``.
 
-        The requirement is positively homogeneous of degree 1 in the quantities, so this equals
-        margining each holding on its own, at the cost of two unit evaluations.
+        A holding alone is its market's whole position, charged the same long or short.
         """
-        return BookEngine._isolated(self, q, prep)
+        return np.abs(q) * prep.per_contract
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         per_market = q @ prep.netting  # net size per market
         np.abs(per_market, out=per_market)
-        per_market *= prep.spot * prep.fraction
+        per_market *= prep.per_unit
         return per_market.sum(axis=1), prep.underlyings[np.argmax(per_market, axis=1)]
