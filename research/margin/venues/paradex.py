@@ -380,7 +380,9 @@ class ParadexEngine(VenueEngine):
     Raises
     ------
     ParameterError
-        An invalid parameter (named by its path in the set), or an unknown ``requirement``.
+        An invalid parameter (named by its path in the set) or account input.
+    SpecificationError
+        An unknown ``requirement``.
     UnknownUnderlyingError
         When margining: a book underlying with no scenario table (the position is named).
     DataError
