@@ -28,7 +28,6 @@ from research.liquidation.impact import (
 from research.liquidation.maintenance import (
     EngineMaintenance,
     Maintenance,
-    MarginTiers,
     TieredMaintenance,
     bankruptcy_price,
     liquidation_price,
@@ -87,7 +86,6 @@ __all__ = [
     "ImpactModel",
     "LinearImpact",
     "Maintenance",
-    "MarginTiers",
     "ModeComparison",
     "PartialRule",
     "ShockPath",

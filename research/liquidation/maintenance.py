@@ -5,7 +5,7 @@ marks, the cross requirement of every pot and the requirement of every position 
 rules:
 
 - :class:`TieredMaintenance`: a venue's maintenance tiers per asset (a flat maintenance
-  fraction is one tier), vectorised in numpy; the position requirement is
+  rate is one tier), the margin stage's :class:`research.margin.venues.MarginTiers`:
   ``MM(N) = N * mmr(tier) - deduction(tier)`` with
   ``deduction(n) = deduction(n-1) + lower_bound(n) * (mmr(n) - mmr(n-1))`` (Hyperliquid
   [S13b]), continuous in the notional ``N``; a cross pot's requirement is the sum over its
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -32,12 +32,12 @@ import pandas as pd
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError, SpecificationError
 from research.margin import MarginEngine
+from research.margin.venues import MarginTiers
 from research.portfolio import LinearPerpetual, Market, PortfolioBook
 
 __all__ = [
     "EngineMaintenance",
     "Maintenance",
-    "MarginTiers",
     "TieredMaintenance",
     "bankruptcy_price",
     "liquidation_price",
@@ -62,78 +62,15 @@ class Maintenance(Protocol):
 
 
 @dataclass(frozen=True)
-class MarginTiers:
-    """Maintenance-margin tiers of one asset by position notional.
-
-    Parameters
-    ----------
-    lower_bounds : sequence of float
-        Lower notional bound of each tier, starting at 0 and increasing.
-    rates : sequence of float
-        Maintenance rate of each tier (fraction of notional), each in (0, 1).
-
-    Examples
-    --------
-    Hyperliquid BTC (40x up to 150M, 20x above; maintenance = half the initial rate):
-
-    >>> tiers = MarginTiers((0.0, 150e6), (0.0125, 0.025))
-    >>> float(tiers.requirement(np.array([150e6]))[0])
-    1875000.0
-    """
-
-    lower_bounds: tuple[float, ...]
-    rates: tuple[float, ...]
-    deductions: tuple[float, ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        bounds = tuple(float(b) for b in self.lower_bounds)
-        rates = tuple(float(r) for r in self.rates)
-        if not bounds or len(bounds) != len(rates):
-            raise ParameterError(
-                f"margin tiers need one rate per lower bound; got {len(bounds)} bounds and "
-                f"{len(rates)} rates"
-            )
-        if bounds[0] != 0.0 or any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
-            raise ParameterError(f"tier lower bounds {bounds} must start at 0 and increase")
-        if any(not (math.isfinite(r) and 0.0 < r < 1.0) for r in rates):
-            raise ParameterError(f"maintenance rates {rates} must lie in (0, 1)")
-        deductions = [0.0]
-        for k in range(1, len(rates)):
-            deductions.append(deductions[-1] + bounds[k] * (rates[k] - rates[k - 1]))
-        object.__setattr__(self, "lower_bounds", bounds)
-        object.__setattr__(self, "rates", rates)
-        object.__setattr__(self, "deductions", tuple(deductions))
-
-    @classmethod
-    def flat(cls, rate: float) -> MarginTiers:
-        """One tier: maintenance = ``rate`` x notional."""
-        return cls((0.0,), (rate,))
-
-    @classmethod
-    def from_max_leverage(
-        cls, lower_bounds: Sequence[float], max_leverage: Sequence[float]
-    ) -> MarginTiers:
-        """Hyperliquid-style tiers: maintenance rate = half the initial rate 1/max leverage."""
-        return cls(tuple(lower_bounds), tuple(0.5 / float(lev) for lev in max_leverage))
-
-    def requirement(self, notional: Float64Array) -> Float64Array:
-        """Maintenance of positions of absolute notional ``notional`` (array)."""
-        if len(self.rates) == 1:
-            return notional * self.rates[0]
-        tier = np.searchsorted(np.asarray(self.lower_bounds), notional, side="right") - 1
-        tier = np.clip(tier, 0, len(self.rates) - 1)
-        return notional * np.asarray(self.rates)[tier] - np.asarray(self.deductions)[tier]
-
-
-@dataclass(frozen=True)
 class TieredMaintenance:
     """A venue's maintenance tiers per asset; cross requirement = sum over positions.
 
     Parameters
     ----------
     tiers : MarginTiers or mapping of asset -> MarginTiers
-        One set for every asset, or one per asset (a missing asset raises
-        :class:`~research.errors.ParameterError` when it is margined).
+        :class:`research.margin.venues.MarginTiers`: one set for every asset, or one per
+        asset (a missing asset raises :class:`~research.errors.ParameterError` when it is
+        margined).
     """
 
     tiers: MarginTiers | Mapping[str, MarginTiers]
@@ -145,8 +82,13 @@ class TieredMaintenance:
 
     @classmethod
     def flat(cls, rate: float) -> TieredMaintenance:
-        """Maintenance = ``rate`` x |notional| for every asset (the spec's test venue)."""
-        return cls(MarginTiers.flat(rate))
+        """Maintenance = ``rate`` x |notional| for every asset (the spec's test venue).
+
+        One tier at maximum leverage ``1 / rate`` with a maintenance fraction of 1.
+        """
+        if not (math.isfinite(rate) and 0.0 < rate <= 1.0):
+            raise ParameterError(f"maintenance rate is {rate!r}; give a rate in (0, 1]")
+        return cls(MarginTiers((0.0,), (1.0 / rate,), maintenance_fraction=1.0))
 
     def tiers_of(self, asset: str) -> MarginTiers:
         """Return the tiers of ``asset``."""
@@ -165,7 +107,7 @@ class TieredMaintenance:
         notional = np.abs(quantities) * prices
         per = np.empty_like(notional)
         for j, asset in enumerate(assets):
-            per[:, j] = self.tiers_of(asset).requirement(notional[:, j])
+            per[:, j] = self.tiers_of(asset).maintenance_margin(notional[:, j])
         cross = per[:, 0].copy()
         for j in range(1, per.shape[1]):
             cross += per[:, j]

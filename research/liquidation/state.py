@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from research.errors import DataError, ParameterError, SpecificationError
-from research.liquidation.maintenance import Maintenance, MarginTiers, TieredMaintenance
+from research.liquidation.maintenance import Maintenance, TieredMaintenance
+from research.margin.venues import MarginTiers
 
 __all__ = [
     "Accounts",
@@ -303,7 +304,7 @@ def hl_like(insurance_fund: float = 0.0, **changes: object) -> VenueProfile:
     the previous mark ranked by ``(mark/entry) x (notional/account value)`` [S13f]. The
     backstop vault is not modelled. ``changes`` override fields.
     """
-    tiers = {a: MarginTiers.from_max_leverage(*spec) for a, spec in HL_TIERS.items()}
+    tiers = {a: MarginTiers(*spec) for a, spec in HL_TIERS.items()}
     fields = {
         "name": "hl_like",
         "maintenance": TieredMaintenance(tiers),

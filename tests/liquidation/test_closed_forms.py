@@ -27,7 +27,6 @@ from research.liquidation import (
     AssetMarket,
     CascadeSimulator,
     LinearImpact,
-    MarginTiers,
     ShockPath,
     SquareRootImpact,
     TieredMaintenance,
@@ -35,6 +34,7 @@ from research.liquidation import (
     bankruptcy_price,
     liquidation_price,
 )
+from research.margin.venues import MarginTiers
 
 EXACT = 1e-9  # closed form evaluated in floating point: identities to rounding
 
@@ -328,13 +328,17 @@ def test_t6_cumulative_flow_rule_one_or_two_rounds():
 
 # ---------------------------------------------------------------------------------- T7
 def test_t7_hyperliquid_tier_continuity():
-    tiers = MarginTiers.from_max_leverage((0.0, 150e6), (40, 20))
+    # the tiers are the margin stage's (research.margin.venues.MarginTiers), used as is
+    tiers = MarginTiers((0.0, 150e6), (40, 20))
     assert tiers.deductions[1] == pytest.approx(1_875_000.0, rel=1e-15)
-    below, at, above = tiers.requirement(np.array([150e6 * (1 - 1e-12), 150e6, 200e6]))
+    below, at, above = tiers.maintenance_margin(np.array([150e6 * (1 - 1e-12), 150e6, 200e6]))
     assert at == pytest.approx(1_875_000.0, rel=1e-15)
     assert below == pytest.approx(1_875_000.0, rel=1e-11)
     assert above == pytest.approx(0.025 * 200e6 - 1_875_000.0, rel=1e-15)
-    assert tiers.requirement(np.array([1e6]))[0] == pytest.approx(12_500.0, rel=1e-15)
+    rule = TieredMaintenance({"BTC": tiers})
+    cross, per = rule.requirement(("BTC",), np.array([[1_500.0], [-2_000.0]]), np.array([1e5]))
+    np.testing.assert_allclose(per[:, 0], [1_875_000.0, 0.025 * 200e6 - 1_875_000.0], rtol=1e-15)
+    np.testing.assert_allclose(cross, per[:, 0], rtol=0)
 
 
 def test_t3_with_adl_at_the_previous_mark():

@@ -15,7 +15,6 @@ from research.liquidation import (
     CascadeSimulator,
     EngineMaintenance,
     LinearImpact,
-    MarginTiers,
     PartialRule,
     ShockPath,
     TieredMaintenance,
@@ -23,6 +22,7 @@ from research.liquidation import (
     synthetic_accounts,
 )
 from research.margin import RiskWeightEngine
+from research.margin.venues import MarginTiers
 
 
 def accounts(collateral=(1_000.0,), quantities=None, assets=("X",)):
@@ -79,15 +79,13 @@ def test_bad_parameters_are_refused():
     with pytest.raises(ParameterError):
         AssetMarket(1.0, depth_mult=0.0)
     with pytest.raises(ParameterError):
-        MarginTiers((0.0, 10.0), (0.1,))
-    with pytest.raises(ParameterError):
-        MarginTiers((5.0,), (0.1,))
+        TieredMaintenance.flat(0.0)
     with pytest.raises(ParameterError):
         PartialRule(fraction=0.0)
     with pytest.raises(SpecificationError):
         AdlRule(allocation="lottery")
     with pytest.raises(ParameterError, match="no maintenance tiers for asset 'Y'"):
-        TieredMaintenance({"X": MarginTiers.flat(0.05)}).tiers_of("Y")
+        TieredMaintenance({"X": MarginTiers((0.0,), (20.0,))}).tiers_of("Y")
 
 
 def test_wicks_that_do_not_bracket_the_close_are_refused():
