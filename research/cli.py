@@ -80,7 +80,10 @@ def _review(args: argparse.Namespace) -> int:
         html=not args.no_html,
         force=args.force,
     )
-    print(f"review written to {review.pdf} with {len(review.study_pdfs)} study report(s)")
+    print(
+        f"review written to {review.pdf} ({len(review.notebooks)} studies; calibration profile "
+        f"{review.memo.profile or 'not recorded'})"
+    )
     return 0
 
 
@@ -146,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("config", help="review config (YAML), e.g. configs/review.yaml")
     review.add_argument("--data", help="price file overriding the config's data")
     review.add_argument("--out", default="reports", help=_FOLDER_HELP)
-    review.add_argument("--baseline", help="previous parameter set (JSON) to compare against")
+    review.add_argument(
+        "--baseline",
+        help="current parameter set (JSON or YAML) the proposal is compared with; overrides "
+        "the review config's baseline (none: a first calibration)",
+    )
     review.add_argument("--fast", action="store_true", help="reduced samples (for CI)")
     review.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
     review.add_argument("--notebooks", default="notebooks", help="study folder")

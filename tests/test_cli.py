@@ -132,6 +132,8 @@ def _no_study(monkeypatch):
         ("review:\n  title: [x\n", "not valid YAML at line 3"),
         ("review:\n  studies: ['09']\n", "no study matches ['09']"),
         ("review:\n  data_path: nowhere.csv\n", "data file nowhere.csv does not exist"),
+        ("review:\n  baseline: nowhere.json\n", "nowhere.json does not exist"),
+        ("review:\n  reviewer: 5\n", "review.reviewer must be a string or null, got 5"),
     ],
 )
 def test_review_refuses_a_bad_config_before_any_study(tmp_path, monkeypatch, capsys, text, match):
@@ -157,6 +159,18 @@ def test_review_reads_the_baseline_before_any_study(tmp_path, monkeypatch, capsy
     args += ["--out", str(tmp_path / "reports"), "--notebooks", str(REPO / "notebooks")]
     assert main(args) == 2
     assert "baseline.json is not valid JSON" in _one_line_error(capsys)
+
+
+def test_the_review_calibrates_under_the_config_profile_unless_it_sets_one(tmp_path):
+    from research.reporting.review import ReviewConfig
+
+    config = tmp_path / "review.yaml"
+    config.write_text("review:\n  preparer: A. Preparer\n")
+    assert ReviewConfig.from_yaml(config).study_parameters(config)["profile"] is None
+    shipped = ReviewConfig.from_yaml(REPO / "configs" / "review.yaml")
+    assert shipped.profile is None and shipped.baseline is None
+    config.write_text("review:\n  profile: crypto-1d-99\n")
+    assert ReviewConfig.from_yaml(config).study_parameters(config)["profile"] == "crypto-1d-99"
 
 
 def test_review_refuses_a_report_folder_holding_files_of_another_origin(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from research.reporting import execute_notebook, list_studies, read_records
+from research.reporting import execute_notebook, export_pdf, list_studies, read_records
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 STUDIES = list_studies(NOTEBOOKS)
@@ -23,9 +23,9 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=[s.stem for s in STUDIES])
-def test_study_pdf_is_a_report(study, fast_review):
-    pdf = next(p for p in fast_review.study_pdfs if p.stem == study.stem)
-    text = pdf_text(pdf)
+def test_study_pdf_is_a_report(study, fast_review, tmp_path):
+    executed = next(p for p in fast_review.notebooks if p.stem == study.stem)
+    text = pdf_text(export_pdf(executed, tmp_path / f"{study.stem}.pdf"))
     assert "Figure 1" in text and "Table 1" in text
     assert "import " not in text  # no code cells in a report
 

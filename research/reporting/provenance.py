@@ -17,6 +17,7 @@ __all__ = [
     "data_hash",
     "file_hash",
     "package_versions",
+    "data_scope",
     "git_commit",
     "lock_hash",
     "provenance_frame",
@@ -100,29 +101,72 @@ def package_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
     return versions
 
 
-def git_commit(path: str | Path = ".") -> str:
-    """Return the git commit of the checkout at ``path`` (``"unknown"`` outside one).
+def git_commit(path: str | Path | None = None) -> str:
+    """Return the full git commit of a checkout, flagged when it has uncommitted changes.
 
     Parameters
     ----------
-    path : str or pathlib.Path
+    path : str or pathlib.Path, optional
+        A folder inside the checkout; default: the checkout this package is imported from.
 
     Returns
     -------
     str
+        The 40-digit commit, followed by ``" (uncommitted changes)"`` when tracked files differ
+        from it; ``"unknown"`` outside a git checkout (e.g. an installed wheel or an exported
+        source tree).
     """
+    cwd = Path(path) if path is not None else Path(__file__).resolve().parent
+    commit = _git(cwd, "rev-parse", "HEAD")
+    if commit is None:
+        return "unknown"
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=no")
+    return commit if status == "" else f"{commit} (uncommitted changes)"
+
+
+def _git(cwd: Path, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=path,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
     return out.stdout.strip()
+
+
+def data_scope(
+    prices: pd.DataFrame, *, source: str, source_file: str | Path | None = None
+) -> dict[str, Any]:
+    """Describe the price data a study used, for the review's provenance appendix.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        The prices (date x asset) the study used.
+    source : str
+        Dataset name or file path as given.
+    source_file : str or pathlib.Path, optional
+        Input file whose bytes are hashed.
+
+    Returns
+    -------
+    dict
+        ``source``, ``assets`` (list), ``rows``, ``first`` and ``last`` date (``YYYY-MM-DD``,
+        None without rows), ``data_sha256`` (:func:`data_hash`) and, with a file,
+        ``file_sha256``.
+    """
+    dated = isinstance(prices.index, pd.DatetimeIndex) and len(prices) > 0
+    scope: dict[str, Any] = {
+        "source": str(source),
+        "assets": [str(c) for c in prices.columns],
+        "rows": int(len(prices)),
+        "first": f"{prices.index[0]:%Y-%m-%d}" if dated else None,
+        "last": f"{prices.index[-1]:%Y-%m-%d}" if dated else None,
+        "data_sha256": data_hash(prices),
+    }
+    if source_file is not None:
+        scope["file_sha256"] = file_hash(source_file)
+    return scope
 
 
 def lock_hash(root: str | Path | None = None) -> str:

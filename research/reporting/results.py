@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ import nbformat
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESULT_MIMETYPE", "record", "read_records"]
+from research.errors import DataError
+
+__all__ = ["RESULT_MIMETYPE", "read_records", "record", "recorded_frame"]
 
 #: Output mimetype that carries a recorded result; invisible in Jupyter and in the PDF.
 RESULT_MIMETYPE = "application/vnd.research.result+json"
@@ -55,6 +58,40 @@ def read_records(notebook: str | Path) -> dict[str, Any]:
             if payload is not None:
                 records[payload["name"]] = payload["value"]
     return records
+
+
+def recorded_frame(value: Mapping[str, Any]) -> pd.DataFrame:
+    """Rebuild a DataFrame that :func:`record` stored (pandas "split" orient).
+
+    Parameters
+    ----------
+    value : mapping
+        ``{"columns", "index", "data"}`` as read back by :func:`read_records`. Index and column
+        labels that are lists (a MultiIndex) come back as a MultiIndex; level names are not
+        stored.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        ``value`` is not a recorded DataFrame.
+    """
+    if not isinstance(value, Mapping) or set(value) != {"columns", "index", "data"}:
+        shown = sorted(value) if isinstance(value, Mapping) else type(value).__name__
+        raise DataError(f"a recorded DataFrame has keys columns, index and data; got {shown}")
+    return pd.DataFrame(
+        value["data"], index=_labels(value["index"]), columns=_labels(value["columns"])
+    )
+
+
+def _labels(labels: list[Any]) -> pd.Index:
+    """Index labels from JSON: lists (MultiIndex tuples) become a MultiIndex."""
+    if labels and all(isinstance(label, list) for label in labels):
+        return pd.MultiIndex.from_tuples([tuple(label) for label in labels])
+    return pd.Index(labels)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,10 +1,11 @@
 """The consolidated calibration review: every study, an executive summary and provenance in one PDF.
 
 A review is driven by a YAML config (see ``configs/review.yaml``). The studies run with
-papermill under the config's parameters; each gets its own PDF, then their executed cells are
-assembled after a cover page, a table of contents and an executive summary generated from the
+papermill under the config's parameters; their executed cells are assembled after a cover page,
+a table of contents and the decision memo (:mod:`research.reporting.memo`), written from the
 results the studies recorded (:func:`research.reporting.record`), followed by a comparison with
-a baseline parameter set (when given) and a provenance appendix.
+the baseline parameter set (when given) and a provenance appendix. The review is the one
+document of a run: no study PDF is written beside it (``research reports`` writes those).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import research
 from research._config import check_field_types, iso_date, read_yaml_mapping
 from research._io import atomic_path
 from research.errors import SpecificationError
+from research.reporting.memo import DecisionMemo, SignOff, decision_memo
 from research.reporting.notebooks import ExecutedNotebook
 from research.reporting.pdf import check_pdf_toolchain, export_html, export_pdf
 from research.reporting.provenance import (
@@ -40,7 +42,7 @@ from research.reporting.provenance import (
 )
 from research.reporting.publish import MANIFEST, report_run
 from research.reporting.results import read_records
-from research.reporting.studies import published, run_studies, select_studies
+from research.reporting.studies import run_studies, select_studies
 from research.reporting.tables import Table
 
 __all__ = ["ReviewConfig", "Review", "build_review", "compare_parameters"]
@@ -58,8 +60,10 @@ class ReviewConfig:
         Bundled dataset name used when ``data_path`` is not given.
     data_path : str, optional
         A user price file (CSV/Parquet) that replaces the bundled dataset.
-    profile : str
-        Calibration profile name, printed on the cover (e.g. ``"emir-2d-99"``).
+    profile : str, optional
+        Calibration profile replacing the calibration config's (e.g. ``"emir-2d-99"``); by
+        default each study calibrates under its config's own profile. The cover names the
+        profile the calibration recorded.
     start, end : str, optional
         Date range passed to every study.
     seed : int
@@ -70,6 +74,12 @@ class ReviewConfig:
         Restrict to these studies (``"01"`` or ``"01_data_quality"``); all when empty.
     parameters : mapping
         Extra parameters passed to every study.
+    baseline : str, optional
+        The current parameter set (JSON or YAML file, relative to the working folder) the
+        memo compares the proposal with; ``--baseline`` overrides it. None: a first
+        calibration.
+    preparer, reviewer : str, optional
+        Names in the memo's sign-off block (blank lines to sign when not given).
 
     Raises
     ------
@@ -81,13 +91,16 @@ class ReviewConfig:
     title: str = "Margin parameter calibration review"
     dataset: str = "sp500"
     data_path: str | None = None
-    profile: str = "emir-2d-99"
+    profile: str | None = None
     start: str | None = None
     end: str | None = None
     seed: int = 0
     fast: bool = False
     studies: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    baseline: str | None = None
+    preparer: str | None = None
+    reviewer: str | None = None
 
     def __post_init__(self) -> None:
         from research.calibration.risk_weights import PROFILES
@@ -97,7 +110,7 @@ class ReviewConfig:
         check_field_types(self, "review")
         if self.seed < 0:
             raise SpecificationError(f"review.seed must be >= 0, got {self.seed}")
-        if self.profile not in PROFILES:
+        if self.profile is not None and self.profile not in PROFILES:
             raise SpecificationError(
                 f"review.profile {self.profile!r} is unknown; choose from {sorted(PROFILES)}"
             )
@@ -153,22 +166,39 @@ class ReviewConfig:
             "seed": self.seed,
             "profile": self.profile,
         }
-        if config_path is not None:
-            params["config"] = str(Path(config_path).resolve())
+        if config_path is not None:  # named apart from a study's own calibration ``config``
+            params["review_config"] = str(Path(config_path).resolve())
         params.update(self.parameters)
         return params
 
 
 @dataclass(frozen=True)
 class Review:
-    """The outputs of :func:`build_review`."""
+    """The outputs of :func:`build_review`.
+
+    Attributes
+    ----------
+    pdf, html : pathlib.Path
+        The review (``html`` is None when not written).
+    notebooks : tuple of pathlib.Path
+        The executed study notebooks (``_build/NN_topic.ipynb``).
+    records : mapping
+        The results each study recorded, by study.
+    seconds : float
+        Run time.
+    run_id : str
+        The run's id (named in the provenance appendix and the manifest).
+    memo : DecisionMemo
+        The decision memo (its verdicts, limitations and the profile used).
+    """
 
     pdf: Path
     html: Path | None
-    study_pdfs: tuple[Path, ...]
+    notebooks: tuple[Path, ...]
     records: Mapping[str, Mapping[str, Any]]
     seconds: float
     run_id: str
+    memo: DecisionMemo
 
 
 def build_review(
@@ -196,13 +226,15 @@ def build_review(
     config : ReviewConfig, str or pathlib.Path
         The config object or the path of its YAML file.
     out : str or pathlib.Path
-        Report folder: ``review.pdf``, ``review.html`` and the per-study PDFs go here.
+        Report folder: ``review.pdf``, ``review.html`` and the executed studies (``_build``)
+        go here.
     notebooks : str or pathlib.Path
         Folder of the study notebooks.
     data : str or pathlib.Path, optional
         Price file overriding the config's data.
     baseline : str or pathlib.Path, optional
-        JSON of the previous parameter set; the review then compares against it.
+        The current parameter set (JSON or YAML); overrides the config's ``baseline``. The
+        memo compares the proposal with it; without one the proposal is a first calibration.
     fast : bool, optional
         Override the config's fast flag.
     html : bool
@@ -242,11 +274,11 @@ def build_review(
     if overrides:
         config = replace(config, **overrides)
     config_text = config_text or yaml.safe_dump(_config_dict(config), sort_keys=False)
+    baseline = baseline if baseline is not None else config.baseline
     baseline_params = _read_baseline(baseline)
     _check_inputs(config, notebooks)
     selected = select_studies(notebooks, config.studies or None)
-    planned = [f"{p.stem}.pdf" for p in selected] + ["_build", "review.pdf"]
-    planned += ["review.html"] if html else []
+    planned = ["_build", "review.pdf"] + (["review.html"] if html else [])
     command = f"build_review {config_path or config.title!s}"
     with report_run(out, planned=planned, command=command, force=force) as run:
         reports = run_studies(
@@ -255,15 +287,28 @@ def build_review(
             config.study_parameters(config_path),
             stream=stream,
             run_id=run.run_id,
+            pdf=False,
         )
         records = {r.notebook.source.stem: read_records(r.notebook.path) for r in reports}
+        merged = {name: value for study in records.values() for name, value in study.items()}
+        memo = decision_memo(
+            merged,
+            baseline=baseline_params,
+            baseline_name=None if baseline is None else Path(baseline).name,
+            signoff=SignOff(config.preparer, config.reviewer, _today()),
+            fast=config.fast,
+            examined=_examined_assets(records),
+        )
+        used = memo.profile or "not recorded by the calibration study"
+        print(f"calibration profile used: {used}", file=stream, flush=True)
         print("assembling the consolidated review", file=stream, flush=True)
-        files = [r.pdf.name for r in reports] + ["review.pdf"] + (["review.html"] if html else [])
+        files = ["_build", "review.pdf"] + (["review.html"] if html else [])
         seconds = time.perf_counter() - started
         nb = _assemble(
             config,
             [r.notebook for r in reports],
             records,
+            memo,
             config_text=config_text,
             baseline=baseline_params,
             baseline_path=baseline,
@@ -283,10 +328,11 @@ def build_review(
     return Review(
         pdf,
         None if html_path is None else run.final(html_path),
-        tuple(published(run, r).pdf for r in reports),
+        tuple(run.final(r.notebook.path) for r in reports),
         records,
         seconds,
         run.run_id,
+        memo,
     )
 
 
@@ -350,75 +396,16 @@ def compare_parameters(baseline: Mapping[str, Any], proposed: Mapping[str, Any])
 
 # --- assembly -------------------------------------------------------------------------------
 
-#: Executive-summary exhibits: (record name, caption, how to read it).
-_SUMMARY_EXHIBITS = (
-    (
-        "data_summary",
-        "The price data behind this review.",
-        "Source, assets and dates of the price panel; data quality is documented in its study.",
-    ),
-    (
-        "parameters",
-        "Proposed margin parameters.",
-        "The parameter set this review proposes; the calibration section derives every number.",
-    ),
-    (
-        "risk_weights",
-        "Proposed risk weights by underlying (fraction of notional).",
-        "Each weight is the loss quantile over the margin period of risk at the target confidence.",
-    ),
-    (
-        "offset_credits",
-        "Offset credits granted and refused, with the reason for every refusal.",
-        "A pair gets credit only when its correlation is significant and stable in stress.",
-    ),
-    (
-        "coverage",
-        "Coverage of the proposed parameter set per hedged pair and per family: frozen after its "
-        "as-of date, and with its config recalibrated quarterly on past data (rolling).",
-        "Kupiec's test is two-sided: a p-value below 5% with too many exceptions means the margin "
-        "is too low, with too few that it is too high; an independence test without an "
-        "exception to test is undefined, not passed.",
-    ),
-    (
-        "offset_caused_exceptions",
-        "Margin saved by offsets and the exceptions the offsets caused.",
-        "An offset-caused exception: a day covered by isolated margin but not by cross margin.",
-    ),
-    (
-        "stress_replay",
-        "Backtest outcomes inside each named stress window.",
-        "Stress windows are where offsets fail first; exceptions here weigh most in the review.",
-    ),
-    (
-        "apc",
-        "Anti-procyclicality: the binding tool and the procyclicality metrics.",
-        "The binding tool is the one that sets the margin most often over the sample.",
-    ),
-    (
-        "stressed_correlations",
-        "Stressed correlations: the headline numbers.",
-        "Pairs whose correlation breaks in stress are refused offset credit or have it haircut.",
-    ),
-    (
-        "dcc_estimation",
-        "Correlation models compared.",
-        "Likelihood-ratio tests and information criteria select the correlation model.",
-    ),
-)
-
-#: Longest text of a flattened record value in the summary (the study shows it in full).
+#: Longest text of a flattened parameter value in the baseline comparison.
 _MAX_TEXT = 90
 _MIDNIGHT = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00(\.0+)?(Z|\+00:00)?$")
-
-#: Tables wider than this many columns are transposed in the summary to stay legible.
-_MAX_SUMMARY_COLUMNS = 8
 
 
 def _assemble(
     config: ReviewConfig,
     executed: list[ExecutedNotebook],
     records: Mapping[str, Mapping[str, Any]],
+    memo: DecisionMemo,
     *,
     config_text: str,
     baseline: Mapping[str, Any] | None,
@@ -427,80 +414,55 @@ def _assemble(
     total_seconds: float,
     run_files: tuple[str, list[str]],
 ) -> nbformat.NotebookNode:
-    merged: dict[str, Any] = {}
-    for study_records in records.values():
-        merged.update(study_records)
-    cells = [v4.new_markdown_cell(_summary_intro(config, executed))]
-    cells += _summary_cells(merged)
+    proposed = next((r["parameters"] for r in records.values() if "parameters" in r), None)
+    cells = _memo_cells(config, executed, memo)
     if baseline is not None:
-        cells += _baseline_cells(baseline, merged.get("parameters"), baseline_path)
+        cells += _baseline_cells(baseline, proposed, baseline_path)
     for study in executed:
         cells += _study_cells(study)
-    cells += _provenance_cells(config, config_text, run_seconds, total_seconds, run_files)
+    cells += _provenance_cells(
+        config,
+        config_text,
+        records,
+        run_seconds,
+        total_seconds,
+        run_files,
+        baseline_path,
+        memo.profile or "not recorded by the calibration study",
+    )
     nb = v4.new_notebook(cells=cells)
     nb.metadata.update(
         {
             "title": config.title,
             "subtitle": _source_label(config),
-            "profile": config.profile,
+            "profile": memo.profile or "not recorded by the calibration study",
             "version": research.__version__,
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+            "date": _today(),
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         }
     )
     return nb
 
 
-def _summary_intro(config: ReviewConfig, executed: list[ExecutedNotebook]) -> str:
-    studies = "\n".join(f"{i}. {s.title}" for i, s in enumerate(executed, start=1))
-    mode = "fast mode (reduced samples, for checking only)" if config.fast else "full run"
-    return (
-        "# Executive summary\n\n"
-        f"This review calibrates margin parameters under the **{config.profile}** profile on "
-        f"**{_source_label(config)}** ({mode}, seed {config.seed}). It consists of these studies, "
-        f"each reproduced in full in the sections that follow:\n\n{studies}\n\n"
-        "The exhibits below are generated from the studies' results; the section of each study "
-        "shows where every number comes from."
-    )
-
-
-def _summary_cells(merged: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
-    cells = []
-    missing = []
-    for name, caption, reading in _SUMMARY_EXHIBITS:
-        if name not in merged:
-            missing.append(name.replace("_", " "))
-            continue
-        frame = _parameter_table(merged[name]) if name == "parameters" else _as_frame(merged[name])
-        if frame.shape[1] > _MAX_SUMMARY_COLUMNS and frame.shape[1] > frame.shape[0]:
-            frame = frame.T
-        if name == "coverage":
-            reading = f"{_backtested_set(merged)} {reading}"
-        cells.append(v4.new_markdown_cell(reading))
-        cells.append(_table_cell(Table(frame, caption, precision=3)))
-    if missing:
-        cells.append(
-            v4.new_markdown_cell(
-                "Not produced by the studies in this run: " + ", ".join(missing) + "."
-            )
+def _memo_cells(
+    config: ReviewConfig, executed: list[ExecutedNotebook], memo: DecisionMemo
+) -> list[nbformat.NotebookNode]:
+    """Lay out the decision memo as the executive summary, naming the studies behind it."""
+    mode = "a fast run (reduced samples, for checking only)" if config.fast else "a full run"
+    studies = "; ".join(f"{i}. {s.title}" for i, s in enumerate(executed, start=1))
+    cells = [
+        v4.new_markdown_cell(
+            "# Executive summary: decision memo\n\n"
+            f"Written from the results of {mode} on {_source_label(config)} (seed "
+            f"{config.seed}); the studies behind it follow in full ({studies})."
         )
+    ]
+    for section in memo.sections:
+        cells.append(v4.new_markdown_cell(f"## {section.title}\n\n{section.text}"))
+        if section.table is not None and len(section.table):
+            kinds = {c: "percent" for c in section.percent if c in section.table}
+            cells.append(_table_cell(Table(section.table, section.caption, kinds=kinds)))
     return cells
-
-
-def _backtested_set(merged: Mapping[str, Any]) -> str:
-    """Say which parameter set the coverage exhibit backtests, and whether it is the proposal."""
-    backtested = merged.get("backtest_fingerprint")
-    proposed = merged.get("proposal_fingerprint")
-    if backtested is None:
-        return "The studies recorded no fingerprint for the backtested parameter set."
-    if proposed is None:
-        return f"The backtest margins the parameter set with fingerprint {backtested}."
-    if backtested != proposed:
-        return (
-            f"Warning: the backtest margins the parameter set with fingerprint {backtested}, "
-            f"not the proposal of this review ({proposed})."
-        )
-    return f"The backtest margins the proposal of this review, fingerprint {proposed}."
 
 
 def _baseline_cells(
@@ -539,43 +501,101 @@ def _study_cells(study: ExecutedNotebook) -> list[nbformat.NotebookNode]:
 def _provenance_cells(
     config: ReviewConfig,
     config_text: str,
+    records: Mapping[str, Mapping[str, Any]],
     run_seconds: Mapping[str, float],
     total_seconds: float,
     run_files: tuple[str, list[str]],
+    baseline_path: str | Path | None,
+    profile: str,
 ) -> list[nbformat.NotebookNode]:
     from research.data import load_prices
 
     source = config.data_path or config.dataset
     prices = load_prices(source, start=config.start, end=config.end)
     rows = {
-        "data source": str(source),
-        "data SHA-256": data_hash(prices),
-        "date range": f"{prices.index[0]:%Y-%m-%d} .. {prices.index[-1]:%Y-%m-%d}",
-        "assets": f"{prices.shape[1]} (listed below)",
-        "calibration profile": config.profile,
-        "random seed (all studies)": str(config.seed),
-        "git commit": git_commit(),
-        "requirements.lock SHA-256": lock_hash(),
-        "run id": run_files[0],
-        "files of this run": ", ".join(run_files[1] + [MANIFEST]),
-        "run at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "run time, total": f"{total_seconds:.0f} s",
+        "review input": str(source),
+        "data SHA-256 (whole input)": data_hash(prices),
+        "date range (whole input)": f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
+        "assets (whole input)": f"{prices.shape[1]:,}",
     }
     if config.data_path:
         rows["input file SHA-256"] = file_hash(config.data_path)
+    rows["calibration profile used"] = profile
+    if baseline_path is not None:
+        rows["baseline parameter set"] = str(baseline_path)
+        rows["baseline file SHA-256"] = file_hash(baseline_path)
+    rows.update(
+        {
+            "random seed (all studies)": str(config.seed),
+            "git commit": git_commit(),
+            "requirements.lock SHA-256": lock_hash(),
+            "run id": run_files[0],
+            "files of this run": ", ".join(run_files[1] + [MANIFEST]),
+            "run at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "run time, total": f"{total_seconds:.0f} s",
+        }
+    )
     rows.update({f"run time, {study}": f"{secs:.0f} s" for study, secs in run_seconds.items()})
     rows.update({f"version: {name}": version for name, version in package_versions().items()})
     table = pd.DataFrame({"value": rows}).rename_axis("item")
-    return [
-        v4.new_markdown_cell("# Provenance appendix"),
+    scopes, assets = _data_scopes(records)
+    cells = [
+        v4.new_markdown_cell(
+            "# Provenance appendix\n\nThe git commit is the checkout the review ran from; "
+            "(uncommitted changes) after it means tracked files differed from that commit."
+        ),
         _table_cell(
             Table(table, "Provenance of this review: input, hashes, seeds, versions, commit.")
         ),
-        v4.new_markdown_cell("Assets: " + ", ".join(map(str, prices.columns)) + "."),
         v4.new_markdown_cell(
-            "## Configuration as given\n\n```yaml\n" + config_text.strip() + "\n```"
+            "## Data used by each study\n\nEvery price panel a study used, as the study "
+            "recorded it: source, rows, dates and the SHA-256 of the prices (values, dates and "
+            "asset names)."
+        ),
+        _table_cell(
+            Table(
+                scopes,
+                "The data behind each study: source, number of assets and price rows, first "
+                "and last date and the SHA-256 of the prices.",
+                kinds={"assets": "count", "rows": "count"},
+            )
         ),
     ]
+    if assets:
+        cells.append(v4.new_markdown_cell("\n".join(f"- {line}" for line in assets)))
+    cells.append(
+        v4.new_markdown_cell(
+            "## Configuration as given\n\n```yaml\n" + config_text.strip() + "\n```"
+        )
+    )
+    return cells
+
+
+def _data_scopes(records: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, list[str]]:
+    """Tabulate the ``data_scope`` records of every study; list the assets of each panel."""
+    rows = []
+    assets = []
+    for study, recorded in records.items():
+        scopes = recorded.get("data_scope")
+        if not scopes:
+            rows.append({"study": study, "data": "not recorded by the study"})
+            continue
+        for role, scope in scopes.items():
+            rows.append(
+                {
+                    "study": study,
+                    "data": role,
+                    "source": scope["source"],
+                    "assets": len(scope["assets"]),
+                    "rows": scope["rows"],
+                    "first": scope["first"],
+                    "last": scope["last"],
+                    "data SHA-256": scope["data_sha256"],
+                }
+            )
+            assets.append(f"{study}, {role}: {', '.join(scope['assets'])}.")
+    frame = pd.DataFrame(rows).set_index(["study", "data"])
+    return frame, assets
 
 
 def _table_cell(table: Table) -> nbformat.NotebookNode:
@@ -593,9 +613,24 @@ def _table_cell(table: Table) -> nbformat.NotebookNode:
 # --- small helpers --------------------------------------------------------------------------
 
 
+def _examined_assets(records: Mapping[str, Mapping[str, Any]]) -> list[str] | None:
+    """Return the assets of the data-quality study (the one that records ``data_summary``)."""
+    for recorded in records.values():
+        if "data_summary" in recorded:
+            scopes = recorded.get("data_scope") or {}
+            if scopes:
+                return [a for scope in scopes.values() for a in scope["assets"]]
+            return [a.strip() for a in str(recorded["data_summary"]["assets"]).split(",")]
+    return None
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+
+
 def _source_label(config: ReviewConfig) -> str:
     return (
-        Path(config.data_path).name if config.data_path else f"bundled dataset '{config.dataset}'"
+        Path(config.data_path).name if config.data_path else f"the bundled dataset {config.dataset}"
     )
 
 
@@ -604,39 +639,6 @@ def _config_dict(config: ReviewConfig) -> dict[str, Any]:
     values["studies"] = list(values["studies"])
     values["parameters"] = dict(values["parameters"])
     return values
-
-
-def _as_frame(value: Any) -> pd.DataFrame:
-    if isinstance(value, dict) and set(value) == {"columns", "index", "data"}:
-        return _tidy_frame(
-            pd.DataFrame(
-                value["data"], index=_labels(value["index"]), columns=_labels(value["columns"])
-            )
-        )
-    if isinstance(value, dict):
-        flat = _flatten(value)
-        return pd.DataFrame({"value": {k: _show(v) for k, v in flat.items()}})
-    if isinstance(value, list):
-        return pd.DataFrame(value)
-    return pd.DataFrame({"value": [value]})
-
-
-def _tidy_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: _tidy_stamp(v) if isinstance(v, str) else v)
-
-
-def _parameter_table(value: Mapping[str, Any]) -> pd.DataFrame:
-    """Tabulate the proposed parameter set as the calibration stage prints it."""
-    from research.calibration import MarginParameters
-
-    return MarginParameters.from_dict(value).to_frame()
-
-
-def _labels(labels: list[Any]) -> pd.Index:
-    """Index labels from JSON: lists (MultiIndex tuples) become a MultiIndex."""
-    if labels and all(isinstance(label, list) for label in labels):
-        return pd.MultiIndex.from_tuples([tuple(label) for label in labels])
-    return pd.Index(labels)
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

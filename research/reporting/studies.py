@@ -19,10 +19,10 @@ __all__ = ["StudyReport", "build_reports", "published", "run_studies", "select_s
 
 @dataclass(frozen=True)
 class StudyReport:
-    """One study's outputs: the executed notebook and its PDF."""
+    """One study's outputs: the executed notebook and its PDF (None when not exported)."""
 
     notebook: ExecutedNotebook
-    pdf: Path
+    pdf: Path | None
     seconds: float
 
 
@@ -116,6 +116,7 @@ def run_studies(
     *,
     stream: TextIO | None = None,
     run_id: str | None = None,
+    pdf: bool = True,
 ) -> list[StudyReport]:
     """Execute studies and export their PDFs into ``folder`` (a run's staging folder).
 
@@ -131,6 +132,9 @@ def run_studies(
         Where progress lines go (default: standard error).
     run_id : str, optional
         Printed under each study's title, so every PDF names the run it belongs to.
+    pdf : bool
+        Export each study's PDF; without, only the executed notebooks are written (the review
+        assembles them into one document).
 
     Returns
     -------
@@ -143,21 +147,27 @@ def run_studies(
         started = time.perf_counter()
         print(f"[{index}/{len(selected)}] {source.stem}: executing", file=stream, flush=True)
         executed = execute_notebook(source, folder / "_build" / f"{source.stem}.ipynb", parameters)
-        pdf = export_pdf(executed.path, folder / f"{source.stem}.pdf", subtitle=subtitle)
+        path = (
+            export_pdf(executed.path, folder / f"{source.stem}.pdf", subtitle=subtitle)
+            if pdf
+            else None
+        )
         seconds = time.perf_counter() - started
         print(
-            f"[{index}/{len(selected)}] {source.stem}: {pdf.name} ({seconds:.1f} s)",
+            f"[{index}/{len(selected)}] {source.stem}: "
+            f"{path.name if path else 'executed'} ({seconds:.1f} s)",
             file=stream,
             flush=True,
         )
-        reports.append(StudyReport(executed, pdf, seconds))
+        reports.append(StudyReport(executed, path, seconds))
     return reports
 
 
 def published(run: ReportRun, report: StudyReport) -> StudyReport:
     """Return the report with the paths its files have once the run is published."""
     notebook = replace(report.notebook, path=run.final(report.notebook.path))
-    return StudyReport(notebook, run.final(report.pdf), report.seconds)
+    pdf = None if report.pdf is None else run.final(report.pdf)
+    return StudyReport(notebook, pdf, report.seconds)
 
 
 def _subtitle(parameters: Mapping[str, Any], run_id: str | None) -> str:

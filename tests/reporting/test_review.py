@@ -30,7 +30,7 @@ def test_review_config_passes_its_settings_to_every_study(tmp_path):
     )
     params = ReviewConfig.from_yaml(path).study_parameters(path)
     assert params["dataset"] == "sp500-nasdaq" and params["seed"] == 7 and params["lookback"] == 500
-    assert params["config"] == str(path.resolve())
+    assert params["review_config"] == str(path.resolve()) and "config" not in params
 
 
 def test_the_review_pdf_has_summary_sections_and_provenance(fast_review):
@@ -62,17 +62,20 @@ def test_a_failing_study_stops_the_review_without_a_pdf(tmp_path):
     assert not (tmp_path / "out" / "review.pdf").exists()
 
 
-def test_recorded_frames_come_back_with_multiindex_labels_and_tidy_dates():
-    from research.reporting.review import _as_frame
+def test_recorded_frames_come_back_with_multiindex_labels():
+    from research.errors import DataError
+    from research.reporting.results import recorded_frame
 
     record = {
         "columns": [["isolated", "start"], ["cross", "start"]],
-        "index": ["covid"],
-        "data": [["2020-02-20T00:00:00.000", "2020-02-20T00:00:00.000"]],
+        "index": [["rolling", "pair", "A/B"]],
+        "data": [["2020-02-20", "2020-02-21"]],
     }
-    frame = _as_frame(record)
-    assert frame.columns.nlevels == 2
-    assert frame.loc["covid", ("cross", "start")] == "2020-02-20"
+    frame = recorded_frame(record)
+    assert frame.columns.nlevels == 2 and frame.index.nlevels == 3
+    assert frame.loc[("rolling", "pair", "A/B"), ("cross", "start")] == "2020-02-21"
+    with pytest.raises(DataError, match="columns, index and data"):
+        recorded_frame({"value": 1})
 
 
 def test_compare_parameters_keys_lists_of_records_by_pair_or_name():
@@ -120,14 +123,19 @@ def test_a_failed_run_keeps_the_previous_complete_set(tmp_path):
     assert first[0].pdf == out / "01_study.pdf" and first[0].notebook.path.is_file()
 
 
-def test_the_coverage_exhibit_names_the_set_it_backtests():
-    from research.reporting.review import _backtested_set
+def test_the_verdict_names_the_set_it_backtests():
+    from research.reporting.memo import decision_memo
+
+    def verdict_text(records):
+        return next(
+            s.text for s in decision_memo(records).sections if s.title == "Backtest verdict"
+        )
 
     same = {"proposal_fingerprint": "abc123def456", "backtest_fingerprint": "abc123def456"}
-    assert _backtested_set(same).endswith("proposal of this review, fingerprint abc123def456.")
+    assert "proposal of this review, fingerprint abc123def456." in verdict_text(same)
     other = {**same, "backtest_fingerprint": "0123456789ab"}
-    assert _backtested_set(other).startswith("Warning") and "abc123def456" in _backtested_set(other)
-    assert "no fingerprint" in _backtested_set({})
+    assert verdict_text(other).startswith("Warning") and "abc123def456" in verdict_text(other)
+    assert "no fingerprint" in verdict_text({})
 
 
 def test_the_review_backtests_its_own_proposal(fast_review):

@@ -1,0 +1,386 @@
+"""The decision memo written from hand-made recorded results: every sentence follows the data."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from research.calibration import MarginParameters
+from research.errors import ParameterError
+from research.reporting.memo import (
+    SignOff,
+    VerdictRule,
+    backtest_verdicts,
+    binding_constraints,
+    decision_memo,
+    limitations,
+    parameter_changes,
+)
+
+
+def _parameters(xom=0.10, cvx=0.12, credit=0.4, version="1.0.0"):
+    return MarginParameters(
+        level=0.99,
+        mpor=2,
+        lookback=500,
+        as_of="2021-09-30",
+        risk_weights={"XOM": xom, "CVX": cvx},
+        offset_credits={("XOM", "CVX"): credit},
+        version=version,
+    ).to_dict()
+
+
+def _calibration(**changes):
+    record = {
+        "profile": "emir-2d-99",
+        "source": "sp500",
+        "assets": ["XOM", "CVX"],
+        "first": "2005-01-04",
+        "last": "2021-09-30",
+        "rows": 4211,
+        "stress_weight": 0.25,
+        "stress_windows": {"covid_2020": ["2020-02-20", "2020-04-07"]},
+        "stress_windows_outside": {},
+        "risk_weights": {
+            "XOM": {
+                "risk_weight": 0.10,
+                "lookback_risk": 0.08,
+                "stress_risk": 0.16,
+                "side": "long",
+                "quantile_date": "2020-03-16",
+            },
+            "CVX": {
+                "risk_weight": 0.12,
+                "lookback_risk": 0.13,
+                "stress_risk": 0.09,
+                "side": "short",
+                "quantile_date": "2021-01-05",
+            },
+        },
+        "offsets": {
+            "cap": 0.8,
+            "recent": 500,
+            "min_correlation": 0.3,
+            "break_threshold": 0.3,
+            "significance": 0.05,
+            "dcc_quantile": 0.05,
+            "dcc_window": 1000,
+            "dcc_kind": "dcc",
+        },
+        "credits": [
+            {
+                "pair": "XOM/CVX",
+                "first": "XOM",
+                "second": "CVX",
+                "credit": 0.4,
+                "raw_credit": 0.5,
+                "binding_regime": "recent",
+                "haircut": 0.0,
+                "correlation_fall": 0.05,
+                "reason": "",
+                "hedge_correlation": {"recent": 0.85, "stressed": 0.9, "dcc_q05": 0.8},
+            }
+        ],
+        "apc": {"tool": "combined", "binds_most": "floor", "share": 0.62},
+        "warnings": [],
+    }
+    record.update(changes)
+    return record
+
+
+def _coverage_row(backtest, family, label, exceptions, expected, p, direction, ind, light):
+    return {
+        "backtest": backtest,
+        "family": family,
+        "label": label,
+        "test_exceptions": exceptions,
+        "expected": expected,
+        "kupiec_pvalue": p,
+        "kupiec_direction": direction,
+        "independence_pvalue": ind,
+        "traffic_light": light,
+        "fingerprint": "abc",
+    }
+
+
+def _coverage(pair_exceptions=1, pair_p=0.7, pair_light="green", pair_ind=0.8):
+    return [
+        _coverage_row("frozen", "outright", "XOM long", 1, 1.5, 0.7, "too few", 0.9, "green"),
+        _coverage_row(
+            "frozen", "outright", "XOM short", 0, 1.5, 0.08, "too few", "undefined", "green"
+        ),
+        _coverage_row(
+            "frozen",
+            "pair",
+            "XOM/CVX",
+            pair_exceptions,
+            1.5,
+            pair_p,
+            "too many" if pair_exceptions > 1.5 else "too few",
+            pair_ind,
+            pair_light,
+        ),
+        _coverage_row(
+            "frozen", "pair", "all", pair_exceptions, 1.5, pair_p, "too few", 0.8, "green"
+        ),
+    ]
+
+
+# --- the verdict rule -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p", "direction", "independence", "light", "verdict"),
+    [
+        (0.40, "too few", 0.5, "green", "pass"),
+        (0.40, "too few", "undefined", "green", "pass"),
+        (0.01, "too many", 0.5, "green", "fail"),
+        (0.40, "too many", 0.5, "yellow", "fail"),
+        (0.40, "too many", 0.01, "green", "fail"),
+        (0.01, "too few", "undefined", "green", "too conservative"),
+        (math.nan, "as expected", "undefined", "green", "n/a"),
+    ],
+)
+def test_one_rule_gives_every_verdict(p, direction, independence, light, verdict):
+    assert VerdictRule().judge(p, direction, independence, light)[0] == verdict
+
+
+def test_the_rule_is_stated_with_its_size_and_refuses_a_bad_size():
+    assert "5%" in VerdictRule().describe() and "1%" in VerdictRule(0.01).describe()
+    with pytest.raises(ParameterError, match="significance"):
+        VerdictRule(1.5)
+
+
+def test_a_failing_pair_produces_fail_with_its_reason():
+    rows = _coverage(pair_exceptions=6, pair_p=0.002, pair_light="yellow")
+    verdicts = backtest_verdicts(pd.DataFrame(rows)).set_index("subject")
+    assert verdicts.loc["XOM/CVX", "verdict"] == "fail"
+    assert "yellow traffic light" in verdicts.loc["XOM/CVX", "reason"]
+    assert "too many exceptions (Kupiec p 0.002)" in verdicts.loc["XOM/CVX", "reason"]
+
+
+def test_an_underlying_takes_the_worse_side_and_sums_its_exceptions():
+    rows = _coverage()
+    rows[1] = _coverage_row(
+        "frozen", "outright", "XOM short", 5, 1.5, 0.01, "too many", 0.6, "yellow"
+    )
+    verdicts = backtest_verdicts(pd.DataFrame(rows)).set_index("subject")
+    assert verdicts.loc["XOM", "verdict"] == "fail"
+    assert verdicts.loc["XOM", "exceptions"] == 6 and verdicts.loc["XOM", "expected"] == 3.0
+    assert verdicts.loc["XOM", "reason"].startswith("short: ")
+    assert list(verdicts["kind"]) == ["underlying", "pair", "family"]
+    assert verdicts.index[-1] == "all pairs"
+    rows[0] = _coverage_row(
+        "frozen", "outright", "XOM long", 5, 1.5, 0.01, "too many", 0.6, "yellow"
+    )
+    both = backtest_verdicts(pd.DataFrame(rows)).set_index("subject").loc["XOM", "reason"]
+    assert both == "long and short: yellow traffic light; too many exceptions (Kupiec p 0.010)"
+
+
+# --- proposed against current, binding constraints -------------------------------------------
+
+
+def test_no_baseline_gives_first_calibration():
+    changes = parameter_changes(_parameters(), None)
+    assert list(changes.columns) == ["proposed"]
+    assert changes.loc["risk weight CVX", "proposed"] == 0.12
+    memo = decision_memo({"parameters": _parameters(), "proposal_fingerprint": "f00"})
+    assert "first calibration" in memo.sections[0].text
+
+
+def test_a_baseline_gives_the_relative_change_per_number():
+    changes = parameter_changes(_parameters(xom=0.11, credit=0.0), _parameters())
+    assert changes.loc["risk weight XOM", "change"] == pytest.approx(0.1)
+    assert changes.loc["risk weight CVX", "change"] == 0.0
+    assert changes.loc["offset credit CVX/XOM", "change"] == pytest.approx(-1.0)
+    grown = parameter_changes(_parameters(), _parameters(credit=0.0))
+    assert grown.loc["offset credit CVX/XOM", "note"] == "was zero"
+    assert math.isnan(grown.loc["offset credit CVX/XOM", "change"])
+    baseline = _parameters()
+    baseline["risk_weights"]["BP"] = 0.2
+    changes = parameter_changes(_parameters(), baseline)
+    assert changes.loc["risk weight BP", "note"] == "dropped"
+    assert math.isnan(changes.loc["risk weight BP", "proposed"])
+
+
+def test_the_binding_constraint_names_stress_lookback_quantile_cap_and_refusal():
+    refused = dict(_calibration()["credits"][0], reason="correlation breaks in stress", credit=0.0)
+    dcc = dict(
+        refused,
+        pair="KO/PEP",
+        first="KO",
+        second="PEP",
+        reason="",
+        binding_regime="dcc_q05",
+        haircut=0.02,
+    )
+    binding = binding_constraints(_calibration(credits=[refused, dcc]))
+    assert binding["risk weight XOM"].startswith("stress windows at weight 25%")
+    assert binding["risk weight CVX"].startswith("lookback quantile 13.00%")
+    assert binding["offset credit CVX/XOM"] == "no credit: correlation breaks in stress"
+    assert binding["offset credit KO/PEP"] == (
+        "DCC 5% quantile correlation (DCC fit on the last 1000 days) x 80% cap, "
+        "less a 2.0% break haircut"
+    )
+    pooled = binding_constraints(_calibration(stress_weight=None))
+    assert pooled["risk weight XOM"].startswith("lookback with the stress windows' moves pooled")
+    calm = binding_constraints(_calibration(stress_windows={}))
+    assert "no stress window in the sample" in calm["risk weight XOM"]
+
+
+# --- limitations ----------------------------------------------------------------------------
+
+
+def test_a_window_outside_the_data_produces_its_limitation():
+    after = {"rates_2022": ["2022-01-03", "2022-10-12"]}
+    periods = {"frozen": {"first": "2021-10-01", "last": "2022-12-28", "days": 313, "sets": 1}}
+    notes = limitations(_calibration(stress_windows_outside=after), periods, _no_verdicts())
+    assert any(
+        n.startswith("Stress window rates_2022 (2022-01-03 to 2022-10-12) lies after")
+        and "frozen backtest margins the set through it" in n
+        for n in notes
+    )
+    before = {"gfc_lehman": ["2008-09-15", "2009-03-09"]}
+    notes = limitations(
+        _calibration(stress_windows_outside=before, first="2015-01-02"), None, _no_verdicts()
+    )
+    assert any("gfc_lehman" in n and "before the data's first date" in n for n in notes)
+    assert not any("Stress window" in n for n in limitations(_calibration(), None, _no_verdicts()))
+
+
+def test_quantile_credits_near_thresholds_undefined_tests_and_warnings_are_limitations():
+    credit = dict(
+        _calibration()["credits"][0],
+        binding_regime="dcc_q05",
+        hedge_correlation={"recent": 0.6, "stressed": 0.5, "dcc_q05": 0.35},
+    )
+    calibration = _calibration(credits=[credit], warnings=["2 price rows dropped"])
+    verdicts = backtest_verdicts(pd.DataFrame(_coverage()))
+    notes = " ".join(limitations(calibration, {"frozen": None}, verdicts))
+    assert "The credits of XOM/CVX are set by the DCC 5% quantile correlation (DCC fit" in notes
+    assert "XOM/CVX (least favourable correlation 0.35 against a minimum of 0.30)" in notes
+    assert "undefined (no exception, or no two in a row to compare) for 1 of 2 rows" in notes
+    assert "No frozen backtest ran" in notes
+    assert "raised 1 warning(s):\n    - 2 price rows dropped" in notes
+    quiet = " ".join(limitations(_calibration(), {}, _no_verdicts()))
+    for absent in ("quantile", "no-credit threshold", "undefined", "warning", "fast run"):
+        assert absent not in quiet
+
+
+def test_a_fast_run_and_a_foreign_backtested_set_are_stated():
+    notes = limitations(None, None, _no_verdicts(), fast=True, fingerprints=("aaa", "bbb"))
+    assert notes[0].startswith("This is a fast run")
+    assert "margin the set bbb, not the proposal aaa" in notes[1]
+
+
+# --- the memo as a whole --------------------------------------------------------------------
+
+
+def test_the_memo_recommends_from_the_verdicts():
+    records = {
+        "parameters": _parameters(),
+        "proposal_fingerprint": "f00",
+        "backtest_fingerprint": "f00",
+        "calibration": _calibration(),
+        "coverage_proposal": _recorded(_coverage()),
+    }
+    passing = decision_memo(records)
+    assert (
+        "**Recommendation:** adopt. None of the 2 backtest rows fails" in passing.sections[0].text
+    )
+    assert passing.profile == "emir-2d-99"
+    failing_rows = _coverage(pair_exceptions=6, pair_p=0.002, pair_light="yellow")
+    failing = decision_memo({**records, "coverage_proposal": _recorded(failing_rows)})
+    assert "do not adopt as proposed. 1 of 2 backtest rows fail" in failing.sections[0].text
+    assert "XOM/CVX (frozen)" in failing.sections[0].text
+    titles = [s.title for s in passing.sections]
+    assert titles == [
+        "The ask",
+        "Proposed against current parameters",
+        "Backtest verdict",
+        "Limitations and model risk",
+        "Sign-off",
+    ]
+
+
+def test_the_sign_off_block_has_names_or_blank_lines():
+    records = {"parameters": _parameters(), "proposal_fingerprint": "f00"}
+    named = decision_memo(records, signoff=SignOff("A. Preparer", "B. Reviewer", "2026-12-04"))
+    section = named.sections[-1]
+    assert section.table.loc["prepared by", "name"] == "A. Preparer"
+    assert section.table.loc["reviewed by", "name"] == "B. Reviewer"
+    assert (
+        "[f00], as of 2021-09-30, on the evidence of the review run of 2026-12-04" in section.text
+    )
+    blank = decision_memo(records).sections[-1].table
+    assert set(blank["name"]) == set(blank["signature"]) == {"_" * 18}
+
+
+def test_without_records_the_memo_says_what_is_missing():
+    memo = decision_memo({})
+    assert memo.sections[0].text.startswith("The studies recorded no proposed parameter set")
+    assert "no backtest of the proposal was recorded" in memo.sections[1].text.lower()
+    assert any("recorded no evidence" in n for n in memo.limitations)
+
+
+def _recorded(rows):
+    """Coverage rows as study 05 records them (research.reporting.record: split orient)."""
+    frame = pd.DataFrame(rows).set_index(["backtest", "family", "label"])
+    return json.loads(frame.to_json(orient="split"))
+
+
+def _no_verdicts():
+    return backtest_verdicts(pd.DataFrame())
+
+
+def test_assets_the_data_quality_study_does_not_examine_are_a_limitation():
+    notes = limitations(_calibration(), None, _no_verdicts(), examined=["XOM", "BP"])
+    assert any(n.startswith("The data-quality study does not examine CVX,") for n in notes)
+    assert not any("data-quality" in n for n in limitations(_calibration(), None, _no_verdicts()))
+
+
+def test_other_modules_reprs_are_written_as_prose():
+    warning = "stress windows ['covid_2020', 'rates_2022'] lie outside the data"
+    refused = dict(_calibration()["credits"][0], reason="too weak in regime 'recent' (rho=0.178)")
+    notes = " ".join(limitations(_calibration(warnings=[warning]), None, _no_verdicts()))
+    assert "stress windows covid_2020, rates_2022 lie outside" in notes
+    binding = binding_constraints(_calibration(credits=[refused]))
+    assert binding["offset credit CVX/XOM"] == "no credit: too weak in regime recent (rho=0.178)"
+
+
+def test_the_calibration_record_explains_every_number_of_a_real_calibration():
+    from research.calibration.calibrate import calibrate, load_config_prices
+    from research.calibration.config import (
+        CalibrationConfig,
+        DataConfig,
+        OffsetConfig,
+        StressConfig,
+    )
+    from research.reporting.memo import calibration_record
+
+    config = CalibrationConfig(
+        name="small",
+        profile="emir-2d-99",
+        data=DataConfig(source="sp500", start="2007-01-01", end="2010-12-31"),
+        assets=("XOM", "CVX", "KO", "PEP"),
+        pairs=(("XOM", "CVX"), ("KO", "PEP")),
+        risk_weights={"lookback": 250, "stress_weight": 0.25},
+        stress=StressConfig(names=("gfc_lehman", "covid_2020")),
+        offsets=OffsetConfig(recent=250, dcc=False),
+    )
+    with pytest.warns(UserWarning):
+        result = calibrate(config, load_config_prices(config))
+    record = json.loads(json.dumps(calibration_record(result)))  # plain JSON, as recorded
+    assert record["profile"] == "emir-2d-99" and record["last"] == "2010-12-31"
+    assert record["stress_windows"] == {"gfc_lehman": ["2008-09-15", "2009-03-09"]}
+    assert record["stress_windows_outside"] == {"covid_2020": ["2020-02-20", "2020-04-07"]}
+    assert record["warnings"] == list(result.warnings)
+    params = result.parameters.to_dict()
+    changes = parameter_changes(params, None, binding_constraints(record))
+    assert len(changes) == 6 and changes["binding constraint"].str.len().gt(0).all()
+    for pair in record["credits"]:
+        row = result.offsets.table.loc[pair["pair"]]
+        assert pair["hedge_correlation"]["recent"] == pytest.approx(row["rho_recent"])
+    notes = " ".join(limitations(record, {}, _no_verdicts()))
+    assert "Stress window covid_2020 (2020-02-20 to 2020-04-07) lies after" in notes
