@@ -35,6 +35,7 @@ from research.liquidation import (
     liquidation_price,
 )
 from research.margin.venues import MarginTiers
+from research.margin.venues.hyperliquid import liquidation_price as hl_liquidation_price
 
 EXACT = 1e-9  # closed form evaluated in floating point: identities to rounding
 
@@ -70,9 +71,12 @@ def test_t1_liquidation_and_bankruptcy_prices():
     assert bankruptcy_price(1, 10, 100, "long") == 90.0
     assert liquidation_price(1, 10, 100, 0.005, "short") == pytest.approx(110 / 1.005, rel=1e-15)
     assert bankruptcy_price(1, 10, 100, "short") == 110.0
-    # Hyperliquid's formula (§4.1): price - side * margin_available / size / (1 - l * side)
-    hl = 100 - (10 - 0.005 * 100) / 1 / (1 - 0.005)
-    assert liquidation_price(1, 10, 100, 0.005, "long") == pytest.approx(hl, rel=1e-15)
+    # Hyperliquid's formula (§4.1) as the margin stage implements it, margin available
+    # 10 - 0.005 x 100 = 9.5, maintenance leverage 1 / 0.005
+    hl_long = hl_liquidation_price(100.0, 1, 9.5, 1.0, 200.0)
+    assert liquidation_price(1, 10, 100, 0.005, "long") == pytest.approx(hl_long, rel=1e-14)
+    hl_short = hl_liquidation_price(100.0, -1, 9.5, 1.0, 200.0)
+    assert liquidation_price(1, 10, 100, 0.005, "short") == pytest.approx(hl_short, rel=1e-14)
     # the popular approximation Entry (1 - 1/lev + mmr) = 90.5 is not the liquidation price
     assert abs(liquidation_price(1, 10, 100, 0.005, "long") - 90.5) > 0.04
 
