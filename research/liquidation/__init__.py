@@ -37,6 +37,7 @@ from research.liquidation.montecarlo import (
     paths_from_simulation,
     stress_paths,
 )
+from research.liquidation.overlap import eri_like, ici_like, overlap_matrix
 from research.liquidation.plots import (
     plot_amplification,
     plot_distribution,
@@ -100,12 +101,15 @@ __all__ = [
     "compare_with_facts",
     "compare_modes",
     "dydx_like",
+    "eri_like",
     "hedged_pairs",
     "hl_like",
+    "ici_like",
     "liquidation_band",
     "liquidation_price",
     "october_10_accounts",
     "one_asset_accounts",
+    "overlap_matrix",
     "paths_from_simulation",
     "plot_amplification",
     "plot_distribution",

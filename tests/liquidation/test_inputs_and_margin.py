@@ -173,3 +173,31 @@ def test_calibrated_offsets_spare_hedged_accounts():
         profile = binance_like(maintenance=EngineMaintenance(p.engine(), scale=0.5))
         counts[name] = len(CascadeSimulator(profile, markets).run(book, path).accounts_liquidated)
     assert counts["offsets"] < counts["none"]
+
+
+# ------------------------------------------------------------------ overlap analogues
+def test_overlap_matrix_is_the_first_order_loss_of_a_full_liquidation():
+    from research.liquidation import eri_like, ici_like, overlap_matrix
+
+    q = pd.DataFrame({"A": [10.0, 5.0, -4.0], "B": [0.0, 2.0, 3.0]}, index=["i", "j", "k"])
+    book = Accounts(
+        q, pd.DataFrame(1.0, index=q.index, columns=q.columns), pd.Series(1.0, index=q.index)
+    )
+    markets = {"A": AssetMarket(1.0, LinearImpact(0.1)), "B": AssetMarket(1.0, LinearImpact(0.5))}
+    omega = overlap_matrix(book, markets)
+    # j <- i: j holds 5 A, i sells 10 A moving A by 0.1 x 10: loss 5; k is short A: a gain
+    assert omega.loc["j", "i"] == pytest.approx(5.0, rel=1e-15)
+    assert omega.loc["k", "i"] == pytest.approx(-4.0, rel=1e-15)
+    assert omega.loc["k", "j"] == pytest.approx(5 * 0.1 * -4 + 2 * 0.5 * 3, rel=1e-15)
+    eri = eri_like(omega, ["i", "j"])
+    assert eri["k"] == pytest.approx(omega.loc["k", "i"] + omega.loc["k", "j"], rel=1e-15)
+    ici = ici_like(omega)
+    matrix = np.abs(omega.to_numpy())
+    np.fill_diagonal(matrix, 0.0)
+    vector = np.ones(3) / 3
+    for _ in range(2000):  # power iteration, an independent route to the Perron vector
+        vector = matrix @ vector
+        vector /= vector.sum()
+    np.testing.assert_allclose(ici.to_numpy(), vector, rtol=1e-9)
+    with pytest.raises(ParameterError, match="linear impact"):
+        overlap_matrix(book, {"A": AssetMarket(1.0), "B": AssetMarket(1.0)})
