@@ -63,7 +63,9 @@ if len(issues):
         label="dq-issues",
     )
 else:
-    print("The validation found no issue: no gaps, duplicates, non-positive prices or outliers.")
+    show_text(
+        "The validation found no issue: no gaps, duplicates, non-positive prices or outliers."
+    )
 
 # %%
 show_figure(
@@ -82,7 +84,7 @@ if prices.isna().to_numpy().any():
         label="dq-missing",
     )
 else:
-    print(
+    show_text(
         f"No missing prices: each of the {prices.shape[1]} assets has a price on every one of "
         f"the {len(prices):,} dates of the panel."
     )
@@ -111,7 +113,7 @@ if alignment["rows_dropped"]:
         label="dq-calendar",
     )
 else:
-    print(
+    show_text(
         f"The intersection calendar kept all {alignment['rows_out']:,} rows: "
         "no asset misses a date."
     )

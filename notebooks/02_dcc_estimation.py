@@ -28,7 +28,7 @@ import pandas as pd
 
 from research.correlation import DCC, compare, lr_tests
 from research.data import align, load_prices, to_returns
-from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.dcc_exhibits import (
     forecast_comparison,
     plot_correlation_fan,
@@ -208,7 +208,7 @@ show_table(
 # %%
 persistence = float(fits[best].params.get("a", 0.0) + fits[best].params.get("b", 0.0))
 half_life = np.log(0.5) / np.log(persistence) if 0.0 < persistence < 1.0 else 0.0
-print(
+show_text(
     f"BIC selects {best.upper()}: persistence a + b = {persistence:.4f}, so a correlation "
     f"shock halves in about {half_life:.0f} days; equal-weight {horizon}-day 1% quantile "
     f"{tail.loc[0.01]:.2f}%."
@@ -216,7 +216,7 @@ print(
 
 # %%
 fit_warnings = [f"{kind.upper()}: {w}" for kind, fit in fits.items() for w in fit.warnings]
-print("\n".join(fit_warnings) or "No estimation warnings.")
+show_text("\n".join(f"- {w}" for w in fit_warnings) or "No estimation warnings.")
 
 # %%
 record(

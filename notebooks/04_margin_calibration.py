@@ -46,7 +46,7 @@ config, prices = prepare_study(base, data=source, start=start, end=end, profile=
 with warnings.catch_warnings(action="ignore"):  # every warning is kept in result.warnings
     result = calibrate(config, prices, source=str(data_path or dataset))
 params = result.parameters
-print(f"Proposal {params.version} as of {params.as_of} [{params.fingerprint}]")
+show_text(f"Proposal {params.version} as of {params.as_of}, fingerprint {params.fingerprint}.")
 
 # %% [markdown]
 # ## Data
@@ -217,7 +217,7 @@ if len(zero):
         label="cal-zero",
     )
 else:
-    print("Every candidate pair earns a credit: no correlation was weak or broke in stress.")
+    show_text("Every candidate pair earns a credit: no correlation was weak or broke in stress.")
 
 # %% [markdown]
 # ### Margin path through the stress windows, with and without APC
@@ -246,7 +246,7 @@ if result.apc is not None:
     )
 else:
     apc_table = None
-    print("The sample is too short for APC paths.")
+    show_text("The sample is too short for APC paths.")
 
 # %% [markdown]
 # ### Sensitivity
@@ -315,8 +315,8 @@ if len(result.stability):
         index=False,
         label="cal-stability",
     )
-for note in result.warnings:
-    print("Note:", note)
+if result.warnings:
+    show_text("Notes of the calibration:\n\n" + "\n".join(f"- {note}" for note in result.warnings))
 
 # %%
 record("parameters", params.to_dict())
