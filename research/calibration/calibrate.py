@@ -30,7 +30,6 @@ from research.calibration.offsets import OffsetCredits, OffsetPair
 from research.calibration.parameters import MarginParameters
 from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
-from research.data.calendar import period_text
 from research.data.timeindex import as_index_timestamp, range_mask
 from research.errors import (
     DataError,
@@ -476,7 +475,6 @@ def calibrate(
         maintenance_fraction=config.maintenance_fraction,
         as_of=returns.index[-1].date(),
         description=config.description or f"calibration {config.name!r} ({config.profile})",
-        period=period_text(returns.index),
     )
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=2)

@@ -36,7 +36,10 @@ from research.data import (
     ReturnUnits,
     check_return_units,
     check_time_index,
+    duration_label,
+    infer_frequency,
     mpor_returns,
+    period_text,
     position_losses,  # the package's one loss per unit of notional, re-exported
     units_per_fraction,
     validate_units,
@@ -237,19 +240,35 @@ class RiskWeightCalibration:
             },
             "stress_weight": s["stress_weight"],
         }
+        if s["period"] is not None:
+            base["period"] = s["period"]
         base.update(kwargs)
         return MarginParameters(**base)
 
     def __str__(self) -> str:
         s = self.settings
         head = (
-            f"Risk weights: {s['method'].upper()} at {s['level']:g} over {s['mpor']} day(s), "
+            f"Risk weights: {s['method'].upper()} at {s['level']:g} over {_horizon(s)} "
+            f"({s['moves']} moves), "
             f"lookback {s['lookback']}, {'overlapping' if s['overlapping'] else 'non-overlapping'}"
             f" moves, filter {s['filter']}"
         )
         body = self.summary().to_string()
         notes = "".join(f"\nWarning: {w}" for w in self.warnings)
         return f"{head}\n{body}{notes}"
+
+
+def _period(index: pd.DatetimeIndex) -> str | None:
+    """Return the bar length of daily or intraday returns (``None`` for weekly, irregular)."""
+    frequency = infer_frequency(index)
+    return None if frequency.step is None else period_text(frequency.step)
+
+
+def _horizon(settings: Mapping[str, Any]) -> str:
+    """Say the MPOR in hours or days when the bar length is known, else in periods."""
+    if settings["period"] is None:
+        return f"{settings['mpor']} period(s)"
+    return duration_label(settings["mpor"], settings["period"])
 
 
 def _validate(
@@ -467,6 +486,7 @@ def calibrate_risk_weights(
         "side": side,
         "units": units,
         "moves": "close-to-close" if bars is None else "worst intraperiod",
+        "period": _period(frame.index),
         "first_date": frame.index[0],
         "last_date": frame.index[-1],
     }

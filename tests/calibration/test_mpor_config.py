@@ -56,6 +56,7 @@ def test_calibration_on_hourly_bars_stores_periods_and_their_length():
     result = calibrate(config, _hourly_prices())
     params = result.parameters
     assert params.mpor == 8 and params.period == "1h" and params.mpor_label == "8 hours (8 x 1h)"
+    assert "over 8 hours (close-to-close moves)" in str(result.risk_weights)
     daily_config = CalibrationConfig.from_dict(
         {
             "profile": "crypto-1d-99",

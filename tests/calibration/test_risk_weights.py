@@ -421,7 +421,7 @@ def test_result_to_parameters_and_summary(crash):
     assert MarginParameters.from_yaml(params.to_yaml()) == params
     summary = res.summary()
     assert list(summary.columns[:2]) == ["risk_weight", "observations"]
-    assert "VAR at 0.99 over 2 day(s)" in str(res)
+    assert "VAR at 0.99 over 2 days (close-to-close moves)" in str(res)
 
 
 def test_results_pickle_for_parallel_runs(crash):
