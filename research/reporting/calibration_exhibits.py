@@ -1,4 +1,4 @@
-"""Figures of the calibration and its backtest: the evidence behind each proposed number.
+"""Figures of the calibration: the evidence behind each proposed number.
 
 * :func:`plot_offset_correlations`: per offset pair, the DCC conditional correlation whose lower
   quantile sets the credit, stress windows shaded, the quantile and the no-credit threshold
@@ -6,9 +6,10 @@
 * :func:`plot_credits_by_regime`: each pair's credit under every correlation regime and the
   final credit after the cap and the break haircut, as bars;
 * :func:`plot_sweep`: the sensitivity sweep as small multiples, one panel per swept setting
-  and measure, with the target line;
-* :func:`plot_margin_against_loss`: margin against realised loss of named books, exceptions
-  marked.
+  and measure, with the target line.
+
+Margin against realised loss of named books is the backtest's own figure
+(:meth:`research.backtest.BacktestResult.plot_margins`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from research.errors import SpecificationError
 __all__ = [
     "regime_label",
     "plot_credits_by_regime",
-    "plot_margin_against_loss",
     "plot_offset_correlations",
     "plot_sweep",
 ]
@@ -265,66 +265,6 @@ def plot_sweep(
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)
     axes[0, 0].legend(loc="lower left", fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_margin_against_loss(
-    result: Any,
-    books: Mapping[Any, str],
-    *,
-    unit: str,
-    account: str = "cross",
-) -> plt.Figure:
-    """Margin against realised loss of named books, exceptions marked, one panel per book.
-
-    Parameters
-    ----------
-    result : BacktestResult
-        A backtest (``margin(account)``, ``loss``, ``exceptions(account)``).
-    books : mapping of portfolio -> name
-        The portfolios to draw and the name each panel carries (never a bare number).
-    unit : str
-        Unit of margin and loss, for the axis label (e.g. ``"share of notional"``).
-    account : str
-        ``"cross"`` or ``"isolated"`` margin.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    SpecificationError
-        No books, a book the backtest does not hold, or an empty unit.
-    """
-    if not books:
-        raise SpecificationError("name at least one book")
-    if not unit or not unit.strip():
-        raise SpecificationError("give the unit of margin and loss")
-    unknown = [b for b in books if b not in result.loss.columns]
-    if unknown:
-        raise SpecificationError(f"books {unknown} are not in the backtest")
-    margin = result.margin(account)
-    hits = result.exceptions(account)
-    fig, axes = plt.subplots(
-        len(books), 1, figsize=(7.5, 2.2 * len(books) + 0.4), sharex=True, squeeze=False
-    )
-    for ax, (book, name) in zip(axes[:, 0], books.items(), strict=True):
-        loss = result.loss[book]
-        hit = hits[book].to_numpy(dtype=bool)
-        ax.plot(loss.index, loss.to_numpy(), lw=0.6, color="grey", label="realised loss")
-        ax.plot(
-            margin.index, margin[book].to_numpy(), lw=1.0, color="C0", label=f"{account} margin"
-        )
-        ax.scatter(
-            loss.index[hit], loss.to_numpy()[hit], s=14, color="C3", zorder=3, label="exception"
-        )
-        count = int(hit.sum())
-        title = f"{name}: {count} exception{'' if count == 1 else 's'} in {len(hit):,} days"
-        ax.set_title(title, loc="left", fontsize=9)
-        ax.set_ylabel(unit, fontsize=8)
-        ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=3)
     fig.tight_layout()
     return fig
 

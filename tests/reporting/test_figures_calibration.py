@@ -1,10 +1,8 @@
-"""Calibration and backtest figures: what each panel draws, its labels, units and target lines."""
+"""Calibration figures: what each panel draws, its labels, units and target lines."""
 
 import matplotlib
 
 matplotlib.use("Agg")
-
-from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +12,6 @@ import pytest
 from research.errors import SpecificationError
 from research.reporting.calibration_exhibits import (
     plot_credits_by_regime,
-    plot_margin_against_loss,
     plot_offset_correlations,
     plot_sweep,
 )
@@ -142,28 +139,3 @@ def test_sweep_refuses_a_sweep_that_varies_nothing():
     flat = sweep_summary().query("mpor == 1 and offset_cap == 0.6 and stress_weight == 0.25")
     with pytest.raises(SpecificationError, match="no setting varies"):
         plot_sweep(flat, {"pair_coverage": "pair coverage"})
-
-
-def backtest():
-    loss = pd.DataFrame({"long AAPL": [0.01, 0.05, -0.02], 7: [0.0, 0.2, 0.0]}, index=DATES[:3])
-    margin = pd.DataFrame({"long AAPL": [0.03, 0.03, 0.03], 7: [0.1, 0.1, 0.1]}, index=DATES[:3])
-    return SimpleNamespace(
-        loss=loss, margin=lambda account: margin, exceptions=lambda account: loss > margin
-    )
-
-
-def test_margin_against_loss_marks_exceptions_and_names_books():
-    fig = plot_margin_against_loss(
-        backtest(), {"long AAPL": "AAPL long", 7: "AAPL/MSFT hedge"}, unit="share of notional"
-    )
-    first, second = fig.axes
-    assert first.get_title(loc="left") == "AAPL long: 1 exception in 3 days"
-    assert second.get_title(loc="left") == "AAPL/MSFT hedge: 1 exception in 3 days"
-    assert first.get_ylabel() == "share of notional"
-    (points,) = first.collections
-    np.testing.assert_allclose(points.get_offsets()[:, 1], [0.05])
-    plt.close(fig)
-    with pytest.raises(SpecificationError, match="unit"):
-        plot_margin_against_loss(backtest(), {7: "hedge"}, unit=" ")
-    with pytest.raises(SpecificationError, match="not in the backtest"):
-        plot_margin_against_loss(backtest(), {"short": "x"}, unit="USD")
