@@ -1,10 +1,11 @@
-"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC) and DECO.
+"""The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC), copula-DCC and DECO.
 
 Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits,
 likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`compare`).
 """
 
 from research.correlation.compare import compare, lr_tests
+from research.correlation.copula import CopulaDCC, CopulaDCCResult, tail_dependence
 from research.correlation.deco import DECO, DECOResult
 from research.correlation.forecast import (
     DCCForecast,
@@ -22,6 +23,8 @@ __all__ = [
     "DCC",
     "DCCForecast",
     "DCCResult",
+    "CopulaDCC",
+    "CopulaDCCResult",
     "DCCSimulation",
     "DECO",
     "DECOResult",
@@ -36,4 +39,5 @@ __all__ = [
     "rolling_forecast",
     "simulate_correlation_paths",
     "simulate_dcc",
+    "tail_dependence",
 ]

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D
 from research.correlation._kernels import cdcc_target
 from research.errors import ConvergenceError, ConvergenceWarning, DataError, InsufficientDataError
@@ -333,7 +334,9 @@ class DECO:
             raise InsufficientDataError(f"DECO needs at least {MIN_OBS} observations, got {t_obs}")
         z = np.ascontiguousarray(zdf.to_numpy(dtype=np.float64))
         notes = list(univariate.warnings)
-        theta, converged, message = self._optimize(z)
+        with single_threaded_blas():  # one small product per evaluation: threads only contend
+            theta, converged, message = self._optimize(z)
+            std_errors = _std_errors(z, theta)
         if not converged:
             notes.append(f"DECO optimizer did not converge ({message})")
         if theta[0] + theta[1] > 1.0 - 1e-4:
@@ -348,7 +351,7 @@ class DECO:
         names = ["a", "b"]
         return DECOResult(
             params=pd.Series(theta, index=names),
-            std_errors=pd.Series(_std_errors(z, theta), index=names),
+            std_errors=pd.Series(std_errors, index=names),
             loglikelihood_correlation=loglik,
             equicorrelation=pd.Series(rho[:t_obs], index=zdf.index, name="equicorrelation"),
             forecast=float(rho[t_obs]),

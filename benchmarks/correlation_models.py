@@ -1,14 +1,15 @@
-"""Benchmark: DECO (dynamic equicorrelation) against the DCC step, at N = 5 .. 200.
+"""Benchmark: DECO and the t-copula DCC against the DCC step, at N = 5 .. 200.
 
-Issue 19's target: a DECO fit at N = 200 x T = 2,500 in under 5 s. The correlation step
-alone is timed (the univariate stage fitted once beforehand, as in ``dcc_fit.py``'s "DCC step"
-rows), beside the package's DCC step on the same residuals: the full likelihood at N = 5 and
-20 (the bundled S&P 500 stocks, last 2,500 days) and the all-pairs composite likelihood at
-N = 100 (simulated one-factor DCC data, the only way to reach N = 100 on bundled data). The
-N = 200 panel is simulated the same way; the DCC full likelihood is not run there (it needs
-O(N^3) per day). Times are the best of a few repeats after a warm-up (numba compilation
-excluded); the 1-minute load average is printed because this host is shared.
-Run: ``.venv/bin/python benchmarks/deco.py``.
+Issue 19's targets: a DECO fit at N = 200 x T = 2,500 in under 5 s; the copula-DCC within 2x
+of DCC (N = 5 and 20, bundled data). The correlation step alone is timed (the univariate
+stage fitted once beforehand, as in ``dcc_fit.py``'s "DCC step" rows), beside the package's
+DCC step on the same residuals: the full likelihood at N = 5 and 20 (the bundled S&P 500
+stocks, last 2,500 days) and the all-pairs composite likelihood at N = 100 (simulated
+one-factor DCC data, the only way to reach N = 100 on bundled data). The N = 200 panel is
+simulated the same way; the DCC full likelihood is not run there (it needs O(N^3) per day).
+Times are the best of a few repeats after a warm-up (numba compilation excluded); the 1-minute
+load average is printed because this host is shared.
+Run: ``.venv/bin/python benchmarks/correlation_models.py``.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import pandas as pd
 from dcc_fit import reference_returns, simulated_returns
 
 from research.correlation import DCC
+from research.correlation.copula import CopulaDCC
 from research.correlation.deco import DECO
 from research.volatility import fit_univariate
 
 TARGET_N200 = 5.0
+TARGET_COPULA_RATIO = 2.0
 
 
 def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -75,12 +78,32 @@ def main() -> None:
                     "DCC b": dcc.params["b"],
                 }
             )
+        if n <= 20:
+            copula_time, copula = best_of(
+                lambda f=fits: CopulaDCC(copula="t").fit(univariate=f), max(repeats // 2, 2)
+            )
+            row.update(
+                {
+                    "t-copula s": copula_time,
+                    "t-copula / DCC": copula_time / row["DCC s"],
+                    "t-copula a": copula.params["a"],
+                    "t-copula b": copula.params["b"],
+                    "t-copula nu": copula.params["nu"],
+                }
+            )
         rows.append(row)
     table = pd.DataFrame(rows).set_index("N")
     pd.set_option("display.width", 160)
     print("Correlation step on fitted univariate residuals, T = 2,500 (best of repeats)")
     print(table.round(4).to_string())
     n200 = table.loc[200, "DECO s"]
+    for n in (5, 20):
+        ratio = table.loc[n, "t-copula / DCC"]
+        print(
+            f"t-copula DCC N={n}: {table.loc[n, 't-copula s']:.3f} s = {ratio:.1f}x the DCC step "
+            f"(target <= {TARGET_COPULA_RATIO}x: "
+            f"{'met' if ratio <= TARGET_COPULA_RATIO else 'MISSED'})"
+        )
     print(
         f"\nDECO N=200 x T=2500: {n200:.2f} s (target < {TARGET_N200} s: "
         f"{'met' if n200 < TARGET_N200 else 'MISSED'}); machine: {os.cpu_count()} cores, "

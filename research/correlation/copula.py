@@ -1,0 +1,526 @@
+r"""Copula-DCC: DCC dynamics in a Gaussian or Student-t copula, and its tail dependence.
+
+rmgarch's ``cgarch`` family in the package's two-step form. The univariate stage's
+standardized residuals :math:`z_{it}` become uniforms :math:`u_{it}` (``"parametric"``: the
+fitted innovation distribution's CDF, :math:`\Phi(z_{it})` for the normal GARCH the package
+fits by default; ``"empirical"``: ranks :math:`r_{it} / (T + 1)`), the uniforms become copula
+residuals
+
+.. math::
+
+    y_{it} = F_\nu^{-1}(u_{it}) \quad\text{(unit-variance Student-t quantile; }
+    \Phi^{-1}(u_{it})\text{ for the Gaussian copula)},
+
+and a DCC / cDCC / ADCC recursion on :math:`y_t` (correlation targeting on :math:`y`) gives
+:math:`R_t`. The copula log-likelihood is the joint density of :math:`y_t` over the product of
+its margins,
+
+.. math::
+
+    \ell = \sum_t \Bigl[\log f_\nu(y_t; R_t) - \sum_i \log f_\nu(y_{it})\Bigr],
+
+with :math:`f_\nu(\cdot; R)` the unit-variance multivariate Student-t density (the Gaussian
+copula: the normal one), maximised over the dynamics and :math:`\nu` jointly; :math:`y`
+depends on :math:`\nu`, so the target is recomputed with it. The scaling of the quantiles
+cancels in the copula density; it matters for the recursion, whose target is a correlation
+matrix, so the quantiles are scaled to unit variance as rmgarch does.
+
+The **tail-dependence coefficient** of a t copula with correlation :math:`\rho` is
+
+.. math::
+
+    \lambda = 2\,t_{\nu+1}\Bigl(-\sqrt{(\nu + 1)(1 - \rho) / (1 + \rho)}\Bigr),
+
+the limit of :math:`P(U_i < q \mid U_j < q)` as :math:`q \to 0`: the chance that one leg
+crashes given the other does. A Gaussian copula has :math:`\lambda = 0` at any
+:math:`\rho < 1`; with :math:`\nu = 5` a correlation of 0.8 has :math:`\lambda \approx 0.45`.
+It is the quantity an offset needs in a crash.
+
+References
+----------
+Patton, A. (2006). Modelling asymmetric exchange rate dependence. International Economic
+Review 47(2).
+Ghalanos, A. (2022). rmgarch: Multivariate GARCH models, the ``cgarch`` vignette.
+Demarta, S., McNeil, A. (2005). The t copula and related copulas. International Statistical
+Review 73(1).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import special
+from scipy.optimize import minimize
+
+from research._threads import single_threaded_blas
+from research._typing import Float64Array1D, Float64Array2D
+from research.correlation import _kernels as kern
+from research.correlation._likelihood import CorrelationProblem
+from research.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    InsufficientDataError,
+    SpecificationError,
+)
+from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate
+
+__all__ = ["CopulaDCC", "CopulaDCCResult", "copula_residuals", "tail_dependence"]
+
+Copula = Literal["gaussian", "t"]
+Transform = Literal["parametric", "empirical"]
+Dynamics = Literal["dcc", "cdcc", "adcc"]
+
+NU_BOUNDS = (2.1, 200.0)
+"""Degrees of freedom searched for the t copula."""
+MIN_OBS_PER_ASSET = 10
+STATIONARITY_MARGIN = 1e-6
+_STARTS_AB = ((0.01, 0.97), (0.03, 0.94), (0.06, 0.88))
+_STARTS_NU = (5.0, 10.0, 30.0)
+_KEPT_PROBLEMS = 4
+_NU_STEP = 1e-5
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def tail_dependence(rho: float | np.ndarray, nu: float) -> float | np.ndarray:
+    r"""Tail-dependence coefficient of a Student-t copula.
+
+    Parameters
+    ----------
+    rho : float or ndarray
+        Correlation(s) in [-1, 1].
+    nu : float
+        Degrees of freedom (> 0); ``inf`` gives the Gaussian copula's 0 (1 at ``rho = 1``).
+
+    Returns
+    -------
+    float or ndarray
+        :math:`\lambda = 2 t_{\nu+1}(-\sqrt{(\nu+1)(1-\rho)/(1+\rho)})`, in [0, 1].
+
+    Raises
+    ------
+    SpecificationError
+        ``nu`` not positive, or a correlation outside [-1, 1].
+
+    Examples
+    --------
+    >>> round(float(tail_dependence(0.8, 5.0)), 3)
+    0.445
+    """
+    r = np.asarray(rho, dtype=float)
+    if not (nu > 0):
+        raise SpecificationError(f"nu must be positive, got {nu!r}")
+    if np.any(~np.isfinite(r)) or np.any(np.abs(r) > 1.0):
+        raise SpecificationError("correlations must be finite and in [-1, 1]")
+    if math.isinf(nu):
+        out = np.where(r >= 1.0, 1.0, 0.0)
+    else:
+        with np.errstate(divide="ignore"):
+            x = -np.sqrt((nu + 1.0) * (1.0 - r) / np.maximum(1.0 + r, 0.0))
+        out = 2.0 * special.stdtr(nu + 1.0, x)
+    return float(out) if np.ndim(rho) == 0 else out
+
+
+def copula_residuals(
+    uniforms: Float64Array2D, copula: Copula, nu: float = math.inf
+) -> Float64Array2D:
+    """Unit-variance copula residuals of uniforms (normal or Student-t quantiles).
+
+    Parameters
+    ----------
+    uniforms : ndarray, shape (T, N)
+        Values in (0, 1).
+    copula : {"gaussian", "t"}
+        Which quantile function.
+    nu : float
+        Degrees of freedom of the t copula (> 2).
+
+    Returns
+    -------
+    ndarray, shape (T, N)
+    """
+    if copula == "gaussian":
+        return special.ndtri(uniforms)
+    return special.stdtrit(nu, uniforms) * math.sqrt((nu - 2.0) / nu)
+
+
+def _uniforms(z: pd.DataFrame, transform: Transform, fits: UnivariateFits) -> Float64Array2D:
+    if transform == "empirical":
+        return z.rank(axis=0, method="average").to_numpy() / (len(z) + 1.0)
+    dist = fits.spec.dist if fits.spec is not None else "normal"
+    if dist != "normal":
+        raise SpecificationError(
+            f"the parametric transform covers normal innovations; the univariate stage uses "
+            f"{dist!r}: use transform='empirical'"
+        )
+    u = special.ndtr(z.to_numpy(dtype=np.float64))
+    return np.clip(u, 1e-12, 1.0 - 1e-12)
+
+
+@dataclass(frozen=True, eq=False)
+class _Copula:
+    """The copula likelihood of one sample of uniforms, with one problem per nu (cached)."""
+
+    uniforms: Float64Array2D
+    copula: Copula
+    kind: Dynamics
+    assets: tuple[str, ...]
+    _problems: dict[float, CorrelationProblem] = field(default_factory=dict, repr=False)
+
+    def problem(self, nu: float) -> CorrelationProblem:
+        """Return the correlation problem on the copula residuals of ``nu`` (kept for reuse)."""
+        if nu not in self._problems:
+            if len(self._problems) >= _KEPT_PROBLEMS:
+                self._problems.pop(next(iter(self._problems)))
+            y = copula_residuals(self.uniforms, self.copula, nu)
+            distribution = "t" if self.copula == "t" else "normal"
+            self._problems[nu] = CorrelationProblem.build(
+                y, self.kind, distribution, "full", list(self.assets)
+            )
+        return self._problems[nu]
+
+    def names(self) -> list[str]:
+        dynamics = ["a", "b", "g"] if self.kind == "adcc" else ["a", "b"]
+        return dynamics + (["nu"] if self.copula == "t" else [])
+
+    def split(self, theta: Float64Array1D) -> tuple[Float64Array1D, float]:
+        if self.copula == "t":
+            return np.asarray(theta[:-1], dtype=float), float(theta[-1])
+        return np.asarray(theta, dtype=float), math.inf
+
+    def loglik(
+        self, theta: Float64Array1D, want_grad: bool = False
+    ) -> tuple[Float64Array1D, Float64Array1D]:
+        """Per-observation copula log-likelihood and, with ``want_grad``, its gradient.
+
+        The gradient in the dynamics is analytic (the correlation stage's scores, ``y``
+        fixed); in ``nu``, on which ``y`` depends, a central difference. Outside the
+        admissible region the log-likelihood is ``-inf``.
+        """
+        dynamics, nu = self.split(theta)
+        problem = self.problem(nu)
+        ll, scores, ok = problem.loglik(
+            np.append(dynamics, nu) if self.copula == "t" else dynamics, want_grad, full=True
+        )
+        if self.copula == "t":
+            # the problem's t likelihood is log f_nu(y; R) - sum log phi(y_i) (the package's
+            # correlation convention); the copula replaces the normal margins by t ones
+            ll = ll + _margin_difference(problem.z, nu)
+        gradient = np.zeros(len(theta))
+        if not (ok and np.all(np.isfinite(ll))):
+            return np.full(len(ll), -np.inf), gradient
+        if want_grad:
+            gradient[: len(dynamics)] = scores[:, : len(dynamics)].sum(axis=0)
+            if self.copula == "t":
+                h = _NU_STEP * nu
+                up, _ = self.loglik(np.append(dynamics, nu + h))
+                down, _ = self.loglik(np.append(dynamics, nu - h))
+                gradient[-1] = (up.sum() - down.sum()) / (2.0 * h)
+        return ll, gradient
+
+
+def _margin_difference(y: Float64Array2D, nu: float) -> Float64Array1D:
+    r"""Per day, :math:`\sum_i [\log\phi(y_i) - \log f_\nu(y_i)]` for unit-variance t margins."""
+    scale2 = nu / (nu - 2.0)
+    log_t = (
+        special.gammaln(0.5 * (nu + 1.0))
+        - special.gammaln(0.5 * nu)
+        - 0.5 * math.log(math.pi * (nu - 2.0))
+        - 0.5 * (nu + 1.0) * np.log1p(y * y * scale2 / nu)
+    )
+    log_normal = -0.5 * (_LOG_2PI + y * y)
+    return (log_normal - log_t).sum(axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class CopulaDCCResult:
+    """A fitted copula-DCC model.
+
+    Attributes
+    ----------
+    model : CopulaDCC
+        The specification.
+    params : pandas.Series
+        Dynamics (``a``, ``b``, ADCC's ``g``) and, for the t copula, ``nu``.
+    loglikelihood_copula : float
+        Copula log-likelihood at the estimate.
+    correlation_array : ndarray, shape (T, N, N)
+        Conditional copula correlations :math:`R_t`, from the data before each date.
+    forecast : pandas.DataFrame
+        :math:`R_{T+1}`, the one-step-ahead copula correlation.
+    dates : pandas.DatetimeIndex
+        The sample's dates.
+    univariate : UnivariateFits
+        The univariate stage.
+    converged : bool
+        Whether the optimizer reported success.
+    warnings : tuple of str
+        What the fit noticed.
+    """
+
+    model: CopulaDCC
+    params: pd.Series
+    loglikelihood_copula: float
+    correlation_array: np.ndarray
+    forecast: pd.DataFrame
+    dates: pd.DatetimeIndex
+    univariate: UnivariateFits
+    converged: bool
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def assets(self) -> list[str]:
+        """Asset names."""
+        return list(self.univariate.assets)
+
+    @property
+    def nu(self) -> float:
+        """Degrees of freedom of the copula (``inf`` for the Gaussian copula)."""
+        return float(self.params["nu"]) if "nu" in self.params else math.inf
+
+    def correlation_pair(self, first: str, second: str) -> pd.Series:
+        """Conditional copula correlation of one pair, by date.
+
+        Raises
+        ------
+        DataError
+            An unknown asset, or a pair of one asset with itself.
+        """
+        i, j = self._pair(first, second)
+        return pd.Series(
+            self.correlation_array[:, i, j], index=self.dates, name=f"{first}/{second}"
+        )
+
+    def tail_dependence(self, first: str, second: str) -> pd.Series:
+        """Path of the pair's lower (= upper) tail-dependence coefficient (:func:`tail_dependence`).
+
+        Zero throughout for the Gaussian copula.
+        """
+        rho = self.correlation_pair(first, second)
+        values = tail_dependence(np.clip(rho.to_numpy(), -1.0, 1.0), self.nu)
+        return pd.Series(values, index=self.dates, name=f"{first}/{second}")
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters and fit statistics."""
+        table = pd.DataFrame({"estimate": self.params})
+        table.loc["copula log-likelihood", "estimate"] = self.loglikelihood_copula
+        return table
+
+    def _pair(self, first: str, second: str) -> tuple[int, int]:
+        unknown = [a for a in (first, second) if a not in self.assets]
+        if unknown:
+            raise DataError(f"unknown asset(s) {unknown}; the model has {self.assets}")
+        if first == second:
+            raise DataError(f"a pair needs two assets, got {first!r} twice")
+        return self.assets.index(first), self.assets.index(second)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return (
+            f"CopulaDCCResult({self.model.copula} copula, {self.model.kind}: {values}; "
+            f"assets={len(self.assets)}, nobs={len(self.dates)})"
+        )
+
+
+@dataclass(frozen=True)
+class CopulaDCC:
+    """DCC-family dynamics in a Gaussian or Student-t copula (rmgarch's ``cgarch``).
+
+    Parameters
+    ----------
+    copula : {"t", "gaussian"}, default "t"
+        The copula.
+    kind : {"dcc", "cdcc", "adcc"}, default "dcc"
+        The correlation dynamics (see :class:`DCC`).
+    transform : {"parametric", "empirical"}, default "parametric"
+        Residuals to uniforms through the univariate stage's innovation CDF, or through ranks.
+    univariate : UnivariateSpec, default UnivariateSpec()
+        The per-asset volatility model.
+    maxiter : int, default 200
+        Maximum optimizer iterations.
+
+    Examples
+    --------
+    >>> import research  # doctest: +SKIP
+    >>> from research.correlation import CopulaDCC  # doctest: +SKIP
+    >>> prices = research.load_dataset("sp500")  # doctest: +SKIP
+    >>> returns = research.to_returns(prices).iloc[-2500:, :5]  # doctest: +SKIP
+    >>> res = CopulaDCC(copula="t").fit(returns)  # doctest: +SKIP
+    >>> res.tail_dependence("XOM", "CVX").plot()  # doctest: +SKIP
+    """
+
+    copula: Copula = "t"
+    kind: Dynamics = "dcc"
+    transform: Transform = "parametric"
+    univariate: UnivariateSpec = field(default_factory=UnivariateSpec)
+    maxiter: int = 200
+
+    def __post_init__(self) -> None:
+        for name, value, valid in (
+            ("copula", self.copula, ("t", "gaussian")),
+            ("kind", self.kind, ("dcc", "cdcc", "adcc")),
+            ("transform", self.transform, ("parametric", "empirical")),
+        ):
+            if value not in valid:
+                raise SpecificationError(
+                    f"CopulaDCC {name}={value!r} is not valid; choose one of {', '.join(valid)}"
+                )
+
+    def fit(
+        self,
+        returns: pd.DataFrame | None = None,
+        *,
+        univariate: UnivariateFits | None = None,
+        check_units: bool = True,
+    ) -> CopulaDCCResult:
+        """Estimate the copula dynamics (and ``nu``) by maximum likelihood.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame, shape (T, N), optional
+            Returns in percent, one column per asset, no missing values.
+        univariate : UnivariateFits, optional
+            A univariate stage already fitted; then ``returns`` is not needed.
+        check_units : bool
+            Refuse prices and decimal returns (:func:`research.data.check_return_units`).
+
+        Returns
+        -------
+        CopulaDCCResult
+
+        Raises
+        ------
+        DataError
+            Bad returns, or fewer than two assets.
+        InsufficientDataError
+            Fewer than ``10 N`` observations.
+        SpecificationError
+            A parametric transform of non-normal innovations.
+        ConvergenceError
+            No admissible start.
+        """
+        if univariate is None:
+            if returns is None:
+                raise DataError("pass returns, or a fitted univariate stage via univariate=")
+            univariate = fit_univariate(returns, self.univariate, check_units=check_units)
+        elif not isinstance(univariate, UnivariateFits):
+            raise DataError("univariate must be a UnivariateFits")
+        zdf = univariate.std_resid
+        t_obs, n = zdf.shape
+        if n < 2:
+            raise DataError(f"a copula needs at least 2 assets, got {list(zdf.columns)}")
+        if t_obs < MIN_OBS_PER_ASSET * n:
+            raise InsufficientDataError(
+                f"{t_obs} observations for {n} assets; copula-DCC needs at least "
+                f"{MIN_OBS_PER_ASSET * n}"
+            )
+        model = _Copula(
+            np.ascontiguousarray(_uniforms(zdf, self.transform, univariate)),
+            self.copula,
+            self.kind,
+            tuple(univariate.assets),
+        )
+        with single_threaded_blas():  # one small product per nu: threads only contend
+            theta, converged, message = self._optimize(model, t_obs)
+        notes = list(univariate.warnings)
+        if not converged:
+            notes.append(f"copula-DCC optimizer did not converge ({message})")
+            warnings.warn(notes[-1], ConvergenceWarning, stacklevel=2)
+        dynamics, nu = model.split(theta)
+        problem = model.problem(nu)
+        loglik = float(model.loglik(theta)[0].sum())
+        a, b, g = (
+            float(dynamics[0]),
+            float(dynamics[1]),
+            float(dynamics[2]) if len(dynamics) > 2 else 0.0,
+        )
+        qbar, nbar = problem.targets(np.append(dynamics, nu) if self.copula == "t" else dynamics)
+        paths = np.empty((t_obs, n, n))
+        q = qbar.copy()
+        kern.dcc_correlation_path(
+            problem.z, a, b, g, qbar, nbar, kern.KIND_CODES[self.kind], np.empty((0, n)), q, paths
+        )
+        forecast = kern.normalize_q(q)
+        assets = list(univariate.assets)
+        return CopulaDCCResult(
+            model=self,
+            params=pd.Series(theta, index=model.names()),
+            loglikelihood_copula=loglik,
+            correlation_array=paths,
+            forecast=pd.DataFrame(forecast, index=assets, columns=assets),
+            dates=pd.DatetimeIndex(zdf.index),
+            univariate=univariate,
+            converged=converged,
+            warnings=tuple(notes),
+        )
+
+    def _optimize(self, model: _Copula, t_obs: int) -> tuple[Float64Array1D, bool, str]:
+        """Maximise the copula likelihood; the t copula's ``nu`` is searched as ``1 / nu``.
+
+        The inverse degrees of freedom puts the Gaussian limit at 0 and keeps the variable on
+        the scale of ``a`` and ``b`` (``nu`` itself runs to the hundreds), which the optimizer
+        needs far fewer steps for.
+        """
+        names = model.names()
+        t_copula = self.copula == "t"
+
+        def theta_of(x: Float64Array1D) -> Float64Array1D:
+            return np.append(x[:-1], 1.0 / x[-1]) if t_copula else np.asarray(x, dtype=float)
+
+        def admissible(theta: Float64Array1D) -> bool:
+            values = dict(zip(names, theta, strict=True))
+            if min(values["a"], values["b"], values.get("g", 0.0)) < 0.0:
+                return False
+            return "nu" not in values or NU_BOUNDS[0] <= values["nu"] <= NU_BOUNDS[1]
+
+        def objective(x: Float64Array1D) -> float:
+            theta = theta_of(x)
+            if not admissible(theta):
+                return 1e10
+            value = -float(model.loglik(theta)[0].sum()) / t_obs
+            return value if math.isfinite(value) else 1e10
+
+        def jacobian(x: Float64Array1D) -> Float64Array1D:
+            theta = theta_of(x)
+            if not admissible(theta):
+                return np.zeros(len(theta))
+            gradient = -model.loglik(theta, want_grad=True)[1] / t_obs
+            if t_copula:
+                gradient[-1] *= -(theta[-1] ** 2)  # d/d(1/nu) = -nu^2 d/dnu
+            return gradient
+
+        starts = []
+        for a, b in _STARTS_AB:
+            base = [a, b] + ([0.01] if self.kind == "adcc" else [])
+            nus = _STARTS_NU if t_copula else (None,)
+            starts += [np.array(base + ([1.0 / nu] if nu is not None else [])) for nu in nus]
+        x0 = min(starts, key=objective)
+        if objective(x0) >= 1e10:
+            raise ConvergenceError("copula-DCC: no admissible start")
+        delta = model.problem(float(theta_of(x0)[-1]) if t_copula else math.inf).delta
+
+        def stationarity(x: Float64Array1D) -> float:
+            g = x[2] if self.kind == "adcc" else 0.0
+            return 1.0 - STATIONARITY_MARGIN - x[0] - x[1] - delta * g
+
+        bounds = [(0.0, 1.0)] * (3 if self.kind == "adcc" else 2)
+        if t_copula:
+            bounds.append((1.0 / NU_BOUNDS[1], 1.0 / NU_BOUNDS[0]))
+        result = minimize(
+            objective,
+            x0,
+            jac=jacobian,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[{"type": "ineq", "fun": stationarity}],
+            options={"maxiter": self.maxiter, "ftol": 1e-10},
+        )
+        x = np.asarray(result.x, dtype=float)
+        if objective(x) > objective(x0):
+            return theta_of(x0), False, f"ended above its start: {result.message}"
+        return theta_of(x), bool(result.success), str(result.message)
