@@ -593,9 +593,10 @@ def limitations(
     else:
         unchecked = [a for a in calibration["assets"] if examined is not None and a not in examined]
         if unchecked:
+            their = "its" if len(unchecked) == 1 else "their"
             notes.append(
                 f"The data-quality study does not examine {_listing(unchecked)}, which the "
-                "calibration uses: their prices are not checked for gaps, outliers or bad "
+                f"calibration uses: {their} prices are not checked for gaps, outliers or bad "
                 "ticks in this review."
             )
         notes += _calibration_limitations(calibration, periods)
@@ -616,7 +617,8 @@ def limitations(
             notes.append(
                 f"Christoffersen's independence test is undefined (no exception, or no two in a "
                 f"row to compare) for {len(part)} of {total} rows of the {backtest} backtest "
-                f"({_listing(part['subject'])}): whether their exceptions cluster is untested."
+                f"({_listing(part['subject'])}): whether "
+                f"{'its' if len(part) == 1 else 'their'} exceptions cluster is untested."
             )
     return notes
 
