@@ -34,7 +34,8 @@ from research.reporting.calibration_exhibits import (
     plot_sweep,
     regime_label,
 )
-from research.reporting.provenance import provenance_frame
+from research.reporting.memo import calibration_record
+from research.reporting.provenance import data_scope, provenance_frame
 
 set_theme()
 configs = next(p for p in (Path("configs"), Path("../configs")) if p.is_dir())
@@ -320,6 +321,15 @@ if result.warnings:
 
 # %%
 record("parameters", params.to_dict())
+record("calibration", calibration_record(result))
+record(
+    "data_scope",
+    {
+        "calibration sample": data_scope(
+            prices, source=str(data_path or dataset), source_file=data_path
+        )
+    },
+)
 record("proposal_fingerprint", params.fingerprint)
 record("offset_credits", credits.tidy()[["pair", "credit", "binding_regime", "reason"]])
 record("risk_weights", result.risk_weights.risk_weights)
