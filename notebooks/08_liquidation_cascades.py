@@ -59,7 +59,7 @@ from research.liquidation import (
     stress_paths,
     synthetic_accounts,
 )
-from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting import record, set_theme, show_figure, show_table, show_text
 
 set_theme()
 
@@ -239,8 +239,8 @@ candidates += [
 ]
 hourly = next((p for p in candidates if p.is_file() and "hourly" in p.name), None)
 if hourly is None:
-    print(
-        "The hourly perpetual file (crypto_perp_hourly_binance.csv in ../shared/data) is not "
+    show_text(
+        "The hourly perpetual file (`crypto_perp_hourly_binance.csv` in `../shared/data`) is not "
         "here: the replay of 2025-10-10 is skipped. The rest of the study runs on simulated data."
     )
 show_table(

@@ -104,7 +104,7 @@ def compare_with_facts(result: CascadeResult) -> pd.DataFrame:
     oi = result.open_interest().loc["BTC", "change_pct"] / 100 if "BTC" in result.assets else None
     facts = OCTOBER_10_2025
     rows = {
-        "total liquidated, USD": (total, "9.89e9 (14 h) to 19.13e9 (24 h)", "[S19][S24]"),
+        "total liquidated, USD": (total, "9.89bn (14 h) to 19.13bn (24 h)", "[S19][S24]"),
         "share in the 20:00-21:59 bars": (
             peak / total if total else float("nan"),
             "0.70 in 20:50-21:30",
@@ -117,7 +117,8 @@ def compare_with_facts(result: CascadeResult) -> pd.DataFrame:
         ),
         "BTC long open interest change": (oi, "-0.17 to -0.26", "[S31][S27]"),
     }
-    return pd.DataFrame(rows, index=["simulated", "reported", "source"]).T
+    frame = pd.DataFrame(rows, index=["simulated", "reported", "source"]).T
+    return frame.astype({"simulated": float})
 
 
 def read_bars(
