@@ -44,6 +44,8 @@ from research.calibration.config import CalibrationConfig
 from research.data import align, load_prices, to_returns
 from research.errors import InsufficientDataError
 from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting.memo import backtest_periods
+from research.reporting.provenance import data_scope
 from research.stress.windows import stress_windows
 
 set_theme()
@@ -132,6 +134,18 @@ show_table(
     f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}.",
     precision=3,
 )
+rolling_pairs = rolling.coverage().loc["pair"].drop(index="all")
+named = list(rolling_pairs["exceptions"].sort_values(ascending=False, kind="stable").index[:2])
+show_figure(
+    rolling.result.plot_margins(
+        named,
+        names={p: f"{p} hedge, rolling sets" for p in named},
+        unit="USD per 1m notional",
+    ),
+    "Margin of the hedged pairs with the most exceptions under rolling recalibration against "
+    "their realized MPOR loss; red dots are cross-margin exceptions. Isolated margin charges "
+    "each leg its risk weight; cross margin is less the pair's offset credit.",
+)
 tables = {"rolling": rolling.coverage()}
 if frozen is not None:
     tables = {"frozen": frozen.coverage(), **tables}
@@ -149,6 +163,7 @@ record("coverage_proposal", coverage_rows[summary_columns])
 labels = coverage_rows.index.to_frame()
 headline = ((labels["family"] == "pair") | (labels["label"] == "all")).to_numpy()
 record("coverage", coverage_rows.loc[headline, summary_columns])
+record("backtest_periods", backtest_periods({"frozen": frozen, "rolling": rolling}))
 
 # %% [markdown]
 # ## Beyond the proposal's books: the offsets of a risk-based margin model
@@ -211,6 +226,15 @@ print(
     f"{book.n_portfolios} portfolios x {len(result.dates)} margin days "
     f"({result.dates[0].date()} to {result.dates[-1].date()}), "
     f"{len(result.refit_dates)} refits; warnings: {len(result.warnings)}"
+)
+record(
+    "data_scope",
+    {
+        "proposal backtests": data_scope(
+            history_prices, source=str(calibration_source or dataset), source_file=data_path
+        ),
+        "FHS model backtest": data_scope(prices, source=str(source), source_file=data_path),
+    },
 )
 
 # %% [markdown]
@@ -299,9 +323,10 @@ record("stress_replay", replay)
 # %%
 worst = result.per_portfolio()[("offset", "offset_caused_exceptions")].idxmax()
 show_figure(
-    result.plot_margins(worst),
+    result.plot_margins(worst, names={worst: f"{worst} ({family[worst]})"}, unit="USD"),
     f"Isolated and cross margin of {worst} (the portfolio with the most offset-caused "
-    "exceptions) against its realized MPOR loss; red dots are cross-margin exceptions.",
+    "exceptions) against its realized MPOR loss, in currency for legs of 1m notional; red dots "
+    "are cross-margin exceptions.",
 )
 
 # %% [markdown]
