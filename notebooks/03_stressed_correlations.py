@@ -32,7 +32,7 @@ from research import stress
 from research.correlation import DCC
 from research.data import align, load_prices, to_returns
 from research.reporting import record, set_theme, show_figure, show_table
-from research.reporting.provenance import provenance_frame
+from research.reporting.provenance import data_scope, provenance_frame
 from research.reporting.tables import format_pvalue
 from research.stress.plots import (
     plot_correlation_heatmaps,
@@ -281,6 +281,7 @@ show_table(
 )
 
 # %%
+record("data_scope", {"price panel": data_scope(prices, source=str(source), source_file=data_path)})
 record(
     "stressed_correlations",
     {
