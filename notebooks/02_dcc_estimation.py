@@ -35,7 +35,7 @@ from research.reporting.dcc_exhibits import (
     plot_pair_correlations,
     plot_portfolio_fan,
 )
-from research.reporting.provenance import provenance_frame
+from research.reporting.provenance import data_scope, provenance_frame
 
 set_theme()
 source = data_path or dataset
@@ -219,6 +219,7 @@ fit_warnings = [f"{kind.upper()}: {w}" for kind, fit in fits.items() for w in fi
 show_text("\n".join(f"- {w}" for w in fit_warnings) or "No estimation warnings.")
 
 # %%
+record("data_scope", {"price panel": data_scope(prices, source=str(source), source_file=data_path)})
 record(
     "dcc_estimation",
     {
