@@ -27,13 +27,13 @@ from research.reporting.data_exhibits import (
     plot_rolling_volatility,
     return_summary,
 )
-from research.reporting.provenance import provenance_frame
+from research.reporting.provenance import data_scope, provenance_frame
 
 set_theme()
 source = data_path or dataset
 prices = load_prices(source, start=start, end=end)
 if fast:
-    prices = prices.iloc[-750:, :6]
+    prices = prices.iloc[-750:]  # every asset (the calibration's among them), recent rows
 quality = validate_prices(prices, warn=False) if fast else quality_report(prices)
 
 # %% [markdown]
@@ -155,6 +155,7 @@ show_figure(
 )
 
 # %%
+record("data_scope", {"price panel": data_scope(prices, source=str(source), source_file=data_path)})
 record(
     "data_summary",
     {
