@@ -692,7 +692,8 @@ class MarginParameters:
         data : mapping
             As produced by :meth:`to_dict`: every field is required (a written parameter set
             always has them all, so a missing one means a damaged or hand-cut file), the
-            ``apc`` section included; only ``period`` may be absent (a daily set). ``stress_weight`` may be null and the lists empty.
+            ``apc`` section included; only ``period`` may be absent (a daily set).
+            ``stress_weight`` may be null and the lists empty.
             Directions are read from the ``offset_credits`` records (``offset_directions``
             is not a key of its own; a record without one is ``"opposite"``).
 
