@@ -46,7 +46,7 @@ from research.errors import InsufficientDataError
 from research.reporting import record, set_theme, show_figure, show_table
 from research.reporting.memo import backtest_periods
 from research.reporting.provenance import data_scope
-from research.stress.windows import stress_windows
+from research.stress.windows import asset_class_of, stress_windows
 
 set_theme()
 
@@ -125,8 +125,7 @@ show_table(
     "Every set of the rolling backtest: its refit (as-of) date, fingerprint and the days it "
     "margined.",
 )
-# crypto trades every day of the week, equities on weekdays only
-asset_class = "crypto" if (history_prices.index.day_of_week >= 5).any() else "equities"
+asset_class = asset_class_of(history_prices)  # the stress catalog of the data's calendar
 rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
 show_table(
     rolling_replay.drop(columns=["start", "end"]),
