@@ -761,8 +761,9 @@ def _recommendation(verdicts: pd.DataFrame, fast: bool) -> str:
     conservative = rows[rows["verdict"].eq("too conservative")]
     if len(failing):
         return prefix + (
-            f"do not adopt as proposed. {len(failing)} of {len(rows)} backtest rows fail the "
-            f"rule below: {_listing(_subjects(failing))}."
+            f"do not adopt as proposed. {len(failing)} of {len(rows)} backtest rows "
+            f"{'fails' if len(failing) == 1 else 'fail'} the rule below: "
+            f"{_listing(_subjects(failing))}."
         )
     text = f"adopt. None of the {len(rows)} backtest rows fails the rule below"
     if len(conservative):
