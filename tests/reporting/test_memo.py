@@ -292,7 +292,9 @@ def test_the_memo_recommends_from_the_verdicts():
     assert passing.profile == "emir-2d-99"
     failing_rows = _coverage(pair_exceptions=6, pair_p=0.002, pair_light="yellow")
     failing = decision_memo({**records, "coverage_proposal": _recorded(failing_rows)})
-    assert "do not adopt as proposed. 1 of 2 backtest rows fail" in failing.sections[0].text
+    assert (
+        "do not adopt as proposed. 1 of 2 backtest rows fails the rule" in failing.sections[0].text
+    )
     assert "XOM/CVX (frozen)" in failing.sections[0].text
     titles = [s.title for s in passing.sections]
     assert titles == [
