@@ -1,5 +1,6 @@
 """The DCC family of conditional-correlation models (DCC, cDCC, ADCC, CCC), copula-DCC and DECO.
 
+The realized DCC (:class:`RealizedDCC`) is driven by realized correlations from intraday data.
 Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling refits,
 likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`compare`).
 """
@@ -15,6 +16,12 @@ from research.correlation.forecast import (
 )
 from research.correlation.lrtest import LikelihoodRatioTest, lr_test
 from research.correlation.model import DCC
+from research.correlation.realized import (
+    RealizedDCC,
+    RealizedDCCResult,
+    realized_correlation,
+    realized_covariance,
+)
 from research.correlation.results import DCCResult
 from research.correlation.rolling import RollingForecast, rolling_forecast
 from research.correlation.simulate import DCCSimulation, simulate_correlation_paths, simulate_dcc
@@ -29,6 +36,8 @@ __all__ = [
     "DECO",
     "DECOResult",
     "LikelihoodRatioTest",
+    "RealizedDCC",
+    "RealizedDCCResult",
     "RollingForecast",
     "compare",
     "forecast_correlation",
@@ -36,6 +45,8 @@ __all__ = [
     "forecast_dcc",
     "lr_test",
     "lr_tests",
+    "realized_correlation",
+    "realized_covariance",
     "rolling_forecast",
     "simulate_correlation_paths",
     "simulate_dcc",
