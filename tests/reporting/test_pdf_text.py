@@ -161,14 +161,10 @@ def test_the_review_has_the_decision_memo_sections(review_text, section):
     assert re.search(rf"^\s*[\d.]*\s*{re.escape(section)}\s*$", review_text, flags=re.MULTILINE)
 
 
-#: Raw output that other studies still print (asked in /tmp/brief/B2_requests.md, item 6): study
-#: 05 prints the rolling backtest's DataFrame (e-notation p-values), the calibration's notes
-#: print a list of window names. Strict: the test fails once they are fixed; drop the mark then.
-KNOWN_RAW = {
-    "e-notation": "study 05 prints the rolling backtest's DataFrame repr",
-    "a Python repr": "the calibration's note prints a list of stress-window names",
-    "a quoted Python name": "the calibration's note prints a list of stress-window names",
-}
+#: Raw output that a study still prints (asked in /tmp/brief/B2_requests.md, item 6): study 05
+#: prints the rolling backtest's DataFrame (e-notation p-values). Strict: the test fails once it
+#: is fixed; drop the mark then.
+KNOWN_RAW = {"e-notation": "study 05 prints the rolling backtest's DataFrame repr"}
 
 
 @needs_toolchain
