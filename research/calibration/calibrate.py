@@ -453,7 +453,7 @@ def calibrate(
         )
         if windows and "stressed" not in correlations:
             notes.append(
-                f"the stress windows {sorted(windows)} hold too few complete returns "
+                f"the stress windows {', '.join(sorted(windows))} hold too few complete returns "
                 "for a stressed correlation; credits use the other regimes"
             )
         if config.offsets.dcc:
@@ -559,7 +559,8 @@ def _stress_windows(
     outside = sorted(set(chosen) - set(inside))
     if outside:
         notes.append(
-            f"stress windows {outside} lie outside the data ({first.date()} to {last.date()}) "
+            f"stress windows {', '.join(outside)} lie outside the data ({first.date()} to "
+            f"{last.date()}) "
             "and are not used"
         )
     if chosen and not inside:
@@ -612,7 +613,7 @@ def _stability(
         inside = returns.loc[range_mask(returns.index, start, end), legs].dropna()
         if len(inside) < MIN_WINDOW_OBS:
             notes.append(
-                f"stress window {name!r} has {len(inside)} complete returns, fewer than "
+                f"stress window {name} has {len(inside)} complete returns, fewer than "
                 f"{MIN_WINDOW_OBS}; its pair stability is not tested"
             )
             continue

@@ -558,7 +558,9 @@ def _calibrate_one(
     if row["dropped_moves"]:
         notes.append(f"{asset}: {row['dropped_moves']} moves span a missing return and are dropped")
     if windows and stress_moves.size == 0:
-        notes.append(f"{asset}: no valid moves inside the stress windows {sorted(windows)}")
+        notes.append(
+            f"{asset}: no valid moves inside the stress windows {', '.join(sorted(windows))}"
+        )
     elif windows and stress_weight is not None and stress_moves.size < min_moves:
         notes.append(
             f"{asset}: only {stress_moves.size} moves in the stress windows, fewer than the "
