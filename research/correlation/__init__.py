@@ -13,6 +13,7 @@ from research.correlation.forecast import (
     forecast_correlation,
     forecast_covariance,
     forecast_dcc,
+    simulate_correlation_forecast,
 )
 from research.correlation.lrtest import LikelihoodRatioTest, lr_test
 from research.correlation.model import DCC
@@ -48,6 +49,7 @@ __all__ = [
     "realized_correlation",
     "realized_covariance",
     "rolling_forecast",
+    "simulate_correlation_forecast",
     "simulate_correlation_paths",
     "simulate_dcc",
     "tail_dependence",

@@ -38,6 +38,7 @@ from research.errors import DataError, NotPositiveDefiniteError, SpecificationEr
 __all__ = [
     "DCCSimulation",
     "decorrelate_residuals",
+    "parametric_innovations",
     "simulate_correlation_paths",
     "simulate_dcc",
     "simulate_univariate",
@@ -153,6 +154,39 @@ def _correlation_paths_kernel(q0, qbar, nbar, a, b, g, kind, e, store_r):  # pra
                             q[i, j, lane] = v
                             q[j, i, lane] = v
     return z, r_out, bad
+
+
+def parametric_innovations(
+    rng: np.random.Generator, paths: int, horizon: int, n: int, nu: float | None = None
+) -> Float64Array3D:
+    """De-correlated innovations with identity covariance: Gaussian, or joint Student-t.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness.
+    paths, horizon, n : int
+        Output shape ``(paths, horizon, n)``.
+    nu : float, optional
+        Student-t degrees of freedom (> 2): one chi-square mixing variable per path and day,
+        scaled to unit variance; ``None`` for Gaussian.
+
+    Returns
+    -------
+    ndarray, shape (paths, horizon, n)
+
+    Raises
+    ------
+    SpecificationError
+        ``nu`` is not above 2.
+    """
+    e = rng.standard_normal((paths, horizon, n))
+    if nu is not None:
+        if not nu > 2.0:
+            raise SpecificationError(f"Student-t simulation needs nu > 2, got {nu}")
+        w = rng.chisquare(nu, size=(paths, horizon))
+        e *= np.sqrt((nu - 2.0) / w)[:, :, None]
+    return e
 
 
 def simulate_correlation_paths(
@@ -729,15 +763,8 @@ def simulate_dcc(
     n = len(state.assets)
     draw_index = None
     if method == "parametric":
-        e = rng.standard_normal((paths, horizon, n))
-        if state.nu is not None:
-            if not state.nu > 2.0:
-                raise SpecificationError(f"Student-t simulation needs nu > 2, got {state.nu}")
-            w = rng.chisquare(state.nu, size=(paths, horizon))
-            e *= np.sqrt((state.nu - 2.0) / w)[:, :, None]
-            distribution = "t"
-        else:
-            distribution = "normal"
+        e = parametric_innovations(rng, paths, horizon, n, state.nu)
+        distribution = "normal" if state.nu is None else "t"
     else:
         history = decorrelate_residuals(state)
         draw_index = rng.integers(0, history.shape[0], size=(paths, horizon))
