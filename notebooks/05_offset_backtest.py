@@ -43,7 +43,7 @@ from research.calibration.calibrate import calibrate, load_config_prices, prepar
 from research.calibration.config import CalibrationConfig
 from research.data import align, load_prices, to_returns
 from research.errors import InsufficientDataError
-from research.reporting import record, set_theme, show_figure, show_table
+from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.memo import backtest_periods
 from research.reporting.provenance import data_scope
 from research.stress.windows import asset_class_of, stress_windows
@@ -101,37 +101,55 @@ except InsufficientDataError as exc:
 # a fast run recalibrates from the start of its shortened calibration sample only
 rolling_prices = history_prices.loc[calibration_prices.index[0] :] if fast else history_prices
 rolling = rolling_backtest(config, rolling_prices, seed=seed)
-print(rolling)
+print(
+    f"Rolling backtest: {len(rolling.refits)} sets, {len(rolling.result.dates)} margin days "
+    f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()})"
+)
 
 # %%
 if frozen is not None:
+    show_text(
+        f"[Table](#tab-bt-frozen) is the frozen backtest: the proposal [{proposal.fingerprint}] "
+        f"margins every day after its as-of date {proposal.as_of}, "
+        f"{len(frozen.result.dates)} days it never saw."
+    )
     show_table(
-        frozen.coverage(),
+        frozen.coverage().drop(columns="fingerprint"),
         f"Frozen backtest of the proposal [{proposal.fingerprint}] on the "
         f"{len(frozen.result.dates)} days after its as-of date {proposal.as_of} "
         f"({frozen.result.dates[0].date()} to {frozen.result.dates[-1].date()}), cross margin: "
         "per outright position, per hedged pair and per family.",
-        precision=4,
+        label="bt-frozen",
     )
+show_text(
+    f"[Table](#tab-bt-rolling) is the rolling backtest, [Table](#tab-bt-refits) lists its "
+    f"{len(rolling.refits)} sets, [Table](#tab-bt-rolling-windows) reads it inside each named "
+    "stress window and [Figure](#fig-bt-rolling-margins) draws the margin of the two hedged "
+    "pairs with the most exceptions against their realized loss."
+)
 show_table(
-    rolling.coverage(),
+    rolling.coverage().drop(columns="fingerprint"),
     f"Rolling recalibration of the proposal's config, {len(rolling.refits)} quarterly sets from "
     f"{rolling.refits.index[0].date()} to {rolling.refits.index[-1].date()} "
-    f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()}), cross margin.",
-    precision=4,
+    f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()}), cross margin; "
+    "the sets are listed in the next table.",
+    label="bt-rolling",
 )
 show_table(
     rolling.refits.rename_axis("refit date"),
     "Every set of the rolling backtest: its refit (as-of) date, fingerprint and the days it "
     "margined.",
+    label="bt-refits",
 )
 asset_class = asset_class_of(history_prices)  # the stress catalog of the data's calendar
 rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
 show_table(
     rolling_replay.drop(columns=["start", "end"]),
     f"The rolling backtest inside each named {asset_class} stress window; windows beyond the "
-    f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}.",
-    precision=3,
+    f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}. Breaches and margins in "
+    "currency for positions of 1m notional.",
+    kinds={"target": "percent", "margin_saved_ratio": "percent"},
+    label="bt-rolling-windows",
 )
 rolling_pairs = rolling.coverage().loc["pair"].drop(index="all")
 named = list(rolling_pairs["exceptions"].sort_values(ascending=False, kind="stable").index[:2])
@@ -144,6 +162,7 @@ show_figure(
     "Margin of the hedged pairs with the most exceptions under rolling recalibration against "
     "their realized MPOR loss; red dots are cross-margin exceptions. Isolated margin charges "
     "each leg its risk weight; cross margin is less the pair's offset credit.",
+    label="bt-rolling-margins",
 )
 tables = {"rolling": rolling.coverage()}
 if frozen is not None:
@@ -176,6 +195,7 @@ record("backtest_periods", backtest_periods({"frozen": frozen, "rolling": rollin
 # on the last `lookback` returns, its volatility filtered daily, and the joint standardized
 # residuals summed over the MPOR as scenarios; cross margin is the VaR of the portfolio's
 # scenario loss (after the cap), isolated margin the sum of each holding's own VaR.
+# [Table](#tab-bt-fhs-data) describes the returns of this part.
 
 # %%
 source = data_path or dataset
@@ -193,7 +213,7 @@ show_table(
     f"Daily log returns (percent) of {source}: {returns.shape[1]} assets, "
     f"{returns.index[0].date()} to {returns.index[-1].date()}. The first {lookback} returns "
     f"(to {history.index[-1].date()}) are the first fit window.",
-    precision=2,
+    label="bt-fhs-data",
 )
 
 # %% [markdown]
@@ -239,16 +259,19 @@ record(
 # %% [markdown]
 # ## Results
 #
-# The summary pools all portfolio-days. Coverage is the share of days on which the margin
-# covered the realized MPOR loss; the `target` column holds the value a correctly specified
-# model would reach.
+# The summary ([Table](#tab-bt-fhs-summary)) pools all portfolio-days. Coverage is the share of
+# days on which the margin covered the realized MPOR loss; the target column holds the value a
+# correctly specified model would reach. [Table](#tab-bt-fhs-coverage) breaks coverage down by
+# portfolio family, [Figure](#fig-bt-fhs-exceptions) counts the exceptions month by month,
+# [Table](#tab-bt-fhs-offsets) sets the margin that offsets save against the exceptions they
+# cause, and [Table](#tab-bt-fhs-disclosure) is the disclosure a clearing house would publish.
 
 # %%
 show_table(
     result.summary(),
     f"Isolated versus cross margin over all portfolios and days ({level:.0%} VaR, "
-    f"{mpor}-day MPOR). Exceedances are in currency per 1m notional legs.",
-    precision=4,
+    f"{mpor}-day MPOR). Exceedances and margins are in currency for legs of 1m notional.",
+    label="bt-fhs-summary",
 )
 
 # %%
@@ -258,7 +281,7 @@ show_table(
     "Coverage by portfolio family. Kupiec and Christoffersen p-values are medians over the "
     "family's portfolios (tests on non-overlapping MPORs); share_rejected is the share of "
     "portfolios rejected by Kupiec at 5%; the traffic light is that of the mean portfolio.",
-    precision=4,
+    label="bt-fhs-coverage",
 )
 record("coverage_fhs", coverage)
 
@@ -267,6 +290,7 @@ show_figure(
     result.plot_exceptions(),
     "Number of portfolio exceptions per month under isolated and cross margin; bars are the "
     "offset-caused exceptions (covered by isolated, not by cross margin).",
+    label="bt-fhs-exceptions",
 )
 
 # %%
@@ -284,8 +308,8 @@ offset_table = (
 show_table(
     offset_table,
     "Margin saved by offsets (mean per portfolio-day and as a share of isolated margin) and the "
-    "offset-caused exceptions per family.",
-    precision=3,
+    "offset-caused exceptions per family (currency for legs of 1m notional).",
+    label="bt-fhs-offsets",
 )
 record("offset_caused_exceptions", offset_table)
 
@@ -293,8 +317,9 @@ record("offset_caused_exceptions", offset_table)
 show_table(
     result.disclosure("family"),
     "Backtest disclosure in the style of the CPMI-IOSCO public quantitative disclosures "
-    "(item 6.5): breaches, largest and average breach and achieved coverage, per account type.",
-    precision=3,
+    "(item 6.5): breaches, largest and average breach (currency for legs of 1m notional) and "
+    "achieved coverage, per account type.",
+    label="bt-fhs-disclosure",
 )
 
 # %% [markdown]
@@ -302,15 +327,21 @@ show_table(
 #
 # **Stress replay.** The engine never looks ahead, so reading the one backtest through each
 # named stress window is the same as replaying it up to the window's end.
+# [Figure](#fig-bt-fhs-worst) follows the portfolio with the most offset-caused exceptions.
 
 # %%
 replay = stress_replay(result, stress_windows(asset_class))
 if len(replay):
+    show_text(
+        "[Table](#tab-bt-fhs-windows) reads the backtest inside each named stress window of "
+        "the test period."
+    )
     show_table(
         replay.drop(columns=["start", "end"]),
         f"The backtest inside each named {asset_class} stress window that overlaps the test "
         "period; offset-caused exceptions and the margin saved are on the cross rows.",
-        precision=3,
+        kinds={"target": "percent", "margin_saved_ratio": "percent"},
+        label="bt-fhs-windows",
     )
 else:
     print(
@@ -326,6 +357,7 @@ show_figure(
     f"Isolated and cross margin of {worst} (the portfolio with the most offset-caused "
     "exceptions) against its realized MPOR loss, in currency for legs of 1m notional; red dots "
     "are cross-margin exceptions.",
+    label="bt-fhs-worst",
 )
 
 # %% [markdown]
