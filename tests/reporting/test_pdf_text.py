@@ -41,6 +41,7 @@ CITED_STUDIES = (
     "02_dcc_estimation",
     "03_stressed_correlations",
     "04_margin_calibration",
+    "05_offset_backtest",
 )
 RAW_PYTHON = {
     "None": r"(?<![A-Za-z])None(?![A-Za-z])",
@@ -161,22 +162,8 @@ def test_the_review_has_the_decision_memo_sections(review_text, section):
     assert re.search(rf"^\s*[\d.]*\s*{re.escape(section)}\s*$", review_text, flags=re.MULTILINE)
 
 
-#: Raw output that a study still prints (asked in /tmp/brief/B2_requests.md, item 6): study 05
-#: prints the rolling backtest's DataFrame (e-notation p-values). Strict: the test fails once it
-#: is fixed; drop the mark then.
-KNOWN_RAW = {"e-notation": "study 05 prints the rolling backtest's DataFrame repr"}
-
-
 @needs_toolchain
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_RAW[name]))
-        if name in KNOWN_RAW
-        else name
-        for name in RAW_PYTHON
-    ],
-)
+@pytest.mark.parametrize("name", list(RAW_PYTHON))
 def test_the_review_prints_no_raw_python(review_text, name):
     pages = review_text.split("\f")
     hits = [
