@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from research.calibration.calibrate import CalibrationResult
 
 __all__ = [
+    "FAILURES",
     "NEAR_THRESHOLD",
     "DecisionMemo",
     "MemoSection",
@@ -58,6 +59,9 @@ of the break threshold."""
 #: A Python list of strings and a quoted word, as other modules' messages print them.
 _LIST_REPR = re.compile(r"\[((?:'[^']*'(?:, )?)+)\]")
 _QUOTED = re.compile(r"(?<![A-Za-z])'([A-Za-z0-9_.\-/]+)'")
+
+FAILURES = ("a yellow or red traffic light", "too many exceptions", "clustered exceptions")
+"""What fails a backtest row under :class:`VerdictRule`, in the order the memo names them."""
 
 #: A blank line to sign on.
 _BLANK = "_" * 18
@@ -103,6 +107,23 @@ class VerdictRule:
             f"conservative' (margin above the target)."
         )
 
+    def failures(
+        self,
+        kupiec_pvalue: float,
+        kupiec_direction: str,
+        independence_pvalue: float | str,
+        traffic_light: str,
+    ) -> tuple[str, ...]:
+        """Return which of :data:`FAILURES` a backtest row fails (see :meth:`judge`)."""
+        out = []
+        if traffic_light != "green":
+            out.append(FAILURES[0])
+        if kupiec_pvalue < self.significance and kupiec_direction == "too many":
+            out.append(FAILURES[1])
+        if not _undefined(independence_pvalue) and float(independence_pvalue) < self.significance:
+            out.append(FAILURES[2])
+        return tuple(out)
+
     def judge(
         self,
         kupiec_pvalue: float,
@@ -133,12 +154,13 @@ class VerdictRule:
         if _undefined(kupiec_pvalue):
             return "n/a", "no test observations"
         size = self.significance
+        failed = self.failures(kupiec_pvalue, kupiec_direction, independence_pvalue, traffic_light)
         failures = []
-        if traffic_light != "green":
+        if FAILURES[0] in failed:
             failures.append(f"{traffic_light} traffic light")
-        if kupiec_pvalue < size and kupiec_direction == "too many":
+        if FAILURES[1] in failed:
             failures.append(f"too many exceptions (Kupiec p {format_pvalue(kupiec_pvalue)})")
-        if not _undefined(independence_pvalue) and float(independence_pvalue) < size:
+        if FAILURES[2] in failed:
             failures.append(
                 f"exceptions cluster (Christoffersen p {format_pvalue(float(independence_pvalue))})"
             )
@@ -391,13 +413,13 @@ def binding_constraints(calibration: Mapping[str, Any]) -> pd.Series:
             text = f"lookback with the stress windows' moves pooled ({tail})"
         elif stress > row["lookback_risk"]:
             text = (
-                f"stress windows at weight {weight:.0%}: stress quantile {stress:.2%} above the "
-                f"lookback's {row['lookback_risk']:.2%}"
+                f"stress windows {stress:.2%} (weight {weight:.0%}) over lookback "
+                f"{row['lookback_risk']:.2%}"
             )
         else:
             text = (
-                f"lookback quantile {row['lookback_risk']:.2%} ({tail}); the stress windows' "
-                f"{stress:.2%} lowers it at weight {weight:.0%}"
+                f"lookback {row['lookback_risk']:.2%} ({tail}); stress windows' {stress:.2%} "
+                f"lower it (weight {weight:.0%})"
             )
         out[f"risk weight {asset}"] = text
     offsets = calibration.get("offsets", {})
@@ -479,19 +501,21 @@ def backtest_verdicts(coverage: pd.DataFrame, rule: VerdictRule | None = None) -
         One row per (``backtest``, ``subject``): the underlying (its long and short positions
         together, the worse verdict), the pair, or ``"all outright"`` / ``"all pairs"`` for the
         family rows; columns ``kind`` (``"underlying"``, ``"pair"``, ``"family"``),
-        ``exceptions``, ``expected``, ``verdict``, ``reason`` and ``independence``
-        (``"n/a"`` when undefined, else the p-value).
+        ``exceptions``, ``expected``, ``verdict``, ``reason``, ``failures`` (which of
+        :data:`FAILURES`) and ``independence`` (``"n/a"`` when undefined, else the p-value).
     """
     rule = rule or VerdictRule()
     frame = coverage.reset_index() if "backtest" not in coverage.columns else coverage.copy()
     rows = []
     for record in frame.to_dict(orient="records"):
-        verdict, reason = rule.judge(
+        tests = (
             record["kupiec_pvalue"],
             record["kupiec_direction"],
             record["independence_pvalue"],
             record["traffic_light"],
         )
+        verdict, reason = rule.judge(*tests)
+        failed = () if verdict == "n/a" else rule.failures(*tests)
         family, label = record["family"], str(record["label"])
         if label == "all":
             kind, subject, side = "family", f"all {_family_plural(family)}", ""
@@ -511,6 +535,7 @@ def backtest_verdicts(coverage: pd.DataFrame, rule: VerdictRule | None = None) -
                 "verdict": verdict,
                 "side": side,
                 "reason": reason,
+                "failures": failed,
                 "independence": "n/a" if undefined else float(record["independence_pvalue"]),
             }
         )
@@ -532,6 +557,7 @@ def backtest_verdicts(coverage: pd.DataFrame, rule: VerdictRule | None = None) -
                 "expected": float(part["expected"].sum()),
                 "verdict": worst["verdict"],
                 "reason": _sided_reasons(part["side"], part["reason"]),
+                "failures": tuple(f for f in FAILURES if any(f in r for r in part["failures"])),
                 "independence": "n/a"
                 if (part["independence"] == "n/a").any()
                 else float(part["independence"].astype(float).min()),
@@ -895,14 +921,16 @@ def _verdict_section(verdicts: pd.DataFrame, backtested: str, rule: VerdictRule)
         "calibrated pair as a matched hedge) margined with cross margin; a family row pools its "
         "portfolios. Verdicts per backtest: " + "; ".join(counts) + "."
     )
-    failing = verdicts[verdicts["verdict"].eq("fail")]
-    if len(failing):
+    failing = verdicts[verdicts["verdict"].eq("fail") & verdicts["kind"].ne("family")]
+    reasons = []
+    for failure in FAILURES:
+        rows = failing[[failure in f for f in failing["failures"]]]
+        if len(rows):
+            reasons.append(f"{failure} for {_listing(_subjects(rows))}")
+    if reasons:
         text += (
-            " Why each fails: "
-            + "; ".join(
-                f"{row.subject} ({row.backtest}): {row.reason}" for row in failing.itertuples()
-            )
-            + "."
+            f" Rows fail on {'; on '.join(reasons)} (the p-values per position are in the "
+            "backtest study's coverage tables)."
         )
     table = {}
     for backtest in dict.fromkeys(verdicts["backtest"]):
@@ -1050,7 +1078,7 @@ def _regime_label(regime: str, offsets: Mapping[str, Any]) -> str:
     elif regime == "stressed":
         sample = "pooled"
     elif regime.startswith("dcc") and offsets.get("dcc_window") is not None:
-        sample = f"{offsets['dcc_kind'].upper()} fit on the last {offsets['dcc_window']} days"
+        sample = f"{offsets['dcc_kind'].upper()}, last {offsets['dcc_window']} days"
     else:
         return f"{regime_label(regime)} correlation"
     return f"{regime_label(regime)} correlation ({sample})"

@@ -216,12 +216,11 @@ def test_the_binding_constraint_names_stress_lookback_quantile_cap_and_refusal()
         haircut=0.02,
     )
     binding = binding_constraints(_calibration(credits=[refused, dcc]))
-    assert binding["risk weight XOM"].startswith("stress windows at weight 25%")
-    assert binding["risk weight CVX"].startswith("lookback quantile 13.00%")
+    assert binding["risk weight XOM"] == "stress windows 16.00% (weight 25%) over lookback 8.00%"
+    assert binding["risk weight CVX"].startswith("lookback 13.00% (short tail, move of 2021-01-05)")
     assert binding["offset credit CVX/XOM"] == "no credit: correlation breaks in stress"
     assert binding["offset credit KO/PEP"] == (
-        "DCC 5% quantile correlation (DCC fit on the last 1000 days) x 80% cap, "
-        "less a 2.0% break haircut"
+        "DCC 5% quantile correlation (DCC, last 1000 days) x 80% cap, less a 2.0% break haircut"
     )
     pooled = binding_constraints(_calibration(stress_weight=None))
     assert pooled["risk weight XOM"].startswith("lookback with the stress windows' moves pooled")
@@ -258,7 +257,7 @@ def test_quantile_credits_near_thresholds_undefined_tests_and_warnings_are_limit
     calibration = _calibration(credits=[credit], warnings=["2 price rows dropped"])
     verdicts = backtest_verdicts(pd.DataFrame(_coverage()))
     notes = " ".join(limitations(calibration, {"frozen": None}, verdicts))
-    assert "The credits of XOM/CVX are set by the DCC 5% quantile correlation (DCC fit" in notes
+    assert "The credits of XOM/CVX are set by the DCC 5% quantile correlation (DCC, last" in notes
     assert "XOM/CVX (least favourable correlation 0.35 against a minimum of 0.30)" in notes
     assert "undefined (no exception, or no two in a row to compare) for 1 of 2 rows" in notes
     assert "No frozen backtest ran" in notes
@@ -296,6 +295,8 @@ def test_the_memo_recommends_from_the_verdicts():
         "do not adopt as proposed. 1 of 2 backtest rows fails the rule" in failing.sections[0].text
     )
     assert "XOM/CVX (frozen)" in failing.sections[0].text
+    verdict = failing.sections[2].text
+    assert "Rows fail on a yellow or red traffic light for XOM/CVX (frozen); on too many" in verdict
     titles = [s.title for s in passing.sections]
     assert titles == [
         "The ask",
