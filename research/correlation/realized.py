@@ -56,6 +56,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.signal import lfilter
 
+from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D, Float64Array3D
 from research.correlation._kernels import normalize_q
 from research.correlation._likelihood import check_positive_definite
@@ -309,14 +310,53 @@ def realized_dcc_loglik(
         :math:`-\tfrac12(\log|R_t| + z_t'R_t^{-1}z_t - z_t'z_t)`; ``-inf`` where
         :math:`R_t` is not positive definite.
     """
-    r = normalize_q(realized_q_path(rc, a, b, qbar)[:-1])
+    return _loglik_and_scores(z, rc, a, b, qbar, want_scores=False)[0]
+
+
+def _loglik_and_scores(
+    z: Float64Array2D,
+    rc: Float64Array3D,
+    a: float,
+    b: float,
+    qbar: Float64Array2D,
+    want_scores: bool = True,
+) -> tuple[Float64Array1D, Float64Array2D | None]:
+    r"""Per-day log-likelihood and, optionally, its analytic scores in (a, b).
+
+    With :math:`G_t = -\tfrac12(R_t^{-1} - w_t w_t')`, :math:`w_t = R_t^{-1} z_t`, and
+    :math:`S_{ij} = \sqrt{q_{ii} q_{jj}}`, the chain rule through the normalization gives
+    :math:`\partial\ell_t = \langle G_t \oslash S_t, \partial Q_t\rangle -
+    \sum_i (\partial q_{ii,t} / q_{ii,t}) \sum_j G_{ij,t} R_{ij,t}`, and
+    :math:`\partial Q_{t+1}/\partial a = RC_t - \bar Q + b\,\partial Q_t/\partial a`,
+    :math:`\partial Q_{t+1}/\partial b = Q_t - \bar Q + b\,\partial Q_t/\partial b`,
+    :math:`\partial Q_1 = 0`.
+    """
+    q = realized_q_path(rc, a, b, qbar)[:-1]
+    r = normalize_q(q)
     try:
         low = np.linalg.cholesky(r)
     except np.linalg.LinAlgError:
-        return np.full(z.shape[0], -np.inf)
-    u = np.linalg.solve(low, z[:, :, None])[:, :, 0]
+        return np.full(z.shape[0], -np.inf), None
+    linv = np.linalg.inv(low)
+    u = (linv @ z[:, :, None])[:, :, 0]
     logdet = 2.0 * np.log(np.diagonal(low, axis1=1, axis2=2)).sum(axis=1)
-    return -0.5 * (logdet + np.einsum("ti,ti->t", u, u) - np.einsum("ti,ti->t", z, z))
+    ll = -0.5 * (logdet + np.einsum("ti,ti->t", u, u) - np.einsum("ti,ti->t", z, z))
+    if not want_scores:
+        return ll, None
+    linv_t = linv.transpose(0, 2, 1)
+    w = linv_t @ u[:, :, None]
+    g = -0.5 * (linv_t @ linv - w * w.transpose(0, 2, 1))
+    diag = np.diagonal(q, axis1=1, axis2=2)
+    gs = g / np.sqrt(diag[:, :, None] * diag[:, None, :])
+    row = np.einsum("tij,tij->ti", g, r) / diag
+    scores = np.empty((z.shape[0], 2))
+    for k, drive in enumerate((rc - qbar[None], q - qbar[None])):
+        dq = np.zeros_like(q)
+        dq[1:] = lfilter([1.0], [1.0, -b], drive[:-1], axis=0)
+        scores[:, k] = np.einsum("tij,tij->t", gs, dq) - np.einsum(
+            "ti,ti->t", row, np.diagonal(dq, axis1=1, axis2=2)
+        )
+    return ll, scores
 
 
 @dataclass(frozen=True)
@@ -483,7 +523,8 @@ class RealizedDCC:
         z = np.ascontiguousarray(zdf.to_numpy(dtype=np.float64))
         qbar = rc.mean(axis=0)
         check_positive_definite(qbar, assets, "the realized correlation target Qbar")
-        theta, converged, message = _estimate(z, rc, qbar, self.maxiter)
+        with single_threaded_blas():  # many tiny products: threads only contend
+            theta, converged, message = _estimate(z, rc, qbar, self.maxiter)
         notes = list(univariate.warnings)
         if not converged:
             note = f"realized DCC optimizer did not converge ({message}); the estimate is doubtful"
@@ -516,6 +557,13 @@ def _estimate(
         total = float(ll.sum())
         return -total / t_obs if np.isfinite(total) else 1e3
 
+    def objective_and_gradient(theta: Float64Array1D) -> tuple[float, Float64Array1D]:
+        ll, scores = _loglik_and_scores(z, rc, float(theta[0]), float(theta[1]), qbar)
+        total = float(ll.sum())
+        if scores is None or not np.isfinite(total):
+            return 1e3, np.zeros(2)
+        return -total / t_obs, -scores.sum(axis=0) / t_obs
+
     grid = [np.array([a, b]) for a in GRID_A for b in GRID_B if a + b < 1 - 1e-3]
     values = [objective(x) for x in grid]
     start = grid[int(np.argmin(values))]
@@ -525,8 +573,9 @@ def _estimate(
             "standardized residuals and realized correlations"
         )
     opt = minimize(
-        objective,
+        objective_and_gradient,
         start,
+        jac=True,
         method="SLSQP",
         bounds=[(0.0, 1.0), (0.0, 1.0)],
         constraints=[{"type": "ineq", "fun": lambda x: 1.0 - STATIONARITY_MARGIN - x[0] - x[1]}],

@@ -17,6 +17,7 @@ from scipy.stats import multivariate_normal, norm
 import research
 from research.correlation.realized import (
     RealizedDCC,
+    _loglik_and_scores,
     daily_sums,
     realized_correlation,
     realized_covariance,
@@ -134,6 +135,18 @@ def test_likelihood_matches_independent_loop_and_estimate_is_optimal(fitted) -> 
     assert realized_dcc_loglik(z, rc, a, b, qbar).sum() == pytest.approx(ours, rel=1e-10)
     for da, db in ((1e-3, 0), (-1e-3, 0), (0, 1e-3), (0, -1e-3), (1e-3, -1e-3)):
         assert ours >= _independent_loglik(z, rc, a + da, b + db, qbar)
+
+
+def test_analytic_scores_equal_central_differences(fitted) -> None:
+    _, z, rc = fitted
+    qbar = rc.mean(axis=0)
+    a, b, h = 0.2, 0.6, 1e-6
+    _, scores = _loglik_and_scores(z, rc, a, b, qbar)
+    for k, (da, db) in enumerate(((h, 0.0), (0.0, h))):
+        up = realized_dcc_loglik(z, rc, a + da, b + db, qbar).sum()
+        down = realized_dcc_loglik(z, rc, a - da, b - db, qbar).sum()
+        # central differences at h = 1e-6 carry about 1e-8 relative error here
+        assert scores[:, k].sum() == pytest.approx((up - down) / (2 * h), rel=1e-7)
 
 
 def test_close_of_day_path_contains_that_days_realized_correlation(fitted) -> None:
