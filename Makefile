@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (see README.md):
 #   make reports   set everything up, run every study on the bundled real data: the review PDF
-#                  reports/review.pdf, one PDF per study and reports/review.html
+#                  reports/review.pdf and reports/review.html
 #   make test      set everything up, run the unit tests and every notebook in fast mode
 # Both install exactly the versions in requirements.lock (the versions CI tested);
 #   make lock      re-resolves the dependencies of pyproject.toml and rewrites requirements.lock

@@ -16,7 +16,7 @@ start = None
 end = None
 fast = False
 seed = 0
-asset_class = None  # "equities" or "crypto"; None: crypto for a user file, equities otherwise
+asset_class = None  # "equities" or "crypto"; None: the asset class of the data's calendar
 max_assets = 10  # assets with the longest price histories (5 in fast mode)
 fast_length = 750  # fast mode: the span of this many days holding the most stress days
 window_length = 20  # length of detected windows, in observations
@@ -40,11 +40,12 @@ from research.stress.plots import (
     plot_exceedance_curves,
     plot_stress_windows,
 )
+from research.stress.windows import asset_class_of
 
 set_theme()
 source = data_path or dataset
-asset_class = asset_class or ("crypto" if data_path else "equities")
 prices = load_prices(source, start=start, end=end)
+asset_class = asset_class or asset_class_of(prices)  # the catalog of the data's calendar
 prices = prices[prices.notna().sum().nlargest(5 if fast else max_assets).index]
 returns = to_returns(align(prices, how="intersection"))
 catalog = stress.stress_windows(asset_class)

@@ -27,6 +27,7 @@ import pandas as pd
 from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
+from research.data import period_length
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.calibration_exhibits import (
     plot_credits_by_regime,
@@ -277,6 +278,7 @@ show_figure(
     plot_sweep(
         sweep.summary(),
         {"outright_coverage": "outright coverage", "pair_coverage": "hedged-pair coverage"},
+        period_unit="days" if period_length(prices.index) >= pd.Timedelta("1D") else "hours",
     ),
     "Hold-out coverage (from "
     f"{sweep.holdout_start:%Y-%m-%d}) of outright long and short positions (top) and of the "

@@ -36,8 +36,8 @@ __all__ = [
 SWEEP_SETTINGS = ("level", "mpor", "lookback", "ewma_lambda", "stress_weight", "offset_cap")
 _SETTING_LABELS = {
     "level": "confidence level",
-    "mpor": "MPOR (days)",
-    "lookback": "lookback (days)",
+    "mpor": "MPOR ({unit})",
+    "lookback": "lookback ({unit})",
     "ewma_lambda": "EWMA decay",
     "stress_weight": "stress weight",
     "offset_cap": "offset cap",
@@ -206,6 +206,7 @@ def plot_sweep(
     measures: Mapping[str, str],
     *,
     target: str = "target",
+    period_unit: str = "days",
 ) -> plt.Figure:
     """Sensitivity sweep as small multiples: a measure against each swept setting.
 
@@ -223,6 +224,9 @@ def plot_sweep(
         Measures to draw, one row of panels each (coverages against the target).
     target : str
         Column of the target (drawn on every panel).
+    period_unit : str
+        What one period of the data is, for the MPOR and lookback axes (``"days"`` for daily
+        data, ``"hours"`` for hourly bars).
 
     Returns
     -------
@@ -261,7 +265,7 @@ def plot_sweep(
             ax.set_xticks(x, [_setting_value(setting, v) for v in means.index], fontsize=8)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
             if i == len(measures) - 1:
-                ax.set_xlabel(_SETTING_LABELS[setting], fontsize=8)
+                ax.set_xlabel(_SETTING_LABELS[setting].format(unit=period_unit), fontsize=8)
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)
     axes[0, 0].legend(loc="lower left", fontsize=7, frameon=False)
