@@ -78,6 +78,7 @@ __all__ = [
     "realized_covariance",
     "realized_dcc_loglik",
     "realized_q_path",
+    "sandwich_std_errors",
 ]
 
 #: Margin kept from the stationarity boundary a + b < 1.
@@ -88,6 +89,8 @@ GRID_A = (0.02, 0.05, 0.1, 0.2, 0.4)
 GRID_B = (0.5, 0.7, 0.85, 0.95)
 #: Relative tolerance of SLSQP on the per-day objective.
 FTOL = 1e-12
+#: Step of the central-difference Hessian behind the standard errors.
+HESSIAN_STEP = 1e-5
 #: Fewest complete days accepted by the fit.
 MIN_DAYS = 30
 
@@ -367,6 +370,9 @@ class RealizedDCCResult:
     ----------
     params : pandas.Series
         ``a`` (weight of the realized correlation) and ``b`` (persistence).
+    std_errors : pandas.Series
+        QML sandwich standard errors (NaN for an estimate on a bound); they treat the
+        standardized residuals and the target as known (no two-step correction).
     loglikelihood : float
         Correlation log-likelihood at the estimate (the univariate part excluded).
     qbar : pandas.DataFrame
@@ -385,6 +391,7 @@ class RealizedDCCResult:
     """
 
     params: pd.Series
+    std_errors: pd.Series
     loglikelihood: float
     qbar: pd.DataFrame
     correlation: pd.DataFrame
@@ -425,7 +432,9 @@ class RealizedDCCResult:
         """
         rows = {
             "a": float(self.params["a"]),
+            "std error a": float(self.std_errors["a"]),
             "b": float(self.params["b"]),
+            "std error b": float(self.std_errors["b"]),
             "loglikelihood (correlation)": self.loglikelihood,
             "days": int(self.univariate.std_resid.shape[0]),
             "converged": self.converged,
@@ -531,10 +540,18 @@ class RealizedDCC:
             notes.append(note)
             warnings.warn(note, ConvergenceWarning, stacklevel=2)
         a, b = theta
+        with single_threaded_blas():
+            se = sandwich_std_errors(z, rc, qbar, a, b)
+        if not np.all(np.isfinite(se)):
+            notes.append(
+                "standard errors not computed: the estimate is on a bound (a = 0, b = 0 or "
+                "a + b = 1), where the QML sandwich does not apply"
+            )
         q = realized_q_path(rc, a, b, qbar)
         r = normalize_q(q)
         return RealizedDCCResult(
             params=pd.Series({"a": a, "b": b}, name="params"),
+            std_errors=pd.Series({"a": se[0], "b": se[1]}, name="std_errors"),
             loglikelihood=float(realized_dcc_loglik(z, rc, a, b, qbar).sum()),
             qbar=pd.DataFrame(
                 qbar, index=pd.Index(assets, name="asset"), columns=pd.Index(assets, name="asset")
@@ -545,6 +562,53 @@ class RealizedDCC:
             converged=converged,
             warnings=tuple(notes),
         )
+
+
+def sandwich_std_errors(
+    z: Float64Array2D, rc: Float64Array3D, qbar: Float64Array2D, a: float, b: float
+) -> Float64Array1D:
+    r"""QML sandwich standard errors of (a, b): :math:`H^{-1} J H^{-1}`.
+
+    :math:`J = \sum_t s_t s_t'` from the analytic scores, :math:`H` the central difference
+    (step :data:`HESSIAN_STEP`) of the summed analytic scores.
+
+    Parameters
+    ----------
+    z : ndarray, shape (T, N)
+        Daily standardized residuals.
+    rc : ndarray, shape (T, N, N)
+        Realized correlations.
+    qbar : ndarray, shape (N, N)
+        Target.
+    a, b : float
+        The estimate.
+
+    Returns
+    -------
+    ndarray, shape (2,)
+        NaN when the estimate is within :data:`HESSIAN_STEP` of a bound or the Hessian is
+        not negative definite.
+    """
+    theta = np.array([a, b])
+    if min(a, b) <= HESSIAN_STEP or a + b >= 1.0 - HESSIAN_STEP:
+        return np.full(2, np.nan)
+    _, scores = _loglik_and_scores(z, rc, a, b, qbar)
+    assert scores is not None
+    hessian = np.empty((2, 2))
+    for k in range(2):
+        step = np.zeros(2)
+        step[k] = HESSIAN_STEP
+        _, up = _loglik_and_scores(z, rc, *(theta + step), qbar)
+        _, down = _loglik_and_scores(z, rc, *(theta - step), qbar)
+        if up is None or down is None:
+            return np.full(2, np.nan)
+        hessian[:, k] = (up.sum(axis=0) - down.sum(axis=0)) / (2 * HESSIAN_STEP)
+    hessian = (hessian + hessian.T) / 2
+    if not np.all(np.linalg.eigvalsh(hessian) < 0):
+        return np.full(2, np.nan)
+    inv = np.linalg.inv(hessian)
+    cov = inv @ (scores.T @ scores) @ inv
+    return np.sqrt(np.diag(cov))
 
 
 def _estimate(

@@ -175,6 +175,10 @@ def test_simulated_recovery(seed: int) -> None:
     # covariances); the bounds are the bias plus 2 standard deviations
     assert abs(res.params["a"] - TRUE_A) < 0.04
     assert abs(res.params["b"] - TRUE_B) < 0.04
+    # the sandwich standard errors (about 0.02) cover the truth: |t| < 3 on every seed
+    t_stats = (res.params - pd.Series({"a": TRUE_A, "b": TRUE_B})) / res.std_errors
+    assert np.all(np.abs(t_stats) < 3.0)
+    assert np.all((res.std_errors > 0.01) & (res.std_errors < 0.04))
 
 
 def test_univariate_stage_must_match_the_days() -> None:
