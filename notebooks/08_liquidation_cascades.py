@@ -52,10 +52,10 @@ from research.liquidation import (
     plot_distribution,
     plot_rounds,
     plot_timing,
-    read_bars,
     replay_markets,
     replay_path,
     replay_timing,
+    replay_window,
     stress_paths,
     synthetic_accounts,
 )
@@ -250,7 +250,7 @@ show_table(
 
 # %%
 if hourly is not None:
-    close, low, high = read_bars(hourly, "2025-10-10 00:00", "2025-10-11 12:00")
+    close, low, high = replay_window(hourly, "2025-10-10 00:00", "2025-10-11 12:00")
     replay_accounts = october_10_accounts(
         close.iloc[0], n_accounts=800 if fast else 20_000, seed=seed
     )

@@ -54,10 +54,10 @@ from research.liquidation.replay import (
     OCTOBER_10_POPULATION,
     compare_with_facts,
     october_10_accounts,
-    read_bars,
     replay_markets,
     replay_path,
     replay_timing,
+    replay_window,
 )
 from research.liquidation.results import CascadeResult
 from research.liquidation.state import (
@@ -115,7 +115,7 @@ __all__ = [
     "plot_distribution",
     "plot_rounds",
     "plot_timing",
-    "read_bars",
+    "replay_window",
     "replay_markets",
     "replay_path",
     "replay_timing",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from research._typing import Seed
-from research.data import read_prices
+from research.data import read_bars, read_prices
 from research.errors import DataError
 from research.liquidation.impact import AssetMarket
 from research.liquidation.population import synthetic_accounts
@@ -27,7 +27,7 @@ __all__ = [
     "OCTOBER_10_POPULATION",
     "compare_with_facts",
     "october_10_accounts",
-    "read_bars",
+    "replay_window",
     "replay_markets",
     "replay_path",
     "replay_timing",
@@ -121,15 +121,19 @@ def compare_with_facts(result: CascadeResult) -> pd.DataFrame:
     return frame.astype({"simulated": float})
 
 
-def read_bars(
+def replay_window(
     path: str | Path, start: object = None, end: object = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
-    """Read close, low and high panels of a long-form bar file (low/high ``None`` if absent).
+    """Close, low and high panels of a bar file over a replay window (low/high ``None`` if absent).
+
+    The bars are read by the data stage (:func:`research.data.read_bars`, which checks every
+    low and high against its bar's open and close); a file of closes only is read by
+    :func:`research.data.read_prices` and replays without wicks.
 
     Parameters
     ----------
     path : str or Path
-        A file :func:`research.data.read_prices` reads (e.g. the shared hourly perp file).
+        A bar file, e.g. the shared hourly perpetual file.
     start, end : date-like, optional
         Window (inclusive).
 
@@ -143,17 +147,19 @@ def read_bars(
     DataError
         If no asset has a full window.
     """
-    close = read_prices(path).loc[start:end]
+    try:
+        bars = read_bars(path, warn=False)
+    except DataError as exc:
+        if "read closes with read_prices" not in str(exc):  # only a file without OHLC columns
+            raise
+        bars = None
+    close = (bars.close if bars is not None else read_prices(path, warn=False)).loc[start:end]
     full = close.columns[close.notna().all()]
     if len(full) == 0:
         raise DataError(f"no asset of {path} has a price at every bar from {start} to {end}")
-    out: list[pd.DataFrame | None] = [close[full]]
-    for column in ("low", "high"):
-        try:
-            out.append(read_prices(path, price_column=column).loc[start:end, full])
-        except DataError:
-            out.append(None)
-    return out[0], out[1], out[2]  # type: ignore[return-value]
+    if bars is None:
+        return close[full], None, None
+    return close[full], bars.low.loc[start:end, full], bars.high.loc[start:end, full]
 
 
 def replay_markets(close: pd.DataFrame) -> dict[str, AssetMarket]:

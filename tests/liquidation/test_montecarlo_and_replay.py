@@ -15,9 +15,9 @@ from research.liquidation import (
     compare_with_facts,
     october_10_accounts,
     paths_from_simulation,
-    read_bars,
     replay_markets,
     replay_path,
+    replay_window,
     stress_paths,
     synthetic_accounts,
 )
@@ -76,7 +76,7 @@ def test_paths_from_a_dcc_simulation_in_percent():
 @pytest.fixture(scope="module")
 def october(shared_data_dir):
     path = shared_data_dir / "crypto_perp_hourly_binance.csv"
-    close, low, high = read_bars(path, "2025-10-10 00:00", "2025-10-11 12:00")
+    close, low, high = replay_window(path, "2025-10-10 00:00", "2025-10-11 12:00")
     accounts = october_10_accounts(close.iloc[0], n_accounts=1000, seed=0)
     sim = CascadeSimulator(binance_like(insurance_fund=1e9), replay_markets(close))
     return close, low, high, sim.run(accounts, replay_path(close, low, high))
@@ -98,3 +98,15 @@ def test_replay_concentrates_on_the_evening_of_october_10_and_on_longs(october):
     assert facts.loc["share in the 20:00-21:59 bars", "simulated"] > 0.5
     assert facts.loc["long share of liquidations", "simulated"] > 0.8
     assert october[3].conservation_error() < 1e-9
+
+
+def test_replay_window_reads_closes_only_files_without_wicks(tmp_path):
+    stamps = pd.date_range("2025-10-10", periods=6, freq="h", tz="UTC")
+    frame = pd.DataFrame(
+        {"time_utc": stamps.strftime("%Y-%m-%d %H:%M"), "BTC": 100.0 + np.arange(6)}
+    )
+    path = tmp_path / "closes.csv"
+    frame.to_csv(path, index=False)
+    close, low, high = replay_window(path)
+    assert low is None and high is None
+    assert close["BTC"].tolist() == [100.0, 101.0, 102.0, 103.0, 104.0, 105.0]
