@@ -14,7 +14,9 @@ against one numpy product of the engine's own scenario matrix (Paradex: 24 scena
 underlying, block-sparse: each instrument moves with its own underlying only; Deribit: its
 27 + 8 cells per underlying; OKX: its MR1 grid and the two MR6 extreme moves per risk unit; dYdX
 and Hyperliquid: the instrument x underlying netting matrix), timed round-robin in the same
-run; the target is a ratio within 3x.
+run, with the default BLAS threads and with one; the target is a ratio within 3x. dYdX's and
+Hyperliquid's matrices are tiny (a 0.5 ms product), so their ratio measures the fixed cost every
+engine's ``margin_book`` pays (input checks, isolated margins, the result frames), not a kernel.
 
 Run: .venv/bin/python benchmarks/margin_engines.py [--portfolios N] [--repeat R] [--venues-only]
 """
@@ -24,11 +26,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from contextlib import nullcontext
 from operator import attrgetter
 
 import numpy as np
 import pandas as pd
 
+from research._threads import single_threaded_blas
 from research.margin import (
     CorrelationEngine,
     FilteredHistoricalSimulation,
@@ -222,24 +226,32 @@ def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repea
     }
     print(
         f"\nvenue engines on {book.n_portfolios} books x {len(names)} underlyings (linear "
-        "perpetuals), full margin_book against one numpy product of the engine's scenario matrix"
+        "perpetuals), full margin_book against one numpy product of the engine's scenario "
+        "matrix; ratio = engine / product (best, median), with the default BLAS threads and with "
+        "one (after a threaded product the BLAS threads spin a while, which slows the next timed "
+        "call on a small host)"
     )
-    print(f"{'':<20}{'matrix':>12}{'product':>10}{'engine':>10}{'ratio (best)':>14}{'median':>8}")
+    print(
+        f"{'':<20}{'matrix':>10}{'product':>10}{'engine':>10}{'ratio':>13}"
+        f"{'1-thread product':>18}{'engine':>9}{'ratio':>13}"
+    )
     for label, (engine, scenario_matrix) in engines.items():
         matrix = np.ascontiguousarray(scenario_matrix(engine._prepare(book, market)))
-        timed = interleaved(
-            {
-                "product": lambda m=matrix: q @ m,
-                "engine": lambda e=engine: e.margin_book(book, market),
-            },
-            repeat,
-        )
-        (p_best, p_median), (e_best, e_median) = timed["product"], timed["engine"]
+        funcs = {
+            "product": lambda m=matrix: q @ m,
+            "engine": lambda e=engine: e.margin_book(book, market),
+        }
+        columns = []
+        for threads in (nullcontext(), single_threaded_blas()):
+            with threads:
+                timed = interleaved(funcs, repeat)
+            (p_best, p_median), (e_best, e_median) = timed["product"], timed["engine"]
+            columns.append(
+                f"{p_best * 1e3:8.1f}ms{e_best * 1e3:7.1f}ms"
+                f"{e_best / p_best:7.2f}x{e_median / p_median:5.2f}x"
+            )
         shape = f"{matrix.shape[0]}x{matrix.shape[1]}"
-        print(
-            f"{label:<20}{shape:>12}{p_best * 1e3:8.1f}ms{e_best * 1e3:8.1f}ms"
-            f"{e_best / p_best:12.2f}x{e_median / p_median:7.2f}x"
-        )
+        print(f"{label:<20}{shape:>10}{columns[0]}{'':>6}{columns[1]}")
 
 
 if __name__ == "__main__":
