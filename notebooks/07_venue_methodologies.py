@@ -78,7 +78,7 @@ else:
     prices = pd.DataFrame(np.exp(np.cumsum(steps, axis=0)), index=index, columns=assets)
     source = "synthetic"
 returns = to_returns(prices)
-lookback = 168 if fast else 720
+lookback = 168 if fast else 480  # hours; the full run's first test hour is before the cascade
 cascade = pd.Timestamp("2025-10-10 21:00", tz="UTC")  # the 2025-10-10 liquidation hour
 if not returns.index[0] <= cascade <= returns.index[-1]:
     cascade = returns.index[int(np.argmin(returns.sum(axis=1).to_numpy()))]
@@ -298,6 +298,10 @@ show_figure(
 # largest shortfall of the margin below the realized loss as % of the book's gross notional.
 
 # %%
+tested = next(iter(results.values())).dates
+if not tested[0] <= cascade <= tested[-1]:  # the data start too late for the cascade
+    print(f"NOTE: {cascade} is not in the test period; the window is the test's worst hour.")
+    cascade = returns.loc[tested].sum(axis=1).idxmin()
 window = (cascade - pd.Timedelta(hours=12), cascade + pd.Timedelta(hours=36))
 crash_rows = []
 for (name, fam), result in results.items():
