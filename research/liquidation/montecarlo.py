@@ -22,6 +22,7 @@ import pandas as pd
 
 from research._random import as_generator
 from research._typing import Seed
+from research.data.units import to_decimal
 from research.errors import ParameterError
 from research.liquidation.engine import CascadeSimulator
 from research.liquidation.state import Accounts, ShockPath
@@ -108,9 +109,9 @@ def paths_from_simulation(
     returns = np.asarray(simulation.returns, dtype=float)
     if returns.ndim != 3 or returns.shape[2] != len(simulation.assets):
         raise ParameterError("simulated returns must have shape (paths, steps, assets)")
-    scale = 0.01 if units == "percent" else 1.0
     columns = list(map(str, simulation.assets))
-    return [ShockPath.from_returns(pd.DataFrame(r * scale, columns=columns)) for r in returns]
+    decimal = to_decimal(returns, units)
+    return [ShockPath.from_returns(pd.DataFrame(r, columns=columns)) for r in decimal]
 
 
 @dataclass(frozen=True)
