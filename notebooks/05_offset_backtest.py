@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Do the offsets survive? An out-of-sample backtest of isolated versus cross margin
+# # Do the offsets survive out of sample?
 #
 # Cross margin charges a portfolio for its net risk, so hedged books post far less collateral
 # than the sum of their legs' isolated margins. This study asks whether that saving is safe:
