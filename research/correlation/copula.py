@@ -68,7 +68,7 @@ from research.errors import (
     InsufficientDataError,
     SpecificationError,
 )
-from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate
+from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
 __all__ = ["CopulaDCC", "CopulaDCCResult", "copula_residuals", "tail_dependence"]
 
@@ -404,12 +404,7 @@ class CopulaDCC:
         ConvergenceError
             No admissible start.
         """
-        if univariate is None:
-            if returns is None:
-                raise DataError("pass returns, or a fitted univariate stage via univariate=")
-            univariate = fit_univariate(returns, self.univariate, check_units=check_units)
-        elif not isinstance(univariate, UnivariateFits):
-            raise DataError("univariate must be a UnivariateFits")
+        univariate = univariate_stage(returns, univariate, self.univariate, check_units=check_units)
         zdf = univariate.std_resid
         t_obs, n = zdf.shape
         if n < 2:

@@ -61,7 +61,7 @@ from research._threads import single_threaded_blas
 from research._typing import Float64Array1D, Float64Array2D
 from research.correlation._kernels import cdcc_target
 from research.errors import ConvergenceError, ConvergenceWarning, DataError, InsufficientDataError
-from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate
+from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
 __all__ = ["DECO", "DECOResult", "deco_loglik", "equicorrelation_path"]
 
@@ -320,12 +320,7 @@ class DECO:
         ConvergenceError
             The optimizer failed from its start.
         """
-        if univariate is None:
-            if returns is None:
-                raise DataError("pass returns, or a fitted univariate stage via univariate=")
-            univariate = fit_univariate(returns, self.univariate, check_units=check_units)
-        elif not isinstance(univariate, UnivariateFits):
-            raise DataError("univariate must be a UnivariateFits")
+        univariate = univariate_stage(returns, univariate, self.univariate, check_units=check_units)
         zdf = univariate.std_resid
         t_obs, n = zdf.shape
         if n < 2:

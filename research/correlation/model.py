@@ -25,7 +25,7 @@ from research.errors import (
     InsufficientDataError,
     SpecificationError,
 )
-from research.volatility import UnivariateFits, UnivariateSpec, fit_univariate
+from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
 __all__ = ["DCC", "KINDS", "DISTRIBUTIONS", "ESTIMATIONS", "MIN_OBS_PER_ASSET"]
 
@@ -212,12 +212,7 @@ class DCC:
             The optimizer failed from every start.
         """
         notes: list[str] = []
-        if univariate is None:
-            if returns is None:
-                raise DataError("pass returns, or a fitted univariate stage via univariate=")
-            univariate = fit_univariate(returns, self.univariate, check_units=check_units)
-        elif not isinstance(univariate, UnivariateFits):
-            raise DataError("univariate must be a UnivariateFits")
+        univariate = univariate_stage(returns, univariate, self.univariate, check_units=check_units)
         notes.extend(univariate.warnings)
         zdf = univariate.std_resid
         assets = univariate.assets

@@ -35,6 +35,7 @@ __all__ = [
     "ArchResults",
     "UnivariateFits",
     "fit_univariate",
+    "univariate_stage",
     "validate_returns",
     "MIN_OBSERVATIONS",
 ]
@@ -464,3 +465,41 @@ def fit_univariate(
         warnings=tuple(notes),
         dropped=dropped,
     )
+
+
+def univariate_stage(
+    returns: pd.DataFrame | None,
+    univariate: UnivariateFits | None,
+    spec: UnivariateSpec,
+    *,
+    check_units: bool = True,
+) -> UnivariateFits:
+    """Return the univariate stage a correlation model runs on: given, or fitted to returns.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame or None
+        Returns in percent (fitted with ``spec`` when ``univariate`` is None).
+    univariate : UnivariateFits or None
+        A univariate stage already fitted; it is used as is.
+    spec : UnivariateSpec
+        The per-asset model for ``returns``.
+    check_units : bool
+        Refuse prices and decimal returns (:func:`research.data.check_return_units`).
+
+    Returns
+    -------
+    UnivariateFits
+
+    Raises
+    ------
+    DataError
+        Neither returns nor a univariate stage, or a ``univariate`` of another type.
+    """
+    if univariate is None:
+        if returns is None:
+            raise DataError("pass returns, or a fitted univariate stage via univariate=")
+        return fit_univariate(returns, spec, check_units=check_units)
+    if not isinstance(univariate, UnivariateFits):
+        raise DataError("univariate must be a UnivariateFits")
+    return univariate
