@@ -22,8 +22,6 @@ mpor_daily = "1D"
 mpor_hourly = "8h"
 
 # %%
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,6 +35,7 @@ from research.data import (
     read_bars,
     read_prices,
     resample_bars,
+    shared_data_file,
     to_returns,
     worst_moves,
 )
@@ -57,10 +56,8 @@ set_theme()
 # no funding, so that it executes end to end; its numbers then say nothing about crypto.
 
 # %%
-candidates = [Path(data_path).parent] if data_path else []
-candidates += [Path(p) for p in (os.environ.get("RESEARCH_SHARED_DATA"),) if p]
-candidates += [Path("../shared/data"), Path("../../shared/data"), Path("/work/shared/data")]
-shared = next((p for p in candidates if (p / "crypto_perp_hourly_binance.csv").is_file()), None)
+hourly_file = shared_data_file("crypto_perp_hourly_binance.csv", data_path)
+shared = None if hourly_file is None else hourly_file.parent
 assets = ["BTC", "ETH", "SOL"]
 if shared is not None:
     hourly = read_bars(shared / "crypto_perp_hourly_binance.csv", warn=False)[assets]

@@ -22,7 +22,6 @@ mpor_hours = 24
 iv_premium = 0.10
 
 # %%
-import os
 import warnings
 from pathlib import Path
 
@@ -33,7 +32,14 @@ from matplotlib import pyplot as plt
 from research.backtest import OffsetBacktest, RollingFHS
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.data import align, load_prices, periods_per_year, to_decimal, to_returns
+from research.data import (
+    align,
+    load_prices,
+    periods_per_year,
+    shared_data_file,
+    to_decimal,
+    to_returns,
+)
 from research.errors import DataError
 from research.margin.venues import (
     DeribitEngine,
@@ -60,10 +66,8 @@ set_theme()
 # the venues).
 
 # %%
-candidates = [Path(data_path).parent] if data_path else []
-candidates += [Path(p) for p in (os.environ.get("RESEARCH_SHARED_DATA"),) if p]
-candidates += [Path("../shared/data"), Path("../../shared/data"), Path("/work/shared/data")]
-shared = next((p for p in candidates if (p / "crypto_perp_hourly_binance.csv").is_file()), None)
+hourly_file = shared_data_file("crypto_perp_hourly_binance.csv", data_path)
+shared = None if hourly_file is None else hourly_file.parent
 assets = ["BTC", "ETH", "SOL"]
 if shared is not None:
     hourly = load_prices(shared / "crypto_perp_hourly_binance.csv", start=start, end=end)

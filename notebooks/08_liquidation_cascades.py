@@ -23,12 +23,12 @@ fast = False
 seed = 0
 
 # %%
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from research.calibration import MarginParameters
+from research.data import shared_data_file
 from research.liquidation import (
     OCTOBER_10_2025,
     OCTOBER_10_POPULATION,
@@ -231,13 +231,7 @@ record("offsets", offsets)
 # and margin mode.
 
 # %%
-candidates = [Path(data_path)] if data_path else []
-candidates += [
-    Path("../shared/data/crypto_perp_hourly_binance.csv"),
-    Path("../../shared/data/crypto_perp_hourly_binance.csv"),
-    Path("/work/shared/data/crypto_perp_hourly_binance.csv"),
-]
-hourly = next((p for p in candidates if p.is_file() and "hourly" in p.name), None)
+hourly = shared_data_file("crypto_perp_hourly_binance.csv", data_path)
 if hourly is None:
     show_text(
         "The hourly perpetual file (`crypto_perp_hourly_binance.csv` in `../shared/data`) is not "

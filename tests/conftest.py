@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from research.data import shared_data_dir as _shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared_data_dir() -> Path:
-    override = os.environ.get("RESEARCH_SHARED_DATA")
-    return Path(override) if override else REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

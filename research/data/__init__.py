@@ -34,6 +34,7 @@ from research.data.io import read_bars, read_prices
 from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
 from research.data.returns import mpor_returns, overlapping_sums, to_returns
+from research.data.shared import SHARED_DATA_VARIABLE, shared_data_dir, shared_data_file
 from research.data.timeindex import check_time_index
 from research.data.units import (
     ReturnUnits,
@@ -47,6 +48,9 @@ from research.data.units import (
 from research.data.validation import validate_prices
 
 __all__ = [
+    "SHARED_DATA_VARIABLE",
+    "shared_data_dir",
+    "shared_data_file",
     "Bars",
     "DataQualityReport",
     "DatasetInfo",
