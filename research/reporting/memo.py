@@ -59,6 +59,9 @@ of the break threshold."""
 #: A Python list of strings and a quoted word, as other modules' messages print them.
 _LIST_REPR = re.compile(r"\[((?:'[^']*'(?:, )?)+)\]")
 _QUOTED = re.compile(r"(?<![A-Za-z])'([A-Za-z0-9_.\-/]+)'")
+#: Most failing rows the recommendation names itself (more: the verdict section names them).
+_NAMED_ROWS = 4
+_REGIME_NAME = re.compile(r"\bregime (recent|stressed|[a-z]+_q\d+)\b")
 
 FAILURES = ("a yellow or red traffic light", "too many exceptions", "clustered exceptions")
 """What fails a backtest row under :class:`VerdictRule`, in the order the memo names them."""
@@ -425,7 +428,7 @@ def binding_constraints(calibration: Mapping[str, Any]) -> pd.Series:
     offsets = calibration.get("offsets", {})
     for row in calibration.get("credits", []):
         if row["reason"]:
-            text = f"no credit: {_plain_text(row['reason'])}"
+            text = f"no credit: {_reason_text(row['reason'])}"
         else:
             text = f"{_regime_label(row['binding_regime'], offsets)} x {offsets['cap']:.0%} cap"
             if row["haircut"] > 0:
@@ -637,13 +640,13 @@ def limitations(
     if len(verdicts):
         undefined = verdicts[verdicts["independence"].eq("n/a") & verdicts["kind"].ne("family")]
         for backtest, part in undefined.groupby("backtest", sort=False):
-            total = int(
-                verdicts[verdicts["backtest"].eq(backtest) & verdicts["kind"].ne("family")].shape[0]
-            )
+            rows = verdicts[verdicts["backtest"].eq(backtest) & verdicts["kind"].ne("family")]
+            total = len(rows)
+            defined = rows["subject"][~rows.index.isin(part.index)]
             notes.append(
                 f"Christoffersen's independence test is undefined (no exception, or no two in a "
                 f"row to compare) for {len(part)} of {total} rows of the {backtest} backtest "
-                f"({_listing(part['subject'])}): whether "
+                f"({_rows_text(part['subject'], defined)}): whether "
                 f"{'its' if len(part) == 1 else 'their'} exceptions cluster is untested."
             )
     return notes
@@ -786,10 +789,14 @@ def _recommendation(verdicts: pd.DataFrame, fast: bool) -> str:
     failing = rows[rows["verdict"].eq("fail")]
     conservative = rows[rows["verdict"].eq("too conservative")]
     if len(failing):
+        named = (
+            f": {_listing(_subjects(failing))}"
+            if len(failing) <= _NAMED_ROWS
+            else " (named in the backtest verdict)"
+        )
         return prefix + (
             f"do not adopt as proposed. {len(failing)} of {len(rows)} backtest rows "
-            f"{'fails' if len(failing) == 1 else 'fail'} the rule below: "
-            f"{_listing(_subjects(failing))}."
+            f"{'fails' if len(failing) == 1 else 'fail'} the rule below{named}."
         )
     text = f"adopt. None of the {len(rows)} backtest rows fails the rule below"
     if len(conservative):
@@ -1078,7 +1085,9 @@ def _regime_label(regime: str, offsets: Mapping[str, Any]) -> str:
     elif regime == "stressed":
         sample = "pooled"
     elif regime.startswith("dcc") and offsets.get("dcc_window") is not None:
-        sample = f"{offsets['dcc_kind'].upper()}, last {offsets['dcc_window']} days"
+        sample = f"last {offsets['dcc_window']:,} days"
+        if offsets["dcc_kind"] != "dcc":  # the label names DCC; say which of the family
+            sample = f"{offsets['dcc_kind'].upper()}, {sample}"
     else:
         return f"{regime_label(regime)} correlation"
     return f"{regime_label(regime)} correlation ({sample})"
@@ -1103,10 +1112,22 @@ def _listing(items: Sequence[str] | pd.Series) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _rows_text(rows: pd.Series, others: pd.Series) -> str:
+    """Name a set of rows, by its complement when that is the shorter list."""
+    if len(others) and len(others) < len(rows):
+        return f"all but {_listing(others)}"
+    return _listing(rows)
+
+
 def _plain_text(text: str) -> str:
     """Write Python reprs inside another module's message as prose (``['a', 'b']`` -> a, b)."""
     text = _LIST_REPR.sub(lambda m: m.group(1).replace("'", ""), text)
     return _QUOTED.sub(r"\1", text)
+
+
+def _reason_text(reason: str) -> str:
+    """Write a refused credit's reason as prose: regimes by their exhibit names, no reprs."""
+    return _REGIME_NAME.sub(lambda m: f"the {regime_label(m.group(1))} regime", _plain_text(reason))
 
 
 def _undefined(value: Any) -> bool:

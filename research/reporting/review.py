@@ -449,12 +449,12 @@ def _memo_cells(
 ) -> list[nbformat.NotebookNode]:
     """Lay out the decision memo as the executive summary, naming the studies behind it."""
     mode = "a fast run (reduced samples, for checking only)" if config.fast else "a full run"
-    studies = "; ".join(f"{i}. {s.title}" for i, s in enumerate(executed, start=1))
     cells = [
         v4.new_markdown_cell(
             "# Executive summary: decision memo\n\n"
             f"Written from the results of {mode} on {_source_label(config)} (seed "
-            f"{config.seed}); the studies behind it follow in full ({studies})."
+            f"{config.seed}); the {len(executed)} studies behind it follow in full, one "
+            "section each."
         )
     ]
     for section in memo.sections:

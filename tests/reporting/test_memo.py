@@ -220,8 +220,11 @@ def test_the_binding_constraint_names_stress_lookback_quantile_cap_and_refusal()
     assert binding["risk weight CVX"].startswith("lookback 13.00% (short tail, move of 2021-01-05)")
     assert binding["offset credit CVX/XOM"] == "no credit: correlation breaks in stress"
     assert binding["offset credit KO/PEP"] == (
-        "DCC 5% quantile correlation (DCC, last 1000 days) x 80% cap, less a 2.0% break haircut"
+        "DCC 5% quantile correlation (last 1,000 days) x 80% cap, less a 2.0% break haircut"
     )
+    offsets = dict(_calibration()["offsets"], dcc_kind="adcc")
+    adcc = binding_constraints(_calibration(credits=[dcc], offsets=offsets))
+    assert adcc["offset credit KO/PEP"].startswith("DCC 5% quantile correlation (ADCC, last 1,000")
     pooled = binding_constraints(_calibration(stress_weight=None))
     assert pooled["risk weight XOM"].startswith("lookback with the stress windows' moves pooled")
     calm = binding_constraints(_calibration(stress_windows={}))
@@ -257,7 +260,7 @@ def test_quantile_credits_near_thresholds_undefined_tests_and_warnings_are_limit
     calibration = _calibration(credits=[credit], warnings=["2 price rows dropped"])
     verdicts = backtest_verdicts(pd.DataFrame(_coverage()))
     notes = " ".join(limitations(calibration, {"frozen": None}, verdicts))
-    assert "The credits of XOM/CVX are set by the DCC 5% quantile correlation (DCC, last" in notes
+    assert "The credits of XOM/CVX are set by the DCC 5% quantile correlation (last" in notes
     assert "XOM/CVX (least favourable correlation 0.35 against a minimum of 0.30)" in notes
     assert "undefined (no exception, or no two in a row to compare) for 1 of 2 rows" in notes
     assert "No frozen backtest ran" in notes
@@ -349,7 +352,14 @@ def test_other_modules_reprs_are_written_as_prose():
     notes = " ".join(limitations(_calibration(warnings=[warning]), None, _no_verdicts()))
     assert "stress windows covid_2020, rates_2022 lie outside" in notes
     binding = binding_constraints(_calibration(credits=[refused]))
-    assert binding["offset credit CVX/XOM"] == "no credit: too weak in regime recent (rho=0.178)"
+    assert binding["offset credit CVX/XOM"] == (
+        "no credit: too weak in the recent sample regime (rho=0.178)"
+    )
+    quantile = dict(refused, reason="too weak in regime 'dcc_q05' (rho=0.298)")
+    binding = binding_constraints(_calibration(credits=[quantile]))
+    assert binding["offset credit CVX/XOM"] == (
+        "no credit: too weak in the DCC 5% quantile regime (rho=0.298)"
+    )
 
 
 def test_the_calibration_record_explains_every_number_of_a_real_calibration():
@@ -387,3 +397,33 @@ def test_the_calibration_record_explains_every_number_of_a_real_calibration():
         assert pair["hedge_correlation"]["recent"] == pytest.approx(row["rho_recent"])
     notes = " ".join(limitations(record, {}, _no_verdicts()))
     assert "Stress window covid_2020 (2020-02-20 to 2020-04-07) lies after" in notes
+
+
+def test_long_lists_of_rows_are_named_once_and_by_the_shorter_side():
+    rows = [
+        _coverage_row("rolling", "outright", f"A{i} long", 9, 2.0, 0.001, "too many", 0.9, "red")
+        for i in range(6)
+    ]
+    rows += [
+        _coverage_row("rolling", "outright", f"A{i} short", 0, 2.0, 0.2, "too few", None, "green")
+        for i in range(6)
+    ]
+    rows.append(_coverage_row("rolling", "pair", "A0/A1", 0, 1.0, 0.4, "too few", 0.5, "green"))
+    records = {
+        "parameters": _parameters(),
+        "proposal_fingerprint": "f00",
+        "backtest_fingerprint": "f00",
+        "calibration": _calibration(),
+        "coverage_proposal": _recorded(rows),
+    }
+    memo = decision_memo(records)
+    ask = memo.sections[0].text
+    assert "6 of 7 backtest rows fail the rule below (named in the backtest verdict)." in ask
+    assert "A0 (rolling)" not in ask
+    assert "A0 (rolling), A1 (rolling)" in memo.sections[2].text
+    undefined = [n for n in memo.limitations if "independence test is undefined" in n]
+    assert undefined == [
+        "Christoffersen's independence test is undefined (no exception, or no two in a row to "
+        "compare) for 6 of 7 rows of the rolling backtest (all but A0/A1): whether their "
+        "exceptions cluster is untested."
+    ]
