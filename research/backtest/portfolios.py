@@ -12,13 +12,16 @@ notionals: the backtest values them in a market where every underlying's spot is
 Options are struck at a fixed moneyness (the strike is the moneyness at a unit spot) with a
 constant time to expiry in years, so they are re-struck daily; dated futures have a constant
 time to expiry and take the carry of the backtest's market. :func:`stack_books` stacks the
-families into one book and names each portfolio's family.
+families into one book and names each portfolio's family. :func:`crypto_books` builds the
+named crypto families of the venue studies (perpetuals long-short, a perpetual hedged by spot,
+options hedged with perpetuals, random perpetual books) in one call.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +35,16 @@ from research.portfolio import (
     DatedFuture,
     EuropeanOption,
     Instrument,
+    LinearPerpetual,
     Market,
     PortfolioBook,
     Spot,
 )
+from research.volatility.ewma import RISKMETRICS_DECAY, ewma_volatility
 
 __all__ = [
     "calendar_spreads",
+    "crypto_books",
     "hedged_pairs",
     "option_hedges",
     "random_books",
@@ -298,6 +304,168 @@ def random_books(
         )
     spots = {s.label: s for s in map(Spot, names) if any(s.label in row for row in rows)}
     return _book(rows, spots, "book")
+
+
+def crypto_books(
+    history: pd.DataFrame,
+    notional: float = 1e6,
+    *,
+    pair: tuple[str, str] = ("BTC", "ETH"),
+    ratios: Sequence[tuple[float, float]] = ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0)),
+    n_options: int = 9,
+    moneyness: Sequence[float] = (0.9, 1.0, 1.1),
+    tenor: float = 30 / 365,
+    iv_premium: float = 0.10,
+    n_random: int = 12,
+    seed: Seed = None,
+) -> dict[str, PortfolioBook]:
+    """Build the crypto venue studies' books: perpetuals, spot and options in named families.
+
+    Every family holds constant notionals (see the module notes) of linear perpetuals
+    (:class:`~research.portfolio.LinearPerpetual`), spot and options on the columns of
+    ``history``:
+
+    - ``"<A>/<B> perps long-short"``: long ``a * notional`` of the first perpetual of ``pair``,
+      short ``b * notional`` of the second, one book per ``(a, b)`` of ``ratios``;
+    - ``"perps long-short"``: long one perpetual, short another, ``notional`` each, one book
+      per pair of underlyings (in column order);
+    - ``"perp hedged by spot"``: long ``notional`` of the coin, short as much of its perpetual,
+      one book per underlying;
+    - ``"options hedged with perps"``: ``notional`` of a European option, delta-hedged at
+      inception with the perpetual; option ``k`` is on underlying ``k mod n``, a call for even
+      ``k`` and a put for odd ``k``, struck at ``moneyness[(k // n) mod len(moneyness)]``
+      (``n`` underlyings);
+    - ``"random perps"``: normal notionals with standard deviation ``notional`` on every
+      perpetual, ``n_random`` books.
+
+    Families with no book (``n_options=0``, ``n_random=0``, one underlying) are left out.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Percent log returns before the test period, one column per underlying. Their EWMA
+        volatility (``lambda`` :data:`~research.volatility.ewma.RISKMETRICS_DECAY`) at the
+        last date, annualised with the data's periods per year
+        (:func:`research.data.periods_per_year`), times ``1 + iv_premium`` is the options'
+        implied volatility (a proxy: the crypto files have no implied volatility), held
+        constant over the test.
+    notional : float
+        Notional of a leg (> 0).
+    pair : (str, str)
+        Underlyings of the pair family (long the first, short the second).
+    ratios : sequence of (float, float)
+        Notional multiples of the pair's long and short legs.
+    n_options : int
+        Number of option books (>= 0).
+    moneyness : sequence of float
+        Strike/spot choices, cycled through as described above.
+    tenor : float
+        Option maturity in years (constant; 30 calendar days by default).
+    iv_premium : float
+        Premium of implied over realized volatility (> -1; 10% by default).
+    n_random : int
+        Number of random books (>= 0).
+    seed : int, Generator or None
+        Seed of the random books' notionals.
+
+    Returns
+    -------
+    dict of str to PortfolioBook
+        One book per family, in the order above; portfolios ``"<A>-<B> 1"``,
+        ``"long-short 1"``, ``"spot hedge 1"``, ``"option 1"`` and ``"random 1"``, ...
+
+    Raises
+    ------
+    DataError
+        No underlying; with options, a missing or non-finite return (named by
+        :func:`~research.volatility.ewma.ewma_volatility`).
+    UnknownUnderlyingError
+        An underlying of ``pair`` not in ``history``.
+    SpecificationError
+        A pair of one underlying twice, a non-positive notional, negative counts, or
+        ``iv_premium <= -1``.
+    """
+    if history.shape[1] < 1 or history.empty:
+        raise DataError("crypto books need returns of at least one underlying")
+    assets = [str(c) for c in history.columns]
+    missing = [u for u in pair if u not in assets]
+    if missing:
+        raise UnknownUnderlyingError(
+            f"the pair's underlying(s) {missing} are not in the returns ({assets})"
+        )
+    if pair[0] == pair[1]:
+        raise SpecificationError(f"the pair needs two different underlyings, got {pair}")
+    if not (math.isfinite(notional) and notional > 0):
+        raise SpecificationError(f"notional must be a positive number, got {notional!r}")
+    for count, what in ((n_options, "n_options"), (n_random, "n_random")):
+        if count != 0:
+            _check_count(count, what)
+    if not iv_premium > -1:
+        raise SpecificationError(f"iv_premium must be above -1, got {iv_premium!r}")
+    perps = {u: LinearPerpetual(u) for u in assets}
+    spots = {u: Spot(u) for u in assets}
+    first, second = pair
+    books = {
+        f"{first}/{second} perps long-short": _book(
+            [
+                {perps[first].label: a * notional, perps[second].label: -b * notional}
+                for a, b in ratios
+            ],
+            {perps[u].label: perps[u] for u in pair},
+            f"{first}-{second}",
+        ),
+        "perps long-short": _book(
+            [
+                {perps[a].label: notional, perps[b].label: -notional}
+                for a, b in combinations(assets, 2)
+            ],
+            {p.label: p for p in perps.values()},
+            "long-short",
+        ),
+        "perp hedged by spot": _book(
+            [{spots[u].label: notional, perps[u].label: -notional} for u in assets],
+            {i.label: i for u in assets for i in (spots[u], perps[u])},
+            "spot hedge",
+        ),
+    }
+    if n_options:
+        volatility = to_decimal(
+            ewma_volatility(history, RISKMETRICS_DECAY)[1]
+            * math.sqrt(periods_per_year(history.index)),
+            "percent",
+        ) * (1 + iv_premium)
+        market = Market(spot=dict.fromkeys(assets, 1.0), volatility=volatility.to_dict())
+        instruments: dict[str, Instrument] = {}
+        rows = []
+        for k in range(n_options):
+            u = assets[k % len(assets)]
+            option = EuropeanOption(
+                u,
+                strike=float(moneyness[k // len(assets) % len(moneyness)]),
+                expiry=float(tenor),
+                kind=("call", "put")[k % 2],
+                implied_vol=float(volatility[u]),
+                name=f"{u} {('call', 'put')[k % 2]} {k + 1}",
+            )
+            instruments[option.label] = option
+            instruments.setdefault(perps[u].label, perps[u])
+            delta = option.greeks(market).delta
+            rows.append({option.label: notional, perps[u].label: -delta * notional})
+        books["options hedged with perps"] = _book(rows, instruments, "option")
+    if n_random:
+        rng = as_generator(seed)
+        rows = [
+            dict(
+                zip(
+                    [p.label for p in perps.values()],
+                    rng.normal(0, notional, len(assets)),
+                    strict=True,
+                )
+            )
+            for _ in range(n_random)
+        ]
+        books["random perps"] = _book(rows, {p.label: p for p in perps.values()}, "random")
+    return {name: book for name, book in books.items() if len(book.quantities)}
 
 
 _POSITION_COLUMNS = ("portfolio", "underlying", "notional")
