@@ -5,8 +5,10 @@ The steps, each with its evidence kept on the result:
 1. prices from the config's source (or a given file / frame), aligned, to log returns (%);
 2. stress windows from the catalog (``research.stress``) and the config;
 3. risk weights with the config's profile (``calibrate_risk_weights``);
-4. correlation regimes: recent sample, pooled stress windows, and the lower quantile of a
-   DCC conditional-correlation path; stability of every pair in each stress window;
+4. correlation regimes: recent sample, pooled stress windows, the lower quantile of a
+   DCC conditional-correlation path and, when switched on, the tail-dependence regime (each
+   pair's least favourable quantile of a t-copula DCC path); stability of every pair in each
+   stress window;
 5. offset credits (``OffsetCalibrator``), least favourable regime, cap, break haircut;
 6. anti-procyclicality paths of an equal-weight portfolio of the assets (``apc_from_returns``);
 7. a :class:`~research.calibration.MarginParameters` with all of it.
@@ -26,7 +28,7 @@ import pandas as pd
 
 from research.calibration.apc import APCResult, apc_from_returns
 from research.calibration.config import CalibrationConfig
-from research.calibration.offsets import OffsetCredits, OffsetPair
+from research.calibration.offsets import OffsetCredits, OffsetPair, copula_regime
 from research.calibration.parameters import MarginParameters
 from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
@@ -39,7 +41,7 @@ from research.errors import (
 )
 
 if TYPE_CHECKING:
-    from research.correlation import DCCResult
+    from research.correlation import CopulaDCCResult, DCCResult
 
 __all__ = [
     "CalibrationResult",
@@ -94,6 +96,9 @@ class CalibrationResult:
         The DCC fit on the last ``offsets.dcc_window`` returns whose lower quantile per pair is
         the ``dcc_qNN`` correlation regime (None when ``offsets.dcc`` is off or there are no
         pairs): the evidence behind every credit that regime binds.
+    copula : CopulaDCCResult or None
+        The t-copula DCC fit behind the ``copula_qNN`` tail-dependence regime (None when
+        ``offsets.copula`` is off or there are no pairs).
     """
 
     parameters: MarginParameters
@@ -108,6 +113,7 @@ class CalibrationResult:
     data_description: Mapping[str, Any]
     warnings: tuple[str, ...] = field(default=())
     dcc: DCCResult | None = None
+    copula: CopulaDCCResult | None = None
 
     def evidence(self) -> dict[str, pd.DataFrame]:
         """Return the review exhibits as tables.
@@ -116,7 +122,9 @@ class CalibrationResult:
         -------
         dict of str to DataFrame
             ``risk_weights`` (weights and drivers), ``offset_credits`` (tidy credits with
-            reasons), ``stability``, ``apc`` (procyclicality metrics and binding shares) and
+            reasons), ``copula_regime`` (with the copula regime on: per pair its correlation
+            and tail dependence, :func:`~research.calibration.offsets.copula_regime`),
+            ``stability``, ``apc`` (procyclicality metrics and binding shares) and
             ``parameters`` (the printed parameter table).
         """
         out = {
@@ -125,6 +133,10 @@ class CalibrationResult:
         }
         if self.offsets is not None:
             out["offset_credits"] = self.offsets.tidy()
+        if self.copula is not None:
+            out["copula_regime"] = copula_regime(
+                self.copula, self.config.pairs, self.config.offsets.copula_quantile
+            )[1]
         out["stability"] = self.stability
         if self.apc is not None:
             out["apc"] = self.apc.summary()
@@ -446,7 +458,7 @@ def calibrate(
     correlations: dict[str, pd.DataFrame] = {}
     stability = pd.DataFrame()
     offsets = None
-    dcc_fit = None
+    dcc_fit = copula_fit = None
     if config.pairs:
         correlations, nobs = regime_correlations(
             returns, config.offsets.recent or lookback, windows
@@ -458,6 +470,11 @@ def calibrate(
             )
         if config.offsets.dcc:
             correlations[_dcc_name(config)], dcc_fit = _dcc_lower(returns, config)
+        if config.offsets.copula:
+            copula_fit = _copula_fit(returns, config, dcc_fit, notes)
+            correlations[_copula_name(config)] = copula_regime(
+                copula_fit, config.pairs, config.offsets.copula_quantile
+            )[0]
         stability = _stability(returns, config, windows, config.offsets.recent or lookback, notes)
         if "stressed" in correlations:
             pooled = _pooled_stability(config, correlations, nobs)
@@ -498,6 +515,7 @@ def calibrate(
         data_description=description,
         warnings=tuple(dict.fromkeys(notes)),
         dcc=dcc_fit,
+        copula=copula_fit,
     )
 
 
@@ -594,6 +612,38 @@ def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> tuple[pd.Dat
     q = config.offsets.dcc_quantile
     est = dcc_correlation(fit.correlation, statistic="lower", level=1.0 - 2.0 * q)
     return est.band.lower, fit
+
+
+def _copula_name(config: CalibrationConfig) -> str:
+    return f"copula_q{round(100 * config.offsets.copula_quantile):02d}"
+
+
+def _copula_fit(
+    returns: pd.DataFrame, config: CalibrationConfig, dcc: DCCResult | None, notes: list[str]
+) -> CopulaDCCResult:
+    """Fit the t-copula DCC behind the tail-dependence regime on the DCC regime's window.
+
+    Reuses the DCC fit's univariate stage (the same returns) when there is one; the uniforms
+    are the ranks of its standardized residuals, so the normal GARCH innovations' thin tails
+    do not enter the copula. A fit that did not converge adds a note.
+    """
+    from research.correlation import CopulaDCC
+
+    sample = returns.tail(config.offsets.dcc_window)
+    if len(sample) < 250:
+        raise InsufficientDataError(
+            f"{len(sample)} returns for the copula fit; at least 250 are needed "
+            "(lengthen the sample or switch offsets.copula off)"
+        )
+    model = CopulaDCC(copula="t", kind=config.offsets.dcc_kind, transform="empirical")  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence notes are kept on the fit
+        fit = model.fit(sample) if dcc is None else model.fit(univariate=dcc.univariate)
+    if not fit.converged:
+        notes.append(
+            "the t-copula DCC behind the copula regime did not converge: " + "; ".join(fit.warnings)
+        )
+    return fit
 
 
 def _stability(

@@ -23,6 +23,7 @@ from research._io import write_atomic
 from research.calibration.offsets import OffsetCalibrator, OffsetPair
 from research.calibration.parameters import APCSettings, _in_range, _whole
 from research.calibration.risk_weights import PROFILES
+from research.data.alignment import HISTORY_POLICIES
 from research.data.calendar import mpor_periods, period_text
 from research.errors import ParameterError, SpecificationError
 from research.margin.offsets import EMIR_MAX_OFFSET
@@ -80,12 +81,24 @@ class DataConfig:
         Inclusive ISO dates that slice the sample.
     align : {"intersection", "ffill"}
         How missing prices are handled (see :func:`research.data.align`).
+    history : {"common", "pairwise"}
+        Late listings. ``"common"`` (the default): the panel keeps only the dates where
+        every asset trades, so an asset listed later (SOL on 2020-08-11) cuts everyone's
+        history to its own; the rows dropped are counted in the calibration's warnings and
+        in ``data_description["history"]``. ``"pairwise"``: each asset keeps its full history;
+        its risk weight uses its own returns and each pair's correlation regimes (recent,
+        stressed, stability) the pair's complete rows (pairwise-complete), so BTC/ETH keep
+        March 2020 with SOL in the panel. The DCC regime and the APC paths need a balanced
+        panel and use the rows where every asset trades; the result says so. The policy and
+        each asset's and pair's first date are recorded on the result and the parameter set
+        (:attr:`~research.calibration.MarginParameters.history`).
     """
 
     source: str | tuple[str, ...] = "sp500"
     start: str | None = None
     end: str | None = None
     align: Literal["intersection", "ffill"] = "intersection"
+    history: Literal["common", "pairwise"] = "common"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", iso_date(self.start, "data.start"))
@@ -105,6 +118,11 @@ class DataConfig:
         if self.align not in ("intersection", "ffill"):
             raise SpecificationError(
                 f"data.align must be 'intersection' or 'ffill', got {self.align!r}"
+            )
+        if self.history not in HISTORY_POLICIES:
+            raise SpecificationError(
+                f"data.history must be 'common' (dates where every asset trades) or 'pairwise' "
+                f"(each asset's and pair's own history), got {self.history!r}"
             )
 
     @property
@@ -181,7 +199,15 @@ class OffsetConfig:
     dcc_quantile : float
         Lower quantile of each pair's conditional correlation over the window (e.g. 0.05).
     dcc_window : int
-        Days the DCC model is fitted on and the quantile is taken over.
+        Days the DCC model (and the copula model) is fitted on and the quantile is taken over.
+    copula : bool
+        Add the tail-dependence regime ``copula_qNN`` (off by default): a Student-t copula
+        DCC (``dcc_kind`` dynamics, empirical uniforms) on the last ``dcc_window`` days, and per
+        pair the ``copula_quantile`` of its hedge correlation over the path, the least
+        favourable side for the hedge, with the tail dependence at it
+        (:func:`~research.calibration.offsets.copula_regime`).
+    copula_quantile : float
+        The copula regime's quantile, in (0, 0.5).
     """
 
     cap: float = EMIR_MAX_OFFSET
@@ -195,6 +221,8 @@ class OffsetConfig:
     dcc_kind: str = "dcc"
     dcc_quantile: float = 0.05
     dcc_window: int = 1000
+    copula: bool = False
+    copula_quantile: float = 0.05
 
     def __post_init__(self) -> None:
         check_field_types(self, "offsets")
@@ -205,10 +233,13 @@ class OffsetConfig:
             raise SpecificationError(
                 f"offsets.dcc_kind must be dcc, cdcc or adcc, got {self.dcc_kind!r}"
             )
-        if not 0.0 < self.dcc_quantile < 0.5:
-            raise SpecificationError(
-                f"offsets.dcc_quantile must lie in (0, 0.5), got {self.dcc_quantile}"
-            )
+        if not isinstance(self.copula, bool):
+            raise SpecificationError(f"offsets.copula must be true or false, got {self.copula!r}")
+        for name in ("dcc_quantile", "copula_quantile"):
+            if not 0.0 < getattr(self, name) < 0.5:
+                raise SpecificationError(
+                    f"offsets.{name} must lie in (0, 0.5), got {getattr(self, name)}"
+                )
         for name in ("recent", "dcc_window"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or int(value) != value or value < 20):
@@ -431,6 +462,7 @@ class CalibrationConfig:
                 "start": data.start,
                 "end": data.end,
                 "align": data.align,
+                "history": data.history,
             },
             "assets": list(self.assets),
             "pairs": [[p.first, p.second, p.direction] for p in self.pairs],

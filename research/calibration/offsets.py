@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,10 +27,14 @@ from research.errors import DataError, ParameterError
 from research.margin import EMIR_MAX_OFFSET
 from research.margin.credits import DIRECTIONS, Direction, Hedge, hedge_sign
 
+if TYPE_CHECKING:
+    from research.correlation import CopulaDCCResult
+
 __all__ = [
     "OffsetPair",
     "OffsetCalibrator",
     "OffsetCredits",
+    "copula_regime",
     "hedge_credit",
 ]
 
@@ -190,6 +194,124 @@ def hedge_credit(
     sign = hedge_sign(direction)
     pair_var = np.maximum(s1 * s1 + s2 * s2 + 2.0 * sign * np.clip(rho, -1.0, 1.0) * s1 * s2, 0.0)
     return np.clip(1.0 - np.sqrt(pair_var) / total, 0.0, 1.0)
+
+
+def copula_regime(
+    fit: CopulaDCCResult,
+    pairs: Iterable[OffsetPair | Sequence[str] | Mapping[str, str]],
+    quantile: float = 0.05,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r"""Tail-dependence regime: each pair's least favourable quantile of a t-copula DCC path.
+
+    A hedge fails when its legs decouple in a crash. Each pair's correlation in this regime is
+    the ``quantile`` of its **hedge correlation** :math:`h_t = -\sigma\rho_t` over the copula
+    correlation path :math:`\rho_t` of ``fit`` (:math:`\sigma` the pair's
+    :attr:`OffsetPair.sign`), mapped back to :math:`\rho`: for a long/short (``"opposite"``)
+    pair the lower ``quantile`` of :math:`\rho_t`, for a same-direction pair of negatively
+    correlated underlyings the upper ``1 - quantile``. Both are the side on which the hedge
+    removes the least risk, so the regime is conservative for every pair, whatever its
+    direction. The t copula's correlation is estimated jointly with its degrees of freedom
+    :math:`\nu` on the uniforms of the univariate stage, so a few joint extremes are read as
+    tail dependence instead of pulling :math:`\rho` as they pull a Gaussian DCC's.
+
+    With the correlation each pair gets the t copula's tail-dependence coefficient at the
+    regime's hedge correlation, :math:`\lambda = \lambda_\nu(h)`
+    (:func:`research.correlation.tail_dependence`): the limiting probability that, when one leg
+    crashes, the other follows into its own extreme tail in the direction that pays the hedge
+    (for an opposite pair, that both crash together; for a same pair, that one surges as the
+    other crashes). A small :math:`\lambda` says that in a crash the legs move apart: the
+    hedge the credit pays for is not there in the tail.
+
+    Parameters
+    ----------
+    fit : CopulaDCCResult
+        A t (or Gaussian, :math:`\lambda = 0`) copula DCC fit whose assets hold every leg.
+    pairs : iterable of OffsetPair or (first, second[, direction])
+        The hedged pairs.
+    quantile : float
+        Quantile of the hedge correlation over the path, in (0, 0.5).
+
+    Returns
+    -------
+    matrix : DataFrame
+        Asset x asset correlations of the regime, for :meth:`OffsetCalibrator.fit`: per pair the
+        conservative quantile; every other entry the lower ``quantile`` of the path (the
+        conservative side of an opposite-direction hedge). Entry-wise quantiles
+        need not form a positive semi-definite matrix; the calibrator reads pairs only.
+    table : DataFrame
+        One row per pair (index ``"first/second"``): ``first``, ``second``, ``direction``,
+        ``rho`` (the regime's correlation), ``hedge_rho``, ``rho_median`` (the path's
+        median), ``nu``, ``tail_dependence`` (:math:`\lambda` at ``hedge_rho``),
+        ``tail_dependence_median`` (at the median hedge correlation), ``quantile`` and
+        ``nobs`` (dates in the path).
+
+    Raises
+    ------
+    ParameterError
+        A quantile outside (0, 0.5), no pairs, or a pair repeated.
+    DataError
+        A leg missing from the fit.
+
+    Examples
+    --------
+    >>> from research.correlation import CopulaDCC  # doctest: +SKIP
+    >>> fit = CopulaDCC(copula="t", transform="empirical").fit(returns)  # doctest: +SKIP
+    >>> matrix, table = copula_regime(fit, [("XOM", "CVX")], 0.05)  # doctest: +SKIP
+    """
+    from research.correlation import tail_dependence
+    from research.stress import dcc_correlation
+
+    q = float(quantile)
+    if not 0.0 < q < 0.5:
+        raise ParameterError(f"the copula regime's quantile must lie in (0, 0.5), got {quantile!r}")
+    checked = [OffsetPair.coerce(p) for p in pairs]
+    if not checked:
+        raise ParameterError("give at least one pair for the copula regime")
+    names = [p.name for p in checked]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"pairs repeat: {names}")
+    assets = fit.assets
+    for pair in checked:
+        missing = [a for a in (pair.first, pair.second) if a not in assets]
+        if missing:
+            raise DataError(
+                f"the copula fit has no asset {missing} (pair {pair.name}); fit it on data with "
+                f"both legs (it has {assets})"
+            )
+    array = fit.correlation_array
+    path = pd.DataFrame(
+        array.reshape(-1, len(assets)),
+        index=pd.MultiIndex.from_product([fit.dates, assets]),
+        columns=assets,
+    )
+    band = dcc_correlation(path, statistic="mean", level=1.0 - 2.0 * q).band
+    matrix = band.lower.copy()
+    rows = []
+    for pair in checked:
+        i, j = assets.index(pair.first), assets.index(pair.second)
+        side = band.lower if pair.direction == "opposite" else band.upper
+        rho = float(side.iloc[i, j])
+        matrix.iloc[i, j] = matrix.iloc[j, i] = rho
+        median = float(np.median(array[:, i, j]))
+        hedge, hedge_median = -pair.sign * rho, -pair.sign * median
+        rows.append(
+            {
+                "first": pair.first,
+                "second": pair.second,
+                "direction": pair.direction,
+                "rho": rho,
+                "hedge_rho": hedge,
+                "rho_median": median,
+                "nu": fit.nu,
+                "tail_dependence": float(tail_dependence(float(np.clip(hedge, -1, 1)), fit.nu)),
+                "tail_dependence_median": float(
+                    tail_dependence(float(np.clip(hedge_median, -1, 1)), fit.nu)
+                ),
+                "quantile": q,
+                "nobs": len(array),
+            }
+        )
+    return matrix, pd.DataFrame(rows, index=pd.Index(names, name="pair"))
 
 
 @dataclass(frozen=True)
