@@ -15,7 +15,12 @@ from research.data.quality import ALL_ASSETS, issue_frame, repair_frame
 from research.data.validation import validate_prices
 from research.errors import DataError, SpecificationError
 
-__all__ = ["DEFAULT_MAX_FILL", "align"]
+__all__ = ["DEFAULT_MAX_FILL", "HISTORY_POLICIES", "align", "listed_mask"]
+
+HISTORY_POLICIES: tuple[str, ...] = ("common", "pairwise")
+"""How a panel treats an asset listed later (or delisted earlier) than the others:
+``"common"`` keeps only the rows where every asset trades, ``"pairwise"`` keeps every
+asset's own history (NaN outside its listed range) for pairwise-complete estimation."""
 
 DEFAULT_MAX_FILL = 3
 """Longest run of missing values that ``how="ffill"`` fills (a long weekend of an equity
@@ -33,6 +38,7 @@ def align(
     calendar: Calendar | None = None,
     on_long_gap: Literal["raise", "drop"] = "raise",
     warn: bool = True,
+    history: Literal["common", "pairwise"] = "common",
 ) -> pd.DataFrame:
     """Return a panel with a value for every asset on every row, saying how it got there.
 
@@ -62,14 +68,24 @@ def align(
         (naming asset and dates) or, with ``"drop"``, its rows are dropped and flagged.
     warn : bool
         Emit a :class:`~research.errors.DataQualityWarning` when rows are dropped.
+    history : {"common", "pairwise"}
+        Late listings (:data:`HISTORY_POLICIES`). ``"common"``: the rows before an asset's
+        first price (or after its last) are dropped like any other missing value, so the
+        panel starts when the last asset lists. ``"pairwise"``: those rows are kept, with
+        NaN for the asset that does not trade yet, so each asset keeps its own history and
+        each pair its complete rows; ``how`` then applies only inside each asset's listed
+        range (:func:`listed_mask`).
 
     Returns
     -------
     pandas.DataFrame
-        No NaN. ``attrs["alignment"]``: a dict with ``how``, ``rows_in``, ``rows_added``
-        (calendar reindex), ``rows_out``, ``rows_dropped``, ``dropped_by_asset`` (rows
-        each asset's missing values caused to drop; a row can count for several assets)
-        and ``filled`` (values filled per asset). ``attrs["quality"]``
+        No NaN with ``history="common"``; with ``"pairwise"``, NaN only outside each asset's
+        listed range. ``attrs["alignment"]``: a dict with ``how``, ``history``, ``rows_in``,
+        ``rows_added`` (calendar reindex), ``rows_out``, ``rows_dropped``,
+        ``dropped_by_asset`` (rows each asset's missing values caused to drop; a row can
+        count for several assets), ``filled`` (values filled per asset), ``first_dates``
+        (each asset's first stamp in the result, as text) and ``unlisted_rows`` (rows kept
+        with NaN for an asset not listed on them; empty with ``"common"``). ``attrs["quality"]``
         (read it with :func:`research.data.quality_report`): the report of the
         aligned panel, with the alignment's findings and repairs added.
 
@@ -90,6 +106,11 @@ def align(
     """
     if how not in ("intersection", "ffill"):
         raise SpecificationError(f"how must be 'intersection' or 'ffill', got {how!r}")
+    if history not in HISTORY_POLICIES:
+        raise SpecificationError(
+            f"history must be one of {HISTORY_POLICIES} (late listings: rows where all "
+            f"assets trade, or each asset's own history), got {history!r}"
+        )
     if on_long_gap not in ("raise", "drop"):
         raise SpecificationError(f"on_long_gap must be 'raise' or 'drop', got {on_long_gap!r}")
     if max_gap < 0:
@@ -123,7 +144,14 @@ def align(
                 )
         frame, filled = _fill(frame, max_gap, on_long_gap, issues, repairs)
     missing = frame.isna().to_numpy()
-    dropped_rows = missing.any(axis=1)
+    if history == "pairwise":  # an asset not listed yet (or any more) drops no row
+        empty = [str(a) for a, none in zip(frame.columns, missing.all(axis=0), strict=True) if none]
+        if empty:
+            raise DataError(f"assets {empty} have no price; drop them before aligning")
+        missing = missing & listed_mask(missing)
+        dropped_rows = missing.any(axis=1) | frame.isna().to_numpy().all(axis=1)
+    else:
+        dropped_rows = missing.any(axis=1)
     dropped_by_asset = {
         str(asset): int(count)
         for asset, count in zip(frame.columns, missing[dropped_rows].sum(axis=0), strict=True)
@@ -158,8 +186,20 @@ def align(
         messages.append("align: " + message)
         if warn:
             warn_quality(message)
+    unlisted = result.isna().sum()
+    for asset, count in unlisted.items():
+        if count:
+            repairs.append(
+                _repair(
+                    "unlisted_rows_kept",
+                    str(asset),
+                    int(count),
+                    "history 'pairwise': rows outside its listed range kept as NaN",
+                )
+            )
     summary = {
         "how": how,
+        "history": history,
         "max_gap": max_gap if how == "ffill" else None,
         "calendar": calendar,
         "rows_in": rows_in,
@@ -168,6 +208,10 @@ def align(
         "rows_dropped": n_dropped,
         "dropped_by_asset": dropped_by_asset,
         "filled": filled,
+        "first_dates": {
+            str(asset): stamp_text(result[asset].first_valid_index()) for asset in result.columns
+        },
+        "unlisted_rows": {str(a): int(n) for a, n in unlisted.items() if n},
     }
     base = report if report is not None else validate_prices(prices, errors="report", warn=False)
     attach_quality(
@@ -177,6 +221,32 @@ def align(
     attach_quality(result, validate_prices(result, warn=False, calendar=base.calendar))
     result.attrs[ALIGN_ATTR] = summary
     return result
+
+
+def listed_mask(missing: np.ndarray) -> np.ndarray:
+    """Where each asset is listed: from its first to its last value (inclusive).
+
+    Parameters
+    ----------
+    missing : numpy.ndarray of bool, shape (rows, assets)
+        True where a value is missing.
+
+    Returns
+    -------
+    numpy.ndarray of bool, same shape
+        True between each column's first and last non-missing row; a column without any
+        value is False throughout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> listed_mask(np.array([[True], [False], [True], [False], [True]])).ravel().tolist()
+    [False, True, True, True, False]
+    """
+    present = ~np.asarray(missing, dtype=bool)
+    after_first = np.cumsum(present, axis=0) > 0
+    before_last = np.cumsum(present[::-1], axis=0)[::-1] > 0
+    return after_first & before_last
 
 
 def _fill(
