@@ -1,4 +1,8 @@
-"""Side-by-side comparison of fitted DCC-family models and their likelihood-ratio tests."""
+"""Side-by-side comparison of fitted correlation models and likelihood-ratio tests.
+
+:func:`compare` and :func:`lr_tests` cover the DCC family; :func:`compare_dependence` puts a
+Gaussian DCC, copula-DCCs and DECO on one scale, the log copula density of the same uniforms.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.correlation.copula import CopulaDCCResult
+from research.correlation.deco import DECOResult
 from research.correlation.lrtest import lr_test
+from research.correlation.results import DCCResult
+from research.errors import DataError, SpecificationError
 
-__all__ = ["LR_PAIRS", "compare", "lr_tests"]
+__all__ = ["LR_PAIRS", "compare", "compare_dependence", "lr_tests"]
 
 #: Nested (restricted, unrestricted) pairs reported by :func:`lr_tests`, in this order.
 LR_PAIRS: tuple[tuple[str, str], ...] = (
@@ -96,3 +104,94 @@ def lr_tests(fits: Mapping[str, Any]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["null", "alternative", "statistic", "df", "p-value", "note"])
+
+
+def compare_dependence(
+    fits: Mapping[str, DCCResult | CopulaDCCResult | DECOResult],
+) -> pd.DataFrame:
+    r"""One table for Gaussian DCC, copula-DCC and DECO fits on the same univariate stage.
+
+    With normal GARCH margins the uniforms are :math:`u_{it} = \Phi(z_{it})`. The correlation
+    log-likelihood of a normal DCC (and of DECO, the same density at the equicorrelation
+    matrix), :math:`\sum_t [\log\phi_N(z_t; R_t) - \sum_i \log\phi(z_{it})]`, is the log
+    density of the Gaussian copula at those uniforms, and a copula-DCC fitted with the
+    parametric transform reports the log density of its copula at the same uniforms. The
+    margins' log-likelihood is common to all of them, so these numbers, and information
+    criteria built on them, rank the dependence models on equal terms. A row whose number is
+    not that density (a DCC with Student-t innovations, whose correlation stage keeps normal
+    margins; a copula on rank uniforms; a different univariate stage) keeps its
+    log-likelihood but gets no AIC/BIC and says why in ``note``.
+
+    Parameters
+    ----------
+    fits : mapping of label -> DCCResult, CopulaDCCResult or DECOResult
+        The first fit's standardized residuals are the reference margins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fit: ``model`` (what was fitted), ``a``, ``b``, ``g`` (ADCC), ``nu`` (t
+        copula; NaN otherwise), ``copula log-lik.``, ``parameters`` (estimated dependence
+        parameters; the correlation target, a moment estimate, is not counted), ``AIC``,
+        ``BIC`` (on the copula log-likelihood, lower is better), ``comparable`` and ``note``.
+
+    Raises
+    ------
+    DataError
+        No fit.
+    SpecificationError
+        A value that is not one of the three result types.
+
+    Examples
+    --------
+    >>> from research.correlation import DCC, DECO, CopulaDCC  # doctest: +SKIP
+    >>> from research.volatility import fit_univariate  # doctest: +SKIP
+    >>> stage = fit_univariate(returns)  # doctest: +SKIP
+    >>> compare_dependence({"DCC": DCC().fit(univariate=stage),  # doctest: +SKIP
+    ...                     "t copula": CopulaDCC().fit(univariate=stage),
+    ...                     "DECO": DECO().fit(univariate=stage)})
+    """
+    if not fits:
+        raise DataError("compare_dependence needs at least one fit")
+    reference = None
+    rows = {}
+    for label, res in fits.items():
+        if isinstance(res, DCCResult):
+            model = f"{res.kind.upper()}, {res.distribution}"
+            loglik, params, stage = res.loglikelihood_correlation, res.params, res.univariate
+            note = "" if res.distribution == "normal" else "normal margins under a t density"
+        elif isinstance(res, CopulaDCCResult):
+            spec = res.model
+            model = f"{spec.copula} copula, {spec.kind.upper()}, {spec.transform}"
+            loglik, params, stage = res.loglikelihood_copula, res.params, res.univariate
+            note = "" if spec.transform == "parametric" else "rank uniforms, not Phi(z)"
+        elif isinstance(res, DECOResult):
+            model = "DECO"
+            loglik, params, stage = res.loglikelihood_correlation, res.params, res.univariate
+            note = ""
+        else:
+            raise SpecificationError(
+                f"fit {label!r} is a {type(res).__name__}; compare_dependence takes DCCResult, "
+                "CopulaDCCResult or DECOResult"
+            )
+        z = stage.std_resid
+        if reference is None:
+            reference = z
+        elif not (z.shape == reference.shape and np.allclose(z.to_numpy(), reference.to_numpy())):
+            note = note or "another univariate stage than the first fit"
+        nobs = len(z)
+        k = int(params.size)
+        row: dict[str, Any] = {"model": model}
+        row.update({name: float(params.get(name, np.nan)) for name in ("a", "b", "g", "nu")})
+        row["copula log-lik."] = float(loglik)
+        row["parameters"] = k
+        row["AIC"] = -2.0 * loglik + 2.0 * k if not note else np.nan
+        row["BIC"] = -2.0 * loglik + np.log(nobs) * k if not note else np.nan
+        row["comparable"] = not note
+        row["note"] = note
+        rows[label] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if table["g"].isna().all():
+        table = table.drop(columns="g")
+    table.index.name = "fit"
+    return table

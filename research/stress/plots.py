@@ -12,7 +12,7 @@ from research.data import to_decimal
 from research.errors import SpecificationError
 from research.stress.dcc import path_to_array
 from research.stress.result import StressedCorrelation
-from research.stress.windows import StressWindow
+from research.stress.windows import StressWindow, window_mask
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,6 +23,7 @@ __all__ = [
     "plot_correlation_paths",
     "plot_exceedance_curves",
     "plot_stress_windows",
+    "plot_window_paths",
 ]
 
 _NAMED_COLOR = "tab:red"
@@ -236,5 +237,65 @@ def plot_exceedance_curves(curve: pd.DataFrame) -> Figure:
         ax.set_xlabel("threshold (sd); < 0 joint losses")
     axes[0][0].set_ylabel("exceedance correlation")
     axes[0][0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_window_paths(
+    panels: Mapping[str, pd.Series | pd.DataFrame],
+    windows: Sequence[StressWindow] = (),
+    *,
+    ylabel: str,
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Date-indexed paths, one panel per entry, with the stress windows shaded.
+
+    Parameters
+    ----------
+    panels : mapping of title -> Series or DataFrame
+        Each entry is one panel (stacked, sharing the date axis); every column is a line,
+        labelled by its name.
+    windows : sequence of StressWindow
+        Windows to shade (those without a date of the paths are left out); the axis keeps the
+        paths' date range.
+    ylabel : str
+        Label of every panel's vertical axis.
+    ylim : (float, float), optional
+        Common vertical range (default: matplotlib's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    SpecificationError
+        No panel, or a panel that is not date-indexed.
+    """
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        raise SpecificationError("plot_window_paths needs at least one panel")
+    frames = {}
+    for title, value in panels.items():
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        if not isinstance(frame.index, pd.DatetimeIndex):
+            raise SpecificationError(f"panel {title!r} is not indexed by dates")
+        frames[title] = frame
+    fig, axes = plt.subplots(
+        len(frames), 1, figsize=(7.5, 2.4 * len(frames) + 0.6), sharex=True, squeeze=False
+    )
+    dates = pd.DatetimeIndex(sorted(set().union(*(frame.index for frame in frames.values()))))
+    shown = [w for w in windows if window_mask(dates, w).any()]  # no legend for unseen ones
+    for ax, (title, frame) in zip(axes[:, 0], frames.items(), strict=True):
+        for column in frame.columns:
+            ax.plot(frame.index, frame[column].to_numpy(), lw=0.9, label=str(column))
+        _shade(ax, shown, _NAMED_COLOR, "stress window")
+        ax.set_xlim(dates[0], dates[-1])
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=3)
     fig.tight_layout()
     return fig
