@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.correlation.copula import CopulaDCCResult
-from research.correlation.deco import DECOResult
+from research.correlation.copula import CopulaDCC, CopulaDCCResult
+from research.correlation.deco import DECO, DECOResult
 from research.correlation.lrtest import lr_test
+from research.correlation.model import DCC
 from research.correlation.results import DCCResult
 from research.errors import DataError, SpecificationError
+from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
-__all__ = ["LR_PAIRS", "compare", "compare_dependence", "lr_tests"]
+__all__ = ["LR_PAIRS", "compare", "compare_dependence", "fit_dependence", "lr_tests"]
 
 #: Nested (restricted, unrestricted) pairs reported by :func:`lr_tests`, in this order.
 LR_PAIRS: tuple[tuple[str, str], ...] = (
@@ -195,3 +197,43 @@ def compare_dependence(
         table = table.drop(columns="g")
     table.index.name = "fit"
     return table
+
+
+def fit_dependence(
+    returns: pd.DataFrame | None = None,
+    *,
+    univariate: UnivariateFits | None = None,
+    spec: UnivariateSpec | None = None,
+) -> dict[str, DCCResult | CopulaDCCResult | DECOResult]:
+    """Fit a normal DCC, a Student-t copula DCC and DECO on one univariate stage.
+
+    The three share the standardized residuals, so :func:`compare_dependence` ranks them on
+    the same copula density.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame, optional
+        Returns in percent, one column per asset, no missing values.
+    univariate : UnivariateFits, optional
+        A univariate stage already fitted; then ``returns`` is not needed.
+    spec : UnivariateSpec, optional
+        The volatility model fitted to ``returns`` (default: constant mean + GARCH(1,1),
+        normal innovations, which the copula's parametric transform needs).
+
+    Returns
+    -------
+    dict
+        ``{"DCC": DCCResult, "t copula": CopulaDCCResult, "DECO": DECOResult}`` (the DCC
+        without standard errors; the t copula with DCC dynamics and the parametric transform).
+
+    Raises
+    ------
+    DataError, InsufficientDataError, SpecificationError, ConvergenceError
+        As the three models' ``fit``.
+    """
+    stage = univariate_stage(returns, univariate, spec or UnivariateSpec())
+    return {
+        "DCC": DCC(kind="dcc", std_errors=False).fit(univariate=stage),
+        "t copula": CopulaDCC(copula="t", kind="dcc").fit(univariate=stage),
+        "DECO": DECO().fit(univariate=stage),
+    }

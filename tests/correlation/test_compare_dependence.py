@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from research.correlation import DCC, DECO, CopulaDCC
-from research.correlation.compare import compare_dependence
+from research.correlation.compare import compare_dependence, fit_dependence
 from research.errors import DataError, SpecificationError
 from research.volatility import UnivariateFits
 
@@ -45,11 +45,20 @@ def _stage(seed: int, t_obs: int = 400, n: int = 3) -> UnivariateFits:
 @pytest.fixture(scope="module")
 def fits():
     stage = _stage(seed=3)
-    return stage, {
-        "DCC": DCC(std_errors=False).fit(univariate=stage),
-        "t copula": CopulaDCC(copula="t").fit(univariate=stage),
-        "DECO": DECO().fit(univariate=stage),
-    }
+    return stage, fit_dependence(univariate=stage)
+
+
+def test_fit_dependence_fits_the_three_models_on_one_stage(fits) -> None:
+    stage, models = fits
+    assert list(models) == ["DCC", "t copula", "DECO"]
+    for res in models.values():
+        assert res.univariate is stage
+    assert models["DCC"].kind == "dcc" and models["DCC"].distribution == "normal"
+    assert models["t copula"].model == CopulaDCC(copula="t", kind="dcc")
+    pd.testing.assert_series_equal(models["DECO"].params, DECO().fit(univariate=stage).params)
+    pd.testing.assert_series_equal(
+        models["DCC"].params, DCC(std_errors=False).fit(univariate=stage).params
+    )
 
 
 def test_deco_and_dcc_logliks_are_gaussian_copula_densities(fits) -> None:
