@@ -236,7 +236,7 @@ def copula_regime(
     matrix : DataFrame
         Asset x asset correlations of the regime, for :meth:`OffsetCalibrator.fit`: per pair the
         conservative quantile; every other entry the lower ``quantile`` of the path (the
-        conservative side of an opposite-direction hedge). Entry-wise quantiles
+        conservative side of an opposite-direction hedge); unit diagonal. Entry-wise quantiles
         need not form a positive semi-definite matrix; the calibrator reads pairs only.
     table : DataFrame
         One row per pair (index ``"first/second"``): ``first``, ``second``, ``direction``,
@@ -285,7 +285,9 @@ def copula_regime(
         columns=assets,
     )
     band = dcc_correlation(path, statistic="mean", level=1.0 - 2.0 * q).band
-    matrix = band.lower.copy()
+    values = band.lower.to_numpy(copy=True)
+    np.fill_diagonal(values, 1.0)
+    matrix = pd.DataFrame(values, index=assets, columns=assets)
     rows = []
     for pair in checked:
         i, j = assets.index(pair.first), assets.index(pair.second)
