@@ -89,7 +89,11 @@ class CalibrationResult:
     config : CalibrationConfig
         The configuration.
     data_description : dict
-        Source, assets, first and last date, rows, rows dropped by alignment.
+        Source, assets, first and last date, rows and ``history``: the history policy
+        (``config.data.history``), ``assets`` and ``pairs`` (first return date each used),
+        ``balanced_from`` (first row where every asset has a return), ``rows_dropped`` and
+        ``dropped_by_asset`` (rows the alignment dropped, and whose missing prices caused
+        it).
     warnings : tuple of str
         Every warning of the run (also emitted as Python warnings).
     dcc : DCCResult or None
@@ -255,8 +259,9 @@ def load_config_prices(
     Returns
     -------
     DataFrame
-        Prices, date x asset, aligned by ``config.data.align`` (rows dropped are in
-        ``attrs["alignment"]``).
+        Prices, date x asset, aligned by ``config.data.align`` and ``config.data.history``
+        (rows dropped are in ``attrs["alignment"]``; with ``history: pairwise`` a late-listed
+        asset is NaN before its first price).
 
     Raises
     ------
@@ -275,7 +280,7 @@ def load_config_prices(
             f"assets {missing} of config {config.name!r} are not in {list(sources)} "
             f"(columns: {list(prices.columns)}); fix the config's assets or the data"
         )
-    return align(prices[assets], how=config.data.align)
+    return align(prices[assets], how=config.data.align, history=config.data.history)
 
 
 def _load_sources(sources: tuple[str, ...], start: str | None, end: str | None) -> pd.DataFrame:
@@ -360,7 +365,7 @@ def prepare_study(
     legs = list(dict.fromkeys(a for p in pairs for a in (p.first, p.second)))
     others = [] if fast else [a for a in cfg.assets if a in columns and a not in legs]
     cfg = replace(cfg, assets=tuple(legs + others), pairs=tuple(pairs))
-    prices = align(raw[list(cfg.assets)], how=cfg.data.align)
+    prices = align(raw[list(cfg.assets)], how=cfg.data.align, history=cfg.data.history)
     if fast:
         prices, cfg = _fast(prices, cfg)
     return cfg, prices
@@ -404,7 +409,9 @@ def calibrate(
     config : CalibrationConfig
         What to calibrate and how.
     prices : DataFrame, optional
-        Prices (date x asset) without missing values; default: :func:`load_config_prices`.
+        Prices (date x asset) without missing values; with ``config.data.history ==
+        "pairwise"`` NaN before an asset's first price or after its last are allowed (as
+        :func:`research.data.align` leaves them). Default: :func:`load_config_prices`.
     source : str, optional
         Where ``prices`` come from, for the data description (default: the config's source).
 
@@ -415,9 +422,20 @@ def calibrate(
     Raises
     ------
     DataError
-        Missing assets or unusable prices.
+        Missing assets or unusable prices (a NaN inside an asset's listed range).
     InsufficientDataError
         Too little data for the lookback, a correlation regime or the DCC fit.
+
+    Notes
+    -----
+    ``config.data.history`` (:class:`~research.calibration.config.DataConfig`) decides what
+    a late listing costs. ``"common"``: every number comes from the rows where all assets
+    trade. ``"pairwise"``: each risk weight from its asset's own returns, each pair's recent
+    and stressed correlations and stability tests from the pair's complete rows, so a pair's
+    credit equals the one calibrated on the pair alone; the DCC and copula regimes and the
+    APC paths use the rows where every asset trades (a warning names them). The policy and
+    the first date of every asset and pair are in ``data_description["history"]`` and, for
+    ``"pairwise"``, in ``parameters.history``.
 
     Warns
     -----
@@ -447,7 +465,11 @@ def calibrate(
     missing = [a for a in assets if a not in prices.columns]
     if missing:
         raise DataError(f"assets {missing} are not in the prices (columns: {list(prices.columns)})")
-    returns = to_returns(prices[assets])
+    pairwise = config.data.history == "pairwise"
+    if pairwise:
+        _check_listed(prices[assets])
+    returns = to_returns(prices[assets], missing="propagate" if pairwise else "raise")
+    balanced = returns.dropna() if pairwise else returns
     windows = _stress_windows(config, returns, notes)
     settings = config.profile_settings()
     with warnings.catch_warnings(record=True) as caught:
@@ -460,30 +482,60 @@ def calibrate(
     offsets = None
     dcc_fit = copula_fit = None
     if config.pairs:
-        correlations, nobs = regime_correlations(
-            returns, config.offsets.recent or lookback, windows
-        )
-        if windows and "stressed" not in correlations:
-            notes.append(
-                f"the stress windows {', '.join(sorted(windows))} hold too few complete returns "
-                "for a stressed correlation; credits use the other regimes"
-            )
+        recent = config.offsets.recent or lookback
+        regimes = _pair_regimes(returns, config.pairs, recent, windows, notes, pairwise)
+        shared: dict[str, pd.DataFrame] = {}  # regimes of the balanced panel
         if config.offsets.dcc:
-            correlations[_dcc_name(config)], dcc_fit = _dcc_lower(returns, config)
+            shared[_dcc_name(config)], dcc_fit = _dcc_lower(balanced, config)
         if config.offsets.copula:
-            copula_fit = _copula_fit(returns, config, dcc_fit, notes)
-            correlations[_copula_name(config)] = copula_regime(
+            copula_fit = _copula_fit(balanced, config, dcc_fit, notes)
+            shared[_copula_name(config)] = copula_regime(
                 copula_fit, config.pairs, config.offsets.copula_quantile
             )[0]
-        stability = _stability(returns, config, windows, config.offsets.recent or lookback, notes)
-        if "stressed" in correlations:
-            pooled = _pooled_stability(config, correlations, nobs)
+        if pairwise and shared:
+            notes.append(
+                f"history 'pairwise': the {' and '.join(shared)} regime(s) need a balanced panel "
+                f"and use the rows where every asset has a return ({_stamp(balanced.index[0])} "
+                f"to {_stamp(balanced.index[-1])}), not each pair's own history"
+            )
+        if pairwise:
+            parts = [
+                _stability(
+                    returns[[p.first, p.second]].dropna(), [p], config, windows, recent, notes
+                )
+                for p in config.pairs
+            ]
+            stability = pd.concat([t for t in parts if len(t)] or parts[:1], ignore_index=True)
+        else:
+            stability = _stability(returns, config.pairs, config, windows, recent, notes)
+        pooled = _pooled_stability(config, regimes)
+        if len(pooled):
             stability = pd.concat([stability, pooled], ignore_index=True)
         breaking = [(r.asset_1, r.asset_2) for r in stability.itertuples() if r.breaks]
-        offsets = config.offsets.calibrator().fit(
-            correlations, config.pairs, nobs=nobs, risk_weights=rw.risk_weights, breaking=breaking
+        calibrator = config.offsets.calibrator()
+        if pairwise:
+            correlations = _assemble(regimes, shared, config.pairs)
+            offsets = _pairwise_credits(
+                calibrator, regimes, shared, config.pairs, rw.risk_weights, breaking
+            )
+        else:
+            own, nobs = regimes[config.pairs[0].name]
+            correlations = {**own, **shared}
+            offsets = calibrator.fit(
+                correlations,
+                config.pairs,
+                nobs=nobs,
+                risk_weights=rw.risk_weights,
+                breaking=breaking,
+            )
+    if pairwise:
+        notes.append(
+            f"history 'pairwise': the APC paths need a balanced panel and use the "
+            f"{len(balanced)} rows where every asset has a return "
+            f"({_stamp(balanced.index[0])} to {_stamp(balanced.index[-1])})"
         )
-    apc = _apc(returns, config, settings, windows, notes)
+    history = _history(config, prices, returns, balanced, rw.settings["period"])
+    apc = _apc(balanced, config, settings, windows, notes)
     parameters = rw.to_parameters(
         **(offsets.parameter_fields() if offsets is not None else {}),
         offset_cap=config.offsets.cap,
@@ -492,6 +544,7 @@ def calibrate(
         maintenance_fraction=config.maintenance_fraction,
         as_of=returns.index[-1].date(),
         description=config.description or f"calibration {config.name!r} ({config.profile})",
+        history={k: history[k] for k in _SET_HISTORY} if pairwise else None,
     )
     for note in notes:
         warnings.warn(note, DataQualityWarning, stacklevel=2)
@@ -501,6 +554,7 @@ def calibrate(
         "first": returns.index[0].date().isoformat(),
         "last": returns.index[-1].date().isoformat(),
         "rows": len(returns),
+        "history": history,
     }
     return CalibrationResult(
         parameters=parameters,
@@ -588,6 +642,156 @@ def _stress_windows(
     return inside
 
 
+#: Keys of the history record that the parameter set keeps (the result keeps more).
+_SET_HISTORY = ("policy", "assets", "pairs", "balanced_from")
+
+
+def _stamp(stamp: pd.Timestamp) -> str:
+    from research.data.timeindex import stamp_text
+
+    return stamp_text(stamp)
+
+
+def _check_listed(prices: pd.DataFrame) -> None:
+    """With history 'pairwise', NaN prices are allowed only outside an asset's listed range."""
+    from research.data.alignment import listed_mask
+
+    missing = prices.isna().to_numpy()
+    holes = missing & listed_mask(missing)
+    if holes.any():
+        row, col = np.argwhere(holes)[0]
+        raise DataError(
+            f"NaN price for {prices.columns[col]!r} on {_stamp(prices.index[row])}, inside its "
+            f"listed range ({int(holes.sum())} such values); history 'pairwise' keeps only the "
+            "rows before a listing or after a delisting: align the prices first "
+            "(research.data.align(prices, history='pairwise'))"
+        )
+    empty = [str(c) for c, none in zip(prices.columns, missing.all(axis=0), strict=True) if none]
+    if empty:
+        raise DataError(f"assets {empty} have no price at all")
+
+
+def _pair_regimes(
+    returns: pd.DataFrame,
+    pairs: tuple[OffsetPair, ...],
+    recent: int,
+    windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
+    notes: list[str],
+    pairwise: bool,
+) -> dict[str, tuple[dict[str, pd.DataFrame], dict[str, int]]]:
+    """Recent and stressed correlations behind each pair's credit, with their sample sizes.
+
+    On a common panel every pair shares one estimate of all the assets; ``pairwise`` gives
+    each pair its own from the pair's complete rows (:func:`regime_correlations` of the two
+    columns), the estimate a calibration of the pair alone makes.
+    """
+    if not pairwise:
+        shared = regime_correlations(returns, recent, windows)
+        if windows and "stressed" not in shared[0]:
+            notes.append(
+                f"the stress windows {', '.join(sorted(windows))} hold too few complete returns "
+                "for a stressed correlation; credits use the other regimes"
+            )
+        return {p.name: shared for p in pairs}
+    out = {}
+    for pair in pairs:
+        try:
+            out[pair.name] = regime_correlations(
+                returns[[pair.first, pair.second]], recent, windows
+            )
+        except InsufficientDataError as exc:
+            raise InsufficientDataError(f"pair {pair.name}: {exc}") from exc
+    short = [name for name, (corr, _) in out.items() if "stressed" not in corr]
+    if windows and short:
+        notes.append(
+            f"the stress windows {', '.join(sorted(windows))} hold too few complete returns of "
+            f"{', '.join(short)} for a stressed correlation; their credits use the other regimes"
+        )
+    return out
+
+
+def _assemble(
+    regimes: Mapping[str, tuple[Mapping[str, pd.DataFrame], Mapping[str, int]]],
+    shared: Mapping[str, pd.DataFrame],
+    pairs: tuple[OffsetPair, ...],
+) -> dict[str, pd.DataFrame]:
+    """One matrix per regime from pairwise estimates: each pair's entry, NaN for the rest."""
+    assets = list(dict.fromkeys(a for p in pairs for a in (p.first, p.second)))
+    names = list(dict.fromkeys(n for corr, _ in regimes.values() for n in corr))
+    out = {}
+    for name in names:
+        values = np.full((len(assets), len(assets)), np.nan)
+        np.fill_diagonal(values, 1.0)
+        matrix = pd.DataFrame(values, index=assets, columns=assets)
+        for pair in pairs:
+            corr = regimes[pair.name][0]
+            if name in corr:
+                value = float(corr[name].loc[pair.first, pair.second])
+                matrix.loc[pair.first, pair.second] = matrix.loc[pair.second, pair.first] = value
+        out[name] = matrix
+    return {**out, **shared}
+
+
+def _pairwise_credits(
+    calibrator: Any,
+    regimes: Mapping[str, tuple[Mapping[str, pd.DataFrame], Mapping[str, int]]],
+    shared: Mapping[str, pd.DataFrame],
+    pairs: tuple[OffsetPair, ...],
+    risk_weights: pd.Series,
+    breaking: list[tuple[str, str]],
+) -> OffsetCredits:
+    """Each pair's credit from its own regimes and sample sizes, as one result."""
+    from research.calibration.offsets import _credit_matrix
+
+    fits = [
+        calibrator.fit(
+            {**regimes[p.name][0], **shared},
+            [p],
+            nobs=regimes[p.name][1],
+            risk_weights=risk_weights,
+            breaking=breaking,
+        )
+        for p in pairs
+    ]
+    widest = max(fits, key=lambda f: len(f.table.columns))
+    table = pd.concat([f.table for f in fits])[list(widest.table.columns)]
+    regime_names = tuple(dict.fromkeys(n for f in fits for n in f.regimes))
+    return OffsetCredits(
+        table=table,
+        matrix=_credit_matrix(list(pairs), table["credit"]),
+        regimes=regime_names,
+        reference=fits[0].reference,
+        settings=calibrator,
+    )
+
+
+def _history(
+    config: CalibrationConfig,
+    prices: pd.DataFrame,
+    returns: pd.DataFrame,
+    balanced: pd.DataFrame,
+    period: str | None,
+) -> dict[str, Any]:
+    """Record the history policy and the first return date of every asset and pair."""
+    intraday = period not in (None, "1D")
+
+    def first(frame: pd.DataFrame | pd.Series) -> str | None:
+        stamp = frame.dropna().index.min() if len(frame.dropna()) else None
+        if stamp is None:
+            return None
+        return stamp.isoformat() if intraday else stamp.date().isoformat()
+
+    alignment = prices.attrs.get("alignment", {})
+    return {
+        "policy": config.data.history,
+        "assets": {str(a): first(returns[a]) for a in returns.columns},
+        "pairs": {p.name: first(returns[[p.first, p.second]]) for p in config.pairs},
+        "balanced_from": first(balanced),
+        "rows_dropped": int(alignment.get("rows_dropped", 0)),
+        "dropped_by_asset": dict(alignment.get("dropped_by_asset", {})),
+    }
+
+
 def _dcc_name(config: CalibrationConfig) -> str:
     return f"dcc_q{round(100 * config.offsets.dcc_quantile):02d}"
 
@@ -648,22 +852,25 @@ def _copula_fit(
 
 def _stability(
     returns: pd.DataFrame,
+    pairs: tuple[OffsetPair, ...] | list[OffsetPair],
     config: CalibrationConfig,
     windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
     recent: int,
     notes: list[str],
 ) -> pd.DataFrame:
+    """Stability of ``pairs`` in each window against the last ``recent`` rows of ``returns``."""
     from research.stress import correlation_stability
 
     calm = (returns.index[-min(recent, len(returns))], returns.index[-1])
-    wanted = {frozenset((p.first, p.second)) for p in config.pairs}
-    legs = sorted({a for p in config.pairs for a in (p.first, p.second)})
+    wanted = {frozenset((p.first, p.second)) for p in pairs}
+    legs = sorted({a for p in pairs for a in (p.first, p.second)})
+    of = "" if len(pairs) == len(config.pairs) else f" of {'/'.join(legs)}"
     tables = []
     for name, (start, end) in windows.items():
         inside = returns.loc[range_mask(returns.index, start, end), legs].dropna()
         if len(inside) < MIN_WINDOW_OBS:
             notes.append(
-                f"stress window {name} has {len(inside)} complete returns, fewer than "
+                f"stress window {name} has {len(inside)} complete returns{of}, fewer than "
                 f"{MIN_WINDOW_OBS}; its pair stability is not tested"
             )
             continue
@@ -700,14 +907,21 @@ def _stability(
 
 
 def _pooled_stability(
-    config: CalibrationConfig, correlations: Mapping[str, pd.DataFrame], nobs: Mapping[str, int]
+    config: CalibrationConfig,
+    regimes: Mapping[str, tuple[Mapping[str, pd.DataFrame], Mapping[str, int]]],
 ) -> pd.DataFrame:
-    """Recent vs pooled-stress correlation of every pair, with the research.stress break rule."""
+    """Recent vs pooled-stress correlation of every pair, with the research.stress break rule.
+
+    A pair without a stressed regime (too few complete rows in the windows) has no row.
+    """
     from research.stress import fisher_z_test
 
     threshold = config.offsets.break_threshold
     rows = []
     for pair in config.pairs:
+        correlations, nobs = regimes[pair.name]
+        if "stressed" not in correlations:
+            continue
         calm = float(correlations["recent"].loc[pair.first, pair.second])
         stress = float(correlations["stressed"].loc[pair.first, pair.second])
         bound = np.nextafter(1.0, 0.0)

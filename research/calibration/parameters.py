@@ -40,6 +40,8 @@ __all__ = ["APCSettings", "APCTool", "MarginParameters", "Pair"]
 APCTool = Literal["buffer", "stress_weight", "floor", "combined"]
 _APC_TOOLS: tuple[str, ...] = get_args(APCTool)
 Pair = tuple[str, str]
+Bound = dt.date | dt.datetime
+"""A stress-window bound: a calendar date, or a time (UTC when aware) for intraday windows."""
 
 EMIR_MIN_BUFFER = 0.25
 """EMIR RTS 153/2013 Art. 28(1)(a): a margin buffer of at least 25%."""
@@ -314,7 +316,14 @@ class MarginParameters:
     maintenance_fraction : float, default 1.0
         Maintenance margin as a fraction of initial margin, in (0, 1].
     stress_windows : mapping of str -> (start, end), optional
-        Named stress windows (inclusive dates), as used in calibration.
+        Named stress windows with the bounds the set was calibrated on, stored with the set
+        (not looked up by name), so a set read years later says which dates it used even if
+        the catalog (``research/stress/windows.yaml``) changes. A bound at midnight without a
+        time zone is a date (``"2020-03-09"``); a bound with a time of day keeps it, in UTC
+        when it has a time zone (``"2025-10-10T14:00:00+00:00"``). Window bounds enter the
+        fingerprint (they are part of the set); whole-day windows are written as dates, as
+        before intraday bounds existed, so sets without intraday windows keep their
+        fingerprints.
     stress_weight : float or None, default None
         Weight of stressed observations in the risk weights, in [0, 1]; ``None``
         means stress windows are included in the sample unweighted.
@@ -339,6 +348,14 @@ class MarginParameters:
         ``mpor`` and ``lookback`` count these periods; :attr:`mpor_label` says how long the
         MPOR is. Written to files only when it is not ``"1D"`` (daily sets keep their
         fingerprints).
+    history : mapping, optional
+        Provenance of a calibration that kept late listings' history
+        (``data.history: pairwise``, :class:`~research.calibration.config.DataConfig`):
+        ``{"policy": "pairwise", "assets": {asset: first date}, "pairs": {"A/B": first
+        date}, "balanced_from": first date of the rows where every asset trades}`` (ISO
+        dates; timestamps on intraday data). ``None`` (the default, not written to files,
+        so sets calibrated on a common sample keep their fingerprints): every number comes
+        from the rows where all assets trade. Enters the fingerprint when given.
 
     Attributes
     ----------
@@ -386,6 +403,7 @@ class MarginParameters:
     offset_directions: Mapping[Any, str] = field(default_factory=dict)
     offset_hedge: Hedge = "equal_risk"
     period: str = DAILY_PERIOD
+    history: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         set_ = self._set
@@ -482,6 +500,7 @@ class MarginParameters:
             if not isinstance(getattr(self, name), str):
                 raise ParameterError(f"{name} must be a string, got {getattr(self, name)!r}")
         set_("as_of", dt.date.today() if self.as_of is None else _date(self.as_of, "as_of"))
+        set_("history", _history(self.history))
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -517,7 +536,7 @@ class MarginParameters:
         return out
 
     @staticmethod
-    def _windows(windows: Any) -> dict[str, tuple[dt.date, dt.date]]:
+    def _windows(windows: Any) -> dict[str, tuple[Bound, Bound]]:
         if isinstance(windows, Mapping):
             items = list(windows.items())
         else:
@@ -537,7 +556,7 @@ class MarginParameters:
                     raise ParameterError(
                         f"stress_windows entries need name, start and end, got {window!r}"
                     )
-        out: dict[str, tuple[dt.date, dt.date]] = {}
+        out: dict[str, tuple[Bound, Bound]] = {}
         for name, bounds in items:
             if not isinstance(name, str) or not name:
                 raise ParameterError(f"stress window names must be strings, got {name!r}")
@@ -545,9 +564,9 @@ class MarginParameters:
                 raise ParameterError(f"stress window {name!r} is given twice")
             if not isinstance(bounds, list | tuple) or len(bounds) != 2:
                 raise ParameterError(f"stress window {name!r} needs (start, end), got {bounds!r}")
-            start = _date(bounds[0], f"stress window {name!r} start")
-            end = _date(bounds[1], f"stress window {name!r} end")
-            if end < start:
+            start = _bound(bounds[0], f"stress window {name!r} start")
+            end = _bound(bounds[1], f"stress window {name!r} end")
+            if _instant(end) < _instant(start):
                 raise ParameterError(
                     f"stress window {name!r} ends ({end}) before it starts ({start})"
                 )
@@ -652,7 +671,7 @@ class MarginParameters:
         Returns
         -------
         dict
-            ``period`` only when it is not ``"1D"``.
+            ``period`` only when it is not ``"1D"``, ``history`` only when given.
         """
         data = {
             "version": self.version,
@@ -681,6 +700,8 @@ class MarginParameters:
         }
         if self.period != DAILY_PERIOD:
             data["period"] = self.period
+        if self.history is not None:
+            data["history"] = _plain_history(self.history)
         return data
 
     @classmethod
@@ -692,7 +713,9 @@ class MarginParameters:
         data : mapping
             As produced by :meth:`to_dict`: every field is required (a written parameter set
             always has them all, so a missing one means a damaged or hand-cut file), the
-            ``apc`` section included; only ``period`` may be absent (a daily set).
+            ``apc`` section included; only ``period`` (a daily set) and ``history`` (a
+            common-sample calibration) may be absent. Stress windows are read with the
+            bounds the file gives (dates, or ISO timestamps for intraday windows).
             ``stress_weight`` may be null and the lists empty.
             Directions are read from the ``offset_credits`` records (``offset_directions``
             is not a key of its own; a record without one is ``"opposite"``).
@@ -707,7 +730,7 @@ class MarginParameters:
             Unknown or missing fields, or invalid values.
         """
         fields = [f.name for f in dataclasses.fields(cls) if f.name != "offset_directions"]
-        _check_keys(data, fields, [f for f in fields if f != "period"], "parameters")
+        _check_keys(data, fields, [f for f in fields if f not in _OPTIONAL_KEYS], "parameters")
         kwargs = dict(data)
         apc_fields = [f.name for f in dataclasses.fields(APCSettings)]
         _check_keys(kwargs["apc"], apc_fields, apc_fields, "parameters: apc")
@@ -871,7 +894,16 @@ class MarginParameters:
             ),
             ("model", "maintenance fraction", f"{self.maintenance_fraction:g}"),
         ]
-        rows += [("stress window", n, f"{s} to {e}") for n, (s, e) in self.stress_windows.items()]
+        rows += [
+            ("stress window", n, f"{_bound_text(s)} to {_bound_text(e)}")
+            for n, (s, e) in self.stress_windows.items()
+        ]
+        if self.history is not None:
+            rows.append(("history", "policy", str(self.history["policy"])))
+            rows += [("history", f"{k} from", v) for k, v in self.history["assets"].items()]
+            rows += [("history", f"{k} from", v) for k, v in self.history["pairs"].items()]
+            if self.history.get("balanced_from"):
+                rows.append(("history", "all assets from", self.history["balanced_from"]))
         rows += [("APC", k, str(v)) for k, v in self.apc.to_dict().items()]
         rows += [("risk weight", n, f"{w:.4%}") for n, w in self.risk_weights.items()]
         rows.append(("offsets", "offset cap", f"{self.offset_cap:.0%}"))
@@ -905,6 +937,91 @@ class MarginParameters:
             justify="left",
         )
         return f"Margin parameters {self.version} [{self.fingerprint}]\n{text}"
+
+
+_OPTIONAL_KEYS = ("period", "history")
+"""Fields a written set may lack: a daily set has no ``period``, a common-sample one no
+``history``."""
+
+_HISTORY_KEYS = ("policy", "assets", "pairs", "balanced_from")
+
+
+def _bound(value: Any, name: str) -> Bound:
+    """Read a window bound: a date, or a datetime with a time of day (aware ones in UTC)."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ParameterError(
+                f"{name}: {value!r} is not an ISO date (YYYY-MM-DD) or timestamp "
+                "(YYYY-MM-DDTHH:MM:SS+00:00)"
+            ) from exc
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        stamp = pd.Timestamp(value)
+        if stamp.tz is not None:
+            return stamp.tz_convert("UTC").to_pydatetime()
+        return stamp.date() if stamp == stamp.normalize() else stamp.to_pydatetime()
+    if isinstance(value, dt.date):
+        return value
+    raise ParameterError(f"{name} must be a date, a timestamp or ISO text, got {value!r}")
+
+
+def _instant(bound: Bound, *, end: bool = False) -> dt.datetime:
+    """Naive UTC instant of a bound; a date as ``end`` stands for its whole day."""
+    if isinstance(bound, dt.datetime):
+        if bound.tzinfo is None:
+            return bound
+        return bound.astimezone(dt.UTC).replace(tzinfo=None)
+    midnight = dt.datetime.combine(bound, dt.time())
+    return midnight + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else midnight
+
+
+def _bound_text(bound: Bound) -> str:
+    """Write a bound as printed in the parameter table."""
+    if not isinstance(bound, dt.datetime):
+        return bound.isoformat()
+    return f"{bound:%Y-%m-%d %H:%M:%S}" + (" UTC" if bound.tzinfo is not None else "")
+
+
+def _history(value: Any) -> dict[str, Any] | None:
+    """Check the history provenance and return it as plain data (ISO text for dates)."""
+    if value is None:
+        return None
+    _check_keys(value, _HISTORY_KEYS, ["policy", "assets", "pairs"], "history")
+    policy = value["policy"]
+    if policy not in ("common", "pairwise"):
+        raise ParameterError(f"history.policy must be 'common' or 'pairwise', got {policy!r}")
+
+    def iso(stamp: Any, where: str) -> str:
+        bound = _bound(stamp, where)
+        return bound.isoformat()
+
+    out: dict[str, Any] = {"policy": policy}
+    for section in ("assets", "pairs"):
+        given = value[section]
+        if not isinstance(given, Mapping):
+            raise ParameterError(f"history.{section} must map a name to its first date")
+        entries = {}
+        for key, stamp in given.items():
+            name = str(key) if section == "assets" else "/".join(_pair_key(key, "history.pairs"))
+            entries[name] = iso(stamp, f"history.{section}[{name}]")
+        out[section] = entries
+    balanced = value.get("balanced_from")
+    out["balanced_from"] = None if balanced is None else iso(balanced, "history.balanced_from")
+    return out
+
+
+def _plain_history(history: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "policy": history["policy"],
+        "assets": dict(history["assets"]),
+        "pairs": dict(history["pairs"]),
+        "balanced_from": history["balanced_from"],
+    }
 
 
 def _canonical(value: Any) -> Any:

@@ -45,7 +45,7 @@ from research.data import (
     validate_units,
     worst_moves,
 )
-from research.data.timeindex import range_mask
+from research.data.timeindex import range_mask, stamp_text
 from research.errors import (
     DataError,
     DataQualityWarning,
@@ -235,9 +235,7 @@ class RiskWeightCalibration:
             "mpor": s["mpor"],
             "lookback": s["lookback"],
             "risk_weights": self.risk_weights.to_dict(),
-            "stress_windows": {
-                n: (a.date(), b.date()) for n, (a, b) in s["stress_windows"].items()
-            },
+            "stress_windows": dict(s["stress_windows"]),  # intraday bounds keep their times
             "stress_weight": s["stress_weight"],
         }
         if s["period"] is not None:
@@ -345,7 +343,9 @@ def calibrate_risk_weights(
     returns : pandas.DataFrame or Series
         Daily log returns (percent by default, as :func:`research.data.to_returns`
         gives them), DatetimeIndex, one column per underlying. Missing values are
-        allowed; every move that spans one is dropped and counted.
+        allowed; every move that spans one is dropped and counted. The rows before an
+        underlying's first return (listed later than the others) are not missing values:
+        its history starts there, with a warning (the lookback counts its own rows).
     level : float, default 0.99
         Confidence level in (0.5, 1).
     mpor : int, default 2
@@ -516,6 +516,16 @@ def _calibrate_one(
     notes: list[str],
     extremes: tuple[pd.Series, pd.Series] | None = None,
 ) -> tuple[float, dict[str, Any]]:
+    first = series.first_valid_index()
+    if first is None:
+        raise InsufficientDataError(f"{asset}: no returns at all")
+    if first != series.index[0]:  # listed later: its history starts with its first return
+        notes.append(
+            f"{asset}: no returns before {stamp_text(first)} (listed later than the sample "
+            f"start {stamp_text(series.index[0])}); its own {series.loc[first:].size} returns "
+            "are used"
+        )
+        series = series.loc[first:]
     missing = int(series.isna().sum())
     row: dict[str, Any] = {"missing_returns": missing}
     if filter == "ewma":
