@@ -18,7 +18,9 @@ For each day ``t`` of the test period the backtest
    :class:`~research.margin.FilteredHistoricalSimulation` at the backtest's level, measure
    and offset policy;
 4. compares both with the realized loss of each portfolio, revalued in full by
-   :func:`research.portfolio.unit_pnl` under the realized move from ``t`` to ``t + h``.
+   :func:`research.portfolio.unit_pnl` under the realized move from ``t`` to ``t + h``, plus
+   the funding its perpetuals paid over the same bars when the backtest is given funding
+   (:func:`research.portfolio.accrued_funding`).
 
 Nothing after ``t`` enters a margin at ``t``. The model is refitted first, in date order (each
 fit starts from the previous one); then blocks of ``block_size`` portfolios times runs of
@@ -63,15 +65,22 @@ from research.errors import (
 from research.margin import FilteredHistoricalSimulation, MarginEngine
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import empirical_var_es, row_sum
-from research.portfolio import Market, PortfolioBook, Scenarios, unit_pnl
+from research.portfolio import Market, PortfolioBook, Scenarios, accrued_funding, unit_pnl
+from research.portfolio.funding import (
+    FundingSource,
+    funding_label,
+    funding_rates,
+    funding_sources,
+)
 
 __all__ = ["OffsetBacktest", "risk_measure"]
 
 Measure = Literal["var", "es"]
 Backend = Literal["auto", "serial", "processes", "dask"]
+MarginFunding = Literal["trailing", "none"]
 
 #: The date x portfolio arrays a block returns.
-_OUTPUTS = ("isolated", "cross_engine", "cross", "loss", "shortfall")
+_OUTPUTS = ("isolated", "cross_engine", "cross", "loss", "shortfall", "funding")
 
 
 def risk_measure(
@@ -127,6 +136,8 @@ class _Refit:
     scales: Float64Array2D  # days x underlyings
     volatility: Float64Array2D  # days x underlyings, annualised decimal
     realized: Float64Array2D  # days x underlyings, h-day log return in percent
+    funding_paid: Float64Array2D | None  # days x underlyings: accrued over t .. t + h
+    funding_known: Float64Array2D | None  # days x underlyings: accrued over t - h .. t
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,20 @@ class _Task:
         return sum(len(r.rows) for r in self.refits)
 
 
-def _realized_unit_pnl(task: _Task) -> Float64Array2D:
+def _funding_exposure(instruments: tuple[Any, ...], market: Market) -> Float64Array1D:
+    """Loss of one long unit of each instrument per unit of its underlying's accrued funding.
+
+    The instruments' own P&L at no move with funding 1 on every underlying, less the same
+    without funding: a perpetual's notional (its P&L is linear in the funding), 0 for
+    instruments that pay no funding.
+    """
+    underlyings = list(market.underlyings)
+    still = Scenarios.from_array(np.zeros((1, len(underlyings))), underlyings, kind="log")
+    funded = replace(market, funding=dict.fromkeys(underlyings, 1.0))
+    return (unit_pnl(instruments, market, still) - unit_pnl(instruments, funded, still))[:, 0]
+
+
+def _realized_unit_pnl(task: _Task) -> tuple[Float64Array2D, Float64Array2D | None]:
     """P&L of one long unit of each instrument over every day's MPOR: days x instruments.
 
     One revaluation for all the task's days: the market carries the test period's first day's
@@ -153,6 +177,10 @@ def _realized_unit_pnl(task: _Task) -> Float64Array2D:
     its realized move and no move; their difference ``V(S', v_t) - V(S, v_t)`` is the day's
     P&L (linear instruments do not depend on volatility and give the realized P&L itself). The
     reference is the same for every task, so the split into tasks does not change the bits.
+
+    With funding, the second array is the funding one long unit paid over the day's MPOR
+    (:func:`_funding_exposure` times the accrued funding of its underlying), already
+    subtracted from the first; ``None`` without funding.
     """
     volatility = np.concatenate([r.volatility for r in task.refits])
     moves = to_decimal(np.concatenate([r.realized for r in task.refits]), "percent")
@@ -169,7 +197,13 @@ def _realized_unit_pnl(task: _Task) -> Float64Array2D:
     )
     units = unit_pnl(task.book.instruments, market, scenarios)
     n_days = len(moves)
-    return np.ascontiguousarray((units[:, :n_days] - units[:, n_days:]).T)
+    pnl = np.ascontiguousarray((units[:, :n_days] - units[:, n_days:]).T)
+    if task.refits[0].funding_paid is None:
+        return pnl, None
+    accrued = np.concatenate([r.funding_paid for r in task.refits])
+    columns = [task.underlyings.index(i.underlying) for i in task.book.instruments]
+    paid = accrued[:, columns] * _funding_exposure(task.book.instruments, market)
+    return pnl - paid, paid
 
 
 def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, tuple[str, ...]]:
@@ -181,13 +215,18 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
     out = {name: np.empty((task.n_days, n_port)) for name in _OUTPUTS}
     breaches = np.empty((task.n_days, n_port), dtype=np.int32)
     notes: list[str] = []
-    realized = _realized_unit_pnl(task)
+    realized, paid = _realized_unit_pnl(task)
     row = -1
     for refit in task.refits:
         for i in range(len(refit.rows)):
             row += 1
+            known = refit.funding_known
             market = bt.market(
-                refit.dates[i], pd.Series(refit.volatility[i], index=list(task.underlyings))
+                refit.dates[i],
+                pd.Series(refit.volatility[i], index=list(task.underlyings)),
+                funding=None
+                if known is None
+                else pd.Series(known[i], index=list(task.underlyings)),
             )
             scenarios = day_scenarios(
                 refit.location, refit.base, refit.scales[i], task.underlyings, refit.dates[i]
@@ -200,6 +239,7 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
             out["cross_engine"][row] = margins.portfolio_margin.to_numpy()
             out["cross"][row] = margins.cross.to_numpy()
             out["loss"][row] = row_sum(leg_loss)
+            out["funding"][row] = 0.0 if paid is None else row_sum(q * paid[row])
             out["shortfall"][row] = row_sum(np.maximum(leg_loss - leg_margin, 0.0))
             breaches[row] = ((leg_loss > leg_margin) & held).sum(axis=1)
     return out, breaches, tuple(dict.fromkeys(notes))
@@ -265,6 +305,23 @@ class OffsetBacktest:
     carry : float or mapping of str to float
         Annual cost of carry of the day's market, one for all underlyings or per underlying
         (dated futures grow with it).
+    funding : float, mapping or pandas.DataFrame, optional
+        Perpetual funding rate per 8-hour interval (``1e-4`` = 0.01%; positive: longs pay):
+        one constant for every underlying, a constant or a rate series per underlying
+        (``{"BTC": read_prices(".../btc_perp_funding_daily.csv")["funding_mean"]}``), or a
+        frame of rate series with one column per underlying
+        (:func:`research.portfolio.funding.funding_sources`). A series gives one rate per bar
+        of the returns (:func:`research.portfolio.funding.funding_rates`). The realized P&L of
+        each perpetual over day ``t``'s MPOR then includes the funding accrued over the same
+        bars ``t + 1 .. t + h`` (:func:`research.portfolio.accrued_funding`); funding of an
+        underlying the book holds no perpetual on is ignored, and a perpetual whose
+        underlying has no source pays none (both stated in the result's settings). Default:
+        no funding.
+    margin_funding : {"trailing", "none"}
+        Funding carried by the day's margin market: ``"trailing"`` (default), the funding
+        accrued over the ``h`` bars ending at ``t``, known at ``t``, as the forecast of the
+        next ``h`` bars (the engine's perpetual scenarios pay it); ``"none"``: margins ignore
+        funding. Without ``funding`` there is nothing to carry.
     block_size : int
         Portfolios per task of :func:`research.parallel.map_tasks` (give half the book to run
         two processes). Results do not depend on the backend; with the package's engines they
@@ -276,8 +333,9 @@ class OffsetBacktest:
     SpecificationError
         A level outside (0, 1), an unknown measure, counts below 1, a model without
         ``fit``, an engine that is not a :class:`~research.margin.MarginEngine`, an engine
-        together with an ``offset_policy``, or an engine whose own level (or its parameter
-        set's) differs from ``level``.
+        together with an ``offset_policy``, an engine whose own level (or its parameter
+        set's) differs from ``level``, an unreadable ``funding`` or an unknown
+        ``margin_funding``.
 
     Notes
     -----
@@ -300,11 +358,18 @@ class OffsetBacktest:
     offset_policy: OffsetPolicy | None = None
     engine: MarginEngine | None = None
     carry: float | Mapping[str, float] = 0.0
+    funding: FundingSource | None = None
+    margin_funding: MarginFunding = "trailing"
     block_size: int = 1000
 
     def __post_init__(self) -> None:
         if not 0.0 < self.level < 1.0:
             raise SpecificationError(f"level must lie in (0, 1) (e.g. 0.99), got {self.level}")
+        funding_sources(self.funding)
+        if self.margin_funding not in ("trailing", "none"):
+            raise SpecificationError(
+                f"margin_funding must be 'trailing' or 'none', got {self.margin_funding!r}"
+            )
         if self.measure not in ("var", "es"):
             raise SpecificationError(f"measure must be 'var' or 'es', got {self.measure!r}")
         for name in ("refit_every", "lookback", "block_size"):
@@ -345,6 +410,8 @@ class OffsetBacktest:
         measure: Measure = "var",
         carry: float | Mapping[str, float] = 0.0,
         margin: Literal["fhs", "parameter_set"] = "fhs",
+        funding: FundingSource | None = None,
+        margin_funding: MarginFunding = "trailing",
     ) -> OffsetBacktest:
         """Backtest set up from a calibrated parameter set.
 
@@ -367,6 +434,10 @@ class OffsetBacktest:
             set's offset cap. ``"parameter_set"``: the set itself margins the book
             (``parameters.engine()``, a :class:`research.margin.ParameterSetEngine`: its risk
             weights and offset credits); the result carries the set's fingerprint.
+        funding : float, mapping or pandas.DataFrame, optional
+            Perpetual funding rates (see the class); default none.
+        margin_funding : {"trailing", "none"}
+            Funding carried by the day's margin market (see the class).
 
         Returns
         -------
@@ -384,6 +455,8 @@ class OffsetBacktest:
             "refit_every": refit_every,
             "lookback": int(parameters.lookback),
             "carry": carry,
+            "funding": funding,
+            "margin_funding": margin_funding,
         }
         if margin == "parameter_set":
             return cls(model, engine=parameters.engine(), **common)
@@ -407,7 +480,9 @@ class OffsetBacktest:
             return replace(self.engine, scenarios=scenarios)  # type: ignore[type-var]
         return self.engine
 
-    def market(self, date: pd.Timestamp, volatility: pd.Series) -> Market:
+    def market(
+        self, date: pd.Timestamp, volatility: pd.Series, funding: pd.Series | None = None
+    ) -> Market:
         """Return the market of day ``date``: unit spots, the given volatility, the carry.
 
         Parameters
@@ -416,6 +491,9 @@ class OffsetBacktest:
             Valuation date.
         volatility : pandas.Series
             Annualised decimal volatility per underlying (the model's of the day).
+        funding : pandas.Series, optional
+            Funding a long perpetual pays over the MPOR per underlying, as a fraction of
+            notional (:class:`~research.portfolio.Market`); default none.
 
         Returns
         -------
@@ -431,6 +509,7 @@ class OffsetBacktest:
             valuation_date=date,
             volatility=volatility,
             carry=carry,
+            funding={} if funding is None else funding,
         )
 
     def _test_range(self, index: pd.DatetimeIndex, start: object, end: object) -> tuple[int, int]:
@@ -511,10 +590,15 @@ class OffsetBacktest:
             unique dates (:func:`research.data.check_time_index`, naming the first
             offending stamp), returns that look like prices or decimals, a portfolio with
             no holding or without a family.
+            Funding rates that miss a bar of the test period's MPORs (or, with trailing
+            margin funding, of the ``h`` bars before its first day), have stamps between
+            its bars, or are NaN there (:func:`research.portfolio.funding.funding_rates`).
         UnknownUnderlyingError
-            Holdings on assets missing from ``returns``.
+            Holdings on assets missing from ``returns``, or funding for an underlying that
+            is not in ``returns``.
         InsufficientDataError
-            Too few returns for one fit window plus one horizon.
+            Too few returns for one fit window plus one horizon, or, with trailing margin
+            funding, fewer than ``h`` bars before the first margin date.
         """
         check_time_index(returns, what="returns")
         _check_book(book, returns.columns)
@@ -532,8 +616,9 @@ class OffsetBacktest:
         if check_units:
             check_return_units(frame, "percent")
         first, last = self._test_range(frame.index, start, end)
+        paid, known, funding = self._funding(book, returns.columns, frame.index, first, last)
         notes: list[str] = []
-        refits = self._fit(first, last, frame, values, as_generator(seed), notes)
+        refits = self._fit(first, last, frame, values, as_generator(seed), notes, paid, known)
         if chunks is None:
             chunks = 1 if backend == "serial" else usable_cores()
         if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1:
@@ -577,6 +662,8 @@ class OffsetBacktest:
             "lookback": self.lookback,
             "offset_policy": None if self.offset_policy is None else self.offset_policy.to_dict(),
             "carry": self.carry if isinstance(self.carry, int | float) else dict(self.carry),
+            "funding": funding,
+            "margin_funding": "none" if known is None else self.margin_funding,
             "days_without_realized_loss": int(len(frame) - 1 - last),
         }
         return BacktestResult.from_arrays(
@@ -590,6 +677,57 @@ class OffsetBacktest:
             warnings=tuple(dict.fromkeys(notes)),
         )
 
+    def _funding(
+        self,
+        book: PortfolioBook,
+        columns: pd.Index,
+        index: pd.DatetimeIndex,
+        first: int,
+        last: int,
+    ) -> tuple[Float64Array2D | None, Float64Array2D | None, str]:
+        """Funding accrued over each test day's MPOR and over the ``h`` bars before it.
+
+        Returns ``(paid, known, label)``: test days x the book's underlyings (zero where no
+        perpetual is funded), ``None`` when nothing is funded (``known`` also with
+        ``margin_funding="none"``), and the settings' statement.
+        """
+        sources = funding_sources(self.funding)
+        unknown = sorted(set(sources) - {"*"} - set(map(str, columns)))
+        if unknown:
+            raise UnknownUnderlyingError(
+                f"funding is given for {unknown}, which are not in the returns "
+                f"({sorted(map(str, columns))}); name each rate series after its underlying"
+            )
+        assets = list(book.underlyings)
+        # the volatility is a placeholder: at no move an instrument's P&L does not depend on it
+        market = self.market(index[first], pd.Series(1.0, index=assets))
+        exposure = _funding_exposure(book.instruments, market)
+        paying = zip(book.instruments, exposure, strict=True)
+        perpetuals = list(dict.fromkeys(i.underlying for i, e in paying if e != 0.0))
+        label = funding_label(self.funding, perpetuals)
+        h = self.horizon
+        trailing = self.margin_funding == "trailing"
+        begin = first - h + 1 if trailing else first + 1
+        rates = funding_rates(self.funding, index[max(begin, 0) : last + h + 1], perpetuals)
+        if rates.shape[1] == 0:
+            return None, None, label
+        if begin < 0:
+            raise InsufficientDataError(
+                f"trailing margin funding needs the {h} bars up to the first margin date "
+                f"{index[first]}, only {first + 1} are in the returns; start later or give "
+                "margin_funding='none'"
+            )
+        accrued = accrued_funding(rates, h)
+        days = np.arange(first, last + 1)
+        paid = np.zeros((len(days), len(assets)))
+        known = np.zeros((len(days), len(assets))) if trailing else None
+        for u in rates.columns:
+            j = assets.index(u)
+            paid[:, j] = accrued[u].reindex(index[days + h]).to_numpy()
+            if known is not None:
+                known[:, j] = accrued[u].reindex(index[days]).to_numpy()
+        return paid, known, label
+
     def _fit(
         self,
         first: int,
@@ -598,6 +736,8 @@ class OffsetBacktest:
         values: Float64Array2D,
         rng: np.random.Generator,
         notes: list[str],
+        paid: Float64Array2D | None = None,
+        known: Float64Array2D | None = None,
     ) -> tuple[_Refit, ...]:
         """Refit every ``refit_every`` days; filter the scale daily in between."""
         moves = overlapping_sums(values, self.horizon)
@@ -623,6 +763,8 @@ class OffsetBacktest:
                     volatility=to_decimal(scales * base_sd * math.sqrt(per_year), "percent"),
                     # realized h-day log return from t to t + h (the future the margin covers)
                     realized=moves[days + 1],
+                    funding_paid=None if paid is None else paid[days - first],
+                    funding_known=None if known is None else known[days - first],
                 )
             )
         return tuple(out)

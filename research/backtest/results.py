@@ -75,9 +75,16 @@ class BacktestResult:
     refit_dates : pandas.DatetimeIndex
         Dates at which the model was refitted.
     settings : mapping
-        Engine settings (model, level, measure, horizon, refit_every, lookback, offset policy).
+        Engine settings (model, level, measure, horizon, refit_every, lookback, offset policy,
+        ``funding``: the funding each perpetual's underlying accrued, ``"none"``,
+        ``"<u>: constant x per 8h"`` or ``"<u>: series <file>:<column>"``, and
+        ``margin_funding``).
     warnings : tuple of str
         Problems met during the run (e.g. non-converged fits).
+    funding : pandas.DataFrame, optional
+        Dates x portfolios: funding the portfolio's perpetuals paid over ``t .. t+h``
+        (positive = paid), already part of ``loss``; zero without funding. ``None`` for a
+        result built without it (see :meth:`funding_contribution`).
     """
 
     margin_isolated: pd.DataFrame
@@ -91,6 +98,7 @@ class BacktestResult:
     refit_dates: pd.DatetimeIndex
     settings: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    funding: pd.DataFrame | None = None
 
     @classmethod
     def from_arrays(
@@ -123,6 +131,7 @@ class BacktestResult:
             refit_dates=refit_dates,
             settings=dict(settings),
             warnings=warnings,
+            funding=frame(arrays["funding"]) if "funding" in arrays else None,
         )
 
     # ------------------------------------------------------------------ basic views
@@ -387,6 +396,59 @@ class BacktestResult:
         out = pd.DataFrame(rows).set_index(["family", "account"])
         return out.droplevel("family") if by == "all" else out
 
+    def funding_contribution(self, account: Account = "cross") -> pd.DataFrame:
+        """How much of each portfolio's realized loss was perpetual funding.
+
+        Parameters
+        ----------
+        account : {"isolated", "cross"}
+            Account whose exceptions are split.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per portfolio: ``mean_loss`` and ``mean_funding`` (currency, over all
+            days; funding paid is positive), ``funding_share`` (funding paid on the days with
+            a loss over the sum of those losses; NaN without a loss day), ``largest_loss``
+            and ``funding_at_largest_loss``,
+            ``exceptions`` and ``exceptions_from_funding`` (exceptions whose loss without the
+            funding would have stayed within this result's margin, which already carries the
+            known funding under ``margin_funding="trailing"``); negative funding can also hide
+            an exception, counted in ``exceptions_hidden_by_funding``.
+
+        Raises
+        ------
+        DataError
+            A result without the funding split (built by hand rather than by
+            :class:`~research.backtest.OffsetBacktest`).
+        """
+        if self.funding is None:
+            raise DataError(
+                "this result carries no funding split (funding=None); run the backtest with "
+                "research.backtest.OffsetBacktest to get one"
+            )
+        margin = self.margin(account)
+        price_loss = self.loss - self.funding
+        exc = self.loss > margin
+        without = price_loss > margin
+        largest = self.loss.idxmax()
+        losing = self.loss > 0
+        total = self.loss.where(losing, 0.0).sum()
+        return pd.DataFrame(
+            {
+                "mean_loss": self.loss.mean(),
+                "mean_funding": self.funding.mean(),
+                "funding_share": self.funding.where(losing, 0.0).sum() / total.where(total > 0),
+                "largest_loss": self.loss.max(),
+                "funding_at_largest_loss": pd.Series(
+                    [self.funding.at[d, c] for c, d in largest.items()], index=largest.index
+                ),
+                "exceptions": exc.sum().astype(int),
+                "exceptions_from_funding": (exc & ~without).sum().astype(int),
+                "exceptions_hidden_by_funding": (without & ~exc).sum().astype(int),
+            }
+        )
+
     def exceptions_over_time(self) -> pd.DataFrame:
         """Per day: number of portfolios with an exception per account type, and offset-caused."""
         return pd.DataFrame(
@@ -425,6 +487,7 @@ class BacktestResult:
             refit_dates=refits,
             settings=self.settings,
             warnings=self.warnings,
+            funding=None if self.funding is None else self.funding.loc[mask],
         )
 
     def families(self) -> tuple[str, ...]:
@@ -452,6 +515,7 @@ class BacktestResult:
             refit_dates=self.refit_dates,
             settings=self.settings,
             warnings=self.warnings,
+            funding=None if self.funding is None else self.funding[cols],
         )
 
     # ------------------------------------------------------------------ plots
@@ -549,7 +613,8 @@ class BacktestResult:
         return (
             f"Offset backtest: {self.loss.shape[1]} portfolios x {len(self.dates)} days, "
             f"{self.settings.get('model')} {self.settings.get('measure')} at "
-            f"{self.level:g}, MPOR {self.horizon}d\n{self.summary().to_string()}{notes}"
+            f"{self.level:g}, MPOR {self.horizon}d, funding "
+            f"{self.settings.get('funding', 'none')}\n{self.summary().to_string()}{notes}"
         )
 
     def __repr__(self) -> str:

@@ -4,17 +4,39 @@ A perpetual swap exchanges funding at fixed intervals (every 8 hours on the larg
 long pays ``rate x notional`` when the rate is positive and receives it when it is negative.
 Over a margin period of risk the payments add up; :class:`~research.portfolio.Market` carries
 the total per underlying (``funding``) and the perpetuals subtract it from a long's P&L.
+
+A funding *source* (what a backtest is given) is a constant rate per underlying or a rate
+series per underlying; :func:`funding_rates` puts it on the bars of the returns, and
+:func:`funding_label` states it.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
-from research.data import check_time_index, mpor_periods, period_length
-from research.errors import DataError
+from research.data import DataQualityReport, check_time_index, mpor_periods, period_length
+from research.data.attached import stored_quality
+from research.data.timeindex import stamp_text
+from research.errors import DataError, SpecificationError
 
-__all__ = ["FUNDING_INTERVAL", "accrued_funding"]
+__all__ = [
+    "FUNDING_INTERVAL",
+    "FundingSource",
+    "accrued_funding",
+    "funding_label",
+    "funding_rates",
+    "funding_sources",
+]
+
+FundingSource = float | Mapping[str, "float | pd.Series"] | pd.DataFrame
+"""A constant rate for every underlying, a rate or rate series per underlying, or a frame of
+rate series (stamps x underlyings); rates per funding interval, as in :func:`accrued_funding`."""
+
+_UNNAMED = DataQualityReport.__dataclass_fields__["source"].default
 
 FUNDING_INTERVAL = "8h"
 """Time between two funding payments (Binance, Bybit, OKX: every 8 hours)."""
@@ -71,3 +93,191 @@ def accrued_funding(
     bars = mpor_periods(horizon, rates.index)
     per_bar = rates * (period_length(rates.index) / period_length(interval))
     return per_bar.rolling(bars, min_periods=bars).sum().iloc[bars - 1 :]
+
+
+def funding_sources(funding: FundingSource | None) -> dict[str, float | pd.Series]:
+    """Read a funding source as one constant rate or one rate series per underlying.
+
+    Parameters
+    ----------
+    funding : float, mapping, pandas.DataFrame or None
+        A constant rate per funding interval for every underlying (a float); a mapping of
+        underlying to a constant or to a rate series (DatetimeIndex, e.g.
+        ``read_prices(btc_perp_funding_daily.csv)["funding_mean"]``); or a frame of rate series,
+        one column per underlying. ``None``: no funding.
+
+    Returns
+    -------
+    dict of str to float or pandas.Series
+        Empty for ``None``; a float maps to the key ``"*"`` (every underlying).
+
+    Raises
+    ------
+    SpecificationError
+        Any other type, a bare rate series (give ``{underlying: series}``), a series without a
+        DatetimeIndex, or a constant that is not a finite number.
+    """
+    if funding is None:
+        return {}
+    if isinstance(funding, bool):
+        raise SpecificationError("funding must be a rate, a mapping or a frame, got a bool")
+    if isinstance(funding, int | float | np.number):
+        items: dict[object, object] = {"*": funding}
+    elif isinstance(funding, pd.DataFrame):
+        items = {column: funding[column] for column in funding.columns}
+    elif isinstance(funding, pd.Series):
+        if isinstance(funding.index, pd.DatetimeIndex):
+            raise SpecificationError(
+                f"a bare funding rate series ({funding.name!r}) names no underlying; give "
+                "{underlying: series}, e.g. {'BTC': rates['funding_mean']}"
+            )
+        items = dict(funding.items())
+    elif isinstance(funding, Mapping):
+        items = dict(funding.items())
+    else:
+        raise SpecificationError(
+            "funding must be a constant rate, a mapping of underlying to a rate or a rate "
+            f"series, or a frame of rate series; got {type(funding).__name__}"
+        )
+    out: dict[str, float | pd.Series] = {}
+    for key, value in items.items():
+        name = str(key)
+        if isinstance(value, pd.Series):
+            if not isinstance(value.index, pd.DatetimeIndex):
+                raise SpecificationError(
+                    f"funding rates of {name!r} need a DatetimeIndex (one rate per bar), got "
+                    f"{type(value.index).__name__}"
+                )
+            out[name] = value
+        elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
+            if not math.isfinite(float(value)):
+                raise SpecificationError(
+                    f"funding rate of {name!r} is {value}; give a finite rate per interval"
+                )
+            out[name] = float(value)
+        else:
+            raise SpecificationError(
+                f"funding of {name!r} must be a constant rate or a rate series, got "
+                f"{type(value).__name__}"
+            )
+    return out
+
+
+def funding_rates(
+    funding: FundingSource | None, index: pd.DatetimeIndex, underlyings: Sequence[str]
+) -> pd.DataFrame:
+    """Funding rate per interval on every bar of ``index``, one column per funded underlying.
+
+    A constant fills every bar; a series is read on the bars of ``index`` under the package's
+    time-zone rule (naive stamps are UTC for 24/7 data). The result feeds
+    :func:`accrued_funding`.
+
+    Parameters
+    ----------
+    funding : float, mapping, pandas.DataFrame or None
+        The source (:func:`funding_sources`).
+    index : pandas.DatetimeIndex
+        The bars that need a rate (e.g. the returns' stamps over a backtest).
+    underlyings : sequence of str
+        The underlyings to read, in order; those without a source are left out (no funding),
+        sources for other underlyings are not read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``index`` x the funded underlyings among ``underlyings``.
+
+    Raises
+    ------
+    DataError
+        A series without a rate for some bar of ``index`` (the first missing stamp and the
+        count named), or with stamps between two bars of ``index``, which a per-bar rate
+        would drop (resample the series to the bars first). A NaN rate on a bar is left for
+        :func:`accrued_funding`, which names it.
+    SpecificationError
+        An unreadable source (:func:`funding_sources`).
+
+    Examples
+    --------
+    >>> days = pd.date_range("2021-02-01", periods=3, freq="D")
+    >>> funding_rates({"BTC": 1e-4}, days, ["BTC", "ETH"]).columns.tolist()
+    ['BTC']
+    """
+    sources = funding_sources(funding)
+    columns: dict[str, pd.Series] = {}
+    for underlying in underlyings:
+        source = sources.get(underlying, sources.get("*"))
+        if source is None:
+            continue
+        if isinstance(source, float):
+            columns[underlying] = pd.Series(source, index=index)
+            continue
+        series = source.astype(float)
+        if series.index.tz is None and index.tz is not None:
+            series.index = series.index.tz_localize("UTC").tz_convert(index.tz)
+        elif series.index.tz is not None and index.tz is None:
+            series.index = series.index.tz_convert("UTC").tz_localize(None)
+        if series.index.has_duplicates:
+            raise DataError(
+                f"funding rates of {underlying!r}: duplicate stamp "
+                f"{stamp_text(series.index[series.index.duplicated()][0])}"
+            )
+        inside = series.index[(series.index >= index[0]) & (series.index <= index[-1])]
+        between = inside.difference(index)
+        if len(between):
+            raise DataError(
+                f"funding rates of {underlying!r} have {len(between)} stamps between the bars "
+                f"of the returns (first {stamp_text(between[0])}) that a per-bar rate would "
+                "drop; resample them to the returns' bars first"
+            )
+        missing = index.difference(series.index)
+        if len(missing):
+            raise DataError(
+                f"funding rates of {underlying!r} have no rate for {len(missing)} of the "
+                f"{len(index)} bars from {stamp_text(index[0])} to {stamp_text(index[-1])} "
+                f"(first {stamp_text(missing[0])}; the series runs "
+                f"{stamp_text(series.index.min())} to {stamp_text(series.index.max())}); "
+                "give rates for those bars or move the backtest's start/end"
+            )
+        columns[underlying] = series.reindex(index)
+    return pd.DataFrame(columns, index=index, dtype=float)
+
+
+def funding_label(funding: FundingSource | None, underlyings: Sequence[str]) -> str:
+    """State the funding each underlying accrues: ``"none"``, ``"constant x"``, ``"series s"``.
+
+    Parameters
+    ----------
+    funding : float, mapping, pandas.DataFrame or None
+        The source (:func:`funding_sources`).
+    underlyings : sequence of str
+        The underlyings to state (e.g. those of a book's perpetuals).
+
+    Returns
+    -------
+    str
+        ``"none"`` when no underlying has a source; otherwise ``"<u>: <source>"`` joined by
+        ``"; "``, with a series named by its data file (when it carries the package's quality
+        report) and its column, and a rate per funding interval.
+
+    Examples
+    --------
+    >>> funding_label({"BTC": 1e-4}, ["BTC", "ETH"])
+    'BTC: constant 0.0001 per 8h; ETH: none'
+    """
+    sources = funding_sources(funding)
+    parts = []
+    for underlying in underlyings:
+        source = sources.get(underlying, sources.get("*"))
+        if source is None:
+            parts.append(f"{underlying}: none")
+        elif isinstance(source, float):
+            parts.append(f"{underlying}: constant {source:g} per {FUNDING_INTERVAL}")
+        else:
+            report, _ = stored_quality(source.to_frame())
+            file = None if report is None or report.source == _UNNAMED else report.source
+            name = source.name if source.name is not None else underlying
+            parts.append(f"{underlying}: series {f'{file}:' if file else ''}{name}")
+    if all(p.endswith(": none") for p in parts):
+        return "none"
+    return "; ".join(parts)
