@@ -243,7 +243,7 @@ def plot_exceedance_curves(curve: pd.DataFrame) -> Figure:
 
 def plot_window_paths(
     panels: Mapping[str, pd.Series | pd.DataFrame],
-    windows: Sequence[StressWindow] = (),
+    windows: Sequence[StressWindow] | Mapping[str, Sequence[StressWindow]] = (),
     *,
     ylabel: str,
     ylim: tuple[float, float] | None = None,
@@ -253,11 +253,11 @@ def plot_window_paths(
     Parameters
     ----------
     panels : mapping of title -> Series or DataFrame
-        Each entry is one panel (stacked, sharing the date axis); every column is a line,
-        labelled by its name.
-    windows : sequence of StressWindow
-        Windows to shade (those without a date of the paths are left out); the axis keeps the
-        paths' date range.
+        Each entry is one panel (stacked, each on its own date range, so panels of different
+        samples can share a figure); every column is a line, labelled by its name.
+    windows : sequence of StressWindow, or mapping of title -> sequence of StressWindow
+        Windows to shade in every panel, or per panel (a title not in the mapping shades
+        none). A panel shades the windows with a date in its range and keeps its range.
     ylabel : str
         Label of every panel's vertical axis.
     ylim : (float, float), optional
@@ -270,10 +270,14 @@ def plot_window_paths(
     Raises
     ------
     SpecificationError
-        No panel, or a panel that is not date-indexed.
+        No panel, a panel that is not date-indexed, or windows for a title that is not a panel.
     """
     import matplotlib.pyplot as plt
 
+    if isinstance(windows, Mapping) and not set(windows) <= set(panels):
+        raise SpecificationError(
+            f"windows for {sorted(set(windows) - set(panels))}, which are not panels"
+        )
     if not panels:
         raise SpecificationError("plot_window_paths needs at least one panel")
     frames = {}
@@ -282,16 +286,14 @@ def plot_window_paths(
         if not isinstance(frame.index, pd.DatetimeIndex):
             raise SpecificationError(f"panel {title!r} is not indexed by dates")
         frames[title] = frame
-    fig, axes = plt.subplots(
-        len(frames), 1, figsize=(7.5, 2.4 * len(frames) + 0.6), sharex=True, squeeze=False
-    )
-    dates = pd.DatetimeIndex(sorted(set().union(*(frame.index for frame in frames.values()))))
-    shown = [w for w in windows if window_mask(dates, w).any()]  # no legend for unseen ones
+    fig, axes = plt.subplots(len(frames), 1, figsize=(7.5, 2.3 * len(frames) + 0.4), squeeze=False)
     for ax, (title, frame) in zip(axes[:, 0], frames.items(), strict=True):
         for column in frame.columns:
             ax.plot(frame.index, frame[column].to_numpy(), lw=0.9, label=str(column))
+        own = windows.get(title, ()) if isinstance(windows, Mapping) else windows
+        shown = [w for w in own if window_mask(frame.index, w).any()]
         _shade(ax, shown, _NAMED_COLOR, "stress window")
-        ax.set_xlim(dates[0], dates[-1])
+        ax.set_xlim(frame.index[0], frame.index[-1])
         if ylim is not None:
             ax.set_ylim(*ylim)
         ax.set_title(title, fontsize=10)

@@ -72,6 +72,16 @@ def test_window_paths_figure() -> None:
     assert top.get_xlim() == pytest.approx(tuple(mdates.date2num([DATES[0], DATES[-1]])))
     assert bottom.get_ylim() == (-1.0, 1.0)
     plt.close(fig)
+    later = pd.Series(1.0, pd.date_range("2021-01-10", periods=5), name="later")
+    fig = plot_window_paths(
+        {"early": paths, "late": later}, {"early": [SECOND], "late": [FIRST, LATER]}, ylabel="x"
+    )
+    early, late = fig.axes  # each panel on its own dates, with its own windows
+    assert len(early.patches) == 1 and len(late.patches) == 1
+    assert late.get_xlim() == pytest.approx(tuple(mdates.date2num(later.index[[0, -1]])))
+    plt.close(fig)
+    with pytest.raises(SpecificationError, match="not panels"):
+        plot_window_paths({"early": paths}, {"elsewhere": [FIRST]}, ylabel="x")
     with pytest.raises(SpecificationError, match="at least one panel"):
         plot_window_paths({}, ylabel="x")
     with pytest.raises(SpecificationError, match="not indexed by dates"):
