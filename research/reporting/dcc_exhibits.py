@@ -175,8 +175,9 @@ def forecast_comparison(
     Returns
     -------
     pandas.DataFrame
-        ``horizon x [pair analytic, pair simulated]`` columns, plus the largest absolute
-        difference over all pairs.
+        One row per horizon, indexed by the number of periods ahead (1, 2, ...), with
+        ``pair analytic`` and ``pair simulated`` columns and the largest absolute difference
+        over all pairs.
     """
     assets = analytic.assets
     pairs = list(pairs) if pairs is not None else list(combinations(assets, 2))
@@ -191,7 +192,7 @@ def forecast_comparison(
             row[f"{first}/{second} simulated"] = rs[i, j]
         iu = np.triu_indices(len(assets), 1)
         row["max |difference|"] = float(np.max(np.abs(ra[iu] - rs[iu])))
-        out[f"h.{step}"] = row
+        out[step] = row
     table = pd.DataFrame.from_dict(out, orient="index")
-    table.index.name = "horizon"
+    table.index.name = "periods ahead"
     return table

@@ -81,6 +81,7 @@ def test_forecast_comparison(fits):
     analytic = res.forecast(horizon=3)
     simulated = res.forecast(horizon=3, method="simulation", simulations=400, seed=2)
     table = forecast_comparison(analytic, simulated, pairs=[("A", "C")])
-    assert list(table.index) == ["h.1", "h.2", "h.3"]
-    assert table.loc["h.1", "max |difference|"] < FIRST_STEP_TOL
-    assert table.loc["h.2", "A/C analytic"] == analytic.correlation_matrix(2).loc["A", "C"]
+    assert list(table.index) == [1, 2, 3]
+    assert table.index.name == "periods ahead"
+    assert table.loc[1, "max |difference|"] < FIRST_STEP_TOL
+    assert table.loc[2, "A/C analytic"] == analytic.correlation_matrix(2).loc["A", "C"]
