@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from operator import attrgetter
 
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from research._threads import single_threaded_blas
+from research._typing import Float64Array
 from research.margin import (
     CorrelationEngine,
     FilteredHistoricalSimulation,
@@ -204,6 +206,29 @@ def _paradex_grid(prep: object) -> np.ndarray:
     return dense
 
 
+def paired_ratios(
+    product: Callable[[], object], engine: Callable[[], object], repeat: int
+) -> tuple[Float64Array, Float64Array, Float64Array]:
+    """Times of ``product`` and ``engine`` and their ratio in each of ``repeat`` rounds.
+
+    One warm-up call each, then every round times both back to back (alternating which goes
+    first), so a round's ratio compares the two under the same machine conditions; on a shared
+    machine whose speed drifts between seconds the median of the rounds' ratios is steadier
+    than a ratio of separately timed medians.
+    """
+    product()
+    engine()
+    times = np.empty((repeat, 2))
+    for r in range(repeat):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for k in order:
+            func = product if k == 0 else engine
+            start = time.perf_counter()
+            func()
+            times[r, k] = time.perf_counter() - start
+    return times[:, 0], times[:, 1], times[:, 1] / times[:, 0]
+
+
 def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repeat: int) -> None:
     """Time every venue engine's ``margin_book`` against one product of its scenario matrix."""
     q = np.ascontiguousarray(book.quantities.to_numpy())
@@ -227,31 +252,27 @@ def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repea
     print(
         f"\nvenue engines on {book.n_portfolios} books x {len(names)} underlyings (linear "
         "perpetuals), full margin_book against one numpy product of the engine's scenario "
-        "matrix; ratio = engine / product (best, median), with the default BLAS threads and with "
-        "one (after a threaded product the BLAS threads spin a while, which slows the next timed "
-        "call on a small host)"
+        f"matrix, {repeat} rounds each timing both back to back; ratio = engine / product per "
+        "round: median [lowest-highest], with the default BLAS threads and with one (after a "
+        "threaded product the BLAS threads spin a while, which slows the next timed call on a "
+        f"small host); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus"
     )
-    print(
-        f"{'':<20}{'matrix':>10}{'product':>10}{'engine':>10}{'ratio':>13}"
-        f"{'1-thread product':>18}{'engine':>9}{'ratio':>13}"
-    )
+    header = f"{'median product':>16}{'engine':>9}{'ratio':>7}{'range':>14}"
+    print(f"{'':<20}{'matrix':>9}{header}  |{' 1 BLAS thread:':<15}{header}")
     for label, (engine, scenario_matrix) in engines.items():
         matrix = np.ascontiguousarray(scenario_matrix(engine._prepare(book, market)))
-        funcs = {
-            "product": lambda m=matrix: q @ m,
-            "engine": lambda e=engine: e.margin_book(book, market),
-        }
         columns = []
         for threads in (nullcontext(), single_threaded_blas()):
             with threads:
-                timed = interleaved(funcs, repeat)
-            (p_best, p_median), (e_best, e_median) = timed["product"], timed["engine"]
+                product, margin, ratio = paired_ratios(
+                    lambda m=matrix: q @ m, lambda e=engine: e.margin_book(book, market), repeat
+                )
             columns.append(
-                f"{p_best * 1e3:8.1f}ms{e_best * 1e3:7.1f}ms"
-                f"{e_best / p_best:7.2f}x{e_median / p_median:5.2f}x"
+                f"{np.median(product) * 1e3:14.1f}ms{np.median(margin) * 1e3:7.1f}ms"
+                f"{np.median(ratio):6.2f}x  [{ratio.min():5.2f}-{ratio.max():5.2f}]"
             )
         shape = f"{matrix.shape[0]}x{matrix.shape[1]}"
-        print(f"{label:<20}{shape:>10}{columns[0]}{'':>6}{columns[1]}")
+        print(f"{label:<20}{shape:>9}{columns[0]}  |{'':<15}{columns[1]}")
 
 
 if __name__ == "__main__":

@@ -68,15 +68,16 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
             f"{market.spot_of(book.instruments[j].underlying):.6g}), beyond {MAX_AMOUNT:.0e}; "
             "check its contract size and the market's prices and their units"
         )
-    q = np.abs(book.quantities.to_numpy())
+    q = book.quantities.to_numpy()
     if not q.size:
         return
     with np.errstate(over="ignore"):
-        largest = q.max(axis=0) * size  # largest exposure in each instrument
+        # largest |quantity| of each instrument without an |q| copy of the book (NaN stays NaN)
+        largest = np.maximum(q.max(axis=0), -q.min(axis=0)) * size
     bad = ~(largest <= MAX_AMOUNT)
     if bad.any():
         j = int(np.argmax(bad))
-        i = int(np.argmax(q[:, j]))
+        i = int(np.argmax(np.abs(q[:, j])))
         raise DataError(
             f"{engine} engine: holding {book.quantities.iat[i, j]:.6g} x {labels[j]!r} in "
             f"portfolio {book.quantities.index[i]!r} has exposure {largest[j]:.6g} (unit "
@@ -86,6 +87,9 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
 
 
 def _first_bad(values: Float64Array) -> int | None:
+    # the extremes first: a NaN makes them NaN, so a clean array needs no |values| copy
+    if values.size == 0 or (values.max() <= MAX_AMOUNT and values.min() >= -MAX_AMOUNT):
+        return None
     bad = ~(np.abs(values) <= MAX_AMOUNT)
     return int(np.argmax(bad)) if bad.any() else None
 

@@ -159,10 +159,23 @@ class BookEngine(ABC):
         charged = self._policy(q, book, prep, row_sum(isolated), raw)
         notes = self._warnings(prep)
         index = book.quantities.index
+        # the kernels' own arrays are wrapped, not copied (a copy of the portfolios x
+        # instruments matrix is fresh memory, as costly as a kernel on a small scenario matrix);
+        # a view (of the quantities or of prepared data) and a margin shared by two results
+        # are copied
         return BookMarginResult(
-            isolated=pd.DataFrame(isolated, index=index, columns=book.quantities.columns),
-            cross=pd.Series(charged, index=index, name="cross"),
-            portfolio_margin=pd.Series(raw, index=index, name="portfolio_margin"),
+            isolated=pd.DataFrame(
+                isolated,
+                index=index,
+                columns=book.quantities.columns,
+                copy=isolated.base is not None,
+            ),
+            cross=pd.Series(
+                charged, index=index, name="cross", copy=charged is raw or charged.base is not None
+            ),
+            portfolio_margin=pd.Series(
+                raw, index=index, name="portfolio_margin", copy=raw.base is not None
+            ),
             driver=pd.Series(driver, index=index, name="driver", dtype=object),
             engine=self.name,
             settings=self.settings(),

@@ -357,6 +357,7 @@ class DydxEngine(VenueEngine):
                 raise ParameterError(f"open interest of {u!r} is {oi}; give a USD amount >= 0")
         object.__setattr__(self, "market_tiers", dict(self.market_tiers))
         object.__setattr__(self, "open_interest", dict(self.open_interest))
+        object.__setattr__(self, "_tiers", tiers)  # parsed once: the set is frozen
 
     def settings(self) -> dict[str, Any]:
         """Return the set, the requirement, and the market tiers and open interest given."""
@@ -374,7 +375,7 @@ class DydxEngine(VenueEngine):
         UnknownUnderlyingError
             The underlying has no tier in the set or in ``market_tiers``.
         """
-        tiers = liquidity_tiers(self.parameters)
+        tiers: dict[int, LiquidityTier] = self._tiers  # type: ignore[attr-defined]
         if underlying in self.market_tiers:
             return tiers[self.market_tiers[underlying]]
         return tiers[self.parameters.for_currency("markets", underlying, position or underlying)]
