@@ -18,7 +18,14 @@ seed = 0
 # %%
 import pandas as pd
 
-from research.data import align, load_prices, quality_report, to_returns, validate_prices
+from research.data import (
+    align,
+    load_prices,
+    quality_report,
+    source_label,
+    to_returns,
+    validate_prices,
+)
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.data_exhibits import (
     plot_missing,
@@ -47,8 +54,9 @@ quality = validate_prices(prices, warn=False) if fast else quality_report(prices
 # %%
 show_table(
     quality.to_frame(),
-    f"Data-quality report per asset for {source}: first and last observation, observations, "
-    "missing values inside the listed range, long gaps, non-positive prices and outlier returns.",
+    f"Data-quality report per asset for {source_label(source)}: first and last observation, "
+    "observations, missing values inside the listed range, long gaps, non-positive prices and "
+    "outlier returns.",
     label="dq-quality",
 )
 

@@ -41,7 +41,7 @@ from research.backtest.proposal import frozen_backtest, rolling_backtest
 from research.backtest.replay import stress_replay
 from research.calibration.calibrate import calibrate, load_config_prices, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.data import align, load_prices, to_returns
+from research.data import align, load_prices, source_label, to_returns
 from research.errors import InsufficientDataError
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.memo import backtest_periods
@@ -210,7 +210,7 @@ if fast:
 history = returns.iloc[:lookback]
 show_table(
     returns.describe().T[["count", "mean", "std", "min", "max"]],
-    f"Daily log returns (percent) of {source}: {returns.shape[1]} assets, "
+    f"Daily log returns (percent) of {source_label(source)}: {returns.shape[1]} assets, "
     f"{returns.index[0].date()} to {returns.index[-1].date()}. The first {lookback} returns "
     f"(to {history.index[-1].date()}) are the first fit window.",
     label="bt-fhs-data",

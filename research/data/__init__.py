@@ -29,7 +29,13 @@ from research.data.calendar import (
     period_text,
     periods_per_year,
 )
-from research.data.datasets import DatasetInfo, dataset_names, list_datasets, load_dataset
+from research.data.datasets import (
+    DatasetInfo,
+    dataset_names,
+    list_datasets,
+    load_dataset,
+    source_label,
+)
 from research.data.io import read_bars, read_prices
 from research.data.loading import load_prices
 from research.data.quality import DataQualityReport
@@ -63,6 +69,7 @@ __all__ = [
     "check_return_units",
     "check_time_index",
     "dataset_names",
+    "source_label",
     "duration_label",
     "find_gaps",
     "infer_calendar",

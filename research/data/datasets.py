@@ -269,3 +269,28 @@ def dataset_names() -> tuple[str, ...]:
     tuple of str
     """
     return tuple(_CATALOG)
+
+
+def source_label(source: str | Path) -> str:
+    """Name a price source as a report prints it: a bundled dataset's name or a file's name.
+
+    The folder of a file is a fact of the machine that ran the study, not of the data: reports
+    name the file and identify its content by hash (the provenance tables), so the same data
+    give the same text on every machine.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        A bundled dataset name (:func:`dataset_names`) or a price file's path.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> source_label("sp500"), source_label("/data/crypto_spot_daily_binance.csv")
+    ('sp500', 'crypto_spot_daily_binance.csv')
+    """
+    name = str(source)
+    return name if name in _CATALOG else Path(name).name

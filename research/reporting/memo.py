@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from research.data import source_label
 from research.reporting.calibration_exhibits import regime_label
 from research.reporting.results import recorded_frame
 from research.reporting.tables import format_pvalue
@@ -814,7 +815,7 @@ def _window_text(
     text = (
         f"The set is calibrated on {calibration['rows']:,} daily returns of {len(assets)} "
         f"assets ({', '.join(assets)}) from {calibration['first']} to {calibration['last']} "
-        f"({calibration['source']})"
+        f"({source_label(calibration['source'])})"
     )
     if proposed["as_of"] == calibration["last"]:
         text += "; its as-of date is the last day of that sample."

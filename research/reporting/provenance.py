@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from research.data import source_label
+
 __all__ = [
     "data_hash",
     "file_hash",
@@ -144,7 +146,8 @@ def data_scope(
     prices : pandas.DataFrame
         The prices (date x asset) the study used.
     source : str
-        Dataset name or file path as given.
+        Dataset name or file path as given; recorded by name (:func:`research.data.source_label`:
+        no machine folder), the file's content by its hash.
     source_file : str or pathlib.Path, optional
         Input file whose bytes are hashed.
 
@@ -157,7 +160,7 @@ def data_scope(
     """
     dated = isinstance(prices.index, pd.DatetimeIndex) and len(prices) > 0
     scope: dict[str, Any] = {
-        "source": str(source),
+        "source": source_label(source),
         "assets": [str(c) for c in prices.columns],
         "rows": int(len(prices)),
         "first": f"{prices.index[0]:%Y-%m-%d}" if dated else None,
@@ -203,7 +206,7 @@ def provenance_frame(
     Parameters
     ----------
     source : str
-        Data set name or file path as given.
+        Data set name or file path as given; shown by name (:func:`research.data.source_label`).
     data : pandas.DataFrame, optional
         The data actually used (hash, shape, date range are recorded).
     source_file : str or pathlib.Path, optional
@@ -216,7 +219,7 @@ def provenance_frame(
     pandas.DataFrame
         Indexed by item.
     """
-    rows: dict[str, str] = {"source": str(source)}
+    rows: dict[str, str] = {"source": source_label(source)}
     if source_file is not None:
         rows["input file SHA-256"] = file_hash(source_file)
     if data is not None:

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from research.data import list_datasets, load_dataset, quality_report
+from research.data import list_datasets, load_dataset, quality_report, source_label
 from research.errors import DataError
 
 
@@ -95,3 +95,10 @@ def test_loading_does_not_import_skfolio_or_arch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_source_is_labelled_by_dataset_or_file_name_never_by_its_folder(tmp_path):
+    assert source_label("sp500") == "sp500"
+    assert source_label(tmp_path / "prices.csv") == "prices.csv"
+    assert source_label(str(tmp_path / "sp500")) == "sp500"
+    assert str(tmp_path) not in source_label(tmp_path / "prices.csv")
