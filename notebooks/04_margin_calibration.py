@@ -27,7 +27,7 @@ import pandas as pd
 from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.data import period_length
+from research.data import duration_label, period_length
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.calibration_exhibits import (
     plot_credits_by_regime,
@@ -124,7 +124,8 @@ show_table(
             "quantile_date",
         ]
     ],
-    f"Risk weights at {params.level:.1%} over {params.mpor} day(s), in percent of notional, "
+    f"Risk weights at {params.level:.1%} over {duration_label(params.mpor, params.period)}, in "
+    "percent of notional, "
     "with their drivers: the lookback-only and stress-window quantiles, the stress "
     "contribution, the moves used, the tail that binds and the date of the quantile move.",
     kinds=dict.fromkeys(

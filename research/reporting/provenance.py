@@ -228,7 +228,7 @@ def provenance_frame(
         if isinstance(data.index, pd.DatetimeIndex) and len(data):
             rows["date range"] = f"{data.index[0]:%Y-%m-%d} .. {data.index[-1]:%Y-%m-%d}"
     for key, value in (parameters or {}).items():
-        rows[f"parameter: {key}"] = repr(value)
+        rows[f"parameter: {key}"] = value if isinstance(value, str) else repr(value)
     rows["git commit"] = git_commit()
     rows["requirements.lock SHA-256"] = lock_hash()
     rows["run at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

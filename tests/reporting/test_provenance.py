@@ -30,8 +30,15 @@ def test_provenance_records_data_parameters_and_versions(tmp_path):
     frame = _frame()
     path = tmp_path / "prices.csv"
     frame.to_csv(path)
-    table = provenance_frame(source="x", data=frame, source_file=path, parameters={"seed": 7})
+    table = provenance_frame(
+        source=str(path),
+        data=frame,
+        source_file=path,
+        parameters={"seed": 7, "asset_class": "crypto"},
+    )
     values = table["value"]
+    assert values["source"] == "prices.csv"
+    assert values["parameter: asset_class"] == "crypto"
     assert values["data SHA-256"] == data_hash(frame)
     assert values["input file SHA-256"] == file_hash(path)
     assert values["date range"] == "2020-01-01 .. 2020-01-05"
