@@ -704,7 +704,7 @@ class OffsetBacktest:
         exposure = _funding_exposure(book.instruments, market)
         paying = zip(book.instruments, exposure, strict=True)
         perpetuals = list(dict.fromkeys(i.underlying for i, e in paying if e != 0.0))
-        label = funding_label(self.funding, perpetuals)
+        label = funding_label(self.funding, perpetuals, index)
         h = self.horizon
         trailing = self.margin_funding == "trailing"
         begin = first - h + 1 if trailing else first + 1

@@ -18,7 +18,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from research.data import DataQualityReport, check_time_index, mpor_periods, period_length
+from research.data import (
+    DataQualityReport,
+    check_time_index,
+    mpor_periods,
+    period_length,
+    period_text,
+)
 from research.data.attached import stored_quality
 from research.data.timeindex import stamp_text
 from research.errors import DataError, SpecificationError
@@ -169,8 +175,11 @@ def funding_rates(
     """Funding rate per interval on every bar of ``index``, one column per funded underlying.
 
     A constant fills every bar; a series is read on the bars of ``index`` under the package's
-    time-zone rule (naive stamps are UTC for 24/7 data). The result feeds
-    :func:`accrued_funding`.
+    time-zone rule (naive stamps are UTC for 24/7 data). A series with longer periods than
+    the bars (daily rates on hourly bars) gives each bar the rate of the period it falls in,
+    so the period's funding is spread evenly over its bars (:func:`accrued_funding` pays a
+    1-hour bar one eighth of an 8-hour rate); the exact print times inside the period are
+    not known. The result feeds :func:`accrued_funding`.
 
     Parameters
     ----------
@@ -190,10 +199,11 @@ def funding_rates(
     Raises
     ------
     DataError
-        A series without a rate for some bar of ``index`` (the first missing stamp and the
-        count named), or with stamps between two bars of ``index``, which a per-bar rate
-        would drop (resample the series to the bars first). A NaN rate on a bar is left for
-        :func:`accrued_funding`, which names it.
+        A series with unsorted or duplicate stamps, without a rate for some bar of ``index``
+        (the first missing stamp and the count named), or with rates that no bar of
+        ``index`` would accrue: stamps between two bars of a finer series (resample it to
+        the bars first), or a period of a coarser one without a bar. A NaN rate on a bar is
+        left for :func:`accrued_funding`, which names it.
     SpecificationError
         An unreadable source (:func:`funding_sources`).
 
@@ -212,38 +222,72 @@ def funding_rates(
         if isinstance(source, float):
             columns[underlying] = pd.Series(source, index=index)
             continue
-        series = source.astype(float)
-        if series.index.tz is None and index.tz is not None:
-            series.index = series.index.tz_localize("UTC").tz_convert(index.tz)
-        elif series.index.tz is not None and index.tz is None:
-            series.index = series.index.tz_convert("UTC").tz_localize(None)
-        if series.index.has_duplicates:
-            raise DataError(
-                f"funding rates of {underlying!r}: duplicate stamp "
-                f"{stamp_text(series.index[series.index.duplicated()][0])}"
-            )
-        inside = series.index[(series.index >= index[0]) & (series.index <= index[-1])]
-        between = inside.difference(index)
-        if len(between):
-            raise DataError(
-                f"funding rates of {underlying!r} have {len(between)} stamps between the bars "
-                f"of the returns (first {stamp_text(between[0])}) that a per-bar rate would "
-                "drop; resample them to the returns' bars first"
-            )
-        missing = index.difference(series.index)
-        if len(missing):
-            raise DataError(
-                f"funding rates of {underlying!r} have no rate for {len(missing)} of the "
-                f"{len(index)} bars from {stamp_text(index[0])} to {stamp_text(index[-1])} "
-                f"(first {stamp_text(missing[0])}; the series runs "
-                f"{stamp_text(series.index.min())} to {stamp_text(series.index.max())}); "
-                "give rates for those bars or move the backtest's start/end"
-            )
-        columns[underlying] = series.reindex(index)
+        columns[underlying] = _series_on_bars(underlying, source, index)
     return pd.DataFrame(columns, index=index, dtype=float)
 
 
-def funding_label(funding: FundingSource | None, underlyings: Sequence[str]) -> str:
+def _on_zone(series: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+    """Put the series' stamps in the zone of ``index`` (naive means UTC for 24/7 data)."""
+    out = series.astype(float)
+    if out.index.tz is None and index.tz is not None:
+        out.index = out.index.tz_localize("UTC").tz_convert(index.tz)
+    elif out.index.tz is not None and index.tz is None:
+        out.index = out.index.tz_convert("UTC").tz_localize(None)
+    return out
+
+
+def _coarser(series: pd.Series, index: pd.DatetimeIndex) -> bool:
+    """Whether the series' periods are longer than the bars of ``index``."""
+    return len(series) > 1 and len(index) > 1 and period_length(series.index) > period_length(index)
+
+
+def _series_on_bars(underlying: str, source: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+    """One rate per bar of ``index`` from a rate series (see :func:`funding_rates`)."""
+    what = f"funding rates of {underlying!r}"
+    check_time_index(source, what=what, min_rows=1)
+    series = _on_zone(source, index)
+    stamps = series.index
+    if _coarser(series, index):
+        step = period_length(stamps)
+        pos = stamps.searchsorted(index, side="right") - 1
+        found = (pos >= 0) & (index < stamps[np.maximum(pos, 0)] + step)
+        covered = (stamps + step > index[0]) & (stamps <= index[-1])
+        unused = stamps[covered].difference(stamps[pos[found]])
+        if len(unused):
+            raise DataError(
+                f"{what}: {len(unused)} of their {period_text(step)} periods hold no bar of the "
+                f"returns (first {stamp_text(unused[0])}), so their funding would be dropped; "
+                "fill the returns' gap or cut the sample"
+            )
+        values = np.where(found, series.to_numpy()[np.maximum(pos, 0)], np.nan)
+        missing = index[~found]
+    else:
+        inside = stamps[(stamps >= index[0]) & (stamps <= index[-1])]
+        between = inside.difference(index)
+        if len(between):
+            raise DataError(
+                f"{what} have {len(between)} stamps between the bars of the returns (first "
+                f"{stamp_text(between[0])}) that a per-bar rate would drop; resample them to "
+                "the returns' bars first"
+            )
+        values = series.reindex(index).to_numpy()
+        missing = index.difference(stamps)
+    if len(missing):
+        raise DataError(
+            f"{what} have no rate for {len(missing)} of the {len(index)} bars from "
+            f"{stamp_text(index[0])} to {stamp_text(index[-1])} (first "
+            f"{stamp_text(missing[0])}; the series runs {stamp_text(stamps[0])} to "
+            f"{stamp_text(stamps[-1])}); give rates for those bars or move the backtest's "
+            "start/end"
+        )
+    return pd.Series(values, index=index, name=source.name)
+
+
+def funding_label(
+    funding: FundingSource | None,
+    underlyings: Sequence[str],
+    index: pd.DatetimeIndex | None = None,
+) -> str:
     """State the funding each underlying accrues: ``"none"``, ``"constant x"``, ``"series s"``.
 
     Parameters
@@ -252,6 +296,9 @@ def funding_label(funding: FundingSource | None, underlyings: Sequence[str]) -> 
         The source (:func:`funding_sources`).
     underlyings : sequence of str
         The underlyings to state (e.g. those of a book's perpetuals).
+    index : pandas.DatetimeIndex, optional
+        The bars the rates are read on; a series with longer periods is stated as spread
+        over them (``"(1D rates spread over 1h bars)"``, :func:`funding_rates`).
 
     Returns
     -------
@@ -277,7 +324,12 @@ def funding_label(funding: FundingSource | None, underlyings: Sequence[str]) -> 
             report, _ = stored_quality(source.to_frame())
             file = None if report is None or report.source == _UNNAMED else report.source
             name = source.name if source.name is not None else underlying
-            parts.append(f"{underlying}: series {f'{file}:' if file else ''}{name}")
+            text = f"{underlying}: series {f'{file}:' if file else ''}{name}"
+            if index is not None and _coarser(_on_zone(source, index), index):
+                text += (
+                    f" ({period_text(source.index)} rates spread over {period_text(index)} bars)"
+                )
+            parts.append(text)
     if all(p.endswith(": none") for p in parts):
         return "none"
     return "; ".join(parts)

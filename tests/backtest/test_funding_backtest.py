@@ -194,7 +194,7 @@ def test_bad_funding_inputs_are_named():
     late = rates.loc["2021-01-10":]
     with pytest.raises(DataError, match="no rate for 6 of the 27 bars from 2021-01-04"):
         _backtest(funding=late).run(returns, book)
-    hourly = pd.Series(1e-4, index=pd.date_range("2021-01-01", periods=600, freq="h"))
+    hourly = pd.Series(1e-4, index=pd.date_range("2021-01-01", periods=600, freq="h", tz="UTC"))
     with pytest.raises(DataError, match="stamps between the bars"):
         _backtest(funding={"BTC": hourly}).run(returns, book)
     with pytest.raises(UnknownUnderlyingError, match=r"\['funding_mean'\]"):
@@ -283,8 +283,31 @@ def test_funding_sources_rates_and_label():
     np.testing.assert_array_equal(rates["ETH"], [-1e-4, -1e-4])
     assert funding_label({"BTC": series}, ["BTC", "SOL"]) == "BTC: series funding_mean; SOL: none"
     assert funding_label(None, ["BTC"]) == funding_label({"ETH": 1e-4}, ["BTC"]) == "none"
-    with pytest.raises(DataError, match="duplicate stamp"):
+    with pytest.raises(DataError, match="not sorted"):
         funding_rates({"BTC": pd.concat([series, series])}, days, ["BTC"])
+
+
+def test_daily_rates_spread_over_hourly_bars():
+    # a day's rate on each of its 24 hourly bars, 1/8 of an 8-hour rate each: over a whole
+    # day the bars accrue exactly the daily accrual (3 prints)
+    days = pd.date_range("2025-10-01", periods=5, freq="D", name="date")
+    daily = pd.Series([1e-4, -2e-4, 3e-4, 5e-4, 1e-4], index=days, name="funding_mean")
+    hours = pd.date_range("2025-10-02", periods=48, freq="h", tz="UTC")
+    rates = funding_rates({"BTC": daily}, hours, ["BTC"])["BTC"]
+    np.testing.assert_array_equal(rates.to_numpy(), np.repeat([-2e-4, 3e-4], 24))
+    by_day = accrued_funding(rates, "1D").iloc[[0, 24]].to_numpy()
+    np.testing.assert_allclose(by_day, accrued_funding(daily, 1).loc["2025-10-02":"2025-10-03"])
+    assert funding_label({"BTC": daily}, ["BTC"], hours) == (
+        "BTC: series funding_mean (1D rates spread over 1h bars)"
+    )
+    assert funding_label({"BTC": daily}, ["BTC"], days) == "BTC: series funding_mean"
+    late = pd.date_range("2025-10-04", periods=72, freq="h", tz="UTC")  # past the last day
+    with pytest.raises(DataError, match="no rate for 24 of the 72 bars.*first 2025-10-06"):
+        funding_rates({"BTC": daily}, late, ["BTC"])
+    # an hourly sample with a missing day: that day's funding would be dropped
+    gap = hours[:24].append(hours[24:] + pd.Timedelta("1D"))
+    with pytest.raises(DataError, match="1 of their 1D periods hold no bar"):
+        funding_rates({"BTC": daily}, gap, ["BTC"])
 
 
 @pytest.mark.shared_data
