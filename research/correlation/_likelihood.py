@@ -8,16 +8,27 @@ import numpy as np
 
 from research._typing import Float64Array1D, Float64Array2D
 from research.correlation import _kernels as kern
+from research.correlation.covariance import nonlinear_shrinkage
 from research.errors import NotPositiveDefiniteError
 
-__all__ = ["CorrelationProblem", "correlation_target", "negative_target", "pairs_for"]
+__all__ = [
+    "TARGETS",
+    "CorrelationProblem",
+    "correlation_target",
+    "negative_target",
+    "pairs_for",
+]
 
 #: Smallest eigenvalue accepted for the correlation target (below it Qbar is singular).
 MIN_TARGET_EIGENVALUE = 1e-8
+#: Estimators of the correlation target.
+TARGETS = ("sample", "nonlinear_shrinkage")
 
 
-def correlation_target(z: Float64Array2D, assets: list[str]) -> Float64Array2D:
-    """Sample (mean-centred) correlation matrix of the standardized residuals: the target.
+def correlation_target(
+    z: Float64Array2D, assets: list[str], target: str = "sample"
+) -> Float64Array2D:
+    """Correlation target of the standardized residuals.
 
     Parameters
     ----------
@@ -25,6 +36,10 @@ def correlation_target(z: Float64Array2D, assets: list[str]) -> Float64Array2D:
         Standardized residuals.
     assets : list of str
         Asset names, for the error message.
+    target : {"sample", "nonlinear_shrinkage"}
+        The sample (mean-centred) correlation matrix, or the correlation matrix of the
+        Ledoit-Wolf (2020) nonlinear shrinkage of the (mean-centred) sample covariance
+        (:func:`research.correlation.covariance.nonlinear_shrinkage`), for large N.
 
     Returns
     -------
@@ -36,12 +51,14 @@ def correlation_target(z: Float64Array2D, assets: list[str]) -> Float64Array2D:
         If the target is singular (perfectly collinear assets); names the most
         correlated pair.
     """
-    qbar = _corr(z)
+    qbar = _target(z, target)
     check_positive_definite(qbar, assets, "the correlation target Qbar")
     return qbar
 
 
-def _corr(z: Float64Array2D) -> Float64Array2D:
+def _target(z: Float64Array2D, target: str) -> Float64Array2D:
+    if target == "nonlinear_shrinkage":
+        return kern.normalize_q(nonlinear_shrinkage(z, demean=True))
     zc = z - z.mean(axis=0)
     return kern.normalize_q(zc.T @ zc)
 
@@ -126,6 +143,8 @@ class CorrelationProblem:
         Target of the negative parts (zeros unless ADCC).
     pairs : ndarray or None
         Pairs of a composite likelihood; ``None`` for the full likelihood.
+    target : {"sample", "nonlinear_shrinkage"}
+        How ``qbar`` was estimated (:func:`correlation_target`).
     """
 
     z: Float64Array2D
@@ -134,6 +153,7 @@ class CorrelationProblem:
     qbar: Float64Array2D
     nbar: Float64Array2D
     pairs: np.ndarray | None = None
+    target: str = "sample"
 
     @classmethod
     def build(
@@ -143,6 +163,7 @@ class CorrelationProblem:
         distribution: str,
         estimation: str,
         assets: list[str],
+        target: str = "sample",
     ) -> CorrelationProblem:
         """Compute the targets and pairs of a problem.
 
@@ -154,13 +175,15 @@ class CorrelationProblem:
             Model choices (validated by :class:`research.correlation.DCC`).
         assets : list of str
             Asset names (error messages).
+        target : {"sample", "nonlinear_shrinkage"}
+            Estimator of the correlation target (:func:`correlation_target`).
 
         Returns
         -------
         CorrelationProblem
         """
         z = np.ascontiguousarray(z, dtype=np.float64)
-        qbar = correlation_target(z, assets)
+        qbar = correlation_target(z, assets, target)
         nbar = negative_target(z) if kind == "adcc" else np.zeros_like(qbar)
         return cls(
             z=z,
@@ -169,6 +192,7 @@ class CorrelationProblem:
             qbar=qbar,
             nbar=nbar,
             pairs=pairs_for(estimation, z.shape[1]),
+            target=target,
         )
 
     @property
@@ -296,6 +320,11 @@ class CorrelationProblem:
         """
         if self.pairs is None:
             raise ValueError("involving() applies to composite likelihoods only")
+        if self.target != "sample":
+            raise ValueError(
+                f"involving() needs the sample target: every entry of the {self.target} "
+                "target depends on every asset"
+            )
         keep = (self.pairs[:, 0] == i) | (self.pairs[:, 1] == i)
         sub_pairs = self.pairs[keep]
         assets = np.unique(sub_pairs)
@@ -313,8 +342,9 @@ class CorrelationProblem:
     def with_column(self, i: int, column: Float64Array1D) -> CorrelationProblem:
         """Return the problem with asset ``i``'s residuals replaced (targets updated).
 
-        Only row and column ``i`` of the targets change, so the update costs O(T N).
-        No positive-definiteness check is made (used for small perturbations).
+        With the sample target only row and column ``i`` change, so the update costs
+        O(T N); a shrinkage target is recomputed whole. No positive-definiteness check is
+        made (used for small perturbations).
 
         Parameters
         ----------
@@ -329,12 +359,15 @@ class CorrelationProblem:
         """
         z = self.z.copy()
         z[:, i] = column
-        zc = z - z.mean(axis=0)
-        cross = zc.T @ zc[:, i]
-        d = np.sqrt(np.einsum("ti,ti->i", zc, zc))
-        qbar = self.qbar.copy()
-        qbar[:, i] = cross / (d * d[i])
-        qbar[i, :] = qbar[:, i]
+        if self.target == "sample":
+            zc = z - z.mean(axis=0)
+            cross = zc.T @ zc[:, i]
+            d = np.sqrt(np.einsum("ti,ti->i", zc, zc))
+            qbar = self.qbar.copy()
+            qbar[:, i] = cross / (d * d[i])
+            qbar[i, :] = qbar[:, i]
+        else:
+            qbar = _target(z, self.target)
         nbar = self.nbar
         if self.kind == "adcc":
             neg = np.minimum(z, 0.0)
@@ -348,4 +381,5 @@ class CorrelationProblem:
             qbar=qbar,
             nbar=nbar,
             pairs=self.pairs,
+            target=self.target,
         )

@@ -15,7 +15,7 @@ from scipy.optimize import OptimizeResult, minimize
 
 from research._threads import run_row_blocks
 from research._typing import Float64Array1D, Float64Array2D
-from research.correlation._likelihood import CorrelationProblem
+from research.correlation._likelihood import TARGETS, CorrelationProblem
 from research.correlation.covariance import two_step_covariance
 from research.correlation.results import DCCResult
 from research.errors import (
@@ -27,7 +27,7 @@ from research.errors import (
 )
 from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
-__all__ = ["DCC", "KINDS", "DISTRIBUTIONS", "ESTIMATIONS", "MIN_OBS_PER_ASSET"]
+__all__ = ["DCC", "KINDS", "DISTRIBUTIONS", "ESTIMATIONS", "MIN_OBS_PER_ASSET", "TARGETS"]
 
 KINDS = ("dcc", "cdcc", "adcc", "ccc")
 DISTRIBUTIONS = ("normal", "t")
@@ -78,6 +78,13 @@ class DCC:
     estimation : {"full", "composite-adjacent", "composite-all"}, default "full"
         Full likelihood, or the composite likelihood of Engle, Shephard and Sheppard
         (2008) over adjacent pairs (i, i+1) or all pairs (for N in the hundreds).
+    target : {"sample", "nonlinear_shrinkage"}, default "sample"
+        Estimator of the correlation target :math:`\bar Q`: the sample correlation of
+        :math:`z_t`, or the correlation matrix of the Ledoit-Wolf (2020) analytical nonlinear
+        shrinkage of their covariance (:func:`research.correlation.covariance.nonlinear_shrinkage`),
+        the large-N target of ARCHModels.jl's large-scale DCC; with N near T the sample
+        target's eigenvalues are too dispersed, and with N > T it is singular. Not with
+        ``kind="cdcc"``, whose target is Aielli's correction of the sample one.
     std_errors : bool, default True
         Compute two-step-corrected sandwich standard errors.
     starting_values : tuple of float, optional
@@ -89,7 +96,7 @@ class DCC:
     Notes
     -----
     With standardized residuals :math:`z_t` and target :math:`\bar Q` (the sample
-    correlation of :math:`z_t`),
+    correlation of :math:`z_t`, or its nonlinear shrinkage: ``target``),
 
     .. math::
 
@@ -127,6 +134,7 @@ class DCC:
     univariate: UnivariateSpec = field(default_factory=UnivariateSpec)
     distribution: Literal["normal", "t"] = "normal"
     estimation: Literal["full", "composite-adjacent", "composite-all"] = "full"
+    target: Literal["sample", "nonlinear_shrinkage"] = "sample"
     std_errors: bool = True
     starting_values: tuple[float, ...] | None = None
     maxiter: int = 200
@@ -136,11 +144,17 @@ class DCC:
             ("kind", self.kind, KINDS),
             ("distribution", self.distribution, DISTRIBUTIONS),
             ("estimation", self.estimation, ESTIMATIONS),
+            ("target", self.target, TARGETS),
         ):
             if value not in valid:
                 raise SpecificationError(
                     f"DCC {name}={value!r} is not valid; choose one of {', '.join(valid)}"
                 )
+        if self.kind == "cdcc" and self.target != "sample":
+            raise SpecificationError(
+                f"DCC target={self.target!r} does not apply to kind='cdcc' (its target is "
+                "Aielli's correction of the sample one); use kind='dcc' or target='sample'"
+            )
         if not isinstance(self.univariate, UnivariateSpec):
             raise SpecificationError(
                 f"univariate must be a UnivariateSpec, got {type(self.univariate).__name__}"
@@ -226,7 +240,12 @@ class DCC:
                 "fewer assets)"
             )
         problem = CorrelationProblem.build(
-            zdf.to_numpy(dtype=np.float64), self.kind, self.distribution, self.estimation, assets
+            zdf.to_numpy(dtype=np.float64),
+            self.kind,
+            self.distribution,
+            self.estimation,
+            assets,
+            self.target,
         )
         theta, opt, converged, opt_notes = self._optimize(problem)
         notes.extend(opt_notes)
