@@ -34,7 +34,9 @@ from research.liquidation.maintenance import (
 )
 from research.liquidation.montecarlo import (
     cascade_distribution,
+    dcc_stress_paths,
     paths_from_simulation,
+    quantile_bands,
     stress_paths,
 )
 from research.liquidation.overlap import eri_like, ici_like, overlap_matrix
@@ -100,6 +102,7 @@ __all__ = [
     "collateral_at_margin",
     "compare_with_facts",
     "compare_modes",
+    "dcc_stress_paths",
     "dydx_like",
     "eri_like",
     "hedged_pairs",
@@ -115,6 +118,7 @@ __all__ = [
     "plot_distribution",
     "plot_rounds",
     "plot_timing",
+    "quantile_bands",
     "replay_window",
     "replay_markets",
     "replay_path",

@@ -3,12 +3,16 @@ r"""Monte Carlo of cascades over simulated stress paths, on :func:`research.para
 :func:`stress_paths` draws hourly log-return paths from a stated simple model: a multivariate
 Student-t with a stressed correlation matrix (every pair at ``correlation``; the spec gives no
 sourced regime parameters for crypto, §11), scaled to per-asset hourly volatilities, plus a
-drift. Any other generator (e.g. ``research.correlation``'s DCC simulation) can feed
-:func:`cascade_distribution` through :meth:`ShockPath.from_returns`.
+drift. :func:`dcc_stress_paths` draws paths from a DCC fitted to data by filtered historical
+simulation (FHS) in a stressed-correlation regime: the correlation dynamics start at and revert
+to a stressed matrix (e.g. :func:`research.stress.dcc_correlation` of the fit's own path at an
+upper quantile). Any other generator can feed :func:`cascade_distribution` through
+:meth:`ShockPath.from_returns` (or :func:`paths_from_simulation`).
 
 :func:`cascade_distribution` runs one cascade per path (tasks carry no randomness of their own:
 the paths are drawn once from the seed), serially or on local processes or Dask; the result is
-bit-identical for a seed on every backend.
+bit-identical for a seed on every backend. :func:`quantile_bands` gives the quantiles of its
+metrics with distribution-free (order-statistic) confidence bands.
 """
 
 from __future__ import annotations
@@ -19,16 +23,30 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from research._random import as_generator
 from research._typing import Seed
+from research.correlation.forecast import dcc_state
+from research.correlation.simulate import (
+    decorrelate_residuals,
+    simulate_correlation_paths,
+    simulate_univariate,
+)
 from research.data.units import to_decimal
-from research.errors import ParameterError
+from research.errors import NotPositiveDefiniteError, ParameterError, SpecificationError
 from research.liquidation.engine import CascadeSimulator
 from research.liquidation.state import Accounts, ShockPath
 from research.parallel import Backend, map_tasks
+from research.stress import StressedCorrelation, check_correlation_frame
 
-__all__ = ["cascade_distribution", "paths_from_simulation", "stress_paths"]
+__all__ = [
+    "cascade_distribution",
+    "dcc_stress_paths",
+    "paths_from_simulation",
+    "quantile_bands",
+    "stress_paths",
+]
 
 
 def stress_paths(
@@ -83,8 +101,7 @@ def stress_paths(
     z = rng.standard_normal((n_paths, steps, n)) @ chol.T
     scale = np.sqrt((df - 2.0) / rng.chisquare(df, (n_paths, steps, 1)))
     returns = drift + z * scale * vol.to_numpy()
-    columns = list(map(str, vol.index))
-    return [ShockPath.from_returns(pd.DataFrame(r, columns=columns)) for r in returns]
+    return _shock_paths(returns, list(map(str, vol.index)))
 
 
 def paths_from_simulation(
@@ -109,9 +126,176 @@ def paths_from_simulation(
     returns = np.asarray(simulation.returns, dtype=float)
     if returns.ndim != 3 or returns.shape[2] != len(simulation.assets):
         raise ParameterError("simulated returns must have shape (paths, steps, assets)")
-    columns = list(map(str, simulation.assets))
-    decimal = to_decimal(returns, units)
+    return _shock_paths(to_decimal(returns, units), list(map(str, simulation.assets)))
+
+
+def _shock_paths(decimal: np.ndarray, columns: list[str]) -> list[ShockPath]:
     return [ShockPath.from_returns(pd.DataFrame(r, columns=columns)) for r in decimal]
+
+
+def dcc_stress_paths(
+    result: Any,
+    correlation: StressedCorrelation | pd.DataFrame | None,
+    *,
+    n_paths: int,
+    steps: int,
+    seed: Seed = None,
+    units: Literal["percent", "decimal"] = "percent",
+) -> list[ShockPath]:
+    r"""Filtered-historical-simulation paths of a fitted DCC in a stressed-correlation regime.
+
+    The fitted model's pieces (:func:`research.correlation.forecast.dcc_state`) are run through
+    the correlation stage's simulation kernels: whole in-sample days of de-correlated residuals
+    :math:`e_t = L_t^{-1} z_t` are drawn with replacement
+    (:func:`~research.correlation.simulate.decorrelate_residuals`), filtered through the DCC
+    recursion :math:`Q_{t+1} = (1 - a - b)ar S + a z_t z_t' + b Q_t` that starts at
+    :math:`Q_{T+1} = ar S` and reverts to :math:`ar S`, the stressed correlation
+    (:func:`~research.correlation.simulate.simulate_correlation_paths`), and through each
+    asset's fitted GARCH from its :math:`\sigma_{T+1}`
+    (:func:`~research.correlation.simulate.simulate_univariate`). With ``correlation=None``
+    the fitted target and :math:`Q_{T+1}` are kept: the paths are then those of
+    ``result.simulate(method="fhs")`` for the same seed, bit for bit.
+
+    Parameters
+    ----------
+    result : DCCResult
+        A fitted ``"dcc"``, ``"cdcc"`` or ``"ccc"`` model (ADCC's asymmetric target would move
+        the regime's level away from the stressed matrix).
+    correlation : StressedCorrelation, pandas.DataFrame or None
+        Stressed correlation over (at least) the model's assets, e.g.
+        ``research.stress.dcc_correlation(result.correlation, statistic="upper")``; None: the
+        fitted regime.
+    n_paths, steps : int
+        Number of paths and steps per path (a step is one period of the fitted data: hourly
+        data give hourly steps).
+    seed : int, numpy.random.Generator or None
+        Seed of every draw.
+    units : {"percent", "decimal"}
+        Units of the returns the model was fitted on (``research.to_returns`` gives percent).
+
+    Returns
+    -------
+    list of ShockPath
+
+    Raises
+    ------
+    SpecificationError
+        An ADCC model, or ``n_paths`` / ``steps`` below 1.
+    ParameterError
+        The stressed matrix lacks one of the model's assets, or bad ``units``.
+    DataError, NotPositiveDefiniteError
+        The stressed matrix is not a positive definite correlation matrix.
+    """
+    if units not in ("percent", "decimal"):
+        raise ParameterError(f"units must be 'percent' or 'decimal', got {units!r}")
+    if (
+        not (isinstance(n_paths, int | np.integer) and isinstance(steps, int | np.integer))
+        or min(n_paths, steps) < 1
+    ):
+        raise SpecificationError(f"n_paths and steps must be integers >= 1, got {n_paths}, {steps}")
+    if correlation is None:
+        simulation = result.simulate(horizon=steps, paths=n_paths, method="fhs", seed=seed)
+        return paths_from_simulation(simulation, units)
+    state = dcc_state(result)
+    if state.kind == "adcc":
+        raise SpecificationError(
+            "a stressed-correlation regime needs a 'dcc', 'cdcc' or 'ccc' fit: ADCC's asymmetric "
+            "target would move the regime away from the stressed matrix"
+        )
+    matrix = correlation.matrix if isinstance(correlation, StressedCorrelation) else correlation
+    matrix = check_correlation_frame(matrix, "stressed correlation", psd=True)
+    missing = [a for a in state.assets if a not in matrix.index]
+    if missing:
+        raise ParameterError(
+            f"the stressed correlation has no row for {missing}; the model's assets are "
+            f"{list(state.assets)}"
+        )
+    stressed = np.ascontiguousarray(matrix.loc[list(state.assets), list(state.assets)].to_numpy())
+    try:
+        np.linalg.cholesky(stressed)
+    except np.linalg.LinAlgError as exc:
+        raise NotPositiveDefiniteError(
+            "the stressed correlation is singular; the DCC recursion needs a positive definite "
+            "target (repair it with research.stress.nearest_correlation and a floor)"
+        ) from exc
+    rng = as_generator(seed)
+    history = decorrelate_residuals(state)
+    innovations = history[rng.integers(0, history.shape[0], size=(n_paths, steps))]
+    z, _ = simulate_correlation_paths(
+        state.kind, state.params, stressed, state.nbar, stressed, innovations
+    )
+    returns, _, _ = simulate_univariate(state.univariate, z)
+    return _shock_paths(to_decimal(returns, units), list(map(str, state.assets)))
+
+
+def quantile_bands(
+    frame: pd.DataFrame,
+    quantiles: Sequence[float] = (0.5, 0.9, 0.95, 0.99),
+    level: float = 0.9,
+) -> pd.DataFrame:
+    r"""Quantiles of every column with distribution-free confidence bands (order statistics).
+
+    For ``n`` independent draws and a quantile ``p``, the band is the pair of order statistics
+    :math:`[X_{(l)}, X_{(u)}]` with :math:`l = F^{-1}_{B}((1 - 	ext{level})/2)` and
+    :math:`u = F^{-1}_{B}((1 + 	ext{level})/2) + 1`, :math:`B \sim 	ext{Binomial}(n, p)`; it
+    covers the true quantile with probability ``coverage`` =
+    :math:`F_B(u - 1) - F_B(l - 1) \ge 	ext{level}` whatever the distribution. When ``l < 1``
+    or ``u > n`` the draws cannot bound the quantile on that side: the bound is NaN (more
+    paths are needed), and ``coverage`` is that of the side that exists.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per independent draw (e.g. :func:`cascade_distribution`'s paths), numeric
+        columns; NaN rows of a column are left out of that column (counted in ``n``).
+    quantiles : sequence of float
+        Probabilities in (0, 1).
+    level : float
+        Nominal two-sided coverage of each band, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (metric, quantile); columns ``estimate`` (``numpy.quantile``, linear),
+        ``lower``, ``upper``, ``coverage`` and ``n`` (non-missing draws).
+
+    Raises
+    ------
+    ParameterError
+        A probability or ``level`` outside (0, 1), or an empty frame.
+    """
+    probs = np.asarray(quantiles, dtype=float)
+    if probs.size == 0 or not np.all((probs > 0) & (probs < 1)):
+        raise ParameterError(f"quantiles must lie in (0, 1), got {list(quantiles)}")
+    if not 0 < level < 1:
+        raise ParameterError(f"level must lie in (0, 1), got {level}")
+    if frame.empty:
+        raise ParameterError("quantile_bands needs at least one draw")
+    rows = {}
+    for column in frame.columns:
+        values = np.sort(frame[column].to_numpy(dtype=float))
+        values = values[~np.isnan(values)]
+        n = values.size
+        for p in probs:
+            if n == 0:
+                rows[(column, p)] = (np.nan, np.nan, np.nan, np.nan, 0)
+                continue
+            lo = int(stats.binom.ppf((1.0 - level) / 2.0, n, p))
+            hi = int(stats.binom.ppf((1.0 + level) / 2.0, n, p)) + 1
+            coverage = stats.binom.cdf(min(hi, n + 1) - 1, n, p) - stats.binom.cdf(
+                max(lo, 1) - 1, n, p
+            )
+            rows[(column, p)] = (
+                float(np.quantile(values, p)),
+                values[lo - 1] if lo >= 1 else np.nan,
+                values[hi - 1] if hi <= n else np.nan,
+                float(coverage),
+                n,
+            )
+    index = pd.MultiIndex.from_tuples(rows, names=["metric", "quantile"])
+    return pd.DataFrame(
+        list(rows.values()), index=index, columns=["estimate", "lower", "upper", "coverage", "n"]
+    )
 
 
 @dataclass(frozen=True)
