@@ -102,7 +102,7 @@ except InsufficientDataError as exc:
 rolling_prices = history_prices.loc[calibration_prices.index[0] :] if fast else history_prices
 rolling = rolling_backtest(config, rolling_prices, seed=seed)
 print(
-    f"Rolling backtest: {len(rolling.refits)} sets, {len(rolling.result.dates)} margin days "
+    f"Rolling backtest: {len(rolling.refits)} sets, {len(rolling.result.dates):,} margin days "
     f"({rolling.result.dates[0].date()} to {rolling.result.dates[-1].date()})"
 )
 
@@ -111,12 +111,12 @@ if frozen is not None:
     show_text(
         f"[Table](#tab-bt-frozen) is the frozen backtest: the proposal [{proposal.fingerprint}] "
         f"margins every day after its as-of date {proposal.as_of}, "
-        f"{len(frozen.result.dates)} days it never saw."
+        f"{len(frozen.result.dates):,} days it never saw."
     )
     show_table(
         frozen.coverage().drop(columns="fingerprint"),
         f"Frozen backtest of the proposal [{proposal.fingerprint}] on the "
-        f"{len(frozen.result.dates)} days after its as-of date {proposal.as_of} "
+        f"{len(frozen.result.dates):,} days after its as-of date {proposal.as_of} "
         f"({frozen.result.dates[0].date()} to {frozen.result.dates[-1].date()}), cross margin: "
         "per outright position, per hedged pair and per family.",
         label="bt-frozen",
@@ -271,6 +271,7 @@ show_table(
     result.summary(),
     f"Isolated versus cross margin over all portfolios and days ({level:.0%} VaR, "
     f"{mpor}-day MPOR). Exceedances and margins are in currency for legs of 1m notional.",
+    kinds=dict.fromkeys(["isolated", "cross", "target"], "mixed"),
     label="bt-fhs-summary",
 )
 
@@ -281,6 +282,7 @@ show_table(
     "Coverage by portfolio family. Kupiec and Christoffersen p-values are medians over the "
     "family's portfolios (tests on non-overlapping MPORs); share_rejected is the share of "
     "portfolios rejected by Kupiec at 5%; the traffic light is that of the mean portfolio.",
+    kinds={"target": "percent"},
     label="bt-fhs-coverage",
 )
 record("coverage_fhs", coverage)
@@ -309,6 +311,7 @@ show_table(
     offset_table,
     "Margin saved by offsets (mean per portfolio-day and as a share of isolated margin) and the "
     "offset-caused exceptions per family (currency for legs of 1m notional).",
+    kinds={"margin_saved_ratio": "percent"},
     label="bt-fhs-offsets",
 )
 record("offset_caused_exceptions", offset_table)

@@ -56,14 +56,25 @@ def family_conclusions(result: BacktestResult) -> pd.Series:
         iso_verdict = _verdict(iso_exc, obs, result.level, row[("isolated", "share_rejected")])
         out[family] = (
             f"{family}: cross margin is on average {saved:.0%} below the sum of isolated "
-            f"margins. Over {obs:,} portfolio-days it was exceeded {cross_exc:,} times "
+            f"margins. Over {obs:,} portfolio-days it was exceeded {_times(cross_exc)} "
             f"(coverage {row[('cross', 'coverage')]:.2%} against a {result.level:.0%} target; "
             f"Kupiec rejects for {row[('cross', 'share_rejected')]:.0%} of the portfolios, "
-            f"typical traffic light {row[('cross', 'traffic_light')]}), against {iso_exc:,} "
-            f"exceptions of isolated margin (coverage {row[('isolated', 'coverage')]:.2%}). "
-            f"{caused:,} exceptions were offset-caused: covered by isolated but not by cross "
-            f"margin. Cross margin {cross_verdict}; isolated margin {iso_verdict}. "
+            f"typical traffic light {row[('cross', 'traffic_light')]}), against "
+            f"{_count(iso_exc, 'exception')} of isolated margin (coverage "
+            f"{row[('isolated', 'coverage')]:.2%}). {_count(caused, 'exception')} "
+            f"{'was' if caused == 1 else 'were'} offset-caused: covered by isolated but not by "
+            f"cross margin. Cross margin {cross_verdict}; isolated margin {iso_verdict}. "
             f"The mean loss beyond the margin was {short_cross:,.0f} per portfolio-day for "
             f"cross margin against {short_iso:,.0f} for the holdings margined on their own."
         )
     return pd.Series(out, name="conclusion")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 exception``, ``3 exceptions``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _times(n: int) -> str:
+    """``once``, ``twice``, ``3 times``, ``0 times``."""
+    return {1: "once", 2: "twice"}.get(n, f"{n:,} times")

@@ -56,7 +56,18 @@ EMPTY_TEXT = "–"
 _PVALUE_LABEL = re.compile(r"(^|[\s_(])p[-_ ]?values?($|[\s_)])|^p$", re.IGNORECASE)
 #: Words of a label that mark a fraction to print as a percentage (when every value is <= 1).
 _PERCENT_WORDS = frozenset(
-    {"weight", "weights", "credit", "credits", "share", "coverage", "haircut", "buffer", "rate"}
+    {
+        "weight",
+        "weights",
+        "credit",
+        "credits",
+        "share",
+        "coverage",
+        "haircut",
+        "buffer",
+        "rate",
+        "ratio",
+    }
 )
 _PYTHON_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 _WORDS = {
@@ -380,15 +391,20 @@ def _infer_kind(label: Any, values: pd.Series) -> str:
         return "pvalue"
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
-    words = set(re.split(r"[\s_/(),;:-]+", name.lower()))
-    in_percent = name.endswith("%") or "(%)" in name
-    if not in_percent and words & _PERCENT_WORDS and finite.size and np.all(np.abs(finite) <= 1):
+    if _names_a_fraction(name) and finite.size and np.all(np.abs(finite) <= 1):
         return "percent"
     if pd.api.types.is_integer_dtype(values) or (
         finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e15)
     ):
         return "count"
     return "number"
+
+
+def _names_a_fraction(name: str) -> bool:
+    """Whether a readable label names a share (coverage, weight, ...) not already in percent."""
+    if name.endswith("%") or "(%)" in name:
+        return False
+    return bool(set(re.split(r"[\s_/(),;:-]+", name.lower())) & _PERCENT_WORDS)
 
 
 def _numbers_or_text(values: pd.Series) -> bool:
@@ -411,7 +427,9 @@ def _header(label: Any, kind: str, unit: str | None) -> str:
 def _format_column(
     values: pd.Series, kind: str, precision: int | None, row_labels: list[str]
 ) -> list[str]:
-    if kind in ("text", "mixed"):
+    if kind == "mixed":
+        return [_mixed_cell(v, row) for v, row in zip(values, row_labels, strict=True)]
+    if kind == "text":
         return [_text_cell(v, row) for v, row in zip(values, row_labels, strict=True)]
     if kind == "date":
         return [NOT_AVAILABLE if _missing(v) else _date(pd.Timestamp(v)) for v in values]
@@ -485,6 +503,25 @@ def _pvalue_cell(value: Any) -> str:
     if not math.isfinite(p):
         return NOT_AVAILABLE
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _mixed_cell(value: Any, row_label: str) -> str:
+    """Format a cell of a column whose rows hold different quantities by its row label.
+
+    A fraction in a row that names a share (coverage, rate, ratio, ...) prints as a
+    percentage with its sign, since no header can state one unit for the column.
+    """
+    if (
+        _is_number(value)
+        and not isinstance(value, numbers.Integral | bool | np.bool_)
+        and math.isfinite(float(value))
+        and abs(float(value)) <= 1
+        and not _PVALUE_LABEL.search(row_label)
+        and _names_a_fraction(row_label)
+    ):
+        percent = 100.0 * float(value)
+        return f"{_fixed(percent, _decimals(abs(percent)))}%"
+    return _text_cell(value, row_label)
 
 
 def _text_cell(value: Any, row_label: str) -> str:

@@ -129,7 +129,7 @@ def test_family_conclusions(result):
 
     text = family_conclusions(result)
     assert list(text.index) == ["pair", "outright"]
-    assert "exceeded 2 times" in text["pair"] and "1 exceptions were offset-caused" in text["pair"]
+    assert "exceeded twice" in text["pair"] and "1 exception was offset-caused" in text["pair"]
     # 2 exceptions in 5 days at 99%: Kupiec rejects, too many exceptions
     assert "Cross margin is under-margined" in text["pair"]
     # mean loss beyond the margin: (2 + 10) / 5 cross, 6 / 5 for the holdings alone

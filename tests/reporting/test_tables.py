@@ -243,6 +243,43 @@ def test_mixed_columns_format_each_row_on_its_own_and_align_right():
     assert "\\begin{longtable}{lr}" in table._repr_latex_()
 
 
+def test_a_mixed_column_prints_a_share_row_as_a_percentage_and_counts_whole():
+    frame = pd.DataFrame(
+        {
+            "cross": [8, 0.9960079, 0.0039920, 863341.2, 0.4829, 0.2, 1.5],
+            "target": [None, 0.99, 0.01, None, None, 0.05, None],
+        },
+        index=[
+            "exceptions",
+            "coverage",
+            "exception_rate",
+            "largest_exceedance",
+            "margin_saved_ratio",
+            "share_rejected_kupiec",
+            "variance ratio",
+        ],
+    )
+    table = Table(frame, "Summary", kinds={"cross": "mixed", "target": "mixed"})
+    assert list(table.formatted["cross"]) == [
+        "8",
+        "99.60%",
+        "0.3992%",
+        "863,341",
+        "48.29%",
+        "20.00%",
+        "1.500",
+    ]
+    assert list(table.formatted["target"]) == [
+        "n/a",
+        "99.00%",
+        "1.000%",
+        "n/a",
+        "n/a",
+        "5.000%",
+        "n/a",
+    ]
+
+
 def test_a_labelled_table_is_a_link_target_in_html():
     html = Table(pd.DataFrame({"x": [1.5]}), "Labelled", label="credits")._repr_html_()
     assert html.startswith('<table id="tab-credits"><caption>Labelled</caption>')
