@@ -254,7 +254,10 @@ def load_config_prices(
         Load past ``config.data.end`` to the end of the data: the days after the as-of date
         of the set the config calibrates, which its frozen backtest
         (:func:`research.backtest.frozen_backtest`) and a rolling backtest over the whole
-        history margin. ``config.data.start`` still applies.
+        history margin. ``config.data.start`` still applies. The backtests margin every
+        underlying of the set on every day, so these prices are aligned on the dates where
+        all of them trade (history ``"common"``) whatever ``config.data.history`` says; the
+        rows a late listing drops are in ``attrs["alignment"]``.
 
     Returns
     -------
@@ -280,7 +283,8 @@ def load_config_prices(
             f"assets {missing} of config {config.name!r} are not in {list(sources)} "
             f"(columns: {list(prices.columns)}); fix the config's assets or the data"
         )
-    return align(prices[assets], how=config.data.align, history=config.data.history)
+    history = "common" if out_of_sample else config.data.history
+    return align(prices[assets], how=config.data.align, history=history)
 
 
 def _load_sources(sources: tuple[str, ...], start: str | None, end: str | None) -> pd.DataFrame:
@@ -492,20 +496,28 @@ def calibrate(
             shared[_copula_name(config)] = copula_regime(
                 copula_fit, config.pairs, config.offsets.copula_quantile
             )[0]
-        if pairwise and shared:
+        if pairwise and shared and len(balanced) < len(returns):
             notes.append(
                 f"history 'pairwise': the {' and '.join(shared)} regime(s) need a balanced panel "
                 f"and use the rows where every asset has a return ({_stamp(balanced.index[0])} "
                 f"to {_stamp(balanced.index[-1])}), not each pair's own history"
             )
         if pairwise:
+            short: dict[str, dict[str, int]] = {}
             parts = [
                 _stability(
-                    returns[[p.first, p.second]].dropna(), [p], config, windows, recent, notes
+                    returns[[p.first, p.second]].dropna(),
+                    [p],
+                    config,
+                    windows,
+                    recent,
+                    notes,
+                    short,
                 )
                 for p in config.pairs
             ]
             stability = pd.concat([t for t in parts if len(t)] or parts[:1], ignore_index=True)
+            notes.extend(_short_notes(short))
         else:
             stability = _stability(returns, config.pairs, config, windows, recent, notes)
         pooled = _pooled_stability(config, regimes)
@@ -528,7 +540,7 @@ def calibrate(
                 risk_weights=rw.risk_weights,
                 breaking=breaking,
             )
-    if pairwise:
+    if pairwise and len(balanced) < len(returns):
         notes.append(
             f"history 'pairwise': the APC paths need a balanced panel and use the "
             f"{len(balanced)} rows where every asset has a return "
@@ -857,20 +869,27 @@ def _stability(
     windows: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
     recent: int,
     notes: list[str],
+    short: dict[str, dict[str, int]] | None = None,
 ) -> pd.DataFrame:
-    """Stability of ``pairs`` in each window against the last ``recent`` rows of ``returns``."""
+    """Stability of ``pairs`` in each window against the last ``recent`` rows of ``returns``.
+
+    A window with too few complete rows adds a note, or, with ``short``, its count per pair
+    (``short[window][pair]``) for :func:`_short_notes`.
+    """
     from research.stress import correlation_stability
 
     calm = (returns.index[-min(recent, len(returns))], returns.index[-1])
     wanted = {frozenset((p.first, p.second)) for p in pairs}
     legs = sorted({a for p in pairs for a in (p.first, p.second)})
-    of = "" if len(pairs) == len(config.pairs) else f" of {'/'.join(legs)}"
     tables = []
     for name, (start, end) in windows.items():
         inside = returns.loc[range_mask(returns.index, start, end), legs].dropna()
         if len(inside) < MIN_WINDOW_OBS:
+            if short is not None:
+                short.setdefault(name, {})["/".join(legs)] = len(inside)
+                continue
             notes.append(
-                f"stress window {name} has {len(inside)} complete returns{of}, fewer than "
+                f"stress window {name} has {len(inside)} complete returns, fewer than "
                 f"{MIN_WINDOW_OBS}; its pair stability is not tested"
             )
             continue
@@ -904,6 +923,22 @@ def _stability(
             ]
         )
     return pd.concat(tables, ignore_index=True)
+
+
+def _short_notes(short: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """One note per stress window too short for the stability test of some pairs."""
+    notes = []
+    for name, counts in short.items():
+        if len(set(counts.values())) == 1:
+            count = next(iter(counts.values()))
+            text = f"{count} complete returns of {', '.join(counts)}"
+        else:
+            text = "complete returns " + ", ".join(f"{pair}: {n}" for pair, n in counts.items())
+        notes.append(
+            f"stress window {name} has {text}, fewer than {MIN_WINDOW_OBS}; the pairs' stability "
+            "is not tested there"
+        )
+    return notes
 
 
 def _pooled_stability(

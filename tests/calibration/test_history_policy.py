@@ -170,6 +170,10 @@ def test_pairwise_keeps_the_early_stress_window_for_the_early_pair(runs):
     assert pw.parameters.credit("A", "B") < common.parameters.credit("A", "B")
     assert pw.risk_weights.drivers.loc["A", "stress_moves"] == len(inside)
     assert common.risk_weights.drivers.loc["A", "stress_moves"] == 0
+    assert (
+        f"stress window crash has complete returns A/B: {len(inside)}, A/C: 0, fewer than 20"
+        in " ".join(pw.warnings)
+    )
 
 
 def test_the_history_is_recorded_on_the_result_and_the_set(runs):
