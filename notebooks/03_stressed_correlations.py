@@ -294,7 +294,8 @@ show_table(
 # default): per pair the quantile of the copula correlation on the side that hurts the hedge,
 # for a long/short pair the lower one. [Table](#tab-st-copula) sets it, for a long/short hedge
 # of each pair of [Figure](#fig-st-paths), beside the DCC's lower 5% quantile over the sample
-# (the calibration's DCC regime) with the equal-risk credit each supports.
+# (the statistic of the calibration's DCC regime, which takes it over its last `dcc_window`
+# days) with the equal-risk credit each supports.
 
 # %%
 copula = CopulaDCC(copula="t", transform="empirical").fit(univariate=dcc.univariate)
