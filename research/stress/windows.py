@@ -345,6 +345,7 @@ def stress_windows(
     covid_2020                    2020-02-20  2020-04-07  equities
     rates_2022                    2022-01-03  2022-10-12  equities
     crypto_covid_crash            2020-03-09  2020-03-20  crypto
+    crypto_mar_12_2020_crash      2020-03-12  2020-03-13  crypto
     crypto_may_2021               2021-05-12  2021-05-25  crypto
     crypto_luna_ust               2022-05-05  2022-05-18  crypto
     crypto_3ac_celsius            2022-06-10  2022-06-21  crypto
@@ -353,8 +354,11 @@ def stress_windows(
     crypto_oct_10_2025_cascade    2025-10-10  2025-10-11  crypto
     ============================  ==========  ==========  =========
 
-    ``crypto_oct_10_2025_cascade`` is intraday: 2025-10-10 14:00 to 2025-10-11 02:59:59 UTC
-    (the hours of the cascade in the bundled hourly candles); the others are whole days.
+    Two windows are intraday, in UTC: ``crypto_mar_12_2020_crash`` 2020-03-12 10:00 to
+    2020-03-13 02:59:59 (the two legs of the crash on BitMEX, as reported) and
+    ``crypto_oct_10_2025_cascade`` 2025-10-10 14:00 to 2025-10-11 02:59:59 (the hours of the
+    cascade in the bundled hourly candles). The others are whole days: no cited source gives
+    their hours (each window's ``source`` says so).
 
     Parameters
     ----------

@@ -25,7 +25,7 @@ EXPECTED = {
 
 def test_catalog_has_the_issue_windows():
     catalog = {w.name: w for w in stress_windows()}
-    assert len(catalog) == 11
+    assert len(catalog) == 12
     for name, (start, end, asset_class) in EXPECTED.items():
         window = catalog[name]
         assert window.start == pd.Timestamp(start)
@@ -47,6 +47,7 @@ def test_crypto_windows_contain_their_named_day():
     catalog = {w.name: w for w in stress_windows("crypto")}
     for name, day in [
         ("crypto_covid_crash", "2020-03-12"),
+        ("crypto_mar_12_2020_crash", "2020-03-12"),
         ("crypto_may_2021", "2021-05-19"),
         ("crypto_3ac_celsius", "2022-06-13"),
         ("crypto_ftx", "2022-11-09"),
@@ -68,7 +69,7 @@ def test_the_cascade_window_holds_the_hours_of_2025_10_10():
 
 def test_filter_by_asset_class_and_coverage():
     assert {w.asset_class for w in stress_windows("equities")} == {"equities"}
-    assert len(stress_windows("crypto")) == 7
+    assert len(stress_windows("crypto")) == 8
     index = pd.bdate_range("2019-01-01", "2021-12-31")
     assert [w.name for w in stress_windows("equities", within=index)] == ["covid_2020"]
 
