@@ -298,6 +298,6 @@ def plot_window_paths(
             ax.set_ylim(*ylim)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel)
-        ax.legend(loc="lower left", fontsize=8, frameon=False, ncol=3)
+        ax.legend(loc="best", fontsize=8, frameon=False, ncol=3)
     fig.tight_layout()
     return fig
