@@ -56,6 +56,7 @@ from research.data import (
     periods_per_year,
     to_decimal,
 )
+from research.data.timeindex import as_index_timestamp, stamp_text
 from research.errors import (
     DataError,
     InsufficientDataError,
@@ -516,17 +517,19 @@ class OffsetBacktest:
         h = self.horizon
         first = self.lookback - 1
         if start is not None:
-            requested = int(index.searchsorted(pd.Timestamp(start)))
+            begin = as_index_timestamp(start, index, what="start")
+            requested = int(np.count_nonzero(index < begin))  # comparisons: any stamp unit
             if requested < first:
                 raise InsufficientDataError(
-                    f"start {pd.Timestamp(start).date()} leaves {requested} returns before it; "
+                    f"start {stamp_text(begin)} leaves {requested} returns before it; "
                     f"the first fit needs lookback={self.lookback}: start on or after "
-                    f"{index[first].date()} or shorten the lookback"
+                    f"{stamp_text(index[first])} or shorten the lookback"
                 )
             first = requested
         last = len(index) - 1 - h
         if end is not None:
-            last = min(last, int(index.searchsorted(pd.Timestamp(end), side="right")) - 1)
+            stop = as_index_timestamp(end, index, end=True, what="end")
+            last = min(last, int(np.count_nonzero(index <= stop)) - 1)
         if last < first:
             raise InsufficientDataError(
                 f"no test day: {len(index)} returns, lookback {self.lookback} and horizon {h} "
@@ -562,7 +565,9 @@ class OffsetBacktest:
             default ``"custom"``.
         start, end : date-like, optional
             First and last margin date (default: from the end of the first fit window to the
-            last day that still has ``h`` returns after it).
+            last day that still has ``h`` returns after it), under the package's time-zone
+            rule (:func:`research.data.timeindex.as_index_timestamp`: naive dates are UTC on
+            tz-aware data, and a date as ``end`` covers its whole day).
         seed : int, Generator or None
             Seed of the model's draws (one child stream per refit).
         check_units : bool

@@ -325,3 +325,27 @@ def test_btc_funding_file_in_a_backtest(shared_data_dir):
     assert result.settings["funding"] == (
         "BTC: series btc_perp_funding_daily.csv:funding_mean; ETH: none"
     )
+
+
+def test_hourly_backtest_with_daily_funding_and_naive_dates():
+    # hourly UTC returns, daily funding rates (naive dates are UTC days), an 8-hour MPOR and
+    # naive start/end dates: the funding of each MPOR is 8 bars at 1/8 of the day's rate
+    hours = pd.date_range("2021-01-01", periods=24 * 4, freq="h", tz="UTC", name="date")
+    rng = np.random.default_rng(2)
+    returns = pd.DataFrame(rng.normal(0, 0.5, (len(hours), 2)), index=hours, columns=["BTC", "ETH"])
+    days = pd.date_range("2021-01-01", periods=4, freq="D", name="date")
+    daily = pd.Series([1e-4, 4e-4, -2e-4, 3e-4], index=days, name="funding_mean")
+    base = np.random.default_rng(7).normal(0, 1.0, (40, 2))
+    model = FixedScenarios(base, horizon=8)
+    bt = OffsetBacktest(model, level=0.9, refit_every=24, lookback=24, funding={"BTC": daily})
+    result = bt.run(returns, _perp_book(), start="2021-01-02", end="2021-01-02")
+    assert result.dates[0] == pd.Timestamp("2021-01-02", tz="UTC")
+    assert result.dates[-1] == pd.Timestamp("2021-01-02 23:00", tz="UTC")
+    rate = daily.reindex(hours.tz_localize(None).normalize()).to_numpy()
+    for day, stamp in enumerate(result.dates):
+        t = hours.get_loc(stamp)
+        paid = rate[t + 1 : t + 9].sum() * 3 / 24  # 8 hourly bars, 3 prints a day
+        assert result.funding["long BTC"].iloc[day] == pytest.approx(300.0 * paid, abs=EXACT)
+    assert result.settings["funding"] == (
+        "BTC: series funding_mean (1D rates spread over 1h bars); ETH: none"
+    )
