@@ -566,7 +566,7 @@ class MarginParameters:
                 raise ParameterError(f"stress window {name!r} needs (start, end), got {bounds!r}")
             start = _bound(bounds[0], f"stress window {name!r} start")
             end = _bound(bounds[1], f"stress window {name!r} end")
-            if _instant(end) < _instant(start):
+            if _instant(end, end=True) < _instant(start):
                 raise ParameterError(
                     f"stress window {name!r} ends ({end}) before it starts ({start})"
                 )
