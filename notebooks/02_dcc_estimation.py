@@ -360,7 +360,7 @@ show_table(
 # log-likelihood (the Gaussian copula), for DECO the same Gaussian density at the
 # equicorrelation matrices, for the t copula its copula log-likelihood. AIC and BIC count the
 # dynamics ($a$, $b$) and the t copula's $\nu$; the correlation targets are moment estimates,
-# not counted. Likelihoods of the two data sets are not comparable with each other.
+# not counted. Likelihoods of different samples are not comparable with each other.
 
 # %%
 tail_fits = {name: fit_dependence(r) for name, r in tail_returns.items()}
@@ -533,7 +533,7 @@ show_table(
     deco_contrast,
     "DECO equicorrelation of each sample: the mean inside and outside the named stress "
     "windows (days inside: previous table), the difference, and the mean in each window "
-    "(n/a: a window of the other sample).",
+    "(n/a: a window of another sample).",
     label="dcc-deco-windows",
 )
 deco_notes = []
@@ -596,7 +596,10 @@ record(
 # not days: a margin model that uses today's correlation for a ten-day horizon is close to the
 # fitted dynamics, while one that uses the long-run average is not. The forecast fan shows how
 # wide the plausible range of a pair's correlation is already after ten days, which is the
-# uncertainty that offset credits between the pair must absorb.
+# uncertainty that offset credits between the pair must absorb. The stress section says whether
+# the joint tails are fatter than a Gaussian DCC assumes (the t copula's $\nu$ and its
+# likelihood against the DCC's on the same uniforms), how much tail dependence the offset pairs
+# keep inside the stress windows, and whether the market-wide DECO correlation rises in them.
 #
 # ## Provenance
 #
