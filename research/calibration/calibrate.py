@@ -618,6 +618,11 @@ def calibrate_from_config(
 def _stress_windows(
     config: CalibrationConfig, returns: pd.DataFrame, notes: list[str]
 ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """Return the config's windows that overlap the data, noting the others.
+
+    On daily (naive) dates an intraday window stands for the days it touches, and its bounds
+    become those days: the result, its plots and the parameter set record the dates used.
+    """
     from research.stress import stress_windows
 
     stress = config.stress
@@ -651,6 +656,13 @@ def _stress_windows(
         notes.append(
             "no stress window lies inside the data: risk weights and credits use no stress"
         )
+    if index.tz is None:  # daily dates: an intraday window stands for the days it touches
+        inside = {
+            n: (as_index_timestamp(a, index), as_index_timestamp(b, index, end=True))
+            if pd.Timestamp(a).tzinfo is not None or pd.Timestamp(b).tzinfo is not None
+            else (a, b)
+            for n, (a, b) in inside.items()
+        }
     return inside
 
 

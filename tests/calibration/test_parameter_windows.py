@@ -102,3 +102,24 @@ def test_risk_weight_calibration_hands_the_window_times_to_the_set():
         cascade.end.to_pydatetime(),
     )
     assert rw.drivers.loc["BTC", "stress_moves"] == 13  # the hours 14:00 .. 02:00
+
+
+def test_on_daily_data_an_intraday_window_is_recorded_as_the_days_it_touches():
+    from research.calibration.calibrate import _stress_windows
+    from research.calibration.config import CalibrationConfig
+
+    days = pd.date_range("2020-01-01", "2020-06-30", freq="D", name="date")
+    returns = pd.DataFrame({"BTC": np.zeros(len(days))}, index=days)
+    config = CalibrationConfig.from_dict({"stress": {"asset_class": "crypto"}})
+    notes: list[str] = []
+    windows = _stress_windows(config, returns, notes)
+    assert windows == {
+        "crypto_covid_crash": (pd.Timestamp("2020-03-09"), pd.Timestamp("2020-03-20")),
+        "crypto_mar_12_2020_crash": (pd.Timestamp("2020-03-12"), pd.Timestamp("2020-03-13")),
+    }
+    assert MarginParameters(**BASE, stress_windows=windows).to_dict()["stress_windows"][1] == {
+        "name": "crypto_mar_12_2020_crash",
+        "start": "2020-03-12",
+        "end": "2020-03-13",
+    }
+    assert "lie outside the data" in notes[0]
