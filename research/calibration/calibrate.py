@@ -459,11 +459,19 @@ def calibrate(
     if prices is None:
         prices = load_config_prices(config)
     config = config.in_periods(prices.index)
-    dropped = prices.attrs.get("alignment", {}).get("rows_dropped", 0)
+    alignment = prices.attrs.get("alignment", {})
+    dropped = alignment.get("rows_dropped", 0)
     if dropped:
+        causes = ", ".join(f"{a}: {n}" for a, n in alignment.get("dropped_by_asset", {}).items())
+        hint = (
+            "; data.history 'pairwise' keeps the other assets' rows before a late listing"
+            if alignment.get("history", "common") == "common"
+            else ""
+        )
         notes.append(
             f"{dropped} price rows dropped when aligning the assets "
-            f"({config.data.align}); see prices.attrs['alignment']"
+            f"({config.data.align}; missing prices of {causes or 'several assets'}){hint}; "
+            "see prices.attrs['alignment']"
         )
     assets = list(config.assets) or list(prices.columns)
     missing = [a for a in assets if a not in prices.columns]

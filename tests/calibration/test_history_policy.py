@@ -197,7 +197,11 @@ def test_the_history_is_recorded_on_the_result_and_the_set(runs):
     assert common.data_description["history"]["assets"]["A"] == first_c
     assert common.parameters.history is None
     assert "history" not in common.parameters.to_dict()
-    assert any(f"{unlisted} price rows dropped" in w for w in common.warnings)
+    assert any(
+        f"{unlisted} price rows dropped when aligning the assets (intersection; missing prices "
+        f"of C: {unlisted}); data.history 'pairwise' keeps" in w
+        for w in common.warnings
+    )
 
 
 def test_pairwise_refuses_a_gap_inside_a_listed_range():
