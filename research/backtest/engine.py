@@ -180,8 +180,9 @@ def _realized_unit_pnl(task: _Task) -> tuple[Float64Array2D, Float64Array2D | No
     reference is the same for every task, so the split into tasks does not change the bits.
 
     With funding, the second array is the funding one long unit paid over the day's MPOR
-    (:func:`_funding_exposure` times the accrued funding of its underlying), already
-    subtracted from the first; ``None`` without funding.
+    (:func:`_funding_exposure` times the accrued funding of its underlying), kept apart
+    from the price P&L of the first so that a portfolio's loss is its price loss plus its
+    funding, each summed in the same order as without funding; ``None`` without funding.
     """
     volatility = np.concatenate([r.volatility for r in task.refits])
     moves = to_decimal(np.concatenate([r.realized for r in task.refits]), "percent")
@@ -204,7 +205,7 @@ def _realized_unit_pnl(task: _Task) -> tuple[Float64Array2D, Float64Array2D | No
     accrued = np.concatenate([r.funding_paid for r in task.refits])
     columns = [task.underlyings.index(i.underlying) for i in task.book.instruments]
     paid = accrued[:, columns] * _funding_exposure(task.book.instruments, market)
-    return pnl - paid, paid
+    return pnl, paid
 
 
 def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, tuple[str, ...]]:
@@ -234,13 +235,19 @@ def _margin_block(task: _Task) -> tuple[dict[str, Float64Array2D], np.ndarray, t
             )
             margins = bt.engine_for(scenarios).margin_book(book, market)
             notes.extend(margins.warnings)
-            leg_loss = -q * realized[row]
+            leg_loss = -q * realized[row]  # the price move
+            price_loss = row_sum(leg_loss)
+            if paid is not None:
+                out["funding"][row] = row_sum(q * paid[row])
+                leg_loss = leg_loss + q * paid[row]
+            else:
+                out["funding"][row] = 0.0
             leg_margin = margins.isolated.to_numpy()
             out["isolated"][row] = row_sum(leg_margin)
             out["cross_engine"][row] = margins.portfolio_margin.to_numpy()
             out["cross"][row] = margins.cross.to_numpy()
-            out["loss"][row] = row_sum(leg_loss)
-            out["funding"][row] = 0.0 if paid is None else row_sum(q * paid[row])
+            # price loss + funding: a hedge whose price legs cancel keeps loss - funding == 0
+            out["loss"][row] = price_loss if paid is None else price_loss + out["funding"][row]
             out["shortfall"][row] = row_sum(np.maximum(leg_loss - leg_margin, 0.0))
             breaches[row] = ((leg_loss > leg_margin) & held).sum(axis=1)
     return out, breaches, tuple(dict.fromkeys(notes))

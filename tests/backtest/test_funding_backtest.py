@@ -250,6 +250,30 @@ def test_funding_contribution_splits_the_loss():
         bare.funding_contribution()
 
 
+def test_a_spot_hedged_perpetual_loses_its_funding_only():
+    # long spot, short perpetual: the price legs cancel, the loss is the funding received
+    # (negative) or paid, and the split counts no exception without funding
+    returns = _returns()
+    legs = (Spot("BTC"), LinearPerpetual("BTC"), Spot("ETH"))  # ETH: the model's 2nd asset
+    q = pd.DataFrame(
+        [[1e6, -1e6, 0.0], [0.0, 0.0, 1.0]],
+        index=["hedge", "ETH"],
+        columns=[leg.label for leg in legs],
+    )
+    book = PortfolioBook(legs, q)
+    rates = _rates(returns, seed=4)
+    result = _backtest(funding=rates, margin_funding="none").run(returns, book)
+    accrued = accrued_funding(rates["BTC"], H).shift(-H).reindex(result.dates)
+    np.testing.assert_allclose(result.loss["hedge"], -1e6 * accrued, rtol=1e-12)
+    np.testing.assert_array_equal((result.loss - result.funding)["hedge"].to_numpy(), 0.0)
+    split = result.funding_contribution()
+    paying = int((accrued < 0).sum())  # the short pays when the rate is negative; margin 0
+    assert paying > 0
+    assert split.loc["hedge", "exceptions"] == split.loc["hedge", "exceptions_from_funding"]
+    assert split.loc["hedge", "exceptions"] == paying
+    assert split.loc["hedge", "exceptions_hidden_by_funding"] == 0
+
+
 _FIELDS = (
     "margin_isolated",
     "margin_cross",
