@@ -331,7 +331,7 @@ show_table(
 record("funding_accrued", accrued)
 
 # %% [markdown]
-# ## BTC/ETH offsets
+# ## BTC/ETH offsets with funding
 #
 # The BTC and ETH books of study 07 (`research.backtest.portfolios.crypto_books`: long the BTC
 # perpetual against short the ETH perpetual at three notional ratios, and each coin held long
@@ -356,8 +356,10 @@ offsets = OffsetBacktest(
     level=level,
     refit_every=24,
     lookback=fit_hours,
+    funding={"BTC": funding},
 ).run(pair_returns, book, family=family, seed=seed)
 gross = book.quantities.abs().sum(axis=1)
+from_funding = offsets.funding_contribution("cross")["exceptions_from_funding"]
 offset_table = pd.DataFrame(
     {
         name: {
@@ -367,12 +369,15 @@ offset_table = pd.DataFrame(
             "cross exceptions": int(offsets.exceptions("cross")[names].to_numpy().sum()),
             "portfolio-hours": int(offsets.loss[names].size),
             "worst loss": (offsets.loss[names] / gross[names]).to_numpy().max(),
+            "mean funding paid": offsets.funding[names].stack().mean(),
+            "cross exceptions from funding": int(from_funding[names].sum()),
         }
         for name, names in family.groupby(family).groups.items()
     }
 ).T
 offset_table.index.name = "family"
 saved = 1 - offset_table["cross margin"] / offset_table["isolated margin"]
+funding_text = offsets.settings["funding"].replace(":funding_mean", "")
 show_text(
     f"[Table](#tab-crypto-offsets) reads the {len(offsets.dates)} test hours from "
     f"{utc(offsets.dates[0])} to {utc(offsets.dates[-1])}"
@@ -391,15 +396,34 @@ show_text(
     )
     + "; isolated margin in "
     + " and ".join(f"{int(n)}" for n in offset_table["isolated exceptions"])
-    + ". The realized loss here is the price move only: funding is not "
-    "in it."
+    + f". The realized loss includes the perpetuals' funding over the MPOR ({funding_text}), "
+    "and the margin carries the funding accrued over the MPOR before the margin hour. "
+    + (
+        "Funding alone turned "
+        + ", ".join(
+            f"{int(n)} cross exceptions ({f})"
+            for f, n in offset_table["cross exceptions from funding"].items()
+            if n
+        )
+        + ": the price loss alone stayed within the margin."
+        if offset_table["cross exceptions from funding"].any()
+        else "No cross exception is due to funding alone."
+    )
 )
 show_table(
     offset_table,
     f"BTC/ETH books margined at {level:.0%} over {hourly_label} by filtered historical "
-    "simulation: mean isolated and cross margin and the worst realized loss as fractions of "
-    "gross notional, and the exceptions of each account.",
-    kinds={"isolated margin": "percent", "cross margin": "percent", "worst loss": "percent"},
+    "simulation: mean isolated and cross margin and the worst realized loss (funding included) "
+    "as fractions of gross notional, the exceptions of each account, the mean funding a book "
+    "paid over an MPOR (negative: received; legs of 1,000,000 USD) and the cross exceptions "
+    "due to funding alone.",
+    kinds={
+        "isolated margin": "percent",
+        "cross margin": "percent",
+        "worst loss": "percent",
+        "mean funding paid": "money",
+    },
+    units={"mean funding paid": "USD"},
     label="crypto-offsets",
 )
 record("btc_eth_offsets", offset_table)
