@@ -7,7 +7,14 @@ midpoint fills, fee, an insurance fund large enough that no ADL is needed), chec
 agree (same liquidated accounts, same end prices) and prints the loop's time per account-step
 over the engine's (the ratio).
 
+Last, a maintenance rule from a margin engine (:class:`EngineMaintenance` of a parameter set
+whose risk weights are twice the flat rate, scale 0.5, no offsets: the same maintenance as the
+flat tiers) against the flat tiers on a smaller problem: time per step of both, their ratio,
+the calls to the rule (one per round, every active pot at once) and the share of the run spent
+in them; the two runs must liquidate the same accounts at the same prices (to 1e-12).
+
 Run: .venv/bin/python benchmarks/liquidation.py [--accounts N] [--steps T] [--subsample S]
+     [--engine-accounts N] [--engine-steps T]
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ import time
 import numpy as np
 import pandas as pd
 
+from research.calibration import MarginParameters
 from research.liquidation import (
     Accounts,
     AssetMarket,
     CascadeSimulator,
+    EngineMaintenance,
     LinearImpact,
+    Maintenance,
     ShockPath,
+    TieredMaintenance,
     binance_like,
     synthetic_accounts,
 )
@@ -53,8 +64,12 @@ def problem(n_accounts: int, steps: int, seed: int = 0) -> tuple[Accounts, Shock
     return accounts, path, markets
 
 
-def engine_run(accounts: Accounts, path: ShockPath, markets: dict):
+def engine_run(
+    accounts: Accounts, path: ShockPath, markets: dict, maintenance: Maintenance | None = None
+):
     profile = binance_like(maintenance_rate=RATE, liquidation_fee=FEE, insurance_fund=FUND)
+    if maintenance is not None:
+        profile = binance_like(maintenance=maintenance, liquidation_fee=FEE, insurance_fund=FUND)
     start = time.perf_counter()
     result = CascadeSimulator(profile, markets).run(accounts, path)
     return time.perf_counter() - start, result
@@ -110,11 +125,58 @@ def loop_run(accounts: Accounts, path: ShockPath, markets: dict):
     return time.perf_counter() - start, liquidated, price
 
 
+class TimedRule:
+    """A maintenance rule that counts its calls and their time."""
+
+    def __init__(self, rule: Maintenance) -> None:
+        self.rule, self.calls, self.seconds, self.rows = rule, 0, 0.0, 0
+
+    def requirement(self, assets, quantities, prices):
+        start = time.perf_counter()
+        out = self.rule.requirement(assets, quantities, prices)
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+        self.rows += len(quantities)
+        return out
+
+
+def engine_rule_comparison(n_accounts: int, steps: int) -> None:
+    """Flat tiers against the same maintenance from a margin engine, on one problem."""
+    accounts, path, markets = problem(n_accounts, steps, seed=2)
+    params = MarginParameters(
+        level=0.99,
+        mpor=1,
+        lookback=250,
+        as_of="2025-06-30",
+        risk_weights=dict.fromkeys(markets, 2 * RATE),
+    )
+    rules = {
+        "flat tiers": TimedRule(TieredMaintenance.flat(RATE)),
+        "margin engine": TimedRule(EngineMaintenance(params.engine(), scale=0.5)),
+    }
+    runs = {name: engine_run(accounts, path, markets, rule) for name, rule in rules.items()}
+    print(f"maintenance rule: {n_accounts:,} accounts x {len(markets)} assets x {steps:,} steps")
+    for name, (seconds, _) in runs.items():
+        rule = rules[name]
+        print(
+            f"  {name:>13}: {1e3 * seconds / steps:.2f} ms per step; {rule.calls:,} calls "
+            f"({rule.rows / rule.calls:,.0f} pots each), {1e3 * rule.seconds / rule.calls:.2f} ms "
+            f"per call, {rule.seconds / seconds:.0%} of the run"
+        )
+    (tier_s, tier_r), (engine_s, engine_r) = runs.values()
+    same = set(tier_r.accounts_liquidated) == set(engine_r.accounts_liquidated) and np.allclose(
+        tier_r.final_prices.to_numpy(), engine_r.final_prices.to_numpy(), rtol=1e-12, atol=0
+    )
+    print(f"  ratio margin engine / flat tiers: {engine_s / tier_s:.1f}x; same results: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=1_000)
     parser.add_argument("--subsample", type=int, default=500)
+    parser.add_argument("--engine-accounts", type=int, default=2_000)
+    parser.add_argument("--engine-steps", type=int, default=200)
     args = parser.parse_args()
 
     accounts, path, markets = problem(args.accounts, args.steps)
@@ -144,6 +206,7 @@ def main() -> None:
         f"full-size engine per account-step {1e6 * seconds / (args.accounts * args.steps):.3f} us"
     )
     print(f"  same liquidated accounts and end prices: {same}")
+    engine_rule_comparison(args.engine_accounts, args.engine_steps)
 
 
 if __name__ == "__main__":

@@ -41,8 +41,11 @@ from research.parallel import Backend, map_tasks
 from research.stress import StressedCorrelation, check_correlation_frame
 
 __all__ = [
+    "GeneratorComparison",
     "cascade_distribution",
+    "compare_generators",
     "dcc_stress_paths",
+    "path_statistics",
     "paths_from_simulation",
     "quantile_bands",
     "stress_paths",
@@ -228,6 +231,51 @@ def dcc_stress_paths(
     return _shock_paths(to_decimal(returns, units), list(map(str, state.assets)))
 
 
+def path_statistics(paths: Sequence[ShockPath]) -> pd.DataFrame:
+    """Per-asset moments of a set of shock paths, pooled over paths and steps.
+
+    Parameters
+    ----------
+    paths : sequence of ShockPath
+        Paths over the same assets (e.g. from :func:`stress_paths` or :func:`dcc_stress_paths`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per asset: ``sd per step`` and ``mean per step`` of the log returns (decimal),
+        ``mean correlation`` (the average of the asset's pooled correlations with the other
+        assets; NaN with one asset) and ``path return 5%`` (the 5% quantile of the cumulative
+        log return over a path).
+
+    Raises
+    ------
+    ParameterError
+        No paths, or paths over different assets.
+    """
+    if not paths:
+        raise ParameterError("path_statistics needs at least one path")
+    assets = paths[0].assets
+    if any(p.assets != assets for p in paths):
+        raise ParameterError("the paths move different assets; give paths over the same assets")
+    pooled = np.concatenate([p.log_returns.to_numpy() for p in paths])
+    totals = np.array([p.log_returns.to_numpy().sum(axis=0) for p in paths])
+    n = len(assets)
+    if n > 1:
+        corr = np.corrcoef(pooled.T)
+        mean_corr = (corr.sum(axis=1) - 1.0) / (n - 1)
+    else:
+        mean_corr = np.full(1, np.nan)
+    return pd.DataFrame(
+        {
+            "sd per step": pooled.std(axis=0, ddof=1),
+            "mean per step": pooled.mean(axis=0),
+            "mean correlation": mean_corr,
+            "path return 5%": np.quantile(totals, 0.05, axis=0),
+        },
+        index=pd.Index(assets, name="asset"),
+    )
+
+
 def quantile_bands(
     frame: pd.DataFrame,
     quantiles: Sequence[float] = (0.5, 0.9, 0.95, 0.99),
@@ -358,3 +406,91 @@ def cascade_distribution(
         description="cascades",
     )
     return pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="path"))
+
+
+@dataclass(frozen=True)
+class GeneratorComparison:
+    """Cascade distributions of one population under several path generators.
+
+    Attributes
+    ----------
+    distributions : dict of name -> DataFrame
+        :func:`cascade_distribution` per generator.
+    paths : pandas.DataFrame
+        :func:`path_statistics` per generator (index: generator, asset).
+    bands : pandas.DataFrame
+        :func:`quantile_bands` of ``bad_debt`` and ``max_amplification`` per generator
+        (index: generator, metric, quantile).
+    means : pandas.DataFrame
+        Mean of every metric, one row per generator.
+    """
+
+    distributions: dict[str, pd.DataFrame]
+    paths: pd.DataFrame
+    bands: pd.DataFrame
+    means: pd.DataFrame
+
+    def share_with_bad_debt(self) -> pd.Series:
+        """Share of each generator's paths that leave bad debt."""
+        return pd.Series(
+            {name: float((f["bad_debt"] > 0).mean()) for name, f in self.distributions.items()},
+            name="share with bad debt",
+        )
+
+
+def compare_generators(
+    simulator: CascadeSimulator,
+    accounts: Accounts,
+    generators: Mapping[str, Sequence[ShockPath]],
+    *,
+    quantiles: Sequence[float] = (0.5, 0.9, 0.95),
+    level: float = 0.9,
+    backend: Backend = "serial",
+    cluster: object = None,
+    max_workers: int | None = None,
+) -> GeneratorComparison:
+    """Run the same population on the paths of several generators and tabulate the results.
+
+    Parameters
+    ----------
+    simulator : CascadeSimulator
+        Venue and markets.
+    accounts : Accounts
+        The population.
+    generators : mapping of name -> sequence of ShockPath
+        E.g. ``{"DCC-FHS": dcc_stress_paths(...), "Student-t": stress_paths(...)}``.
+    quantiles, level
+        As in :func:`quantile_bands`.
+    backend, cluster, max_workers
+        As in :func:`cascade_distribution`.
+
+    Returns
+    -------
+    GeneratorComparison
+
+    Raises
+    ------
+    ParameterError
+        No generators, or a generator without paths.
+    """
+    if not generators or any(len(p) == 0 for p in generators.values()):
+        raise ParameterError("compare_generators needs at least one generator, each with paths")
+    runs = {
+        name: cascade_distribution(
+            simulator, accounts, p, backend=backend, cluster=cluster, max_workers=max_workers
+        )
+        for name, p in generators.items()
+    }
+    names = ["generator"]
+    return GeneratorComparison(
+        distributions=runs,
+        paths=pd.concat({n: path_statistics(p) for n, p in generators.items()}, names=names),
+        bands=pd.concat(
+            {
+                n: quantile_bands(f[["bad_debt", "max_amplification"]], quantiles, level)
+                for n, f in runs.items()
+            },
+            names=names,
+        ),
+        means=pd.DataFrame({n: f.mean() for n, f in runs.items()}).T.rename_axis("generator"),
+    )

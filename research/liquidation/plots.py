@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -54,13 +56,34 @@ def plot_timing(timing: dict[str, pd.DataFrame]) -> plt.Figure:
     return fig
 
 
-def plot_distribution(frame: pd.DataFrame, column: str = "bad_debt") -> plt.Figure:
-    """Histogram of a Monte Carlo metric with its 5%, 50% and 95% quantiles."""
-    values = frame[column].to_numpy()
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.hist(values / 1e6, bins=min(40, max(5, len(values) // 4)))
-    for q in (0.05, 0.5, 0.95):
-        ax.axvline(np.quantile(values, q) / 1e6, color="k", lw=0.8, ls="--")
-    ax.set(xlabel=f"{column.replace('_', ' ')}, USD m", ylabel="paths")
+def plot_distribution(
+    frame: pd.DataFrame | Mapping[str, pd.DataFrame], column: str = "bad_debt"
+) -> plt.Figure:
+    """Histogram of a Monte Carlo metric with its 5%, 50% and 95% quantiles (dashed).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or mapping of name -> DataFrame
+        :func:`~research.liquidation.cascade_distribution` output; a mapping draws one panel
+        per entry (titled by its name), each on its own scale.
+    column : str
+        The metric; amounts (any column but ``accounts_liquidated`` and
+        ``max_amplification``) are drawn in USD m.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    frames = dict(frame) if isinstance(frame, Mapping) else {"": frame}
+    money = column not in ("accounts_liquidated", "max_amplification")
+    scale = 1e6 if money else 1.0
+    fig, axes = plt.subplots(1, len(frames), figsize=(6 if len(frames) == 1 else 9, 3.4))
+    for ax, (name, data) in zip(np.atleast_1d(axes), frames.items(), strict=True):
+        values = data[column].dropna().to_numpy() / scale
+        ax.hist(values, bins=min(40, max(5, len(values) // 4)))
+        for q in (0.05, 0.5, 0.95):
+            ax.axvline(np.quantile(values, q), color="k", lw=0.8, ls="--")
+        unit = ", USD m" if money else ""
+        ax.set(xlabel=f"{column.replace('_', ' ')}{unit}", ylabel="paths", title=name)
     fig.tight_layout()
     return fig

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +16,13 @@ from research.liquidation import (
     LinearImpact,
     binance_like,
     cascade_distribution,
+    compare_generators,
     dcc_stress_paths,
+    path_statistics,
     paths_from_simulation,
+    plot_distribution,
     quantile_bands,
+    stress_paths,
     synthetic_accounts,
 )
 
@@ -121,3 +127,61 @@ def test_dcc_monte_carlo_is_bit_identical_on_local_and_dask_backends(fitted):
         dask = cascade_distribution(sim, accounts, scaled, backend="dask", cluster=cluster)
     pd.testing.assert_frame_equal(serial, dask, check_exact=True)
     assert serial["accounts_liquidated"].sum() > 0 and serial["bad_debt"].nunique() > 1
+
+
+def test_path_statistics_recover_the_stated_student_t_model():
+    # 300 paths x 50 steps of the stated t4 model: sd 1% and 3%, correlation 0.6, drift -0.1%;
+    # the cumulative 50-step return has sd 0.01 sqrt(50) (sum of t4 draws: close to normal)
+    paths = stress_paths(
+        {"A": 0.01, "B": 0.03}, n_paths=300, steps=50, correlation=0.6, drift=-0.001, seed=4
+    )
+    table = path_statistics(paths)
+    np.testing.assert_allclose(table["sd per step"], [0.01, 0.03], rtol=0.04)
+    np.testing.assert_allclose(table["mean correlation"], [0.6, 0.6], atol=0.02)
+    np.testing.assert_allclose(table["mean per step"], [-0.001, -0.001], atol=0.0006)
+    expected = -0.05 + NormalDist().inv_cdf(0.05) * 0.01 * np.sqrt(50)
+    assert table.loc["A", "path return 5%"] == pytest.approx(expected, abs=0.012)
+    with pytest.raises(ParameterError, match="at least one path"):
+        path_statistics([])
+    with pytest.raises(ParameterError, match="different assets"):
+        path_statistics([paths[0], stress_paths({"C": 0.01}, n_paths=1, steps=2, seed=0)[0]])
+
+
+def test_plot_distribution_draws_one_panel_per_generator_with_its_quantiles():
+    frames = {
+        "a": pd.DataFrame({"bad_debt": np.arange(1, 101) * 1e6}),
+        "b": pd.DataFrame({"bad_debt": np.arange(1, 11) * 1e6}),
+    }
+    fig = plot_distribution(frames, "bad_debt")
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["a", "b"]
+    lines = [line.get_xdata()[0] for line in axes[0].get_lines()]
+    np.testing.assert_allclose(lines, np.quantile(np.arange(1, 101), [0.05, 0.5, 0.95]))
+    assert len(plot_distribution(frames["a"]).axes) == 1
+
+
+def test_compare_generators_tabulates_each_generator_as_its_parts_do():
+    prices = pd.Series({"BTC": 100_000.0, "ETH": 3_500.0})
+    accounts = synthetic_accounts(prices, {"BTC": 2e8, "ETH": 1e8}, n_accounts=60, seed=2)
+    markets = {a: AssetMarket(p, LinearImpact.from_depth(2e6, p)) for a, p in prices.items()}
+    sim = CascadeSimulator(binance_like(insurance_fund=1e5), markets)
+    vol = {"BTC": 0.015, "ETH": 0.02}
+    generators = {
+        "calm": stress_paths(vol, n_paths=4, steps=3, seed=1),
+        "selloff": stress_paths(vol, n_paths=4, steps=3, drift=-0.01, seed=1),
+    }
+    out = compare_generators(sim, accounts, generators, quantiles=[0.5])
+    for name, paths in generators.items():
+        alone = cascade_distribution(sim, accounts, paths)
+        pd.testing.assert_frame_equal(out.distributions[name], alone, check_exact=True)
+        pd.testing.assert_series_equal(out.means.loc[name], alone.mean(), check_names=False)
+        assert out.bands.loc[(name, "bad_debt", 0.5), "estimate"] == alone["bad_debt"].median()
+        pd.testing.assert_frame_equal(out.paths.loc[name], path_statistics(paths))
+        assert out.share_with_bad_debt()[name] == (alone["bad_debt"] > 0).mean()
+    # the same shocks with a -1% hourly drift liquidate more than with none
+    assert (
+        out.means.loc["selloff", "liquidated_notional"]
+        > out.means.loc["calm", "liquidated_notional"]
+    )
+    with pytest.raises(ParameterError, match="each with paths"):
+        compare_generators(sim, accounts, {"none": []})
