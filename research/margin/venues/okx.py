@@ -48,6 +48,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -147,6 +148,144 @@ def minimum_charge(raw: Amount, bounds: Sequence[float], multipliers: Sequence[f
     return np.asarray(multipliers, dtype=float)[index] * raw
 
 
+@nb.njit(inline="always")
+def _max(a, b):  # pragma: no cover - compiled
+    """``np.maximum(a, b)`` of two floats (NaN propagates, ties give ``a``)."""
+    return a if (a >= b or a != a) else b
+
+
+@nb.njit(inline="always")
+def _tier_multiplier(raw, bounds, n_bounds, multipliers):  # pragma: no cover - compiled
+    """Return the multiplier :func:`minimum_charge` applies (its ``searchsorted``, left)."""
+    if raw != raw:
+        return multipliers[n_bounds]
+    i = 0
+    while i < n_bounds and bounds[i] < raw:
+        i += 1
+    return multipliers[i]
+
+
+@nb.njit(nogil=True, cache=True)
+def _worst_cells_kernel(
+    cells, one, x, n_mr1, share, lo, at, mr1, mr6, mr1_at, mr6_at
+):  # pragma: no cover
+    """MR1, MR6 and their cells of every portfolio of one risk unit.
+
+    ``cells`` is the unit's cells x rows P&L (``one`` false, ``x`` unused), or (``one``
+    true) for a unit of one instrument its cells x 1 P&L of one unit and ``x`` the rows'
+    quantities: a cell is then the one product ``cells[c, 0] x[r]`` (the bits of the matrix
+    product with one inner term), formed on the fly. MR1 is ``max(-min, 0)`` over the first
+    ``n_mr1`` cells, its cell the last minimum (ties: volatility up, as
+    :meth:`OkxEngine._worst_cells`); MR6 is :func:`extreme_move_charge` of the last two
+    cells, its cell the first minimum (as ``np.argmin``). NaN propagates as in numpy.
+    ``lo`` and ``at`` are scratch of one row each; the cells are the outer loop so that the
+    inner one runs over contiguous rows.
+    """
+    n_rows = lo.shape[0]
+    n = cells.shape[0]
+    nan = False
+    for r in range(n_rows):
+        lo[r] = np.inf
+        at[r] = 0
+    for c in range(n_mr1):
+        if one:
+            unit = cells[c, 0]
+            for r in range(n_rows):
+                v = unit * x[r]
+                take = v <= lo[r]
+                nan |= v != v
+                lo[r] = v if take else lo[r]
+                at[r] = c if take else at[r]
+        else:
+            row = cells[c]
+            for r in range(n_rows):
+                v = row[r]
+                take = v <= lo[r]
+                nan |= v != v
+                lo[r] = v if take else lo[r]
+                at[r] = c if take else at[r]
+    for r in range(n_rows):
+        down = cells[n - 2, 0] * x[r] if one else cells[n - 2, r]
+        up = cells[n - 1, 0] * x[r] if one else cells[n - 1, r]
+        m = -lo[r]
+        mr1[r] = m if m >= 0.0 else 0.0
+        mr1_at[r] = at[r]
+        if down != down:
+            worst, six = down, 0
+        elif up != up or up < down:
+            worst, six = up, 1
+        else:
+            worst, six = down, 0
+        mr6[r] = share * _max(-worst, 0.0)
+        mr6_at[r] = six
+    if nan:  # NaN cells (only from absurd inputs, refused later): numpy's NaN and last NaN cell
+        for r in range(n_rows):
+            for c in range(n_mr1):
+                v = cells[c, 0] * x[r] if one else cells[c, r]
+                if v != v:
+                    mr1[r] = v
+                    mr1_at[r] = c
+
+
+@nb.njit(nogil=True, cache=True)
+def _tiered(raw, unit_of, bounds, n_bounds, multipliers, out):  # pragma: no cover - compiled
+    """Set ``out[r, j]`` to :func:`minimum_charge` of ``raw[r, j]`` in column j's unit (or 0)."""
+    for r in range(raw.shape[0]):
+        for j in range(raw.shape[1]):
+            k = unit_of[j]
+            if k < 0:
+                out[r, j] = 0.0
+            else:
+                x = raw[r, j]
+                out[r, j] = _tier_multiplier(x, bounds[k], n_bounds[k], multipliers[k]) * x
+
+
+@nb.njit(nogil=True, cache=True)
+def _isolated_kernel(  # pragma: no cover - compiled
+    q,
+    own,
+    unit_of,
+    bounds,
+    n_bounds,
+    multipliers,
+    share,
+    imr_factor,
+    initial,
+    borrow,
+    borrow_mmr_share,
+    out,
+):
+    """Margin of every holding alone, term by term as :meth:`OkxEngine._isolated` states it.
+
+    The same operations in the same order as :func:`risk_unit_mmr` with MR2, MR3, MR5 and MR9
+    zero (each ``+ 0.0`` kept, so the bits are those of the numpy expression).
+    """
+    for r in range(q.shape[0]):
+        for j in range(q.shape[1]):
+            x = q[r, j]
+            long = x > 0
+            mr1 = _max(-(x * own[j, 0] if long else x * own[j, 1]), 0.0)
+            mr6 = share * _max(-(x * own[j, 2] if long else x * own[j, 3]), 0.0)
+            size = abs(x)
+            mr4 = size * own[j, 4]
+            k = unit_of[j]
+            mr7 = 0.0
+            if k >= 0:
+                raw = size * own[j, 5]
+                mr7 = _tier_multiplier(raw, bounds[k], n_bounds[k], multipliers[k]) * raw
+            a = _max(_max(mr1, 0.0), mr6)
+            a = a + 0.0
+            a = a + mr4
+            a = a + 0.0
+            a = a + 0.0
+            mmr = _max(a, mr7)
+            loan = _max(-x, 0.0) * borrow[j]
+            if initial:
+                out[r, j] = imr_factor * mmr + loan
+            else:
+                out[r, j] = mmr + borrow_mmr_share * loan
+
+
 @dataclass(frozen=True)
 class _Prep:
     units: tuple[str, ...]
@@ -166,6 +305,10 @@ class _Prep:
     mr6_labels: np.ndarray  # units x 2 "<unit> MR6 -24%", "<unit> MR6 +24%"
     unit_of: np.ndarray  # instruments: index of the risk unit (-1: a stablecoin)
     own: Float64Array2D  # instruments x 6: MR1 min/max, MR6 min/max, MR4, raw MR7 of one unit
+    # MR7 tiers per unit for the compiled kernels: bounds (padded), their count, multipliers
+    tier_bounds: Float64Array2D
+    tier_count: np.ndarray
+    tier_multipliers: Float64Array2D
 
     @property
     def unit(self) -> Float64Array2D:
@@ -177,6 +320,19 @@ class _Prep:
             dense[columns, start : start + width] = block.T
             start += width
         return dense
+
+
+def _padded_tiers(
+    tiers: Sequence[tuple[tuple[float, ...], tuple[float, ...]]],
+) -> tuple[Float64Array2D, np.ndarray, Float64Array2D]:
+    """Bounds (padded with inf), bound counts and multipliers (padded) of every unit's tiers."""
+    width = max((len(b) for b, _ in tiers), default=0)
+    bounds = np.full((len(tiers), width + 1), np.inf)
+    multipliers = np.zeros((len(tiers), width + 1))
+    for k, (b, m) in enumerate(tiers):
+        bounds[k, : len(b)] = b
+        multipliers[k, : len(m)] = m
+    return bounds, np.array([len(b) for b, _ in tiers], dtype=np.intp), multipliers
 
 
 @dataclass(frozen=True)
@@ -367,6 +523,7 @@ class OkxEngine(VenueEngine):
             ).reshape(len(units), 2),
             unit_of,
             own,
+            *_padded_tiers([self._tiers(groups[u]) for u in units]),
         )
 
     def _warnings(self, prep: _Prep) -> tuple[str, ...]:
@@ -387,27 +544,49 @@ class OkxEngine(VenueEngine):
 
         Every instrument moves in its own risk unit only, so the cells of a unit are the
         product of its own columns with its cells (the scenario matrix is block-sparse), laid
-        out cells x rows so that the minima over the cells are elementwise minima of contiguous
-        rows.
+        out cells x rows; a compiled pass takes each portfolio's worst MR1 and MR6 cells
+        (``mr1_cell``, ``mr6_cell``: rows x units) with their charges. A unit of one
+        instrument forms its cells on the fly instead of storing them.
         """
         q_t = np.ascontiguousarray(q.T)
-        n_units = len(prep.units)
-        mr1 = np.empty((n_units, q.shape[0]))
+        n_units, n_rows = len(prep.units), q.shape[0]
+        mr1 = np.empty((n_rows, n_units))
         mr6 = np.empty_like(mr1)
+        mr1_at = np.empty((n_rows, n_units), dtype=np.int32)
+        mr6_at = np.empty_like(mr1_at)
+        lo, at = np.empty(n_rows), np.empty(n_rows, dtype=np.int32)
         for k, (columns, block) in enumerate(prep.groups):
-            cells = block @ q_t[columns]
-            mr1[k] = np.maximum(-cells[:-2].min(axis=0), 0.0)
-            mr6[k] = extreme_move_charge(cells[-2:], prep.mr6_share, axis=0)
+            one = len(columns) == 1
+            _worst_cells_kernel(
+                block if one else block @ q_t[columns],
+                one,
+                q_t[columns[0]],
+                block.shape[0] - 2,
+                prep.mr6_share,
+                lo,
+                at,
+                mr1[:, k],
+                mr6[:, k],
+                mr1_at[:, k],
+                mr6_at[:, k],
+            )
         charges = row_product(np.abs(q), prep.charges)
-        mr7 = np.empty((q.shape[0], n_units))
-        for k, (bounds, mults) in enumerate(prep.tiers):
-            mr7[:, k] = minimum_charge(charges[:, n_units + k], bounds, mults)
-        terms = self._combine(mr1.T, mr6.T, charges[:, :n_units], mr7, prep)
-        borrow_imr = np.zeros(q.shape[0])
+        mr7 = np.empty((n_rows, n_units))
+        _tiered(
+            charges[:, n_units:],
+            np.arange(n_units),
+            prep.tier_bounds,
+            prep.tier_count,
+            prep.tier_multipliers,
+            mr7,
+        )
+        terms = self._combine(mr1, mr6, charges[:, :n_units], mr7, prep)
+        borrow_imr = np.zeros(n_rows)
         if prep.borrow.any():
             borrow_imr = row_product(np.maximum(-q, 0.0), prep.borrow[:, None])[:, 0]
         terms["borrow_imr"] = borrow_imr
         terms["borrow_mmr"] = prep.borrow_mmr_share * borrow_imr
+        terms["mr1_cell"], terms["mr6_cell"] = mr1_at, mr6_at
         return q_t, terms
 
     @staticmethod
@@ -437,14 +616,14 @@ class OkxEngine(VenueEngine):
             top = np.argmax(t["mmr"], axis=1)
             pick = {key: t[key][rows, top] for key in ("mr1", "mr4", "mr6", "mr7")}
             label = np.empty(q.shape[0], dtype=object)
+            mr1_cell, mr6_cell = t["mr1_cell"][rows, top], t["mr6_cell"][rows, top]
             for k in range(len(prep.units)):
                 at = np.flatnonzero(top == k)
                 if at.size:
-                    mr1_at, mr6_at = self._worst_cells(self._cells(q_t, prep, k, at))
                     label[at] = np.where(
                         pick["mr6"][at] > pick["mr1"][at],
-                        prep.mr6_labels[k, mr6_at],
-                        prep.mr1_labels[k][mr1_at],
+                        prep.mr6_labels[k, mr6_cell[at]],
+                        prep.mr1_labels[k][mr1_cell[at]],
                     )
             units = np.array(prep.units, dtype=object)[top]
             label = np.where(
@@ -461,23 +640,22 @@ class OkxEngine(VenueEngine):
         ``min(q c) = q min(c)`` for ``q > 0`` and ``q max(c)`` for ``q < 0`` (exactly, in
         floating point too), so a holding alone needs no product over the cells.
         """
-        own = prep.own
-        long = q > 0
-        mr1 = np.maximum(-np.where(long, q * own[:, 0], q * own[:, 1]), 0.0)
-        mr6 = extreme_move_charge(
-            np.where(long, q * own[:, 2], q * own[:, 3])[..., None], prep.mr6_share
+        out = np.empty_like(q)
+        _isolated_kernel(
+            q,
+            prep.own,
+            prep.unit_of,
+            prep.tier_bounds,
+            prep.tier_count,
+            prep.tier_multipliers,
+            prep.mr6_share,
+            prep.imr_factor,
+            self.requirement == "initial",
+            prep.borrow,
+            prep.borrow_mmr_share,
+            out,
         )
-        size = np.abs(q)
-        raw = size * own[:, 5]
-        mr7 = np.zeros_like(raw)
-        for j, k in enumerate(prep.unit_of):
-            if k >= 0:
-                mr7[:, j] = minimum_charge(raw[:, j], *prep.tiers[k])
-        terms = self._combine(mr1, mr6, size * own[:, 4], mr7, prep)
-        borrow_imr = np.maximum(-q, 0.0) * prep.borrow
-        if self.requirement == "initial":
-            return terms["imr"] + borrow_imr
-        return terms["mmr"] + prep.borrow_mmr_share * borrow_imr
+        return out
 
     # ------------------------------------------------------------------ reports
     def risk_units(self, portfolio: Portfolio, market: Market) -> pd.DataFrame:
