@@ -506,8 +506,9 @@ def calibrate(
             )[0]
         if pairwise and shared and len(balanced) < len(returns):
             notes.append(
-                f"history 'pairwise': the {' and '.join(shared)} regime(s) need a balanced panel "
-                f"and use the rows where every asset has a return ({_stamp(balanced.index[0])} "
+                f"history 'pairwise': the {' and '.join(shared)} "
+                f"{'regime needs' if len(shared) == 1 else 'regimes need'} a balanced panel: "
+                f"the rows where every asset has a return ({_stamp(balanced.index[0])} "
                 f"to {_stamp(balanced.index[-1])}), not each pair's own history"
             )
         if pairwise:

@@ -224,7 +224,7 @@ def test_the_dcc_regime_says_it_uses_the_balanced_rows():
     balanced = res.returns.dropna()
     dates = res.dcc.correlation.index.get_level_values("date").unique()
     assert dates.equals(balanced.index[-250:])
-    assert any("dcc_q05 regime(s) need a balanced panel" in w for w in res.warnings)
+    assert any("dcc_q05 regime needs a balanced panel" in w for w in res.warnings)
     assert not np.isnan(res.correlations["dcc_q05"].loc["A", "B"])
 
 
