@@ -319,25 +319,29 @@ def quantile_bands(
         raise ParameterError(f"level must lie in (0, 1), got {level}")
     if frame.empty:
         raise ParameterError("quantile_bands needs at least one draw")
+    ranks: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # by draw count
     rows = {}
     for column in frame.columns:
         values = np.sort(frame[column].to_numpy(dtype=float))
         values = values[~np.isnan(values)]
         n = values.size
-        for p in probs:
+        if n and n not in ranks:
+            lo = stats.binom.ppf((1.0 - level) / 2.0, n, probs).astype(int)
+            hi = stats.binom.ppf((1.0 + level) / 2.0, n, probs).astype(int) + 1
+            cover = stats.binom.cdf(np.minimum(hi, n + 1) - 1, n, probs) - stats.binom.cdf(
+                np.maximum(lo, 1) - 1, n, probs
+            )
+            ranks[n] = (lo, hi, cover)
+        for k, p in enumerate(probs):
             if n == 0:
                 rows[(column, p)] = (np.nan, np.nan, np.nan, np.nan, 0)
                 continue
-            lo = int(stats.binom.ppf((1.0 - level) / 2.0, n, p))
-            hi = int(stats.binom.ppf((1.0 + level) / 2.0, n, p)) + 1
-            coverage = stats.binom.cdf(min(hi, n + 1) - 1, n, p) - stats.binom.cdf(
-                max(lo, 1) - 1, n, p
-            )
+            lo, hi, cover = (r[k] for r in ranks[n])
             rows[(column, p)] = (
                 float(np.quantile(values, p)),
                 values[lo - 1] if lo >= 1 else np.nan,
                 values[hi - 1] if hi <= n else np.nan,
-                float(coverage),
+                float(cover),
                 n,
             )
     index = pd.MultiIndex.from_tuples(rows, names=["metric", "quantile"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from statistics import NormalDist
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,7 +158,10 @@ def test_plot_distribution_draws_one_panel_per_generator_with_its_quantiles():
     assert [ax.get_title() for ax in axes] == ["a", "b"]
     lines = [line.get_xdata()[0] for line in axes[0].get_lines()]
     np.testing.assert_allclose(lines, np.quantile(np.arange(1, 101), [0.05, 0.5, 0.95]))
-    assert len(plot_distribution(frames["a"]).axes) == 1
+    single = plot_distribution(frames["a"])
+    assert len(single.axes) == 1
+    plt.close(fig)
+    plt.close(single)
 
 
 def test_compare_generators_tabulates_each_generator_as_its_parts_do():
