@@ -26,6 +26,7 @@ from research.backtest.models import (
 )
 from research.backtest.portfolios import (
     calendar_spreads,
+    crypto_books,
     hedged_pairs,
     option_hedges,
     random_books,
@@ -64,6 +65,7 @@ __all__ = [
     "calendar_spreads",
     "christoffersen",
     "compare",
+    "crypto_books",
     "day_scenarios",
     "family_conclusions",
     "frozen_backtest",

@@ -30,6 +30,7 @@ from research.calibration.offsets import (
     OffsetCalibrator,
     OffsetCredits,
     OffsetPair,
+    copula_regime,
     hedge_credit,
 )
 from research.calibration.parameters import APCSettings, APCTool, MarginParameters, Pair
@@ -56,6 +57,7 @@ __all__ = [
     "StressConfig",
     "calibrate",
     "calibrate_from_config",
+    "copula_regime",
     "hedge_credit",
     "load_config_prices",
     "prepare_study",

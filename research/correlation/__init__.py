@@ -7,6 +7,7 @@ likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`co
 
 from research.correlation.compare import compare, lr_tests
 from research.correlation.copula import CopulaDCC, CopulaDCCResult, tail_dependence
+from research.correlation.covariance import nonlinear_shrinkage
 from research.correlation.deco import DECO, DECOResult
 from research.correlation.forecast import (
     DCCForecast,
@@ -46,6 +47,7 @@ __all__ = [
     "forecast_dcc",
     "lr_test",
     "lr_tests",
+    "nonlinear_shrinkage",
     "realized_correlation",
     "realized_covariance",
     "rolling_forecast",

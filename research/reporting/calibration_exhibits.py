@@ -45,7 +45,8 @@ _SETTING_LABELS = {
 _FRACTION_SETTINGS = frozenset({"level", "stress_weight", "offset_cap"})
 _STRESS_COLOUR = "#d9d9d9"
 _REGIMES = {"recent": "recent sample", "stressed": "stress windows"}
-_DCC_REGIME = re.compile(r"^dcc_q(\d+)$")
+_QUANTILE_REGIME = re.compile(r"^(dcc|copula)_q(\d+)$")
+_QUANTILE_MODELS = {"dcc": "DCC", "copula": "t-copula"}
 
 
 def regime_label(name: str) -> str:
@@ -54,7 +55,9 @@ def regime_label(name: str) -> str:
     Parameters
     ----------
     name : str
-        ``"recent"``, ``"stressed"`` or ``"dcc_qNN"`` (the NN% lower quantile of the DCC path).
+        ``"recent"``, ``"stressed"``, ``"dcc_qNN"`` (the NN% lower quantile of the DCC path)
+        or ``"copula_qNN"`` (the NN% quantile of a t-copula DCC path on the hedge's side,
+        :func:`research.calibration.copula_regime`).
 
     Returns
     -------
@@ -62,12 +65,12 @@ def regime_label(name: str) -> str:
 
     Examples
     --------
-    >>> regime_label("dcc_q05"), regime_label("stressed")
-    ('DCC 5% quantile', 'stress windows')
+    >>> regime_label("dcc_q05"), regime_label("copula_q05"), regime_label("stressed")
+    ('DCC 5% quantile', 't-copula 5% quantile', 'stress windows')
     """
-    match = _DCC_REGIME.match(name)
+    match = _QUANTILE_REGIME.match(name)
     if match:
-        return f"DCC {int(match.group(1))}% quantile"
+        return f"{_QUANTILE_MODELS[match.group(1)]} {int(match.group(2))}% quantile"
     return _REGIMES.get(name, name.replace("_", " "))
 
 

@@ -263,8 +263,11 @@ def calibration_record(result: CalibrationResult) -> dict[str, Any]:
         ``stress_risk``, ``side``, ``quantile_date``), ``offsets`` (the credit settings),
         ``credits`` (per pair: legs, ``credit``, ``raw_credit``, ``binding_regime``,
         ``haircut``, ``correlation_fall``, ``reason`` and ``hedge_correlation`` per regime),
-        ``apc`` (the tool that binds most often on the APC margin path, or None) and
-        ``warnings``.
+        ``apc`` (the tool that binds most often on the APC margin path, or None),
+        ``history`` (the late-listing policy: ``policy``, each asset's first return date,
+        ``balanced_from``, rows dropped by alignment), ``copula`` (with the tail-dependence
+        regime on: its quantile, ``nu`` and per pair the regime's hedge correlation and tail
+        dependence; None otherwise) and ``warnings``.
     """
     from research.margin.credits import hedge_sign
     from research.stress import stress_windows
@@ -321,9 +324,25 @@ def calibration_record(result: CalibrationResult) -> dict[str, Any]:
             "binds_most": str(share.idxmax()),
             "share": float(share.max()),
         }
+    copula = None
+    if result.copula is not None:
+        table = result.evidence()["copula_regime"]
+        copula = {
+            "quantile": float(config.offsets.copula_quantile),
+            "nu": float(table["nu"].iloc[0]),
+            "pairs": {
+                str(pair): {
+                    "hedge_correlation": float(row["hedge_rho"]),
+                    "tail_dependence": float(row["tail_dependence"]),
+                }
+                for pair, row in table.iterrows()
+            },
+        }
     return {
         "profile": config.profile,
         "source": str(desc["source"]),
+        "history": _plain_data(desc.get("history")),
+        "copula": copula,
         "assets": [str(a) for a in desc["assets"]],
         "first": first.strftime("%Y-%m-%d"),
         "last": last.strftime("%Y-%m-%d"),
@@ -821,6 +840,7 @@ def _window_text(
         text += "; its as-of date is the last day of that sample."
     else:
         text += f"; its as-of date is {proposed['as_of']}."
+    text += _history_text(calibration.get("history"))
     windows = calibration.get("stress_windows") or {}
     if windows:
         weight = calibration.get("stress_weight")
@@ -855,6 +875,54 @@ def _window_text(
     return text
 
 
+def _history_text(history: Mapping[str, Any] | None) -> str:
+    """Say how assets listed at different dates share the sample (config ``data.history``)."""
+    if not history:
+        return ""
+    firsts: dict[str, list[str]] = {}
+    for asset, first in (history.get("assets") or {}).items():
+        firsts.setdefault(str(first)[:10], []).append(str(asset))
+    if history.get("policy") == "pairwise" and len(firsts) > 1:
+        starts = "; ".join(f"{_listing(a)} from {d}" for d, a in sorted(firsts.items()))
+        balanced = history.get("balanced_from")
+        return (
+            f" History is pairwise: each risk weight uses its asset's own history ({starts}) and "
+            "each credit its pair's common dates"
+            + (
+                f"; the DCC regime and the APC path use the dates from {str(balanced)[:10]} "
+                "on which every asset trades."
+                if balanced
+                else "."
+            )
+        )
+    dropped = int(history.get("rows_dropped") or 0)
+    if dropped:
+        causes = _listing([str(a) for a in history.get("dropped_by_asset") or {}])
+        return (
+            f" Only dates on which every asset trades are used: the missing prices of "
+            f"{causes or 'some assets'} removed {dropped:,} rows from every asset "
+            "(data.history: pairwise would keep them)."
+        )
+    return ""
+
+
+def _copula_text(calibration: Mapping[str, Any]) -> str:
+    """State the tail-dependence regime when the calibration used it."""
+    copula = calibration.get("copula")
+    if not copula:
+        return ""
+    name = f"copula_q{round(100 * copula['quantile']):02d}"
+    binding = [c["pair"] for c in calibration.get("credits", []) if c["binding_regime"] == name]
+    lam = [p["tail_dependence"] for p in copula["pairs"].values()]
+    return (
+        f" Credits are also tested under a tail-dependence regime: per pair, the "
+        f"{copula['quantile']:.0%} quantile on the hedge's side of a Student-t copula DCC path "
+        f"(nu = {copula['nu']:.1f}; tail dependence at that correlation "
+        f"{min(lam):.2f} to {max(lam):.2f}); it binds "
+        + (f"the credits of {_listing(binding)}." if binding else "no credit.")
+    )
+
+
 def _changes_text(
     changes: pd.DataFrame,
     baseline: Mapping[str, Any] | None,
@@ -877,6 +945,7 @@ def _changes_text(
         if len(moved) and moved.abs().max() > 0:
             largest = moved.abs().idxmax()
             text += f" The largest move is the {largest} ({moved[largest]:+.1%})."
+    text += _copula_text(calibration or {})
     apc = (calibration or {}).get("apc")
     if apc:
         who = (
@@ -1085,9 +1154,9 @@ def _regime_label(regime: str, offsets: Mapping[str, Any]) -> str:
         sample = f"last {offsets['recent']} days"
     elif regime == "stressed":
         sample = "pooled"
-    elif regime.startswith("dcc") and offsets.get("dcc_window") is not None:
+    elif regime.startswith(("dcc", "copula")) and offsets.get("dcc_window") is not None:
         sample = f"last {offsets['dcc_window']:,} days"
-        if offsets["dcc_kind"] != "dcc":  # the label names DCC; say which of the family
+        if regime.startswith("dcc") and offsets["dcc_kind"] != "dcc":
             sample = f"{offsets['dcc_kind'].upper()}, {sample}"
     else:
         return f"{regime_label(regime)} correlation"
@@ -1148,3 +1217,16 @@ def _date_or_none(value: Any) -> str | None:
 def _plain(value: Any) -> Any:
     """Return a coverage cell as plain JSON data (numpy scalars as Python numbers)."""
     return value.item() if hasattr(value, "item") else value
+
+
+def _plain_data(value: Any) -> Any:
+    """Return nested mappings and lists as JSON data: dates as ISO text, numpy as Python."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_data(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return _plain(value)

@@ -427,10 +427,8 @@ def _header(label: Any, kind: str, unit: str | None) -> str:
 def _format_column(
     values: pd.Series, kind: str, precision: int | None, row_labels: list[str]
 ) -> list[str]:
-    if kind == "mixed":
+    if kind in ("text", "mixed"):
         return [_mixed_cell(v, row) for v, row in zip(values, row_labels, strict=True)]
-    if kind == "text":
-        return [_text_cell(v, row) for v, row in zip(values, row_labels, strict=True)]
     if kind == "date":
         return [NOT_AVAILABLE if _missing(v) else _date(pd.Timestamp(v)) for v in values]
     if kind == "pvalue":

@@ -427,3 +427,57 @@ def test_long_lists_of_rows_are_named_once_and_by_the_shorter_side():
         "compare) for 6 of 7 rows of the rolling backtest (all but A0/A1): whether their "
         "exceptions cluster is untested."
     ]
+
+
+def test_the_ask_states_the_history_policy_of_late_listings():
+    records = {
+        "parameters": _parameters(),
+        "proposal_fingerprint": "f00",
+        "calibration": _calibration(
+            history={
+                "policy": "pairwise",
+                "assets": {"XOM": "2019-01-02", "CVX": "2020-08-12T00:00:00"},
+                "balanced_from": "2020-08-12",
+            }
+        ),
+    }
+    ask = decision_memo(records).sections[0].text
+    assert (
+        "History is pairwise: each risk weight uses its asset's own history (XOM from "
+        "2019-01-02; CVX from 2020-08-12) and each credit its pair's common dates; the DCC "
+        "regime and the APC path use the dates from 2020-08-12 on which every asset trades."
+    ) in ask
+    common = {"policy": "common", "rows_dropped": 588, "dropped_by_asset": {"CVX": 588}}
+    records["calibration"] = _calibration(history=common)
+    assert "the missing prices of CVX removed 588 rows from every asset" in (
+        decision_memo(records).sections[0].text
+    )
+    records["calibration"] = _calibration(history={"policy": "common", "rows_dropped": 0})
+    assert "History" not in decision_memo(records).sections[0].text
+
+
+def test_the_copula_regime_is_stated_with_the_credits_it_binds():
+    credit = dict(_calibration()["credits"][0], binding_regime="copula_q05")
+    copula = {
+        "quantile": 0.05,
+        "nu": 6.04,
+        "pairs": {"XOM/CVX": {"hedge_correlation": 0.61, "tail_dependence": 0.2345}},
+    }
+    calibration = _calibration(credits=[credit], copula=copula)
+    memo = decision_memo({"parameters": _parameters(), "calibration": calibration})
+    text = memo.sections[1].text
+    assert (
+        "Credits are also tested under a tail-dependence regime: per pair, the 5% quantile on "
+        "the hedge's side of a Student-t copula DCC path (nu = 6.0; tail dependence at that "
+        "correlation 0.23 to 0.23); it binds the credits of XOM/CVX."
+    ) in text
+    binding = binding_constraints(calibration)
+    assert binding["offset credit CVX/XOM"].startswith(
+        "t-copula 5% quantile correlation (last 1,000 days) x 80% cap"
+    )
+    assert (
+        "tail-dependence"
+        not in decision_memo({"parameters": _parameters(), "calibration": _calibration()})
+        .sections[1]
+        .text
+    )
