@@ -223,4 +223,4 @@ def test_calibrate_crypto_on_hourly_data_ends_in_one_line(shared_data_dir, tmp_p
     )
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1
-    assert "0 row(s) between 2020-09-01 and 2025-06-30" in err
+    assert "0 row(s) between 2019-01-01 and 2025-06-30" in err
