@@ -207,14 +207,19 @@ def _paradex_grid(prep: object) -> np.ndarray:
 
 
 def paired_ratios(
-    product: Callable[[], object], engine: Callable[[], object], repeat: int
+    product: Callable[[], object],
+    engine: Callable[[], object],
+    repeat: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[Float64Array, Float64Array, Float64Array]:
     """Times of ``product`` and ``engine`` and their ratio in each of ``repeat`` rounds.
 
     One warm-up call each, then every round times both back to back (alternating which goes
     first), so a round's ratio compares the two under the same machine conditions; on a shared
     machine whose speed drifts between seconds the median of the rounds' ratios is steadier
-    than a ratio of separately timed medians.
+    than a ratio of separately timed medians. ``clock`` is wall time by default;
+    ``time.process_time`` counts this process's CPU time only (meaningful with one BLAS
+    thread), which other processes on a loaded host do not inflate.
     """
     product()
     engine()
@@ -223,14 +228,22 @@ def paired_ratios(
         order = (0, 1) if r % 2 == 0 else (1, 0)
         for k in order:
             func = product if k == 0 else engine
-            start = time.perf_counter()
+            start = clock()
             func()
-            times[r, k] = time.perf_counter() - start
+            times[r, k] = clock() - start
     return times[:, 0], times[:, 1], times[:, 1] / times[:, 0]
 
 
 def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repeat: int) -> None:
-    """Time every venue engine's ``margin_book`` against one product of its scenario matrix."""
+    """Time every venue engine's ``margin_book`` against one product of its scenario matrix.
+
+    Three measures, each the median [lowest-highest] over ``repeat`` rounds of the ratio
+    engine / product timed back to back: wall time with the default BLAS threads, wall time
+    with one BLAS thread, and CPU time of this process with one BLAS thread (a loaded host
+    preempts a long call more often than a short one, which inflates wall-time ratios against
+    a sub-millisecond product; CPU time is immune to that, not to the host's cache and memory
+    contention).
+    """
     q = np.ascontiguousarray(book.quantities.to_numpy())
     # each engine and how to read its (dense) scenario matrix off its prepared book
     engines = {
@@ -251,28 +264,33 @@ def venue_benchmark(book: PortfolioBook, market: Market, names: list[str], repea
     }
     print(
         f"\nvenue engines on {book.n_portfolios} books x {len(names)} underlyings (linear "
-        "perpetuals), full margin_book against one numpy product of the engine's scenario "
+        "perpetuals): full margin_book against one numpy product of the engine's scenario "
         f"matrix, {repeat} rounds each timing both back to back; ratio = engine / product per "
-        "round: median [lowest-highest], with the default BLAS threads and with one (after a "
+        "round, median [lowest-highest]; wall time with the default BLAS threads (after a "
         "threaded product the BLAS threads spin a while, which slows the next timed call on a "
-        f"small host); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus"
+        "small host), wall and CPU time with one BLAS thread; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus"
     )
-    header = f"{'median product':>16}{'engine':>9}{'ratio':>7}{'range':>14}"
-    print(f"{'':<20}{'matrix':>9}{header}  |{' 1 BLAS thread:':<15}{header}")
+    print(
+        f"{'':<18}{'matrix':>7}{'product':>9}{'engine':>9}{'wall, threads':>21}"
+        f"{'wall, 1 thread':>21}{'CPU, 1 thread':>21}"
+    )
     for label, (engine, scenario_matrix) in engines.items():
         matrix = np.ascontiguousarray(scenario_matrix(engine._prepare(book, market)))
-        columns = []
-        for threads in (nullcontext(), single_threaded_blas()):
+        funcs = (lambda m=matrix: q @ m, lambda e=engine: e.margin_book(book, market))
+        measures = []
+        for threads, clock in (
+            (nullcontext(), time.perf_counter),
+            (single_threaded_blas(), time.perf_counter),
+            (single_threaded_blas(), time.process_time),
+        ):
             with threads:
-                product, margin, ratio = paired_ratios(
-                    lambda m=matrix: q @ m, lambda e=engine: e.margin_book(book, market), repeat
-                )
-            columns.append(
-                f"{np.median(product) * 1e3:14.1f}ms{np.median(margin) * 1e3:7.1f}ms"
-                f"{np.median(ratio):6.2f}x  [{ratio.min():5.2f}-{ratio.max():5.2f}]"
-            )
+                product, margin, ratio = paired_ratios(*funcs, repeat, clock)
+            if not measures:
+                times = f"{np.median(product) * 1e3:7.1f}ms{np.median(margin) * 1e3:7.1f}ms"
+            measures.append(f"{np.median(ratio):7.2f}x [{ratio.min():5.2f}-{ratio.max():5.2f}]")
         shape = f"{matrix.shape[0]}x{matrix.shape[1]}"
-        print(f"{label:<20}{shape:>9}{columns[0]}  |{'':<15}{columns[1]}")
+        print(f"{label:<18}{shape:>7}{times}{''.join(measures)}")
 
 
 if __name__ == "__main__":

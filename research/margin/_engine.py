@@ -105,12 +105,13 @@ class BookEngine(ABC):
         q: Float64Array2D,
         book: PortfolioBook,
         prep: Any,
-        isolated_total: Float64Array,
+        isolated: Float64Array2D,
         raw: Float64Array,
     ) -> Float64Array:
         policy = self.offset_policy
         if policy is None:
             return raw
+        isolated_total = row_sum(isolated)
         if not policy.needs_pairs:
             return policy.apply(isolated_total, raw)
         underlyings = book.underlyings
@@ -156,7 +157,7 @@ class BookEngine(ABC):
             isolated = self._isolated(q, prep)
             raw, driver = self._cross(q, prep)
         check_margins(self.name, book, isolated, raw, driver)
-        charged = self._policy(q, book, prep, row_sum(isolated), raw)
+        charged = self._policy(q, book, prep, isolated, raw)
         notes = self._warnings(prep)
         index = book.quantities.index
         # the kernels' own arrays are wrapped, not copied (a copy of the portfolios x

@@ -409,7 +409,9 @@ class DydxEngine(VenueEngine):
 
         A holding alone is its market's whole position, charged the same long or short.
         """
-        return np.abs(q) * prep.per_contract
+        out = np.abs(q)
+        out *= prep.per_contract
+        return out
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
         per_market = q @ prep.netting  # net size per market

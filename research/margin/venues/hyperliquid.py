@@ -350,7 +350,7 @@ class HyperliquidEngine(VenueEngine):
         np.abs(notional, out=notional)
         notional *= prep.spot
         if prep.flat is not None:  # one tier per asset: the tier formulas, all assets at once
-            per_asset = self._flat(notional, prep.flat)
+            per_asset = self._flat(notional, prep.flat, out=notional)
         else:
             per_asset = np.column_stack(
                 [
@@ -360,14 +360,23 @@ class HyperliquidEngine(VenueEngine):
             )
         return per_asset.sum(axis=1), prep.underlyings[np.argmax(per_asset, axis=1)]
 
-    def _flat(self, notional: Float64Array2D, flat: Float64Array) -> Float64Array2D:
-        """One-tier requirement: ``notional x rate`` or ``notional / leverage`` (same bits)."""
-        return notional * flat if self.requirement == "maintenance" else notional / flat
+    def _flat(
+        self, notional: Float64Array2D, flat: Float64Array, out: Float64Array2D | None = None
+    ) -> Float64Array2D:
+        """One-tier requirement: ``notional x rate`` or ``notional / leverage`` (same bits).
+
+        ``out`` (e.g. ``notional`` itself) receives the result instead of a new array.
+        """
+        if self.requirement == "maintenance":
+            return np.multiply(notional, flat, out=out)
+        return np.divide(notional, flat, out=out)
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
-        if prep.flat is not None:
-            notional = np.abs(q * prep.size) * prep.spot[prep.column_underlying]
-            return self._flat(notional, prep.flat[prep.column_underlying])
+        if prep.flat is not None:  # the one-tier formula in place: no temporary of the book's size
+            notional = q * prep.size
+            np.abs(notional, out=notional)
+            notional *= prep.spot[prep.column_underlying]
+            return self._flat(notional, prep.flat[prep.column_underlying], out=notional)
         out = np.empty_like(q)
         for j, k in enumerate(prep.column_underlying):
             notional = np.abs(q[:, j] * prep.size[j]) * prep.spot[k]
