@@ -12,6 +12,7 @@ before the frame was sliced. Every entry point that takes dated data checks its 
 :func:`check_return_units`.
 """
 
+from research.data._format import stamp_label
 from research.data.alignment import align
 from research.data.attached import quality_report
 from research.data.bars import Bars, resample_bars, worst_moves
@@ -29,6 +30,7 @@ from research.data.calendar import (
     period_text,
     periods_per_year,
 )
+from research.data.crypto_sample import CryptoSample, crypto_hourly_sample
 from research.data.datasets import (
     DatasetInfo,
     dataset_names,
@@ -54,6 +56,9 @@ from research.data.units import (
 from research.data.validation import validate_prices
 
 __all__ = [
+    "CryptoSample",
+    "crypto_hourly_sample",
+    "stamp_label",
     "SHARED_DATA_VARIABLE",
     "shared_data_dir",
     "shared_data_file",
