@@ -388,15 +388,18 @@ if hourly is not None:
     )
     record("replay", table.astype(float))
 
-# %% [markdown]
-# What the replay cannot reproduce, by construction. The level of the liquidations depends on
-# the leverage distribution and the open interest, which the spec does not source (the stated
-# assumptions of the population). The model does not see the timing inside the hour (hourly
-# bars), the depeg of collateral on one venue (collateral is USD only here), the venues' actual
-# insurance funds and ADL queues, or Hyperliquid's backstop vault; and every position of the
-# population is leveraged, while the reported open interest also holds unleveraged and hedged
-# positions, so the simulated change in BTC open interest is not a measurement of the reported
-# one.
+# %%
+if hourly is not None:
+    show_text(
+        "What the replay cannot reproduce, by construction. The level of the liquidations "
+        "depends on the leverage distribution and the open interest, which the spec does not "
+        "source (the stated assumptions of the population). The model does not see the timing "
+        "inside the hour (hourly bars), the depeg of collateral on one venue (collateral is USD "
+        "only here), the venues' actual insurance funds and ADL queues, or Hyperliquid's "
+        "backstop vault; and every position of the population is leveraged, while the reported "
+        "open interest also holds unleveraged and hedged positions, so the simulated change in "
+        "BTC open interest is not a measurement of the reported one."
+    )
 
 # %% [markdown]
 # ## Monte Carlo: distributions of bad debt and amplification
@@ -434,8 +437,8 @@ else:  # a stated panel: 2,000 hours of the Student-t model, unit-variance t5, c
     panel.index = pd.date_range("2025-01-01", periods=len(panel), freq="h", tz="UTC")
     hourly_returns = 100.0 * panel
     mc_source = (
-        "a simulated panel (the hourly file is absent): 2,000 hours of Student-t returns "
-        "with 5 degrees of freedom, correlation 0.8 and hourly volatilities of 0.6%, 0.8% and 1.1%"
+        "a simulated panel (the hourly file is absent) of Student-t returns with 5 degrees of "
+        "freedom, correlation 0.8 and hourly volatilities of 0.6%, 0.8% and 1.1%"
     )
 fit = DCC().fit(hourly_returns)
 fitted_corr = dcc_correlation(fit.correlation, statistic="mean")
