@@ -249,3 +249,25 @@ def test_history_field_is_validated():
     )
     assert ok.history["pairs"] == {"A/B": "2020-08-12"}
     assert ok.history["balanced_from"] is None
+
+
+def test_config_prices_keep_the_history_and_the_backtests_prices_stay_balanced(tmp_path):
+    from research.calibration import load_config_prices, prepare_study
+
+    path = tmp_path / "prices.csv"
+    _prices().to_csv(path)
+    cfg = CalibrationConfig.from_dict(
+        {
+            **_config("pw", "pairwise", ["A", "B", "C"], [["A", "B"]]).to_dict(),
+            "data": {"source": str(path), "history": "pairwise", "end": "2021-06-30"},
+        }
+    )
+    calibration = load_config_prices(cfg)
+    assert calibration.index[0] == pd.Timestamp("2019-01-01")
+    assert calibration.attrs["alignment"]["unlisted_rows"] == {"C": 588}
+    _, study = prepare_study(cfg)
+    pd.testing.assert_frame_equal(study, calibration)
+    with pytest.warns(DataQualityWarning, match="dropped 588"):
+        backtest = load_config_prices(cfg, out_of_sample=True)
+    assert backtest.attrs["alignment"]["history"] == "common"
+    assert backtest.index[0] == pd.Timestamp(LISTING) and not backtest.isna().any().any()
