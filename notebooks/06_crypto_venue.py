@@ -6,9 +6,11 @@
 # This study asks what each of these changes in the margin numbers of the package, on the
 # shared crypto files: risk weights from daily or hourly bars, from closes or from wicks (the
 # lowest low for a long, the highest high for a short), the 2025-10-10 cascade hour by hour
-# against those weights, the windows a wick-aware stress detection finds, and what funding
-# adds to a BTC hedge over the margin period of risk (MPOR). Liquidations and bad debt of
-# cross and isolated accounts through the cascade are the subject of the liquidation study.
+# against those weights, the windows a wick-aware stress detection finds, what funding adds
+# to a BTC hedge over the margin period of risk (MPOR), and what cross margin saves on BTC/ETH
+# books against the exceptions it takes once funding is in the realized loss. Liquidations and
+# bad debt of cross and isolated accounts through the cascade are the subject of the
+# liquidation study.
 
 # %% tags=["parameters"]
 dataset = "crypto"
@@ -31,13 +33,10 @@ from research.backtest import OffsetBacktest, RollingFHS, stack_books
 from research.backtest.portfolios import crypto_books
 from research.calibration import calibrate_risk_weights
 from research.data import (
-    Bars,
+    crypto_hourly_sample,
     duration_label,
     mpor_periods,
-    read_bars,
-    read_prices,
-    resample_bars,
-    shared_data_file,
+    stamp_label,
     to_returns,
     worst_moves,
 )
@@ -59,40 +58,12 @@ set_theme()
 # no funding, so that it executes end to end; its numbers then say nothing about crypto.
 
 # %%
-hourly_file = shared_data_file("crypto_perp_hourly_binance.csv", data_path)
-shared = None if hourly_file is None else hourly_file.parent
 assets = ["BTC", "ETH", "SOL"]
-if shared is not None:
-    hourly = read_bars(shared / "crypto_perp_hourly_binance.csv", warn=False)[assets]
-    daily = read_bars(shared / "crypto_spot_daily_binance.csv", warn=False)[assets]
-    funding = read_prices(shared / "btc_perp_funding_daily.csv", warn=False)["funding_mean"]
-    source = "the shared Binance files"
-else:
+sample = crypto_hourly_sample(data_path, assets, start=start, end=end, seed=seed)
+if sample.synthetic:
     print("NOTE: the shared crypto files were not found; running on a synthetic hourly path.")
-    rng = np.random.default_rng(seed)
-    n = 24 * 400
-    steps = rng.standard_t(4, (n, 3)) * 0.004 @ np.linalg.cholesky(0.4 + 0.6 * np.eye(3)).T
-    steps[n - 24 * 60] -= (0.10, 0.13, 0.20)  # a crash hour
-    index = pd.date_range("2024-06-01", periods=n, freq="h", tz="UTC", name="date")
-    close = pd.DataFrame(100 * np.exp(np.cumsum(steps, axis=0)), index=index, columns=assets)
-    close.columns.name = "asset"
-    wick = np.exp(np.abs(rng.normal(0, 0.004, (2, n, 3))))
-    wick[0, n - 24 * 60] *= (1.3, 1.5, 1.8)  # the crash hour's lows run further
-    opened = close.shift(1).fillna(close.iloc[0])
-    hourly = Bars(opened, np.fmax(opened, close) * wick[1], np.fmin(opened, close) / wick[0], close)
-    daily = resample_bars(hourly, "1D")
-    funding = pd.Series(0.0, index=daily.close.index, name="funding_mean")
-    source = "a synthetic path (no funding)"
-if start or end:
-    hourly = Bars(*(getattr(hourly, f).loc[start:end] for f in ("open", "high", "low", "close")))
-hourly = Bars(*(getattr(hourly, f).dropna() for f in ("open", "high", "low", "close")))
-daily = Bars(*(getattr(daily, f).dropna() for f in ("open", "high", "low", "close")))
+hourly, daily, funding, source = sample.hourly, sample.daily, sample.funding, sample.source
 samples = {"daily": daily, "hourly": hourly}
-
-
-def utc(stamp):
-    """A bar's time as the text prints it."""
-    return f"{stamp:%Y-%m-%d %H:%M} UTC"
 
 
 show_text(
@@ -109,8 +80,8 @@ show_table(
         },
         index=pd.Index(list(samples), name="sample"),
     ),
-    f"The two samples of {source} ({', '.join(assets)}), every asset quoted on every bar: "
-    "daily bars from the first day all three trade, hourly bars of the perpetuals.",
+    f"The two samples of {', '.join(assets)}, every asset quoted on every bar: daily bars "
+    "from the first day all of them trade, hourly bars from the first hour of the hourly file.",
     label="crypto-samples",
 )
 
@@ -200,9 +171,10 @@ breaches = pd.DataFrame(
     }
 )
 show_text(
-    f"[Table](#tab-crypto-cascade-hours) lists the {len(hours)} hours from {utc(hours.index[0])} "
-    f"to {utc(hours.index[-1])}, [Table](#tab-crypto-cascade-breaches) counts those beyond each "
-    f"weight and [Figure](#fig-crypto-cascade) draws them. The worst move is "
+    f"[Table](#tab-crypto-cascade-hours) lists the {len(hours)} hours from "
+    f"{stamp_label(hours.index[0], time=True)} to {stamp_label(hours.index[-1], time=True)}, "
+    "[Table](#tab-crypto-cascade-breaches) counts those beyond each weight and "
+    "[Figure](#fig-crypto-cascade) draws them. The worst move is "
     + ", ".join(f"{a} {m:.1%}" for a, m in breaches["worst move"].items())
     + "; the wick-based weight is exceeded in "
     + ", ".join(
@@ -343,6 +315,11 @@ record("funding_accrued", accrued)
 
 # %%
 pair_returns = to_returns(hourly.close[["BTC", "ETH"]])
+funded_until = pd.Timestamp(funding.index[-1]) + pd.Timedelta(days=1)  # its last day's end
+if funded_until.tzinfo is None:  # a daily stamp without a zone is a UTC day
+    funded_until = funded_until.tz_localize("UTC")
+unfunded = int((pair_returns.index >= funded_until).sum())
+pair_returns = pair_returns.loc[pair_returns.index < funded_until]
 fit_hours = 168 if fast else 720
 if fast:  # the hours around the cascade's worst hour only
     at = pair_returns.index.get_indexer([hours.sum(axis=1).idxmin()], method="nearest")[0]
@@ -380,8 +357,15 @@ saved = 1 - offset_table["cross margin"] / offset_table["isolated margin"]
 funding_text = offsets.settings["funding"].replace(":funding_mean", "")
 show_text(
     f"[Table](#tab-crypto-offsets) reads the {len(offsets.dates)} test hours from "
-    f"{utc(offsets.dates[0])} to {utc(offsets.dates[-1])}"
+    f"{stamp_label(offsets.dates[0], time=True)} to "
+    f"{stamp_label(offsets.dates[-1], time=True)}"
     + (" (a fast run: the hours around the cascade)" if fast else "")
+    + (
+        f", the last {unfunded:,} hours of the hourly file left out: the funding series ends "
+        f"on {stamp_label(funding.index[-1], time=False)}"
+        if unfunded and not fast
+        else ""
+    )
     + ". Cross margin is "
     + ", ".join(f"{s:.0%} below isolated on {f}" for f, s in saved.items())
     + "; it is exceeded in "

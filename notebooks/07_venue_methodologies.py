@@ -24,6 +24,7 @@ iv_premium = 0.10
 # %%
 import re
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from research.backtest import OffsetBacktest, RollingFHS, traffic_light
 from research.backtest.portfolios import crypto_books
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.data import align, load_prices, shared_data_file, to_returns
+from research.data import crypto_hourly_sample, shared_data_file, stamp_label, to_returns
 from research.errors import DataError
 from research.margin.venues import (
     DeribitEngine,
@@ -48,6 +49,7 @@ from research.portfolio import EuropeanOption
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 
 set_theme()
+hour = partial(stamp_label, time=True)  # hours as the text prints them
 
 # %% [markdown]
 # ## Data
@@ -60,21 +62,16 @@ set_theme()
 # the venues).
 
 # %%
-hourly_file = shared_data_file("crypto_perp_hourly_binance.csv", data_path)
-shared = None if hourly_file is None else hourly_file.parent
 assets = ["BTC", "ETH", "SOL"]
-if shared is not None:
-    hourly = load_prices(shared / "crypto_perp_hourly_binance.csv", start=start, end=end)
-    prices = align(hourly[assets], how="intersection")
-    source = "the Binance perpetuals (crypto_perp_hourly_binance.csv)"
-else:
+sample = crypto_hourly_sample(
+    data_path, assets, start=start, end=end, seed=seed, hours=1_500, after=24 * 24
+)
+if sample.synthetic:
     print("NOTE: the shared crypto files were not found; running on a synthetic hourly path.")
-    rng = np.random.default_rng(seed)
-    steps = rng.standard_t(4, (1_500, 3)) * 0.006 @ np.linalg.cholesky(0.4 + 0.6 * np.eye(3)).T
-    index = pd.date_range("2025-09-01", periods=1_500, freq="h", tz="UTC", name="date")
-    steps[index.get_loc(pd.Timestamp("2025-10-10 21:00", tz="UTC"))] -= (0.12, 0.15, 0.25)
-    prices = pd.DataFrame(np.exp(np.cumsum(steps, axis=0)), index=index, columns=assets)
     source = "the synthetic path"
+else:
+    source = "the Binance perpetuals (crypto_perp_hourly_binance.csv)"
+prices = sample.hourly.close
 returns = to_returns(prices)
 lookback = 168 if fast else 480  # hours; the full run's first test hour is before the cascade
 cascade = pd.Timestamp("2025-10-10 21:00", tz="UTC")  # the 2025-10-10 liquidation hour
@@ -85,14 +82,9 @@ if fast:  # the hours around the cascade only
     returns = returns.iloc[max(0, at - lookback - 24) : at + 48 + mpor_hours]
 
 
-def utc(stamp):
-    """An hour as the tables print it."""
-    return f"{stamp:%Y-%m-%d %H:%M} UTC"
-
-
 show_text(
     f"[Table](#tab-venue-data) describes the hourly returns of {source} from "
-    f"{utc(returns.index[0])} to {utc(returns.index[-1])}"
+    f"{hour(returns.index[0])} to {hour(returns.index[-1])}"
     + (" (a fast run: the hours around the cascade only)" if fast else "")
     + f"; the first {lookback} hours are the first fit window."
 )
@@ -100,7 +92,7 @@ show_table(
     returns.describe()
     .T[["count", "mean", "std", "min", "max"]]
     .rename(columns={"count": "hours", "std": "standard deviation"}),
-    f"Hourly log returns of {source}, {utc(returns.index[0])} to {utc(returns.index[-1])}.",
+    f"Hourly log returns of {source}, {hour(returns.index[0])} to {hour(returns.index[-1])}.",
     kinds={"hours": "count"},
     units=dict.fromkeys(["mean", "standard deviation", "min", "max"], "%"),
     precision=3,
@@ -143,7 +135,7 @@ proxy = {
 }
 show_text(
     f"[Table](#tab-venue-books) counts the books of each family. The implied-volatility proxy "
-    f"(a {iv_premium:.0%} premium on the EWMA volatility at {utc(returns.index[lookback - 1])}) "
+    f"(a {iv_premium:.0%} premium on the EWMA volatility at {hour(returns.index[lookback - 1])}) "
     "is " + ", ".join(f"{u} {v:.0%}" for u, v in proxy.items()) + " a year."
 )
 show_table(
@@ -174,7 +166,7 @@ show_table(
 # %%
 configs = next(p for p in (Path("configs"), Path("../configs")) if p.is_dir())
 base = CalibrationConfig.from_yaml(config or configs / "crypto.yaml")
-daily = shared / "crypto_spot_daily_binance.csv" if shared is not None else None
+daily = None if sample.synthetic else shared_data_file("crypto_spot_daily_binance.csv", data_path)
 calibration_config, calibration_prices = (
     prepare_study(base, data=daily, fast=fast) if daily is not None else (None, None)
 )
@@ -329,7 +321,7 @@ show_text(
 show_table(
     comparison.drop(columns="exception rate"),
     f"Cross margin as % of gross notional (mean over hours and books) against exceptions of the "
-    f"realized {mpor_hours}-hour loss, {utc(first.dates[0])} to {utc(first.dates[-1])}; "
+    f"realized {mpor_hours}-hour loss, {hour(first.dates[0])} to {hour(first.dates[-1])}; "
     "observations are portfolio-hours, Kupiec's p-value the median over the books and the "
     "share rejected the share of books it rejects at 5%.",
     kinds={"share rejected": "percent"},
@@ -387,7 +379,7 @@ show_figure(
 # %%
 tested = first.dates
 if not tested[0] <= cascade <= tested[-1]:  # the data start too late for the cascade
-    print(f"NOTE: {utc(cascade)} is not in the test period; the window is the test's worst hour.")
+    print(f"NOTE: {hour(cascade)} is not in the test period; the window is the test's worst hour.")
     cascade = returns.loc[tested].sum(axis=1).idxmin()
 window = (cascade - pd.Timedelta(hours=12), cascade + pd.Timedelta(hours=36))
 crash_rows = []
@@ -409,8 +401,8 @@ record("crash_window", crash_table)
 failed = crash_table[crash_table["exceptions"] > 0]
 engines_failed = sorted({e for _, e in failed.index})
 show_text(
-    f"[Table](#tab-venue-cascade) reads the cross accounts from {utc(window[0])} to "
-    f"{utc(window[1])}. "
+    f"[Table](#tab-venue-cascade) reads the cross accounts from {hour(window[0])} to "
+    f"{hour(window[1])}. "
     + (
         f"Exceptions there hit {len(engines_failed)} of the {len(engines)} engines "
         f"({', '.join(engines_failed)}); the largest shortfall is "
@@ -422,8 +414,8 @@ show_text(
 )
 show_table(
     crash_table,
-    f"Exceptions of the cross account from {utc(window[0])} to {utc(window[1])}, around "
-    f"{utc(cascade)}, and the largest shortfall of margin below the realized "
+    f"Exceptions of the cross account from {hour(window[0])} to {hour(window[1])}, around "
+    f"{hour(cascade)}, and the largest shortfall of margin below the realized "
     f"{mpor_hours}-hour loss.",
     precision=2,
     label="venue-cascade",
