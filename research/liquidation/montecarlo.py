@@ -227,7 +227,7 @@ def dcc_stress_paths(
     z, _ = simulate_correlation_paths(
         state.kind, state.params, stressed, state.nbar, stressed, innovations
     )
-    returns, _, _ = simulate_univariate(state.univariate, z)
+    returns, _, _ = simulate_univariate({a: state.univariate[a] for a in state.assets}, z)
     return _shock_paths(to_decimal(returns, units), list(map(str, state.assets)))
 
 

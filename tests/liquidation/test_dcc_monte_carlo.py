@@ -32,15 +32,20 @@ STRESSED = pd.DataFrame([[1.0, 0.8], [0.8, 1.0]], index=ASSETS, columns=ASSETS)
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    """A DCC fitted to 600 hours of Gaussian returns with correlation 0.3 (sd 1% and 2%)."""
+def returns():
+    """600 hours of Gaussian returns (percent) with correlation 0.3, sd 1% and 2%."""
     rng = np.random.default_rng(5)
     chol = np.linalg.cholesky(np.array([[1.0, 0.3], [0.3, 1.0]]))
-    returns = pd.DataFrame(
+    return pd.DataFrame(
         rng.standard_normal((600, 2)) @ chol.T * [1.0, 2.0],
         columns=ASSETS,
         index=pd.date_range("2025-01-01", periods=600, freq="h", tz="UTC"),
     )
+
+
+@pytest.fixture(scope="module")
+def fitted(returns):
+    """A DCC fitted to ``returns``."""
     return DCC().fit(returns)
 
 
@@ -53,6 +58,17 @@ def test_fitted_regime_is_the_correlation_stage_simulation_bit_for_bit(fitted):
     owner = paths_from_simulation(fitted.simulate(horizon=4, paths=5, method="fhs", seed=9))
     for mine, theirs in zip(paths, owner, strict=True):
         pd.testing.assert_frame_equal(mine.log_returns, theirs.log_returns, check_exact=True)
+
+
+def test_a_ccc_at_its_own_target_is_the_correlation_stage_simulation_bit_for_bit(returns):
+    # a CCC starts at and stays on its target: "stressing" it to that very matrix must give the
+    # owner's FHS paths exactly (same residual draws, kernel and GARCH recursion)
+    ccc = DCC(kind="ccc").fit(returns)
+    target = pd.DataFrame(ccc.qbar, index=ASSETS, columns=ASSETS)
+    mine = dcc_stress_paths(ccc, target, n_paths=5, steps=4, seed=9)
+    owner = paths_from_simulation(ccc.simulate(horizon=4, paths=5, method="fhs", seed=9))
+    for a, b in zip(mine, owner, strict=True):
+        pd.testing.assert_frame_equal(a.log_returns, b.log_returns, check_exact=True)
 
 
 def test_stressed_paths_have_the_stressed_correlation_and_the_fitted_volatility(fitted):
