@@ -42,6 +42,8 @@ CITED_STUDIES = (
     "03_stressed_correlations",
     "04_margin_calibration",
     "05_offset_backtest",
+    "06_crypto_venue",
+    "07_venue_methodologies",
 )
 RAW_PYTHON = {
     "None": r"(?<![A-Za-z])None(?![A-Za-z])",
