@@ -191,7 +191,8 @@ def test_every_table_and_figure_of_a_study_is_cited_in_its_text(review_text, stu
 def study_section(text: str, study: str) -> str:
     """The review's text from a study's heading to the next section heading of level 1."""
     title = read_study(NOTEBOOKS / f"{study}.py").metadata["title"]
-    heading = re.compile(rf"^\s*(\d+)\s+{re.escape(title)}\s*$", flags=re.MULTILINE)
+    words = r"\s+".join(re.escape(word) for word in title.split())  # a long title wraps
+    heading = re.compile(rf"^\s*(\d+)\s+{words}\s*$", flags=re.MULTILINE)
     (match,) = heading.finditer(text)
     following = re.compile(rf"^\s*{int(match.group(1)) + 1}\s+\S.*$", flags=re.MULTILINE)
     after = following.search(text, match.end())
@@ -215,3 +216,13 @@ def test_a_study_section_ends_at_the_next_numbered_section():
     )
     section = study_section(text, "01_data_quality")
     assert exhibits(section)["captions"] == {"Table 2", "Figure 1"}
+
+
+def test_a_study_heading_found_when_its_long_title_wraps_onto_a_second_line():
+    title = read_study(NOTEBOOKS / "07_venue_methodologies.py").metadata["title"]
+    first, _, rest = title.partition(" Venue")
+    text = (
+        f"8 {first} Venue{rest[:20]}-\n brated set 43\n"  # the contents line, hyphenated
+        f"8     {first}\n      Venue{rest}\n8.1 Data\nTable 46: e.\n9 Liquidation\nTable 51: f."
+    )
+    assert exhibits(study_section(text, "07_venue_methodologies"))["captions"] == {"Table 46"}
