@@ -85,7 +85,8 @@ class CalibrationResult:
     returns : DataFrame
         The returns the calibration used.
     stress_windows : dict of str to (Timestamp, Timestamp)
-        Stress windows used.
+        Stress windows used, in the data's convention: on daily dates an intraday window's
+        bounds are the days it touches.
     config : CalibrationConfig
         The configuration.
     data_description : dict
