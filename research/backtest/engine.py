@@ -318,8 +318,9 @@ class OffsetBacktest:
         one constant for every underlying, a constant or a rate series per underlying
         (``{"BTC": read_prices(".../btc_perp_funding_daily.csv")["funding_mean"]}``), or a
         frame of rate series with one column per underlying
-        (:func:`research.portfolio.funding.funding_sources`). A series gives one rate per bar
-        of the returns (:func:`research.portfolio.funding.funding_rates`). The realized P&L of
+        (:func:`research.portfolio.funding.funding_sources`). A series is read on the bars of
+        the returns (:func:`research.portfolio.funding.funding_rates`: daily rates spread
+        over hourly bars; a bar after a gap accrues every period it covers). The realized P&L of
         each perpetual over day ``t``'s MPOR then includes the funding accrued over the same
         bars ``t + 1 .. t + h`` (:func:`research.portfolio.accrued_funding`); funding of an
         underlying the book holds no perpetual on is ignored, and a perpetual whose
@@ -602,9 +603,9 @@ class OffsetBacktest:
             unique dates (:func:`research.data.check_time_index`, naming the first
             offending stamp), returns that look like prices or decimals, a portfolio with
             no holding or without a family.
-            Funding rates that miss a bar of the test period's MPORs (or, with trailing
-            margin funding, of the ``h`` bars before its first day), have stamps between
-            its bars, or are NaN there (:func:`research.portfolio.funding.funding_rates`).
+            Funding rates that miss some of the time the test period's MPORs cover (or,
+            with trailing margin funding, the ``h`` bars before its first day), or are NaN
+            there (:func:`research.portfolio.funding.funding_rates`).
         UnknownUnderlyingError
             Holdings on assets missing from ``returns``, or funding for an underlying that
             is not in ``returns``.

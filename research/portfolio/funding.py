@@ -49,7 +49,11 @@ FUNDING_INTERVAL = "8h"
 
 
 def accrued_funding(
-    rates: pd.Series | pd.DataFrame, horizon: int | str, *, interval: str = FUNDING_INTERVAL
+    rates: pd.Series | pd.DataFrame,
+    horizon: int | str,
+    *,
+    interval: str = FUNDING_INTERVAL,
+    bar: str | pd.Timedelta | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Funding a long pays over the ``horizon`` ending at each stamp, as a fraction of notional.
 
@@ -69,6 +73,9 @@ def accrued_funding(
         the rates' own bar length (:func:`research.data.mpor_periods`).
     interval : str
         Time between two funding payments.
+    bar : str or pandas.Timedelta, optional
+        Length of one bar; default: read from the stamps
+        (:func:`research.data.period_length`), which needs at least two of them.
 
     Returns
     -------
@@ -96,8 +103,9 @@ def accrued_funding(
             f"funding rates: missing rate on {rates.index[row]} ({int(missing.sum())} in total); "
             "fill the gap (e.g. with 0, stated) or cut the sample"
         )
-    bars = mpor_periods(horizon, rates.index)
-    per_bar = rates * (period_length(rates.index) / period_length(interval))
+    length = period_length(rates.index if bar is None else bar)
+    bars = mpor_periods(horizon, length)
+    per_bar = rates * (length / period_length(interval))
     return per_bar.rolling(bars, min_periods=bars).sum().iloc[bars - 1 :]
 
 
@@ -174,12 +182,22 @@ def funding_rates(
 ) -> pd.DataFrame:
     """Funding rate per interval on every bar of ``index``, one column per funded underlying.
 
-    A constant fills every bar; a series is read on the bars of ``index`` under the package's
-    time-zone rule (naive stamps are UTC for 24/7 data). A series with longer periods than
-    the bars (daily rates on hourly bars) gives each bar the rate of the period it falls in,
-    so the period's funding is spread evenly over its bars (:func:`accrued_funding` pays a
-    1-hour bar one eighth of an 8-hour rate); the exact print times inside the period are
-    not known. The result feeds :func:`accrued_funding`.
+    A constant fills every bar. A series is read under the package's time-zone rule (naive
+    stamps are UTC for 24/7 data) as one rate per period of its own length starting at each
+    stamp (a daily row covers its UTC day), paid evenly over the period; a bar stamped ``t``
+    covers the time from the end of the bar before it to ``t`` plus one bar length (open-time
+    stamps: the return of the day stamped ``t`` runs to the close at the end of ``t``). Each
+    bar gets the funding of the time it covers, as a rate per interval of a regular bar:
+
+    * the series' own bars: the rate itself;
+    * longer periods (daily rates on hourly bars): the period's rate on each of its bars,
+      its funding spread evenly (the exact print times inside the period are not known);
+    * shorter periods (hourly rates on daily bars), or a bar after a gap in the returns
+      (a missing day): the funding of every period it covers, summed.
+
+    The result feeds :func:`accrued_funding`, which pays each bar its rate times the
+    intervals in a bar; over the bars, the funding paid is that of the series (one path:
+    the series' own payments come from :func:`accrued_funding` too).
 
     Parameters
     ----------
@@ -199,11 +217,9 @@ def funding_rates(
     Raises
     ------
     DataError
-        A series with unsorted or duplicate stamps, without a rate for some bar of ``index``
-        (the first missing stamp and the count named), or with rates that no bar of
-        ``index`` would accrue: stamps between two bars of a finer series (resample it to
-        the bars first), or a period of a coarser one without a bar. A NaN rate on a bar is
-        left for :func:`accrued_funding`, which names it.
+        A series with unsorted or duplicate stamps, a NaN rate, or no rate for some of the
+        time the bars cover (the first uncovered stamp, the count of bars and the series'
+        span named).
     SpecificationError
         An unreadable source (:func:`funding_sources`).
 
@@ -236,51 +252,43 @@ def _on_zone(series: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
     return out
 
 
-def _coarser(series: pd.Series, index: pd.DatetimeIndex) -> bool:
-    """Whether the series' periods are longer than the bars of ``index``."""
-    return len(series) > 1 and len(index) > 1 and period_length(series.index) > period_length(index)
-
-
 def _series_on_bars(underlying: str, source: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
     """One rate per bar of ``index`` from a rate series (see :func:`funding_rates`)."""
     what = f"funding rates of {underlying!r}"
     check_time_index(source, what=what, min_rows=1)
     series = _on_zone(source, index)
-    stamps = series.index
-    if _coarser(series, index):
-        step = period_length(stamps)
-        pos = stamps.searchsorted(index, side="right") - 1
-        found = (pos >= 0) & (index < stamps[np.maximum(pos, 0)] + step)
-        covered = (stamps + step > index[0]) & (stamps <= index[-1])
-        unused = stamps[covered].difference(stamps[pos[found]])
-        if len(unused):
-            raise DataError(
-                f"{what}: {len(unused)} of their {period_text(step)} periods hold no bar of the "
-                f"returns (first {stamp_text(unused[0])}), so their funding would be dropped; "
-                "fill the returns' gap or cut the sample"
-            )
-        values = np.where(found, series.to_numpy()[np.maximum(pos, 0)], np.nan)
-        missing = index[~found]
-    else:
-        inside = stamps[(stamps >= index[0]) & (stamps <= index[-1])]
-        between = inside.difference(index)
-        if len(between):
-            raise DataError(
-                f"{what} have {len(between)} stamps between the bars of the returns (first "
-                f"{stamp_text(between[0])}) that a per-bar rate would drop; resample them to "
-                "the returns' bars first"
-            )
-        values = series.reindex(index).to_numpy()
-        missing = index.difference(stamps)
-    if len(missing):
+    step = period_length(series.index) if len(series) > 1 else period_length(index)
+    bar = period_length(index)
+    # the time each bar covers: from the end of the bar before it to its own end
+    ends = index + bar
+    begins = ends[:-1].insert(0, index[0])
+    inside = np.asarray((series.index + step > begins[0]) & (series.index < ends[-1]))
+    used = series[inside]
+    # cumulative funding and covered time at each period's start and end (flat over gaps)
+    x = (ends.as_unit("ns").asi8, begins.as_unit("ns").asi8)
+    held, funding = np.zeros(len(index)), np.zeros(len(index))
+    if len(used):
+        starts = used.index.as_unit("ns").asi8
+        knots = np.column_stack([starts, starts + step.value]).ravel()
+        # each period's funding, in the series' own zone (intraday stamps stay UTC)
+        payments = accrued_funding(source[inside].astype(float), 1, bar=step).to_numpy()
+        paid = np.cumsum(np.concatenate([[0.0], payments]))
+        paid = np.column_stack([paid[:-1], paid[1:]]).ravel()
+        time = np.arange(len(used) + 1) * float(step.value)
+        time = np.column_stack([time[:-1], time[1:]]).ravel()
+        held = np.interp(x[0], knots, time) - np.interp(x[1], knots, time)
+        funding = np.interp(x[0], knots, paid) - np.interp(x[1], knots, paid)
+    short = held < (x[0] - x[1]).astype(float)
+    if short.any():
         raise DataError(
-            f"{what} have no rate for {len(missing)} of the {len(index)} bars from "
+            f"{what} have no rate for {int(short.sum())} of the {len(index)} bars from "
             f"{stamp_text(index[0])} to {stamp_text(index[-1])} (first "
-            f"{stamp_text(missing[0])}; the series runs {stamp_text(stamps[0])} to "
-            f"{stamp_text(stamps[-1])}); give rates for those bars or move the backtest's "
-            "start/end"
+            f"{stamp_text(index[short][0])}; the series runs {stamp_text(series.index[0])} to "
+            f"{stamp_text(series.index[-1])}); give rates for those bars or move the "
+            "backtest's start/end"
         )
-    return pd.Series(values, index=index, name=source.name)
+    per_bar = funding * (period_length(FUNDING_INTERVAL) / bar)
+    return pd.Series(per_bar, index=index, name=source.name)
 
 
 def funding_label(
@@ -325,10 +333,10 @@ def funding_label(
             file = None if report is None or report.source == _UNNAMED else report.source
             name = source.name if source.name is not None else underlying
             text = f"{underlying}: series {f'{file}:' if file else ''}{name}"
-            if index is not None and _coarser(_on_zone(source, index), index):
-                text += (
-                    f" ({period_text(source.index)} rates spread over {period_text(index)} bars)"
-                )
+            if index is not None and len(source) > 1 and len(index) > 1:
+                own, bars = period_text(source.index), period_text(index)
+                if own != bars:
+                    text += f" ({own} rates on {bars} bars)"
             parts.append(text)
     if all(p.endswith(": none") for p in parts):
         return "none"

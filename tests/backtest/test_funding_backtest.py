@@ -195,8 +195,8 @@ def test_bad_funding_inputs_are_named():
     with pytest.raises(DataError, match="no rate for 6 of the 27 bars from 2021-01-04"):
         _backtest(funding=late).run(returns, book)
     hourly = pd.Series(1e-4, index=pd.date_range("2021-01-01", periods=600, freq="h", tz="UTC"))
-    with pytest.raises(DataError, match="stamps between the bars"):
-        _backtest(funding={"BTC": hourly}).run(returns, book)
+    with pytest.raises(DataError, match="no rate for 5 of the 27 bars.*first 2021-01-26"):
+        _backtest(funding={"BTC": hourly}).run(returns, book)  # 600 hours: to 2021-01-25 23:00
     with pytest.raises(UnknownUnderlyingError, match=r"\['funding_mean'\]"):
         _backtest(funding=rates.rename(columns={"BTC": "funding_mean"})).run(returns, book)
     with pytest.raises(SpecificationError, match="names no underlying"):
@@ -318,20 +318,41 @@ def test_daily_rates_spread_over_hourly_bars():
     daily = pd.Series([1e-4, -2e-4, 3e-4, 5e-4, 1e-4], index=days, name="funding_mean")
     hours = pd.date_range("2025-10-02", periods=48, freq="h", tz="UTC")
     rates = funding_rates({"BTC": daily}, hours, ["BTC"])["BTC"]
-    np.testing.assert_array_equal(rates.to_numpy(), np.repeat([-2e-4, 3e-4], 24))
+    # differences of cumulative funding: agreement to rounding
+    np.testing.assert_allclose(rates.to_numpy(), np.repeat([-2e-4, 3e-4], 24), rtol=1e-12)
     by_day = accrued_funding(rates, "1D").iloc[[0, 24]].to_numpy()
     np.testing.assert_allclose(by_day, accrued_funding(daily, 1).loc["2025-10-02":"2025-10-03"])
     assert funding_label({"BTC": daily}, ["BTC"], hours) == (
-        "BTC: series funding_mean (1D rates spread over 1h bars)"
+        "BTC: series funding_mean (1D rates on 1h bars)"
     )
     assert funding_label({"BTC": daily}, ["BTC"], days) == "BTC: series funding_mean"
     late = pd.date_range("2025-10-04", periods=72, freq="h", tz="UTC")  # past the last day
     with pytest.raises(DataError, match="no rate for 24 of the 72 bars.*first 2025-10-06"):
         funding_rates({"BTC": daily}, late, ["BTC"])
-    # an hourly sample with a missing day: that day's funding would be dropped
+    # an hourly sample without 2025-10-03: the first bar after the gap covers that day too
     gap = hours[:24].append(hours[24:] + pd.Timedelta("1D"))
-    with pytest.raises(DataError, match="1 of their 1D periods hold no bar"):
-        funding_rates({"BTC": daily}, gap, ["BTC"])
+    after = funding_rates({"BTC": daily}, gap, ["BTC"])["BTC"]
+    assert after.iloc[24] == pytest.approx((24 * 3e-4 + 5e-4), rel=1e-12)
+    np.testing.assert_allclose(after.iloc[25:], 5e-4, rtol=1e-12)
+
+
+def test_a_bar_accrues_every_period_it_covers():
+    # hourly rates on daily bars sum to the day; a daily sample without 2021-02-03 accrues
+    # the funding of that day on 2021-02-04 (its return runs over both days)
+    hours = pd.date_range("2021-02-01", periods=24 * 5, freq="h", tz="UTC")
+    hourly = pd.Series(np.arange(len(hours)) * 1e-6, index=hours, name="hourly")
+    days = pd.date_range("2021-02-02", periods=3, freq="D")
+    rates = funding_rates({"BTC": hourly}, days, ["BTC"])["BTC"]
+    paid = accrued_funding(rates, 1).to_numpy()  # per daily bar
+    daily_sums = accrued_funding(hourly, "1D")
+    by_day = [daily_sums.loc[d.tz_localize("UTC") + pd.Timedelta("23h")] for d in days]
+    np.testing.assert_allclose(paid, by_day, rtol=1e-12)
+    assert (
+        funding_label({"BTC": hourly}, ["BTC"], days) == "BTC: series hourly (1h rates on 1D bars)"
+    )
+    daily = pd.Series([1e-4, 2e-4, 4e-4, 8e-4], index=days.insert(0, pd.Timestamp("2021-02-01")))
+    gap = funding_rates({"BTC": daily}, daily.index[[1, 3]], ["BTC"])["BTC"]
+    np.testing.assert_allclose(gap, [2e-4, 12e-4], rtol=1e-12)
 
 
 @pytest.mark.shared_data
@@ -371,5 +392,5 @@ def test_hourly_backtest_with_daily_funding_and_naive_dates():
         paid = rate[t + 1 : t + 9].sum() * 3 / 24  # 8 hourly bars, 3 prints a day
         assert result.funding["long BTC"].iloc[day] == pytest.approx(300.0 * paid, abs=EXACT)
     assert result.settings["funding"] == (
-        "BTC: series funding_mean (1D rates spread over 1h bars); ETH: none"
+        "BTC: series funding_mean (1D rates on 1h bars); ETH: none"
     )
