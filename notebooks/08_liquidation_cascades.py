@@ -10,7 +10,8 @@
 # round, the critical ratio `k` beyond which a cascade runs away, cross against isolated margin
 # on the same accounts, how offset credits change the cascade, a replay of 2025-10-10 on hourly
 # perpetual bars, and Monte Carlo distributions of bad debt and amplification on paths simulated
-# from a DCC fitted to hourly crypto returns in a stressed-correlation regime.
+# from a DCC fitted to hourly returns (of the crypto perpetual file, or of a stated simulated panel
+# without it) in a stressed-correlation regime.
 
 # %% tags=["parameters"]
 # The study simulates its accounts; its data is the hourly perpetual file (data_path, or
