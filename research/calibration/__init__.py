@@ -32,6 +32,7 @@ from research.calibration.offsets import (
     OffsetPair,
     copula_regime,
     hedge_credit,
+    hedge_side_quantiles,
 )
 from research.calibration.parameters import APCSettings, APCTool, MarginParameters, Pair
 from research.calibration.regimes import regime_correlations
@@ -59,6 +60,7 @@ __all__ = [
     "calibrate_from_config",
     "copula_regime",
     "hedge_credit",
+    "hedge_side_quantiles",
     "load_config_prices",
     "prepare_study",
     "regime_correlations",

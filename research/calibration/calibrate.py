@@ -28,7 +28,12 @@ import pandas as pd
 
 from research.calibration.apc import APCResult, apc_from_returns
 from research.calibration.config import CalibrationConfig
-from research.calibration.offsets import OffsetCredits, OffsetPair, copula_regime
+from research.calibration.offsets import (
+    OffsetCredits,
+    OffsetPair,
+    copula_regime,
+    hedge_side_quantiles,
+)
 from research.calibration.parameters import MarginParameters
 from research.calibration.regimes import regime_correlations
 from research.calibration.risk_weights import RiskWeightCalibration, calibrate_risk_weights
@@ -499,7 +504,7 @@ def calibrate(
         regimes = _pair_regimes(returns, config.pairs, recent, windows, notes, pairwise)
         shared: dict[str, pd.DataFrame] = {}  # regimes of the balanced panel
         if config.offsets.dcc:
-            shared[_dcc_name(config)], dcc_fit = _dcc_lower(balanced, config)
+            shared[_dcc_name(config)], dcc_fit = _dcc_regime(balanced, config)
         if config.offsets.copula:
             copula_fit = _copula_fit(balanced, config, dcc_fit, notes)
             shared[_copula_name(config)] = copula_regime(
@@ -830,13 +835,12 @@ def _dcc_name(config: CalibrationConfig) -> str:
     return f"dcc_q{round(100 * config.offsets.dcc_quantile):02d}"
 
 
-def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> tuple[pd.DataFrame, DCCResult]:
-    """Per-pair lower quantile of the DCC conditional correlation over the last window.
+def _dcc_regime(returns: pd.DataFrame, config: CalibrationConfig) -> tuple[pd.DataFrame, DCCResult]:
+    """Per-pair quantile of the DCC conditional correlation over the last window, hedge side.
 
     Returns the quantiles and the fit they come from.
     """
     from research.correlation import DCC
-    from research.stress import dcc_correlation
 
     sample = returns.tail(config.offsets.dcc_window)
     if len(sample) < 250:
@@ -847,9 +851,7 @@ def _dcc_lower(returns: pd.DataFrame, config: CalibrationConfig) -> tuple[pd.Dat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notes are kept on the fit
         fit = DCC(kind=config.offsets.dcc_kind, std_errors=False).fit(sample)
-    q = config.offsets.dcc_quantile
-    est = dcc_correlation(fit.correlation, statistic="lower", level=1.0 - 2.0 * q)
-    return est.band.lower, fit
+    return hedge_side_quantiles(fit.correlation, config.pairs, config.offsets.dcc_quantile), fit
 
 
 def _copula_name(config: CalibrationConfig) -> str:

@@ -259,7 +259,6 @@ def copula_regime(
     >>> matrix, table = copula_regime(fit, [("XOM", "CVX")], 0.05)  # doctest: +SKIP
     """
     from research.correlation import tail_dependence
-    from research.stress import dcc_correlation
 
     q = float(quantile)
     if not 0.0 < q < 0.5:
@@ -284,16 +283,11 @@ def copula_regime(
         index=pd.MultiIndex.from_product([fit.dates, assets]),
         columns=assets,
     )
-    band = dcc_correlation(path, statistic="mean", level=1.0 - 2.0 * q).band
-    values = band.lower.to_numpy(copy=True)
-    np.fill_diagonal(values, 1.0)
-    matrix = pd.DataFrame(values, index=assets, columns=assets)
+    matrix = hedge_side_quantiles(path, checked, q)
     rows = []
     for pair in checked:
         i, j = assets.index(pair.first), assets.index(pair.second)
-        side = band.lower if pair.direction == "opposite" else band.upper
-        rho = float(side.iloc[i, j])
-        matrix.iloc[i, j] = matrix.iloc[j, i] = rho
+        rho = float(matrix.iloc[i, j])
         median = float(np.median(array[:, i, j]))
         hedge, hedge_median = -pair.sign * rho, -pair.sign * median
         rows.append(
@@ -314,6 +308,61 @@ def copula_regime(
             }
         )
     return matrix, pd.DataFrame(rows, index=pd.Index(names, name="pair"))
+
+
+def hedge_side_quantiles(
+    path: pd.DataFrame, pairs: Sequence[OffsetPair | tuple[str, str] | str], quantile: float
+) -> pd.DataFrame:
+    """Per-pair quantile of a conditional-correlation path on the side that hurts the hedge.
+
+    A long/short pair (``direction="opposite"``) loses its offset when the legs decouple, so its
+    entry is the lower ``quantile`` of the path; a same-direction pair (legs negatively
+    correlated, held the same way) loses it when the correlation rises towards zero, so its
+    entry is the upper ``1 - quantile``. The correlation regimes of a DCC or copula path
+    (``dcc_qNN``, ``copula_qNN``) are this matrix.
+
+    Parameters
+    ----------
+    path : pandas.DataFrame
+        Stacked correlation matrices (date x asset rows, asset columns), e.g.
+        :attr:`research.correlation.DCCResult.correlation`.
+    pairs : sequence of OffsetPair, (first, second) or "first/second"
+        The candidate hedges.
+    quantile : float
+        In (0, 0.5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Asset x asset: each pair's entry on its hedge side, every other entry the lower
+        ``quantile`` (the side of an opposite-direction hedge), unit diagonal. Entry-wise
+        quantiles need not form a positive semi-definite matrix; the calibrator reads pairs only.
+
+    Raises
+    ------
+    ParameterError
+        A quantile outside (0, 0.5).
+    DataError
+        A pair's leg missing from the path.
+    """
+    from research.stress import dcc_correlation
+
+    q = float(quantile)
+    if not 0.0 < q < 0.5:
+        raise ParameterError(f"the regime's quantile must lie in (0, 0.5), got {quantile!r}")
+    band = dcc_correlation(path, statistic="mean", level=1.0 - 2.0 * q).band
+    values = band.lower.to_numpy(copy=True)
+    np.fill_diagonal(values, 1.0)
+    assets = list(band.lower.columns)
+    matrix = pd.DataFrame(values, index=assets, columns=assets)
+    for pair in (OffsetPair.coerce(p) for p in pairs):
+        missing = [a for a in (pair.first, pair.second) if a not in assets]
+        if missing:
+            raise DataError(f"the correlation path has no asset {missing} (pair {pair.name})")
+        side = band.lower if pair.direction == "opposite" else band.upper
+        rho = float(side.loc[pair.first, pair.second])
+        matrix.loc[pair.first, pair.second] = matrix.loc[pair.second, pair.first] = rho
+    return matrix
 
 
 @dataclass(frozen=True)
