@@ -44,6 +44,7 @@ CITED_STUDIES = (
     "05_offset_backtest",
     "06_crypto_venue",
     "07_venue_methodologies",
+    "08_liquidation_cascades",
 )
 RAW_PYTHON = {
     "None": r"(?<![A-Za-z])None(?![A-Za-z])",
