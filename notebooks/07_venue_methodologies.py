@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from research.backtest import OffsetBacktest, RollingFHS, traffic_light
-from research.backtest.portfolios import crypto_books
+from research.backtest import OffsetBacktest, RollingFHS, crypto_books, traffic_light
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
 from research.data import crypto_hourly_sample, shared_data_file, stamp_label, to_returns
@@ -115,7 +114,7 @@ show_table(
 # (lambda 0.94) realized volatility of the underlying at the end of the first fit window,
 # annualised, times one plus a premium (10% by default: crypto implied volatility usually
 # trades above realized), held constant over the test (so the realized loss has no vega part).
-# The books are `research.backtest.portfolios.crypto_books`, the builder study 06 uses too.
+# The books are `research.backtest.crypto_books`, the builder study 06 uses too.
 
 # %%
 notional = 1e6
@@ -284,7 +283,7 @@ if uninformative:  # zero exceptions are already outside the green zone: the lig
     comparison = comparison.drop(columns="traffic light")
 show_text(
     f"[Table](#tab-venue-coverage) sets each engine's cross margin against its exceptions over "
-    f"{len(first.dates)} test hours, and [Figure](#fig-venue-frontier) draws the same as a "
+    f"{len(first.dates):,} test hours, and [Figure](#fig-venue-frontier) draws the same as a "
     "frontier of capital cost against coverage. The cheapest engine at an exception rate of at "
     "most 1%, per family: "
     + "; ".join(by_family)
