@@ -50,11 +50,12 @@ set_theme()
 # ## Data
 #
 # The shared files (`crypto_spot_daily_binance.csv`: Binance spot daily bars;
-# `crypto_perp_hourly_binance.csv`: Binance USDT-M perpetual hourly bars from 2025-09-13,
-# through the 2025-10-10 cascade; `btc_perp_funding_daily.csv`: the BTC perpetual's daily mean
-# funding rate per 8 hours) sit beside the checkout in CI. A fresh clone does not have them:
-# the study then prints a note and runs on a seeded synthetic hourly path with a crash and
-# no funding, so that it executes end to end; its numbers then say nothing about crypto.
+# `crypto_perp_hourly_binance.csv`: Binance USDT-M perpetual hourly bars;
+# `btc_perp_funding_daily.csv`: the BTC perpetual's daily mean funding rate per 8 hours) sit
+# beside the checkout in CI (`research.data.crypto_hourly_sample` reads them). A fresh clone
+# does not have them: the study then prints a note and runs on a seeded synthetic hourly path
+# with a crash at 2025-10-10 21:00 UTC and no funding, so that it executes end to end; its
+# numbers then say nothing about crypto.
 
 # %%
 assets = ["BTC", "ETH", "SOL"]

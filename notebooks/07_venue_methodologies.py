@@ -53,12 +53,12 @@ hour = partial(stamp_label, time=True)  # hours as the text prints them
 # %% [markdown]
 # ## Data
 #
-# The shared crypto files (`crypto_perp_hourly_binance.csv`: Binance USDT-M perpetual closes,
-# hourly, 2025-09-13 to 2026-03-19, through the 2025-10-10 cascade; the calibration uses the
-# daily spot closes) sit beside the checkout in CI. A fresh clone does not have them: the study
-# then prints a note and runs on a seeded synthetic hourly path (Student-t moves, a crash at
-# 2025-10-10 21:00), so that it still executes end to end (its numbers then say nothing about
-# the venues).
+# The shared crypto files (`crypto_perp_hourly_binance.csv`: Binance USDT-M perpetual hourly
+# bars, of which the study uses the closes; the calibration uses the daily spot closes) sit
+# beside the checkout in CI (`research.data.crypto_hourly_sample` reads them). A fresh clone
+# does not have them: the study then prints a note and runs on a seeded synthetic hourly path
+# (Student-t moves, a crash at 2025-10-10 21:00 UTC), so that it still executes end to end (its
+# numbers then say nothing about the venues).
 
 # %%
 assets = ["BTC", "ETH", "SOL"]
