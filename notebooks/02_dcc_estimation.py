@@ -292,7 +292,8 @@ record(
 # They are fitted on the assets and offset pairs of the calibration config of the study's data
 # (`configs/default.yaml` for the bundled equities, over its calibration sample) and, when the
 # shared crypto daily file is present and the study runs on the bundled data, on those of
-# `configs/crypto.yaml` from its start date to the end of the file. A fast run keeps the
+# `configs/crypto.yaml` from its start date to the end of the file, in both cases on the dates on
+# which every asset has a price. A fast run keeps the
 # assets of each config's first two pairs and a short sample after the latest stress window in
 # the data, as the calibration's fast run does.
 # [Table](#tab-dcc-tail-data) describes the samples.
@@ -320,9 +321,13 @@ if crypto_file is not None and data_path is None:
 tail_sources = {next(iter(panels)): source_label(source)}
 if len(panels) > 1:
     tail_sources["crypto"] = crypto_file.name
-tail_returns, tail_pairs, tail_windows = {}, {}, {}
+tail_returns, tail_pairs, tail_windows, partial_rows = {}, {}, {}, {}
 for name, (config, panel_prices) in panels.items():
-    tail_returns[name] = to_returns(panel_prices)
+    # a config with pairwise history leaves NaN where an asset is not listed: the models
+    # need every asset on every date
+    complete = panel_prices.dropna()
+    partial_rows[name] = len(panel_prices) - len(complete)
+    tail_returns[name] = to_returns(complete)
     tail_pairs[name] = [(p.first, p.second) for p in config.pairs]
     tail_windows[name] = [
         w
@@ -338,15 +343,17 @@ show_table(
             "last date": [r.index[-1] for r in tail_returns.values()],
             "observations": [len(r) for r in tail_returns.values()],
             "dates dropped": [p.attrs["alignment"]["rows_dropped"] for _, p in panels.values()],
+            "dates not all listed": list(partial_rows.values()),
             "stress windows": [len(ws) for ws in tail_windows.values()],
         },
         index=pd.Index(list(tail_returns), name="data"),
     ),
     "Samples of the stress models: the config's assets, the common dates of their log returns "
     "(dates dropped: dates on which an asset has no price, removed by the alignment over the "
-    "config's whole window; a return after such a gap spans it) and the number of named stress "
-    "windows of the config's market with at least one date in the sample (listed in "
-    "the last table of this section).",
+    "config's whole window, a return after such a gap spans it; dates not all listed: dates "
+    "before an asset's listing or after its last price, left out here) and the number of "
+    "named stress windows of the config's market with at least one date in the sample "
+    "(listed in the last table of this section).",
     label="dcc-tail-data",
 )
 
