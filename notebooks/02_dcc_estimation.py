@@ -481,7 +481,6 @@ show_figure(
         },
         tail_windows,
         ylabel="tail dependence",
-        ylim=(0.0, 1.0),
     ),
     "Tail-dependence coefficient of the t copula, 2 t_(nu+1)(-sqrt((nu+1)(1-rho)/(1+rho))), of "
     "the first two offset pairs of each sample; shaded: the named stress windows. The Gaussian "
