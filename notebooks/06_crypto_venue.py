@@ -122,7 +122,7 @@ show_text(
 )
 show_table(
     weights,
-    f"Risk weights (fraction of notional) at {level:.0%} from every move of each sample: "
+    f"Risk weights (% of notional) at {level:.0%} from every move of each sample: "
     "closes against wicks, daily bars against hourly ones.",
     kinds=dict.fromkeys(weights.columns, "percent"),
     label="crypto-weights",
@@ -294,7 +294,7 @@ show_text(
 )
 show_table(
     accrued,
-    "Funding a long BTC perpetual pays over each span (fraction of notional; negative: it "
+    "Funding a long BTC perpetual pays over each span (% of notional; negative: it "
     "receives), and the largest of it as a share of the daily close-based BTC risk weight.",
     kinds={"mean": "percent", "min": "percent", "max": "percent"},
     precision=3,
@@ -409,7 +409,7 @@ show_table(
     offset_table,
     f"BTC/ETH books margined at {level:.0%} over {hourly_label} by filtered historical "
     "simulation: mean isolated and cross margin and the worst realized loss (funding included) "
-    "as fractions of gross notional, the exceptions of each account, the mean funding a book "
+    "as % of gross notional, the exceptions of each account, the mean funding a book "
     "paid over an MPOR (negative: received; legs of 1,000,000 USD) and the cross exceptions "
     "due to funding alone.",
     kinds={
