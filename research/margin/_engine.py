@@ -99,21 +99,24 @@ class BookEngine(ABC):
     ) -> tuple[Float64Array2D, Float64Array, np.ndarray]:
         """Isolated margins, portfolio margins and drivers of ``q`` in blocks of ``row_block`` rows.
 
-        The kernels work row by row, so a block of rows gets the same margins as the whole
-        book; blocks keep an engine's temporaries in cache and reuse their memory.
+        The kernels get C-contiguous quantities and work row by row, so a block of rows gets
+        the same margins as the whole book; blocks keep an engine's temporaries in cache and
+        reuse their memory, and only a block of ``q`` is copied at a time.
         """
         n = q.shape[0]
         step = self.row_block
         if step is None or step >= n:
+            q = np.ascontiguousarray(q)
             isolated = self._isolated(q, prep)
             return (isolated, *self._cross(q, prep))
-        isolated = np.empty_like(q)
+        isolated = np.empty(q.shape)
         raw = np.empty(n)
         driver = np.empty(n, dtype=object)
         for start in range(0, n, step):
             rows = slice(start, start + step)
-            isolated[rows] = self._isolated(q[rows], prep)
-            raw[rows], driver[rows] = self._cross(q[rows], prep)
+            block = np.ascontiguousarray(q[rows])
+            isolated[rows] = self._isolated(block, prep)
+            raw[rows], driver[rows] = self._cross(block, prep)
         return isolated, raw, driver
 
     def _warnings(self, prep: Any) -> tuple[str, ...]:
@@ -138,6 +141,7 @@ class BookEngine(ABC):
         isolated_total = row_sum(isolated)
         if not policy.needs_pairs:
             return policy.apply(isolated_total, raw)
+        q = np.ascontiguousarray(q)
         underlyings = book.underlyings
         masks = book.underlying_matrix().T.astype(bool)
         alone = {u: self._cross(q * masks[k], prep)[0] for k, u in enumerate(underlyings)}
@@ -176,7 +180,7 @@ class BookEngine(ABC):
         """
         check_book(self.name, book, market)
         prep = self._prepare(book, market)
-        q = np.ascontiguousarray(book.quantities.to_numpy())
+        q = book.quantities.to_numpy()  # a view; the kernels get C-contiguous copies
         with np.errstate(over="ignore", invalid="ignore"):
             isolated, raw, driver = self._kernels(q, prep)
         check_margins(self.name, book, isolated, raw, driver)
