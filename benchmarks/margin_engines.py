@@ -13,10 +13,15 @@ their BTC values, for the synthetic underlyings), and its full ``margin_book`` t
 against one numpy product of the engine's own scenario matrix (Paradex: 24 scenarios per
 underlying, block-sparse: each instrument moves with its own underlying only; Deribit: its
 27 + 8 cells per underlying; OKX: its MR1 grid and the two MR6 extreme moves per risk unit; dYdX
-and Hyperliquid: the instrument x underlying netting matrix), timed round-robin in the same
-run, with the default BLAS threads and with one; the target is a ratio within 3x. dYdX's and
-Hyperliquid's matrices are tiny (a 0.5 ms product), so their ratio measures the fixed cost every
-engine's ``margin_book`` pays (input checks, isolated margins, the result frames), not a kernel.
+and Hyperliquid: the instrument x underlying netting matrix). Each engine and its product are
+timed back to back in every round (alternating which goes first), and the ratio engine /
+product of each round is summarised as median [lowest-highest], three ways: wall time with the
+default BLAS threads, wall time with one BLAS thread, and this process's CPU time with one BLAS
+thread. The target is a ratio within 3x. On a loaded host the CPU-time ratio is the one to
+read: other processes preempt a long call more often than a sub-millisecond one, which inflates
+the wall-time ratios of dYdX and Hyperliquid, whose matrices are tiny (a 0.5 ms product) so
+that their ratio measures the fixed cost every engine's ``margin_book`` pays (input checks, the
+isolated margins, the result frames), not a kernel.
 
 Run: .venv/bin/python benchmarks/margin_engines.py [--portfolios N] [--repeat R] [--venues-only]
 """
