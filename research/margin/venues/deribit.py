@@ -72,6 +72,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -148,6 +149,58 @@ class _Pair:
     pnl_offset: float
     dampener: float  # extended dampener in the settlement currency
     labels: tuple[str, ...]  # cell labels
+
+
+@nb.njit(nogil=True, cache=True)
+def _pair_minima(  # pragma: no cover - compiled
+    cells, one, x, n_standard, middle, lo, standard, extended, standard_at, extended_at
+):
+    """Smallest standard and extended cell of every portfolio of one pair, and where they are.
+
+    ``cells`` is the pair's cells x rows P&L (``one`` false, ``x`` unused), or (``one`` true)
+    for a pair of one instrument its cells x 1 P&L of one unit and ``x`` the rows'
+    quantities: a cell is then the one product ``cells[c, 0] x[r]`` (the bits of the matrix
+    product with one inner term), formed on the fly. The standard cell is that of
+    :meth:`DeribitEngine._worst_cell` (among equal smallest cells the first with volatility
+    unchanged, ``middle``, else the first); the extended one is the first smallest. NaN
+    propagates as in numpy (its cell: 0 for the standard block, the first NaN for the
+    extended). ``lo`` is scratch of one row; the cells are the outer loop so that the inner
+    one runs over contiguous rows.
+    """
+    n_rows = lo.shape[0]
+    n_cells = cells.shape[0]
+    for block in range(2):
+        first, stop = (0, n_standard) if block == 0 else (n_standard, n_cells)
+        out = standard if block == 0 else extended
+        at = standard_at if block == 0 else extended_at
+        for r in range(n_rows):
+            lo[r] = np.inf
+            at[r] = -1 - first
+        nan = False
+        for c in range(first, stop):
+            unit = cells[c, 0] if one else 0.0
+            row = cells[c]
+            is_middle = middle[c] if block == 0 else False
+            for r in range(n_rows):
+                v = unit * x[r] if one else row[r]
+                nan |= v != v
+                if v < lo[r]:
+                    lo[r] = v
+                    at[r] = c if is_middle else -1 - c  # -1 - c: the first smallest, not middle
+                elif v == lo[r] and is_middle and at[r] < 0:
+                    at[r] = c
+        for r in range(n_rows):
+            out[r] = lo[r]
+            a = at[r]
+            at[r] = a if a >= 0 else -1 - a
+        if nan:  # NaN cells (only from absurd inputs, refused later): numpy's minimum and cell
+            for r in range(n_rows):
+                for c in range(first, stop):
+                    v = cells[c, 0] * x[r] if one else cells[c, r]
+                    if v != v:
+                        out[r] = v
+                        at[r] = 0 if block == 0 else c
+                        break
 
 
 @dataclass(frozen=True)
@@ -414,25 +467,40 @@ class DeribitEngine(VenueEngine):
 
     def _pair_terms(
         self, q: Float64Array2D, prep: _Prep
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Transposed quantities, worst case, its block and roll shock (rows x pairs).
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Transposed quantities, worst case, its block, roll shock (rows x pairs) and cells.
 
         Settlement currency. Every instrument moves in its own pair only, so the cells of a
         pair are the product of its own columns with its cells (the scenario matrix is
-        block-sparse), laid out cells x rows so that the minima over the cells are elementwise
-        minima of contiguous rows. The roll shock is a row-stable product (a portfolio's roll
-        shock has the same bits in any book).
+        block-sparse), laid out cells x rows; a compiled pass takes each portfolio's smallest
+        standard and extended cells and where they are (the last item: 2 x pairs x rows, as
+        :meth:`_worst_cell` picks them), a pair of one instrument forming its cells on the fly.
+        The roll shock is a row-stable product (a portfolio's roll shock has the same bits in
+        any book).
         """
         q_t = np.ascontiguousarray(q.T)
         n = prep.n_standard
         standard = np.empty((len(prep.pairs), q.shape[0]))
         extended = np.empty_like(standard)
+        cell = np.empty((2, len(prep.pairs), q.shape[0]), dtype=np.intp)
+        lo = np.empty(q.shape[0])
+        middle = np.arange(n) % len(VOL_SCENARIOS) == 1
         for k, (columns, block) in enumerate(prep.groups):
-            cells = block @ q_t[columns]
-            standard[k] = cells[:n].min(axis=0)
-            extended[k] = cells[n:].min(axis=0)
+            one = len(columns) == 1
+            _pair_minima(
+                block if one else block @ q_t[columns],
+                one,
+                q_t[columns[0]],
+                n,
+                middle,
+                lo,
+                standard[k],
+                extended[k],
+                cell[0, k],
+                cell[1, k],
+            )
         worst, from_extended = self._worst(standard.T, extended.T, prep.offset, prep.dampener)
-        return q_t, worst, from_extended, row_product(np.abs(q), prep.roll)
+        return q_t, worst, from_extended, row_product(np.abs(q), prep.roll), cell
 
     def _cells(self, q_t: np.ndarray, prep: _Prep, k: int, rows: np.ndarray) -> np.ndarray:
         """Cells of pair ``k`` for some rows (rows x cells)."""
@@ -440,7 +508,7 @@ class DeribitEngine(VenueEngine):
         return (block @ q_t[np.ix_(columns, rows)]).T
 
     def _cross(self, q: Float64Array2D, prep: _Prep) -> tuple[Float64Array, np.ndarray]:
-        q_t, worst, extended, roll = self._pair_terms(q, prep)
+        _, worst, extended, roll, cell = self._pair_terms(q, prep)
         rmm = (worst + roll) * prep.to_usd
         factor = 1.0 if self.requirement == "initial" else prep.mm_factor
         margin = factor * rmm.sum(axis=1)
@@ -450,10 +518,8 @@ class DeribitEngine(VenueEngine):
         for k in range(len(prep.pairs)):
             rows = np.flatnonzero(top == k)
             if rows.size:
-                cell = self._worst_cell(
-                    self._cells(q_t, prep, k, rows), extended[rows, k], prep.n_standard
-                )
-                driver[rows] = prep.labels[k, cell]
+                at = np.where(extended[rows, k], cell[1, k, rows], cell[0, k, rows])
+                driver[rows] = prep.labels[k, at]
         return margin, driver
 
     def _isolated(self, q: Float64Array2D, prep: _Prep) -> Float64Array2D:
@@ -551,7 +617,7 @@ class DeribitEngine(VenueEngine):
         book = portfolio.to_book()
         prep = self._checked_prepare(book, market)
         q = book.quantities.to_numpy()
-        q_t, worst, extended, roll = self._pair_terms(q, prep)
+        q_t, worst, extended, roll, _ = self._pair_terms(q, prep)
         worst_at = [
             int(
                 self._worst_cell(
