@@ -59,6 +59,7 @@ __all__ = [
     "correlation_loglik",
     "composite_loglik",
     "t_constants",
+    "odd_quintic_hermite",
 ]
 
 #: Integer code of each model kind, as used by every kernel.
@@ -897,3 +898,47 @@ def t_constants(nu: float, n_assets: int) -> tuple[float, float]:
         0.5 * float(digamma(0.5 * (nu + n))) - 0.5 * float(digamma(0.5 * nu)) - 0.5 * n / (nu - 2.0)
     )
     return c, dc
+
+
+@nb.njit(cache=True, nogil=True)
+def odd_quintic_hermite(x, step, values, slopes, curvatures, out):
+    r"""Evaluate an odd function from its values and two derivatives on a grid of ``|x|``.
+
+    On :math:`[k s, (k + 1) s]` the function is the quintic Hermite interpolant of the
+    values, first and second derivatives at the two nodes (``s = step``, nodes
+    :math:`0, s, \dots, M s`); negative ``x`` take the negated value at ``|x|``. The error is
+    :math:`O(s^6)` times the sixth derivative.
+
+    Parameters
+    ----------
+    x : ndarray, shape (K,)
+        Points with :math:`|x| \le M s` (C-contiguous; the caller routes the rest elsewhere).
+    step : float
+        Grid spacing ``s``.
+    values, slopes, curvatures : ndarray, shape (M + 1,)
+        The function and its first and second derivatives at the nodes.
+    out : ndarray, shape (K,)
+        Receives the interpolated values.
+    """
+    last = values.shape[0] - 2
+    for i in range(x.shape[0]):
+        ax = abs(x[i])
+        k = min(int(ax / step), last)
+        t = ax / step - k
+        t2 = t * t
+        t3 = t2 * t
+        t4 = t3 * t
+        t5 = t4 * t
+        h5 = 10.0 * t3 - 15.0 * t4 + 6.0 * t5
+        h1 = t - 6.0 * t3 + 8.0 * t4 - 3.0 * t5
+        h4 = -4.0 * t3 + 7.0 * t4 - 3.0 * t5
+        h2 = 0.5 * (t2 - 3.0 * t3 + 3.0 * t4 - t5)
+        h3 = 0.5 * (t3 - 2.0 * t4 + t5)
+        s2 = step * step
+        v = (
+            values[k] * (1.0 - h5)
+            + values[k + 1] * h5
+            + step * (slopes[k] * h1 + slopes[k + 1] * h4)
+            + s2 * (curvatures[k] * h2 + curvatures[k + 1] * h3)
+        )
+        out[i] = -v if x[i] < 0.0 else v

@@ -70,7 +70,13 @@ from research.errors import (
 )
 from research.volatility import UnivariateFits, UnivariateSpec, univariate_stage
 
-__all__ = ["CopulaDCC", "CopulaDCCResult", "copula_residuals", "tail_dependence"]
+__all__ = [
+    "CopulaDCC",
+    "CopulaDCCResult",
+    "copula_residuals",
+    "student_quantiles",
+    "tail_dependence",
+]
 
 Copula = Literal["gaussian", "t"]
 Transform = Literal["parametric", "empirical"]
@@ -85,6 +91,8 @@ _STARTS_NU = (5.0, 10.0, 30.0)
 _KEPT_PROBLEMS = 4
 _NU_STEP = 1e-5
 _LOG_2PI = math.log(2.0 * math.pi)
+_QUANTILE_STEP = 0.01
+_QUANTILE_XMAX = 8.3
 
 
 def tail_dependence(rho: float | np.ndarray, nu: float) -> float | np.ndarray:
@@ -127,9 +135,12 @@ def tail_dependence(rho: float | np.ndarray, nu: float) -> float | np.ndarray:
 
 
 def copula_residuals(
-    uniforms: Float64Array2D, copula: Copula, nu: float = math.inf
+    uniforms: Float64Array2D,
+    copula: Copula,
+    nu: float = math.inf,
+    normal_scores: Float64Array2D | None = None,
 ) -> Float64Array2D:
-    """Unit-variance copula residuals of uniforms (normal or Student-t quantiles).
+    r"""Unit-variance copula residuals of uniforms (normal or Student-t quantiles).
 
     Parameters
     ----------
@@ -139,14 +150,81 @@ def copula_residuals(
         Which quantile function.
     nu : float
         Degrees of freedom of the t copula (> 2).
+    normal_scores : ndarray, shape (T, N), optional
+        :math:`\Phi^{-1}(u)` when the caller has it (it does not depend on ``nu``).
 
     Returns
     -------
     ndarray, shape (T, N)
     """
     if copula == "gaussian":
-        return special.ndtri(uniforms)
-    return special.stdtrit(nu, uniforms) * math.sqrt((nu - 2.0) / nu)
+        return special.ndtri(uniforms) if normal_scores is None else normal_scores
+    return student_quantiles(uniforms, nu, normal_scores) * math.sqrt((nu - 2.0) / nu)
+
+
+def student_quantiles(
+    uniforms: Float64Array2D, nu: float, normal_scores: Float64Array2D | None = None
+) -> Float64Array2D:
+    r"""Student-t quantiles :math:`t_\nu^{-1}(u)` at the precision of ``scipy.special.stdtrit``.
+
+    With :math:`x = \Phi^{-1}(u)` the quantile :math:`g(x) = t_\nu^{-1}(\Phi(x))` is odd and
+    smooth in :math:`x`. It is interpolated by quintic Hermite polynomials on a grid of step
+    0.01 over :math:`|x| \le \max |x|` (at most 8.3, :math:`u` down to
+    :math:`5 \times 10^{-17}`), whose node values are ``stdtrit``'s (lower tail, no
+    rounding of :math:`1 - u`) and whose derivatives are exact:
+    :math:`g' = \phi(x) / f_\nu(g)`,
+    :math:`g'' = -x g' + (\nu + 1) g g'^2 / (\nu + g^2)`. About 800 ``stdtrit`` calls
+    replace one per value; tests/correlation/test_copula.py pins the result against closed
+    forms (:math:`\nu = 1, 2, 4`) and ``stdtrit``. Uniforms off the grid, and non-finite
+    ones, go to ``stdtrit`` directly.
+
+    Parameters
+    ----------
+    uniforms : ndarray
+        Values in (0, 1).
+    nu : float
+        Degrees of freedom (> 0).
+    normal_scores : ndarray, optional
+        :math:`\Phi^{-1}(u)`, same shape, when the caller has it (it does not depend on
+        ``nu``).
+
+    Returns
+    -------
+    ndarray
+        The quantiles, same shape as ``uniforms``.
+    """
+    u = np.asarray(uniforms, dtype=np.float64)
+    x = np.ascontiguousarray(
+        special.ndtri(u) if normal_scores is None else normal_scores, dtype=np.float64
+    ).ravel()
+    inside = np.abs(x) <= _QUANTILE_XMAX
+    everywhere = bool(inside.all())
+    on_grid = x if everywhere else np.ascontiguousarray(x[inside])
+    out = np.empty(x.shape)
+    if on_grid.size:
+        top = float(np.abs(on_grid).max())
+        values = out if everywhere else np.empty(on_grid.shape)
+        kern.odd_quintic_hermite(on_grid, _QUANTILE_STEP, *_quantile_nodes(float(nu), top), values)
+        if not everywhere:
+            out[inside] = values
+    if not everywhere:
+        out[~inside] = special.stdtrit(nu, u.ravel()[~inside])
+    return out.reshape(u.shape)
+
+
+def _quantile_nodes(nu: float, top: float) -> tuple[Float64Array1D, Float64Array1D, Float64Array1D]:
+    """Return the t quantile and its first two derivatives in ``x`` at the nodes to ``top``."""
+    x = np.arange(math.ceil(top / _QUANTILE_STEP) + 2) * _QUANTILE_STEP
+    g = -special.stdtrit(nu, special.ndtr(-x))  # the lower tail: no rounding of 1 - u
+    log_density = (
+        special.gammaln(0.5 * (nu + 1.0))
+        - special.gammaln(0.5 * nu)
+        - 0.5 * math.log(nu * math.pi)
+        - 0.5 * (nu + 1.0) * np.log1p(g * g / nu)
+    )
+    dg = np.exp(-0.5 * (x * x + _LOG_2PI) - log_density)
+    d2g = -x * dg + (nu + 1.0) * g * dg * dg / (nu + g * g)
+    return g, dg, d2g
 
 
 def _uniforms(z: pd.DataFrame, transform: Transform, fits: UnivariateFits) -> Float64Array2D:
@@ -171,13 +249,16 @@ class _Copula:
     kind: Dynamics
     assets: tuple[str, ...]
     _problems: dict[float, CorrelationProblem] = field(default_factory=dict, repr=False)
+    _normal_scores: list[Float64Array2D] = field(default_factory=list, repr=False)
 
     def problem(self, nu: float) -> CorrelationProblem:
         """Return the correlation problem on the copula residuals of ``nu`` (kept for reuse)."""
         if nu not in self._problems:
             if len(self._problems) >= _KEPT_PROBLEMS:
                 self._problems.pop(next(iter(self._problems)))
-            y = copula_residuals(self.uniforms, self.copula, nu)
+            if not self._normal_scores:
+                self._normal_scores.append(special.ndtri(self.uniforms))
+            y = copula_residuals(self.uniforms, self.copula, nu, self._normal_scores[0])
             distribution = "t" if self.copula == "t" else "normal"
             self._problems[nu] = CorrelationProblem.build(
                 y, self.kind, distribution, "full", list(self.assets)
