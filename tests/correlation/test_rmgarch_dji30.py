@@ -49,6 +49,20 @@ copied below. The data are in ``data/dji30ret_5.csv`` (see ``data/README.md``).
    is bimodal and rugarch stops at the inferior mode (alpha 0.016, beta 0.975; 25.2 points
    below ``arch``'s alpha 0.346, beta 0.236 under rugarch's own likelihood). With BA's
    residuals alone swapped into rmgarch's, the package's stage 2 gives (0.00776, 0.736).
+5. The same fixture's Student-t DCC and ADCC (same univariate stage) are reproduced too
+   (to 1e-11 and 2e-11). Student-t: ``likelihood`` is the standardized multivariate-t
+   log-density of :math:`z_t` with correlation :math:`R_t` minus :math:`\sum\log\sigma`
+   (our univariate normal + correlation parts add up to the same), ``mshape`` is our ``nu``;
+   the package's DCC-t on rmgarch's residuals is (``dcca1``, ``dccb1``, ``mshape``) +
+   (-5.9e-6, +3.6e-4, -3.8e-5), a loss of 4e-6 under rmgarch's objective, within 1% of a
+   standard error (0.0051, 0.124, 0.50). ADCC: ``dccg1`` is our ``g``, but rmgarch's
+   :math:`\bar N` is ``cov(n)`` (demeaned, :math:`n_t = z_t 1[z_t < 0]`) where ours is the
+   second moment :math:`n'n/T` (Cappiello, Engle and Sheppard's :math:`E[n_t n_t']`, the one
+   for which :math:`E[Q_t] = \bar Q`). A different intercept: on rmgarch's residuals our
+   ADCC estimate is (0.00122, 0.842, 0.0142) against the published (0.00249, 0.831, 0.0127),
+   about 10% of a standard error apart, and costs 0.023 points under rmgarch's objective
+   (the published point is that objective's maximum to 1e-8). That gap is a model choice,
+   so it is recorded here and not tested against a tolerance.
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize
 from scipy.signal import lfilter
+from scipy.special import gammaln
 
 from research.correlation import DCC
 from research.correlation._likelihood import CorrelationProblem
@@ -89,6 +104,11 @@ SOLNP_TOL = 1e-8
 #: Estimates of two likelihood conventions agree when each parameter is within this fraction
 #: of its standard error, i.e. within a log-likelihood loss of FRACTION_OF_SE**2 / 2.
 FRACTION_OF_SE = 0.01
+#: The same fixture's Student-t DCC (dcca1, dccb1, mshape) and ADCC (dcca1, dccb1, dccg1).
+PUBLISHED_T = (0.00514171335433757, 0.85421355185745, 7.01319039460555)
+PUBLISHED_T_LOGLIK = -9826.22350760308
+PUBLISHED_ADCC = (0.00249282306013298, 0.831239785363874, 0.0126975813896847)
+PUBLISHED_ADCC_LOGLIK = -10110.6282249696
 #: rmgarch's default start of (dcca1, dccb1).
 RMGARCH_START = (0.05, 0.9)
 
@@ -119,31 +139,83 @@ def _rmgarch_residuals(x: np.ndarray, params: list[tuple[float, ...]]) -> tuple[
     return eps / sigma, _univariate_loglik(eps, sigma)
 
 
-def _correlation_loglik(
-    z: np.ndarray, a: float, b: float, qbar: np.ndarray, q1: np.ndarray
-) -> float:
-    r"""Correlation part of Engle's DCC likelihood given Q_1 (numpy, vectorized over t)."""
+def _logdet_quad(
+    z: np.ndarray,
+    a: float,
+    b: float,
+    qbar: np.ndarray,
+    q1: np.ndarray,
+    g: float = 0.0,
+    nbar: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""log|R_t| and z_t'R_t^{-1}z_t of (A)DCC given Q_1 (numpy, vectorized over t)."""
     t, n = z.shape
-    outer = z[:-1, :, None] * z[:-1, None, :]
-    drive = np.concatenate([q1[None], (1 - a - b) * qbar + a * outer]).reshape(t, -1)
+    neg = np.minimum(z, 0.0)
+    drive = (1 - a - b) * qbar + a * z[:-1, :, None] * z[:-1, None, :]
+    if g:
+        drive = drive - g * nbar + g * neg[:-1, :, None] * neg[:-1, None, :]
     # Q_1 = q1, Q_t = drive_t + b Q_{t-1}: q1 is the first input with a zero start.
-    q = lfilter([1.0], [1.0, -b], drive, axis=0).reshape(t, n, n)
+    stacked = np.concatenate([q1[None], drive]).reshape(t, -1)
+    q = lfilter([1.0], [1.0, -b], stacked, axis=0).reshape(t, n, n)
     d = np.sqrt(np.einsum("tii->ti", q))
     r = q / (d[:, :, None] * d[:, None, :])
     _, logdet = np.linalg.slogdet(r)
     quad = np.einsum("ti,ti->t", z, np.linalg.solve(r, z[..., None])[..., 0])
-    return float(np.sum(-0.5 * (logdet + quad - np.einsum("ti,ti->t", z, z))))
+    return logdet, quad
 
 
-def _rmgarch_q1(qbar: np.ndarray, a: float, b: float, presample: float) -> np.ndarray:
-    """rmgarch's Q_1 with z_0 padded by ``presample`` (0 when estimating, 1 when reporting)."""
-    z0 = np.full(qbar.shape[0], presample)
-    return (1 - a - b) * qbar + a * np.outer(z0, z0) + b * qbar
+def _correlation_loglik(
+    z: np.ndarray,
+    a: float,
+    b: float,
+    qbar: np.ndarray,
+    q1: np.ndarray,
+    g: float = 0.0,
+    nbar: np.ndarray | None = None,
+    nu: float | None = None,
+) -> float:
+    r"""Correlation part: joint log-density of z_t minus its N(0, I) log-density.
+
+    Normal: :math:`-\tfrac12\sum_t(\log|R_t| + z_t'R_t^{-1}z_t - z_t'z_t)`; Student-t
+    (``nu``): the standardized multivariate-t density with correlation :math:`R_t`.
+    """
+    logdet, quad = _logdet_quad(z, a, b, qbar, q1, g, nbar)
+    zz = np.einsum("ti,ti->t", z, z)
+    if nu is None:
+        return float(np.sum(-0.5 * (logdet + quad - zz)))
+    n = z.shape[1]
+    const = gammaln((nu + n) / 2) - gammaln(nu / 2) - n / 2 * np.log(np.pi * (nu - 2))
+    dens = const - 0.5 * logdet - 0.5 * (nu + n) * np.log1p(quad / (nu - 2))
+    return float(np.sum(dens + 0.5 * n * np.log(2 * np.pi) + 0.5 * zz))
 
 
-def _rmgarch_loglik(z: np.ndarray, a: float, b: float, presample: float) -> float:
+def _rmgarch_q1(
+    qbar: np.ndarray,
+    a: float,
+    b: float,
+    presample: float,
+    g: float = 0.0,
+    nbar: np.ndarray | None = None,
+) -> np.ndarray:
+    """rmgarch's Q_1 with z_0 (and n_0) padded by ``presample`` (0 estimating, 1 reporting)."""
+    pad = np.full((qbar.shape[0], qbar.shape[0]), presample**2)
+    q1 = (1 - a - b) * qbar + a * pad + b * qbar
+    return q1 + g * (pad - nbar) if g else q1
+
+
+def _rmgarch_loglik(
+    z: np.ndarray,
+    a: float,
+    b: float,
+    presample: float,
+    g: float = 0.0,
+    nu: float | None = None,
+) -> float:
+    """rmgarch's correlation part: Qbar = cov(z), Nbar = cov(n) (both divisor T - 1)."""
     qbar = np.cov(z.T)
-    return _correlation_loglik(z, a, b, qbar, _rmgarch_q1(qbar, a, b, presample))
+    nbar = np.cov(np.minimum(z, 0.0).T) if g else None
+    q1 = _rmgarch_q1(qbar, a, b, presample, g, nbar)
+    return _correlation_loglik(z, a, b, qbar, q1, g, nbar, nu)
 
 
 def _our_loglik(z: np.ndarray, a: float, b: float) -> float:
@@ -296,3 +368,42 @@ def test_ba_garch_mode_explains_the_different_dynamics(end_to_end) -> None:
     # So the end-to-end (a, b) are not the published pair (0.00765, 0.736 here); on rmgarch's
     # residuals they are (test_package_dcc_on_rmgarchs_residuals).
     assert abs(float(res.params["b"]) - PUBLISHED_B) > 0.01
+
+
+def test_student_t_and_adcc_likelihoods_are_reproduced(
+    rmgarch_z: tuple[np.ndarray, float],
+) -> None:
+    z, univariate = rmgarch_z
+    a, b, nu = PUBLISHED_T
+    total_t = univariate + _rmgarch_loglik(z, a, b, presample=1.0, nu=nu)
+    assert total_t == pytest.approx(PUBLISHED_T_LOGLIK, abs=SUMMATION)
+    a, b, g = PUBLISHED_ADCC
+    total_adcc = univariate + _rmgarch_loglik(z, a, b, presample=1.0, g=g)
+    assert total_adcc == pytest.approx(PUBLISHED_ADCC_LOGLIK, abs=SUMMATION)
+    # rmgarch's Nbar is the demeaned cov(n); the second moment n'n/T (ours) is another model.
+    qbar, neg = np.cov(z.T), np.minimum(z, 0.0)
+    second = neg.T @ neg / len(z)
+    q1 = _rmgarch_q1(qbar, a, b, 1.0, g, second)
+    other = univariate + _correlation_loglik(z, a, b, qbar, q1, g, second)
+    assert abs(other - PUBLISHED_ADCC_LOGLIK) > 1e-3
+
+
+def test_package_student_t_dcc_on_rmgarchs_residuals(rmgarch_z: tuple[np.ndarray, float]) -> None:
+    z, _ = rmgarch_z
+    frame = pd.DataFrame(z, index=_returns().index, columns=ASSETS)
+    res = DCC(distribution="t", std_errors=False).fit(univariate=UnivariateFits.from_arrays(frame))
+    ours = res.params[["a", "b", "nu"]].to_numpy(dtype=float)
+    published = np.array(PUBLISHED_T)
+    rbar = np.corrcoef(z.T)
+    assert res.loglikelihood_correlation == pytest.approx(
+        _correlation_loglik(z, *ours[:2], rbar, rbar, nu=ours[2]), rel=1e-10
+    )
+
+    def rmgarch(theta: np.ndarray) -> float:
+        return _rmgarch_loglik(z, theta[0], theta[1], presample=0.0, nu=theta[2])
+
+    loss = 0.5 * FRACTION_OF_SE**2
+    assert 0 <= rmgarch(published) - rmgarch(ours) <= loss
+    np.testing.assert_array_less(
+        np.abs(ours - published), _flat_halfwidths(rmgarch, published, loss)
+    )
