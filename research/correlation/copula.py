@@ -89,7 +89,7 @@ STATIONARITY_MARGIN = 1e-6
 _STARTS_AB = ((0.01, 0.97), (0.03, 0.94), (0.06, 0.88))
 _STARTS_NU = (5.0, 10.0, 30.0)
 _KEPT_PROBLEMS = 4
-_NU_STEP = 1e-5
+_NU_STEP = 1e-7
 _LOG_2PI = math.log(2.0 * math.pi)
 _QUANTILE_STEP = 0.01
 _QUANTILE_XMAX = 8.3
@@ -250,12 +250,15 @@ class _Copula:
     assets: tuple[str, ...]
     _problems: dict[float, CorrelationProblem] = field(default_factory=dict, repr=False)
     _normal_scores: list[Float64Array2D] = field(default_factory=list, repr=False)
+    _margins: dict[float, Float64Array1D] = field(default_factory=dict, repr=False)
 
     def problem(self, nu: float) -> CorrelationProblem:
         """Return the correlation problem on the copula residuals of ``nu`` (kept for reuse)."""
         if nu not in self._problems:
             if len(self._problems) >= _KEPT_PROBLEMS:
-                self._problems.pop(next(iter(self._problems)))
+                oldest = next(iter(self._problems))
+                self._problems.pop(oldest)
+                self._margins.pop(oldest, None)
             if not self._normal_scores:
                 self._normal_scores.append(special.ndtri(self.uniforms))
             y = copula_residuals(self.uniforms, self.copula, nu, self._normal_scores[0])
@@ -263,6 +266,8 @@ class _Copula:
             self._problems[nu] = CorrelationProblem.build(
                 y, self.kind, distribution, "full", list(self.assets)
             )
+            if self.copula == "t":
+                self._margins[nu] = _margin_difference(self._problems[nu].z, nu)
         return self._problems[nu]
 
     def names(self) -> list[str]:
@@ -280,8 +285,9 @@ class _Copula:
         """Per-observation copula log-likelihood and, with ``want_grad``, its gradient.
 
         The gradient in the dynamics is analytic (the correlation stage's scores, ``y``
-        fixed); in ``nu``, on which ``y`` depends, a central difference. Outside the
-        admissible region the log-likelihood is ``-inf``.
+        fixed); in ``nu``, on which ``y`` depends, a forward difference (relative step
+        1e-7: one more likelihood, whose truncation error is below the optimizer's
+        tolerance). Outside the admissible region the log-likelihood is ``-inf``.
         """
         dynamics, nu = self.split(theta)
         problem = self.problem(nu)
@@ -291,7 +297,7 @@ class _Copula:
         if self.copula == "t":
             # the problem's t likelihood is log f_nu(y; R) - sum log phi(y_i) (the package's
             # correlation convention); the copula replaces the normal margins by t ones
-            ll = ll + _margin_difference(problem.z, nu)
+            ll = ll + self._margins[nu]
         gradient = np.zeros(len(theta))
         if not (ok and np.all(np.isfinite(ll))):
             return np.full(len(ll), -np.inf), gradient
@@ -300,8 +306,7 @@ class _Copula:
             if self.copula == "t":
                 h = _NU_STEP * nu
                 up, _ = self.loglik(np.append(dynamics, nu + h))
-                down, _ = self.loglik(np.append(dynamics, nu - h))
-                gradient[-1] = (up.sum() - down.sum()) / (2.0 * h)
+                gradient[-1] = (up.sum() - ll.sum()) / h
         return ll, gradient
 
 
@@ -554,20 +559,31 @@ class CopulaDCC:
                 return False
             return "nu" not in values or NU_BOUNDS[0] <= values["nu"] <= NU_BOUNDS[1]
 
-        def objective(x: Float64Array1D) -> float:
+        memo: dict[bytes, tuple[float, Float64Array1D | None]] = {}
+
+        def evaluate(x: Float64Array1D, want_grad: bool) -> tuple[float, Float64Array1D | None]:
+            """Objective (and gradient) at ``x``, each likelihood computed once per point."""
+            key = np.asarray(x, dtype=float).tobytes()
+            if key in memo and (memo[key][1] is not None or not want_grad):
+                return memo[key]
             theta = theta_of(x)
             if not admissible(theta):
-                return 1e10
-            value = -float(model.loglik(theta)[0].sum()) / t_obs
-            return value if math.isfinite(value) else 1e10
+                memo[key] = (1e10, np.zeros(len(theta)))
+                return memo[key]
+            ll, gradient = model.loglik(theta, want_grad=want_grad)
+            value = -float(ll.sum()) / t_obs
+            gradient = -gradient / t_obs if want_grad else None
+            if gradient is not None and t_copula:
+                gradient[-1] *= -(theta[-1] ** 2)  # d/d(1/nu) = -nu^2 d/dnu
+            memo[key] = (value if math.isfinite(value) else 1e10, gradient)
+            return memo[key]
+
+        def objective(x: Float64Array1D) -> float:
+            return evaluate(x, False)[0]
 
         def jacobian(x: Float64Array1D) -> Float64Array1D:
-            theta = theta_of(x)
-            if not admissible(theta):
-                return np.zeros(len(theta))
-            gradient = -model.loglik(theta, want_grad=True)[1] / t_obs
-            if t_copula:
-                gradient[-1] *= -(theta[-1] ** 2)  # d/d(1/nu) = -nu^2 d/dnu
+            gradient = evaluate(x, True)[1]
+            assert gradient is not None
             return gradient
 
         starts = []
@@ -584,6 +600,13 @@ class CopulaDCC:
             g = x[2] if self.kind == "adcc" else 0.0
             return 1.0 - STATIONARITY_MARGIN - x[0] - x[1] - delta * g
 
+        def stationarity_jacobian(x: Float64Array1D) -> Float64Array1D:
+            row = np.zeros(len(x))
+            row[:2] = -1.0
+            if self.kind == "adcc":
+                row[2] = -delta
+            return row
+
         bounds = [(0.0, 1.0)] * (3 if self.kind == "adcc" else 2)
         if t_copula:
             bounds.append((1.0 / NU_BOUNDS[1], 1.0 / NU_BOUNDS[0]))
@@ -593,7 +616,7 @@ class CopulaDCC:
             jac=jacobian,
             method="SLSQP",
             bounds=bounds,
-            constraints=[{"type": "ineq", "fun": stationarity}],
+            constraints=[{"type": "ineq", "fun": stationarity, "jac": stationarity_jacobian}],
             options={"maxiter": self.maxiter, "ftol": 1e-10},
         )
         x = np.asarray(result.x, dtype=float)
