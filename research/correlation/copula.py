@@ -285,10 +285,19 @@ class _Copula:
         """Per-observation copula log-likelihood and, with ``want_grad``, its gradient.
 
         The gradient in the dynamics is analytic (the correlation stage's scores, ``y``
-        fixed); in ``nu``, on which ``y`` depends, a forward difference (relative step
-        1e-7: one more likelihood, whose truncation error is below the optimizer's
-        tolerance). Outside the admissible region the log-likelihood is ``-inf``.
+        fixed); in ``nu``, on which ``y`` depends, a forward difference
+        (:meth:`nu_derivative`). Outside the admissible region the log-likelihood is
+        ``-inf``.
         """
+        ll, gradient = self.dynamics_terms(theta, want_grad)
+        if want_grad and self.copula == "t" and np.all(np.isfinite(ll)):
+            gradient[-1] = self.nu_derivative(theta, float(ll.sum()))
+        return ll, gradient
+
+    def dynamics_terms(
+        self, theta: Float64Array1D, want_grad: bool
+    ) -> tuple[Float64Array1D, Float64Array1D]:
+        """Per-observation log-likelihood and its analytic gradient in the dynamics only."""
         dynamics, nu = self.split(theta)
         problem = self.problem(nu)
         ll, scores, ok = problem.loglik(
@@ -303,11 +312,18 @@ class _Copula:
             return np.full(len(ll), -np.inf), gradient
         if want_grad:
             gradient[: len(dynamics)] = scores[:, : len(dynamics)].sum(axis=0)
-            if self.copula == "t":
-                h = _NU_STEP * nu
-                up, _ = self.loglik(np.append(dynamics, nu + h))
-                gradient[-1] = (up.sum() - ll.sum()) / h
         return ll, gradient
+
+    def nu_derivative(self, theta: Float64Array1D, total: float) -> float:
+        """Forward difference in ``nu`` of the total log-likelihood ``total`` at ``theta``.
+
+        Relative step 1e-7: one more likelihood, with a truncation error below the
+        optimizer's tolerance.
+        """
+        dynamics, nu = self.split(theta)
+        h = _NU_STEP * nu
+        up, _ = self.dynamics_terms(np.append(dynamics, nu + h), False)
+        return (float(up.sum()) - total) / h
 
 
 def _margin_difference(y: Float64Array2D, nu: float) -> Float64Array1D:
@@ -559,31 +575,44 @@ class CopulaDCC:
                 return False
             return "nu" not in values or NU_BOUNDS[0] <= values["nu"] <= NU_BOUNDS[1]
 
-        memo: dict[bytes, tuple[float, Float64Array1D | None]] = {}
+        memo: dict[bytes, tuple[float, Float64Array1D | None, bool]] = {}
 
-        def evaluate(x: Float64Array1D, want_grad: bool) -> tuple[float, Float64Array1D | None]:
-            """Objective (and gradient) at ``x``, each likelihood computed once per point."""
+        def evaluate(
+            x: Float64Array1D, scores: bool = True
+        ) -> tuple[float, Float64Array1D | None, bool]:
+            """Objective, its gradient in the dynamics, and whether the point is admissible.
+
+            Each point's likelihood is computed once, with the dynamics' scores (they cost
+            little beside the recursion, and SLSQP asks for the gradient at most points);
+            ``scores=False`` (the starting values) leaves the gradient out.
+            """
             key = np.asarray(x, dtype=float).tobytes()
-            if key in memo and (memo[key][1] is not None or not want_grad):
-                return memo[key]
-            theta = theta_of(x)
-            if not admissible(theta):
-                memo[key] = (1e10, np.zeros(len(theta)))
-                return memo[key]
-            ll, gradient = model.loglik(theta, want_grad=want_grad)
-            value = -float(ll.sum()) / t_obs
-            gradient = -gradient / t_obs if want_grad else None
-            if gradient is not None and t_copula:
-                gradient[-1] *= -(theta[-1] ** 2)  # d/d(1/nu) = -nu^2 d/dnu
-            memo[key] = (value if math.isfinite(value) else 1e10, gradient)
+            if key not in memo or (scores and memo[key][1] is None):
+                theta = theta_of(x)
+                if not admissible(theta):
+                    memo[key] = (1e10, np.zeros(len(theta)), False)
+                else:
+                    ll, gradient = model.dynamics_terms(theta, want_grad=scores)
+                    value = -float(ll.sum()) / t_obs
+                    finite = math.isfinite(value)
+                    memo[key] = (
+                        value if finite else 1e10,
+                        -gradient / t_obs if scores else None,
+                        finite,
+                    )
             return memo[key]
 
         def objective(x: Float64Array1D) -> float:
-            return evaluate(x, False)[0]
+            return evaluate(x)[0]
 
         def jacobian(x: Float64Array1D) -> Float64Array1D:
-            gradient = evaluate(x, True)[1]
-            assert gradient is not None
+            value, scores, finite = evaluate(x)
+            assert scores is not None
+            gradient = scores.copy()
+            if t_copula and finite:
+                theta = theta_of(x)
+                d_nu = -model.nu_derivative(theta, -value * t_obs) / t_obs
+                gradient[-1] = d_nu * -(theta[-1] ** 2)  # d/d(1/nu) = -nu^2 d/dnu
             return gradient
 
         starts = []
@@ -591,8 +620,8 @@ class CopulaDCC:
             base = [a, b] + ([0.01] if self.kind == "adcc" else [])
             nus = _STARTS_NU if t_copula else (None,)
             starts += [np.array(base + ([1.0 / nu] if nu is not None else [])) for nu in nus]
-        x0 = min(starts, key=objective)
-        if objective(x0) >= 1e10:
+        x0 = min(starts, key=lambda x: evaluate(x, scores=False)[0])
+        if evaluate(x0, scores=False)[0] >= 1e10:
             raise ConvergenceError("copula-DCC: no admissible start")
         delta = model.problem(float(theta_of(x0)[-1]) if t_copula else math.inf).delta
 
