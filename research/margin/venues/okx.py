@@ -447,10 +447,14 @@ class OkxEngine(VenueEngine):
                 units.append(u)
                 first[u] = position_name(instrument)
         groups = {u: self._group(u, first[u]) for u in units}
-        grids = []
-        for u in units:
-            steps = p.numbers("groups", groups[u], "mr1_moves", low=0.0, high=1.0, strict=True)
-            grids.append(np.concatenate([[0.0], np.ravel([[s, -s] for s in steps])]))
+        # each group's parameters read once (a book has many units, the set a few groups)
+        grid_of, tiers_of = {}, {}
+        for g in dict.fromkeys(groups.values()):
+            steps = p.numbers("groups", g, "mr1_moves", low=0.0, high=1.0, strict=True)
+            grid_of[g] = np.concatenate([[0.0], np.ravel([[s, -s] for s in steps])])
+            tiers_of[g] = self._tiers(g)
+        grids = [grid_of[groups[u]] for u in units]
+        tiers = [tiers_of[groups[u]] for u in units]
         extremes = np.array(
             [self._group_number(groups[u], "mr6_move", high=1.0, strict=True) for u in units]
         )
@@ -510,7 +514,7 @@ class OkxEngine(VenueEngine):
             p.number("mr6_share", low=0.0, high=1.0),
             p.number("imr_factor", low=1.0),
             p.number("borrow_mmr_share", low=0.0, high=1.0),
-            tuple(self._tiers(groups[u]) for u in units),
+            tuple(tiers),
             tuple(grids),
             extremes,
             notes,
@@ -523,7 +527,7 @@ class OkxEngine(VenueEngine):
             ).reshape(len(units), 2),
             unit_of,
             own,
-            *_padded_tiers([self._tiers(groups[u]) for u in units]),
+            *_padded_tiers(tiers),
         )
 
     def _warnings(self, prep: _Prep) -> tuple[str, ...]:
