@@ -255,7 +255,7 @@ def _isolated_kernel(  # pragma: no cover - compiled
     borrow_mmr_share,
     out,
 ):
-    """Margin of every holding alone, term by term as :meth:`OkxEngine._isolated` states it.
+    """Margin of every holding alone from its unit's extreme cells (:meth:`OkxEngine._isolated`).
 
     The same operations in the same order as :func:`risk_unit_mmr` with MR2, MR3, MR5 and MR9
     zero (each ``+ 0.0`` kept, so the bits are those of the numpy expression).
@@ -642,7 +642,9 @@ class OkxEngine(VenueEngine):
         """Margin of each holding alone, from the extreme cells of one unit.
 
         ``min(q c) = q min(c)`` for ``q > 0`` and ``q max(c)`` for ``q < 0`` (exactly, in
-        floating point too), so a holding alone needs no product over the cells.
+        floating point too), so a holding alone needs no product over the cells: one compiled
+        pass per holding charges MR1, MR6, MR4 and MR7 and combines them as
+        :func:`risk_unit_mmr` does, plus the borrowing term.
         """
         out = np.empty_like(q)
         _isolated_kernel(
