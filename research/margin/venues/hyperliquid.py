@@ -293,6 +293,8 @@ class HyperliquidEngine(VenueEngine):
             if not (np.isfinite(lev) and lev >= 1.0):
                 raise ParameterError(f"leverage of {asset!r} is {lev}; give a number >= 1")
         object.__setattr__(self, "leverage", {a: float(x) for a, x in self.leverage.items()})
+        # tiers parsed once per asset (the set is frozen; MarginTiers are immutable)
+        object.__setattr__(self, "_tier_cache", {})
 
     def settings(self) -> dict[str, Any]:
         """Return the set, the requirement and the account's leverages."""
@@ -306,7 +308,10 @@ class HyperliquidEngine(VenueEngine):
         UnknownUnderlyingError
             The set does not list the asset.
         """
-        return _tiers(self.parameters, asset, position or asset)
+        cache: dict[str, MarginTiers] = self._tier_cache  # type: ignore[attr-defined]
+        if asset not in cache:
+            cache[asset] = _tiers(self.parameters, asset, position or asset)
+        return cache[asset]
 
     def _venue_prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         underlyings = book.underlyings
