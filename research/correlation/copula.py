@@ -91,7 +91,8 @@ _STARTS_NU = (5.0, 10.0, 30.0)
 _KEPT_PROBLEMS = 4
 _NU_STEP = 1e-7
 _LOG_2PI = math.log(2.0 * math.pi)
-_QUANTILE_STEP = 0.01
+_QUANTILE_STEPS = ((5.0, 0.01), (math.inf, 0.02))
+"""Grid step of the t quantile interpolation below each ``nu`` (heavier tails: finer)."""
 _QUANTILE_XMAX = 8.3
 
 
@@ -169,7 +170,7 @@ def student_quantiles(
 
     With :math:`x = \Phi^{-1}(u)` the quantile :math:`g(x) = t_\nu^{-1}(\Phi(x))` is odd and
     smooth in :math:`x`. It is interpolated by quintic Hermite polynomials on a grid of step
-    0.01 over :math:`|x| \le \max |x|` (at most 8.3, :math:`u` down to
+    0.01 (:math:`\nu < 5`) or 0.02 over :math:`|x| \le \max |x|` (at most 8.3, :math:`u` down to
     :math:`5 \times 10^{-17}`), whose node values are ``stdtrit``'s (lower tail, no
     rounding of :math:`1 - u`) and whose derivatives are exact:
     :math:`g' = \phi(x) / f_\nu(g)`,
@@ -208,7 +209,9 @@ def student_quantiles(
     if on_grid.size:
         top = float(np.abs(on_grid).max())
         values = out if everywhere else np.empty(on_grid.shape)
-        kern.odd_quintic_hermite(on_grid, _QUANTILE_STEP, *_quantile_nodes(float(nu), top), values)
+        step = next(step for below, step in _QUANTILE_STEPS if nu < below)
+        nodes = _quantile_nodes(float(nu), top, step)
+        kern.odd_quintic_hermite(on_grid, step, *nodes, values)
         if not everywhere:
             out[inside] = values
     if not everywhere:
@@ -216,9 +219,11 @@ def student_quantiles(
     return out.reshape(u.shape)
 
 
-def _quantile_nodes(nu: float, top: float) -> tuple[Float64Array1D, Float64Array1D, Float64Array1D]:
+def _quantile_nodes(
+    nu: float, top: float, step: float
+) -> tuple[Float64Array1D, Float64Array1D, Float64Array1D]:
     """Return the t quantile and its first two derivatives in ``x`` at the nodes to ``top``."""
-    x = np.arange(math.ceil(top / _QUANTILE_STEP) + 2) * _QUANTILE_STEP
+    x = np.arange(math.ceil(top / step) + 2) * step
     g = -special.stdtrit(nu, special.ndtr(-x))  # the lower tail: no rounding of 1 - u
     log_density = (
         special.gammaln(0.5 * (nu + 1.0))
