@@ -62,6 +62,9 @@ _LIST_REPR = re.compile(r"\[((?:'[^']*'(?:, )?)+)\]")
 _QUOTED = re.compile(r"(?<![A-Za-z])'([A-Za-z0-9_.\-/]+)'")
 #: Most failing rows the recommendation names itself (more: the verdict section names them).
 _NAMED_ROWS = 4
+#: A warning about one asset: ``"BTC: only 68 moves ..."``.
+_ASSET_WARNING = re.compile(r"^([A-Za-z0-9._-]+): (.+)$", re.DOTALL)
+_REGIME_TOKEN = re.compile(r"\b(?:dcc|copula)_q\d+\b")
 _REGIME_NAME = re.compile(r"\bregime (recent|stressed|[a-z]+_q\d+)\b")
 
 FAILURES = ("a yellow or red traffic light", "too many exceptions", "clustered exceptions")
@@ -1105,12 +1108,33 @@ def _calibration_limitations(
         )
     warned = calibration.get("warnings") or []
     if warned:
-        listed = "".join(f"\n    - {_plain_text(w)}" for w in warned)
-        notes.append(f"The calibration raised {len(warned)} warning(s):{listed}")
+        listed = "".join(f"\n    - {_warning_text(w)}" for w in _grouped_warnings(warned))
+        notes.append(
+            f"The calibration raised {len(warned)} warning{'' if len(warned) == 1 else 's'}:"
+            f"{listed}"
+        )
     return notes
 
 
 # --- small helpers --------------------------------------------------------------------------
+
+
+def _warning_text(text: str) -> str:
+    """Write another stage's warning as prose: no reprs, regimes by their exhibit names."""
+    return _REGIME_TOKEN.sub(lambda m: regime_label(m.group(0)), _plain_text(text))
+
+
+def _grouped_warnings(warned: Sequence[str]) -> list[str]:
+    """Merge warnings that differ only in the asset they open with (``BTC: only 68 moves``)."""
+    groups: dict[str, list[str]] = {}
+    for text in warned:
+        match = _ASSET_WARNING.match(text)
+        subject, rest = (match.group(1), match.group(2)) if match else ("", text)
+        groups.setdefault(rest, []).append(subject)
+    return [
+        f"{_listing([s for s in subjects if s])}: {rest}" if all(subjects) else rest
+        for rest, subjects in groups.items()
+    ]
 
 
 def _sided_reasons(sides: pd.Series, reasons: pd.Series) -> str:
@@ -1184,7 +1208,9 @@ def _listing(items: Sequence[str] | pd.Series) -> str:
 
 def _rows_text(rows: pd.Series, others: pd.Series) -> str:
     """Name a set of rows, by its complement when that is the shorter list."""
-    if len(others) and len(others) < len(rows):
+    if not len(others):
+        return "all of them"
+    if len(others) < len(rows):
         return f"all but {_listing(others)}"
     return _listing(rows)
 

@@ -264,7 +264,7 @@ def test_quantile_credits_near_thresholds_undefined_tests_and_warnings_are_limit
     assert "XOM/CVX (least favourable correlation 0.35 against a minimum of 0.30)" in notes
     assert "undefined (no exception, or no two in a row to compare) for 1 of 2 rows" in notes
     assert "No frozen backtest ran" in notes
-    assert "raised 1 warning(s):\n    - 2 price rows dropped" in notes
+    assert "raised 1 warning:\n    - 2 price rows dropped" in notes
     quiet = " ".join(limitations(_calibration(), {}, _no_verdicts()))
     for absent in ("quantile", "no-credit threshold", "undefined", "warning", "fast run"):
         assert absent not in quiet
@@ -481,3 +481,31 @@ def test_the_copula_regime_is_stated_with_the_credits_it_binds():
         .sections[1]
         .text
     )
+
+
+def test_warnings_about_several_assets_are_merged_and_regimes_named():
+    warned = [
+        "BTC: only 68 moves in the stress windows; the worst move is used",
+        "ETH: only 68 moves in the stress windows; the worst move is used",
+        "SOL: only 56 moves in the stress windows; the worst move is used",
+        "history pairwise: the dcc_q05 regime needs a balanced panel",
+    ]
+    notes = limitations(_calibration(warnings=warned), None, _no_verdicts())
+    (text,) = [n for n in notes if n.startswith("The calibration raised")]
+    assert text == (
+        "The calibration raised 4 warnings:"
+        "\n    - BTC and ETH: only 68 moves in the stress windows; the worst move is used"
+        "\n    - SOL: only 56 moves in the stress windows; the worst move is used"
+        "\n    - history pairwise: the DCC 5% quantile regime needs a balanced panel"
+    )
+
+
+def test_an_untested_independence_of_every_row_says_all_of_them():
+    rows = [
+        _coverage_row("frozen", "outright", f"A{i} {side}", 0, 1.0, 0.3, "too few", None, "green")
+        for i in range(3)
+        for side in ("long", "short")
+    ]
+    records = {"parameters": _parameters(), "coverage_proposal": _recorded(rows)}
+    (note,) = [n for n in decision_memo(records).limitations if "independence" in n]
+    assert "for 3 of 3 rows of the frozen backtest (all of them)" in note
