@@ -147,11 +147,14 @@ show_figure(
 
 # %%
 comparison = pd.DataFrame({name: est.summary() for name, est in estimates.items()}).T
+# a blend combines two estimates and has no sample of its own (nobs 0): shown as n/a
+comparison["nobs"] = comparison["nobs"].where(comparison["nobs"] > 0)
 show_table(
     comparison[["nobs", "mean_correlation", "repaired", "repair_distance", "warnings"]],
     "Average pairwise correlation of each estimate. The repaired column marks estimates that "
     "were not positive semi-definite and were moved to the nearest correlation matrix (Higham "
-    "2002) by the Frobenius distance shown. Blend and EWMA use every observation of the sample.",
+    "2002) by the Frobenius distance shown. EWMA uses every observation of the sample; the "
+    "blend combines the stress sample and the EWMA estimate (n/a: no sample of its own).",
     precision=3,
     label="st-estimates",
 )
@@ -277,7 +280,13 @@ show_table(
     risk,
     "Daily standard deviation of the long/short portfolio (unit positions, sample "
     "volatilities) under each correlation matrix, and how many pairs the conservative matrix "
-    f"took from each candidate. Repaired: {conservative.repaired}.",
+    "took from each candidate. "
+    + (
+        "The pair-by-pair worst was not a valid correlation matrix and was repaired to the "
+        "nearest one."
+        if conservative.repaired
+        else "The pair-by-pair worst is a valid correlation matrix: no repair was needed."
+    ),
     precision=3,
     label="st-conservative",
 )

@@ -27,7 +27,7 @@ import pandas as pd
 from research.backtest import SweepGrid, sensitivity_sweep
 from research.calibration.calibrate import calibrate, prepare_study
 from research.calibration.config import CalibrationConfig
-from research.data import duration_label, period_length
+from research.data import duration_label, period_length, source_label
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.calibration_exhibits import (
     plot_credits_by_regime,
@@ -64,7 +64,7 @@ desc = result.data_description
 show_table(
     pd.Series(
         {
-            "source": desc["source"],
+            "source": source_label(desc["source"]),
             "assets": ", ".join(desc["assets"]),
             "first return": desc["first"],
             "last return": desc["last"],
