@@ -180,8 +180,9 @@ def student_quantiles(
     Cauchy tail (:math:`\nu = 1`, quantiles near :math:`10^{16}`) within
     :math:`10^{-11}`; tests/correlation/test_copula_quantiles.py pins both and the closed
     forms at :math:`\nu = 1, 2, 4` (near the median, where ``stdtrit`` loses ~1e-11
-    absolute, the interpolation is the more accurate). Uniforms off the grid, and
-    non-finite ones, go to ``stdtrit`` directly.
+    absolute, the interpolation is the more accurate). Values off the grid, and non-finite
+    ones, go to ``stdtrit`` directly: the uniform itself, or with ``normal_scores`` the lower
+    tail of the score (:math:`g(x) = -g(-x)`, no rounding of :math:`1 - u`).
 
     Parameters
     ----------
@@ -214,8 +215,11 @@ def student_quantiles(
         kern.odd_quintic_hermite(on_grid, step, *nodes, values)
         if not everywhere:
             out[inside] = values
-    if not everywhere:
+    if not everywhere and normal_scores is None:
         out[~inside] = special.stdtrit(nu, u.ravel()[~inside])
+    elif not everywhere:  # from the exact scores: odd symmetry, the lower tail, no 1 - u
+        far = x[~inside]
+        out[~inside] = -np.sign(far) * special.stdtrit(nu, special.ndtr(-np.abs(far)))
     return out.reshape(u.shape)
 
 
@@ -236,17 +240,26 @@ def _quantile_nodes(
     return g, dg, d2g
 
 
-def _uniforms(z: pd.DataFrame, transform: Transform, fits: UnivariateFits) -> Float64Array2D:
+def _uniforms(
+    z: pd.DataFrame, transform: Transform, fits: UnivariateFits
+) -> tuple[Float64Array2D, Float64Array2D | None]:
+    r"""Return the uniforms and, for the parametric transform, their exact normal scores.
+
+    Under normal innovations the normal score of :math:`u = \Phi(z)` is :math:`z` itself: the
+    copula residuals are computed from it, never from a rounded or bounded ``u`` (which would
+    pull residuals beyond about 7 in; :math:`1 - u` has no digits left there). The uniforms
+    are bounded away from 0 and 1 for display only.
+    """
     if transform == "empirical":
-        return z.rank(axis=0, method="average").to_numpy() / (len(z) + 1.0)
+        return z.rank(axis=0, method="average").to_numpy() / (len(z) + 1.0), None
     dist = fits.spec.dist if fits.spec is not None else "normal"
     if dist != "normal":
         raise SpecificationError(
             f"the parametric transform covers normal innovations; the univariate stage uses "
             f"{dist!r}: use transform='empirical'"
         )
-    u = special.ndtr(z.to_numpy(dtype=np.float64))
-    return np.clip(u, 1e-12, 1.0 - 1e-12)
+    scores = np.ascontiguousarray(z.to_numpy(dtype=np.float64))
+    return np.clip(special.ndtr(scores), 1e-12, 1.0 - 1e-12), scores
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,6 +270,7 @@ class _Copula:
     copula: Copula
     kind: Dynamics
     assets: tuple[str, ...]
+    scores: Float64Array2D | None = None  # exact normal scores (parametric transform)
     _problems: dict[float, CorrelationProblem] = field(default_factory=dict, repr=False)
     _normal_scores: list[Float64Array2D] = field(default_factory=list, repr=False)
     _margins: dict[float, Float64Array1D] = field(default_factory=dict, repr=False)
@@ -269,7 +283,8 @@ class _Copula:
                 self._problems.pop(oldest)
                 self._margins.pop(oldest, None)
             if not self._normal_scores:
-                self._normal_scores.append(special.ndtri(self.uniforms))
+                scores = self.scores if self.scores is not None else special.ndtri(self.uniforms)
+                self._normal_scores.append(scores)
             y = copula_residuals(self.uniforms, self.copula, nu, self._normal_scores[0])
             distribution = "t" if self.copula == "t" else "normal"
             self._problems[nu] = CorrelationProblem.build(
@@ -525,11 +540,9 @@ class CopulaDCC:
                 f"{t_obs} observations for {n} assets; copula-DCC needs at least "
                 f"{MIN_OBS_PER_ASSET * n}"
             )
+        uniforms, scores = _uniforms(zdf, self.transform, univariate)
         model = _Copula(
-            np.ascontiguousarray(_uniforms(zdf, self.transform, univariate)),
-            self.copula,
-            self.kind,
-            tuple(univariate.assets),
+            np.ascontiguousarray(uniforms), self.copula, self.kind, tuple(univariate.assets), scores
         )
         with single_threaded_blas():  # one small product per nu: threads only contend
             theta, converged, message = self._optimize(model, t_obs)
