@@ -1,11 +1,17 @@
 """The domain every engine shares: checks of a book before it is margined and of the margins after.
 
 Every engine's :meth:`~research.margin._engine.BookEngine.margin_book` calls :func:`check_book`
-before its kernels and :func:`check_margins` on their output, so no engine returns a NaN or
-infinite margin and all of them refuse the same absurd inputs with the same message.
+(through :func:`checked_book`) before its kernels and :func:`check_margins` on their output, so no
+engine returns a NaN or infinite margin and all of them refuse the same absurd inputs with the
+same message. The unit exposures the check computes are the ones the engine prepares its kernels
+from (:func:`book_exposures`): one valuation of the instruments per call.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -14,7 +20,7 @@ from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, ParameterError
 from research.portfolio import Market, PortfolioBook, unit_exposures
 
-__all__ = ["MAX_AMOUNT", "check_book", "check_margins"]
+__all__ = ["MAX_AMOUNT", "book_exposures", "check_book", "check_margins", "checked_book"]
 
 MAX_AMOUNT = 1e100
 """Largest amount (reporting currency) an engine accepts: a unit notional, a holding's exposure
@@ -24,17 +30,23 @@ outstanding are about 1e15 USD of notional), and it is far enough below float64'
 such amounts stay finite. Larger values come from a unit error or a typo and are refused."""
 
 
-def _unit_sizes(book: PortfolioBook, market: Market) -> Float64Array:
+_CHECKED: ContextVar[tuple[PortfolioBook, Market, pd.DataFrame] | None] = ContextVar(
+    "checked_book", default=None
+)
+"""The book and market of the :func:`checked_book` block under way and the unit exposures its
+check computed, so that the engine's preparation in that block does not compute them again."""
+
+
+def _unit_sizes(units: pd.DataFrame) -> Float64Array:
     """Return the unit size ``max(|notional|, |delta notional|)`` of every instrument."""
-    units = unit_exposures(book.instruments, market)
     return np.maximum(
         units["notional"].abs().to_numpy(dtype=float),
         units["delta_notional"].abs().to_numpy(dtype=float),
     )
 
 
-def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
-    """Refuse a book that no engine can margin meaningfully.
+def check_book(engine: str, book: PortfolioBook, market: Market) -> pd.DataFrame:
+    """Refuse a book that no engine can margin meaningfully; return its unit exposures.
 
     Parameters
     ----------
@@ -44,6 +56,12 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
         The portfolios.
     market : Market
         Current market state.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~research.portfolio.unit_exposures` of the book's instruments, which the check
+        computed (see :func:`checked_book` to hand them to the engine's preparation).
 
     Raises
     ------
@@ -58,7 +76,8 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
         raise DataError(
             f"{engine} engine: the book has no instruments; give at least one instrument column"
         )
-    size = _unit_sizes(book, market)
+    units = unit_exposures(book.instruments, market)
+    size = _unit_sizes(units)
     labels = book.quantities.columns
     too_big = ~(size <= MAX_AMOUNT)
     if too_big.any():
@@ -70,7 +89,7 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
         )
     q = book.quantities.to_numpy()
     if not q.size:
-        return
+        return units
     with np.errstate(over="ignore"):
         # largest |quantity| of each instrument without an |q| copy of the book (NaN stays NaN)
         largest = np.maximum(q.max(axis=0), -q.min(axis=0)) * size
@@ -84,6 +103,70 @@ def check_book(engine: str, book: PortfolioBook, market: Market) -> None:
             f"notional {size[j]:.6g}), beyond {MAX_AMOUNT:.0e}; check the quantity and its "
             "units (contracts, coins, thousands)"
         )
+    return units
+
+
+@contextmanager
+def checked_book(engine: str, book: PortfolioBook, market: Market) -> Iterator[pd.DataFrame]:
+    """Check ``book`` (:func:`check_book`) and share its unit exposures within the block.
+
+    Inside the block, :func:`book_exposures` of this very ``book`` and ``market`` returns the
+    frame the check computed, so an engine's ``_prepare`` does not value the instruments a
+    second time; outside it (or for another book or market) it computes them afresh.
+
+    Parameters
+    ----------
+    engine : str
+        Engine name, for the check's messages.
+    book : PortfolioBook
+        The portfolios.
+    market : Market
+        Current market state.
+
+    Yields
+    ------
+    pandas.DataFrame
+        The book's unit exposures (read them; do not modify them).
+
+    Raises
+    ------
+    DataError, UnknownUnderlyingError
+        As :func:`check_book`, before the block runs.
+    """
+    units = check_book(engine, book, market)
+    token = _CHECKED.set((book, market, units))
+    try:
+        yield units
+    finally:
+        _CHECKED.reset(token)
+
+
+def book_exposures(book: PortfolioBook, market: Market) -> pd.DataFrame:
+    """Return the unit exposures of the book's instruments, computed once per checked call.
+
+    Parameters
+    ----------
+    book : PortfolioBook
+        The portfolios.
+    market : Market
+        Current market state.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~research.portfolio.unit_exposures` of ``book.instruments``: within a
+        :func:`checked_book` block of the same ``book`` and ``market`` (the same objects) the
+        frame its check computed, else a fresh one. Read it; do not modify it.
+
+    Raises
+    ------
+    DataError, UnknownUnderlyingError
+        As :func:`~research.portfolio.unit_exposures`, when computed afresh.
+    """
+    held = _CHECKED.get()
+    if held is not None and held[0] is book and held[1] is market:
+        return held[2]
+    return unit_exposures(book.instruments, market)
 
 
 def _first_bad(values: Float64Array) -> int | None:

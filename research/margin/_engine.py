@@ -14,7 +14,7 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
-from research.margin._checks import check_book, check_margins
+from research.margin._checks import check_margins, checked_book
 from research.margin.base import BookMarginResult, MarginResult
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import row_sum
@@ -81,7 +81,12 @@ class BookEngine(ABC):
 
     @abstractmethod
     def _prepare(self, book: PortfolioBook, market: Market) -> Any:
-        """Compute the unit quantities of the book's instruments that the kernels need."""
+        """Compute the unit quantities of the book's instruments that the kernels need.
+
+        Called inside :func:`~research.margin._checks.checked_book`: take the instruments' unit
+        exposures from :func:`~research.margin._checks.book_exposures`, which returns the ones
+        the book's check computed.
+        """
 
     @abstractmethod
     def _cross(self, q: Float64Array2D, prep: Any) -> tuple[Float64Array, np.ndarray]:
@@ -178,8 +183,8 @@ class BookEngine(ABC):
             scenarios; see :func:`~research.margin._checks.check_margins`). The offset policy
             then works on finite margins, so the charged margin is finite too.
         """
-        check_book(self.name, book, market)
-        prep = self._prepare(book, market)
+        with checked_book(self.name, book, market):
+            prep = self._prepare(book, market)
         q = book.quantities.to_numpy()  # a view; the kernels get C-contiguous copies
         with np.errstate(over="ignore", invalid="ignore"):
             isolated, raw, driver = self._kernels(q, prep)

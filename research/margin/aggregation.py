@@ -11,9 +11,10 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
+from research.margin._checks import book_exposures
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.offsets import OffsetPolicy
-from research.portfolio import Market, PortfolioBook, unit_exposures
+from research.portfolio import Market, PortfolioBook
 from research.stress import check_correlation_frame
 
 __all__ = ["CorrelationEngine"]
@@ -86,7 +87,7 @@ class CorrelationEngine(BookEngine):
                 f"the correlation matrix has no row for {missing}; it covers "
                 f"{list(self.correlation.index)}"
             )
-        units = unit_exposures(book.instruments, market)
+        units = book_exposures(book, market)
         thresholds = None
         if self.concentration_threshold is not None:
             thresholds = per_underlying(

@@ -11,10 +11,11 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import SpecificationError
+from research.margin._checks import book_exposures
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.offsets import OffsetPolicy
 from research.margin.tail import row_product, row_sum
-from research.portfolio import Market, PortfolioBook, unit_exposures
+from research.portfolio import Market, PortfolioBook
 
 __all__ = ["RiskWeightEngine"]
 
@@ -60,7 +61,7 @@ class RiskWeightEngine(BookEngine):
             raise SpecificationError(f"basis must be 'notional' or 'delta', got {self.basis!r}")
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
-        units = unit_exposures(book.instruments, market)
+        units = book_exposures(book, market)
         column = "notional" if self.basis == "notional" else "delta_notional"
         weights = per_underlying(self.risk_weights, book.underlyings, "risk weight")
         return _Prep(

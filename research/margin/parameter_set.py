@@ -28,11 +28,11 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError, SpecificationError
-from research.margin._checks import check_book
+from research.margin._checks import book_exposures, checked_book
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.credits import PairCredit, check_hedge, pair_offsets
 from research.margin.offsets import OffsetPolicy
-from research.portfolio import Market, PortfolioBook, unit_exposures
+from research.portfolio import Market, PortfolioBook
 
 __all__ = ["ParameterSet", "ParameterSetEngine"]
 
@@ -203,7 +203,7 @@ class ParameterSetEngine(BookEngine):
 
     def _prepare(self, book: PortfolioBook, market: Market) -> _Prep:
         underlyings = book.underlyings
-        units = unit_exposures(book.instruments, market)
+        units = book_exposures(book, market)
         missing = sorted(set(underlyings) - set(self.parameters.risk_weights))
         if missing:
             raise ParameterError(
@@ -266,8 +266,8 @@ class ParameterSetEngine(BookEngine):
             Portfolio x pair (``"first/second"``, in the order applied) offsets; pairs with a
             leg the book does not hold are left out.
         """
-        check_book(self.name, book, market)
-        prep = self._prepare(book, market)
+        with checked_book(self.name, book, market):
+            prep = self._prepare(book, market)
         q = np.ascontiguousarray(book.quantities.to_numpy())
         _, _, per_pair = self._terms(q, prep)
         return pd.DataFrame(

@@ -23,9 +23,10 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import ParameterError
+from research.margin._checks import book_exposures
 from research.margin._engine import BookEngine, per_underlying
 from research.margin.offsets import OffsetPolicy
-from research.portfolio import Market, PortfolioBook, Scenarios, unit_exposures, unit_pnl
+from research.portfolio import Market, PortfolioBook, Scenarios, unit_pnl
 
 __all__ = ["IntraSpread", "ScenarioGridEngine", "SpreadCredit", "risk_array_grid"]
 
@@ -265,7 +266,7 @@ class ScenarioGridEngine(BookEngine):
             for s in self.spreads
             if s.leg_a in index and s.leg_b in index
         )
-        delta = unit_exposures(book.instruments, market)["delta"].to_numpy(dtype=float)
+        delta = book_exposures(book, market)["delta"].to_numpy(dtype=float)
         labels = np.array(
             [[f"{u} scenario {k}" for k in range(1, N_SCENARIOS + 1)] for u in underlyings],
             dtype=object,
