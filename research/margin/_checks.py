@@ -40,8 +40,8 @@ check computed, so that the engine's preparation in that block does not compute 
 def _unit_sizes(units: pd.DataFrame) -> Float64Array:
     """Return the unit size ``max(|notional|, |delta notional|)`` of every instrument."""
     return np.maximum(
-        units["notional"].abs().to_numpy(dtype=float),
-        units["delta_notional"].abs().to_numpy(dtype=float),
+        np.abs(units["notional"].to_numpy(dtype=float)),
+        np.abs(units["delta_notional"].to_numpy(dtype=float)),
     )
 
 
