@@ -5,7 +5,7 @@ Estimation (:class:`DCC` -> :class:`DCCResult`), forecasts, simulation, rolling 
 likelihood-ratio tests and a side-by-side comparison of fitted models (:func:`compare`).
 """
 
-from research.correlation.compare import compare, lr_tests
+from research.correlation.compare import compare, compare_dependence, fit_dependence, lr_tests
 from research.correlation.copula import CopulaDCC, CopulaDCCResult, tail_dependence
 from research.correlation.covariance import nonlinear_shrinkage
 from research.correlation.deco import DECO, DECOResult
@@ -42,7 +42,9 @@ __all__ = [
     "RealizedDCCResult",
     "RollingForecast",
     "compare",
+    "compare_dependence",
     "forecast_correlation",
+    "fit_dependence",
     "forecast_covariance",
     "forecast_dcc",
     "lr_test",

@@ -36,6 +36,7 @@ from research.stress.heteroskedasticity import (
     loretan_english_correlation,
 )
 from research.stress.nearest import NearestCorrelation, nearest_correlation
+from research.stress.paths import window_contrast
 from research.stress.result import CorrelationBand, PSDRepair, StressedCorrelation
 from research.stress.stability import (
     CorrelationStability,
@@ -79,6 +80,7 @@ __all__ = [
     "shrunk_correlation",
     "stress_score",
     "stress_windows",
+    "window_contrast",
     "window_mask",
     "window_statistics",
 ]
