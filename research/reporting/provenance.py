@@ -228,9 +228,18 @@ def provenance_frame(
         if isinstance(data.index, pd.DatetimeIndex) and len(data):
             rows["date range"] = f"{data.index[0]:%Y-%m-%d} .. {data.index[-1]:%Y-%m-%d}"
     for key, value in (parameters or {}).items():
-        rows[f"parameter: {key}"] = value if isinstance(value, str) else repr(value)
+        rows[f"parameter: {key}"] = _parameter_text(value)
     rows["git commit"] = git_commit()
     rows["requirements.lock SHA-256"] = lock_hash()
     rows["run at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     rows.update({f"version: {k}": v for k, v in package_versions().items()})
     return pd.DataFrame({"value": rows}).rename_axis("item")
+
+
+def _parameter_text(value: Any) -> str:
+    """Write a study parameter as a reader reads it: text as is, yes/no for flags, else repr."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return repr(value)

@@ -34,11 +34,12 @@ def test_provenance_records_data_parameters_and_versions(tmp_path):
         source=str(path),
         data=frame,
         source_file=path,
-        parameters={"seed": 7, "asset_class": "crypto"},
+        parameters={"seed": 7, "asset_class": "crypto", "fast": True},
     )
     values = table["value"]
     assert values["source"] == "prices.csv"
     assert values["parameter: asset_class"] == "crypto"
+    assert values["parameter: fast"] == "yes"
     assert values["data SHA-256"] == data_hash(frame)
     assert values["input file SHA-256"] == file_hash(path)
     assert values["date range"] == "2020-01-01 .. 2020-01-05"
