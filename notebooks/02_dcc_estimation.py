@@ -68,7 +68,8 @@ horizon_text = duration_label(horizon, returns.index)
 # ## Data
 #
 # [Table](#tab-dcc-returns) describes the log returns in percent of the assets with the longest
-# price histories, on the common calendar, over the last `n_days` dates.
+# price histories, on the common calendar, over the study's estimation sample (the most recent
+# common dates; its length and dates are in the table).
 
 # %%
 show_table(
