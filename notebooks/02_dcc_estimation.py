@@ -23,6 +23,7 @@ n_days = 2500  # estimation sample: the last n_days common dates (500 in fast mo
 max_assets = 8  # assets with the longest price histories (4 in fast mode)
 horizon = 10  # forecast and simulation horizon, days
 paths = 10_000  # simulated paths (2,000 in fast mode)
+calibration_config = None  # the calibration config of the stress section (as in study 04)
 
 # %%
 from pathlib import Path
@@ -291,7 +292,8 @@ record(
 #   if correlations "go to one" in a crash.
 #
 # They are fitted on the assets and offset pairs of the calibration config of the study's data
-# (`configs/default.yaml` for the bundled equities, over its calibration sample) and, when the
+# (`configs/default.yaml` for the bundled equities, over its calibration sample; the review's
+# `calibration_config` when it names one) and, when the
 # shared crypto daily file is present and the study runs on the bundled data, on those of
 # `configs/crypto.yaml` from its start date to the end of the file, in both cases on the dates on
 # which every asset has a price. A fast run keeps the
@@ -302,7 +304,7 @@ record(
 # %%
 configs = next(p for p in (Path("configs"), Path("../configs")) if p.is_dir())
 study_config = CalibrationConfig.from_yaml(
-    configs / ("crypto.yaml" if data_path else "default.yaml")
+    calibration_config or configs / ("crypto.yaml" if data_path else "default.yaml")
 )
 panels = {
     study_config.stress.asset_class: prepare_study(
