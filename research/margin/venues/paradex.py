@@ -51,7 +51,7 @@ import pandas as pd
 
 from research._typing import Float64Array, Float64Array2D
 from research.errors import DataError, ParameterError
-from research.margin._checks import check_book
+from research.margin._checks import book_exposures, checked_book
 from research.margin._engine import BookEngine
 from research.margin.venues._params import (
     CATCH_ALL,
@@ -68,7 +68,6 @@ from research.portfolio import (
     Market,
     PortfolioBook,
     Spot,
-    unit_exposures,
 )
 
 __all__ = [
@@ -495,7 +494,7 @@ class ParadexEngine(VenueEngine):
             [self._unit_pnl(i, market, tables[i.underlying]) for i in book.instruments]
         ).reshape(len(book.instruments), N_SCENARIOS)
         on = np.array([index[i.underlying] for i in book.instruments], dtype=np.intp)
-        units = unit_exposures(book.instruments, market)
+        units = book_exposures(book, market)
         notional = units["notional"].to_numpy(dtype=float)
         rates = np.array(
             [
@@ -575,8 +574,8 @@ class ParadexEngine(VenueEngine):
             ``maintenance``.
         """
         check_positions(self.name, book, market, self.supported)
-        check_book(self.name, book, market)
-        prep = self._prepare(book, market)
+        with checked_book(self.name, book, market):
+            prep = self._prepare(book, market)
         q = np.ascontiguousarray(book.quantities.to_numpy())
         t = self._terms(q, prep)
         provisions = t["funding_provision"] + t["fee_provision"]
