@@ -508,12 +508,12 @@ def _provenance_cells(
     baseline_path: str | Path | None,
     profile: str,
 ) -> list[nbformat.NotebookNode]:
-    from research.data import load_prices
+    from research.data import load_prices, source_label
 
     source = config.data_path or config.dataset
     prices = load_prices(source, start=config.start, end=config.end)
     rows = {
-        "review input": str(source),
+        "review input": source_label(source),
         "data SHA-256 (whole input)": data_hash(prices),
         "date range (whole input)": f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
         "assets (whole input)": f"{prices.shape[1]:,}",
@@ -522,7 +522,7 @@ def _provenance_cells(
         rows["input file SHA-256"] = file_hash(config.data_path)
     rows["calibration profile used"] = profile
     if baseline_path is not None:
-        rows["baseline parameter set"] = str(baseline_path)
+        rows["baseline parameter set"] = source_label(baseline_path)
         rows["baseline file SHA-256"] = file_hash(baseline_path)
     rows.update(
         {
