@@ -252,9 +252,9 @@ def as_index_timestamp(
     Examples
     --------
     >>> import pandas as pd
-    >>> hourly = pd.date_range("2025-10-10", periods=48, freq="h", tz="UTC")
+    >>> hourly = pd.date_range("2025-10-10", periods=48, freq="h", tz="UTC", unit="us")
     >>> as_index_timestamp("2025-10-10", hourly, end=True)
-    Timestamp('2025-10-10 23:59:59.999999999+0000', tz='UTC')
+    Timestamp('2025-10-10 23:59:59.999999+0000', tz='UTC')
     >>> daily = pd.date_range("2025-10-01", periods=30, freq="D")
     >>> as_index_timestamp(pd.Timestamp("2025-10-10 23:30", tz="America/New_York"), daily)
     Timestamp('2025-10-11 00:00:00')
@@ -270,8 +270,8 @@ def as_index_timestamp(
         if stamp.tzinfo is None:
             stamp = stamp.tz_localize("UTC")
         stamp = stamp.tz_convert(index.tz)
-        if end and is_date:
-            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        if end and is_date:  # the day's last instant at the index's resolution
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(1, index.unit)
         return stamp
     if stamp.tzinfo is not None:
         if infer_calendar(index) == "crypto":

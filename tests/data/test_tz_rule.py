@@ -150,3 +150,12 @@ def test_hourly_file_through_every_stage(shared_data_dir):
     assert october.name in found.summary(crypto).loc[0, "overlaps"]
     weights = calibrate_risk_weights(returns, mpor=8, lookback=None, stress_windows=crypto)
     assert (weights.drivers["stress_moves"] > 0).all()
+
+
+def test_a_dates_end_is_at_the_index_resolution_so_searchsorted_works():
+    # read_prices gives microsecond stamps; an end at nanosecond resolution could not be
+    # searched in them ("Cannot losslessly convert units")
+    hourly = pd.date_range("2025-10-09", periods=72, freq="h", tz="UTC", unit="us")
+    end = as_index_timestamp("2025-10-10", hourly, end=True)
+    assert end == pd.Timestamp("2025-10-10 23:59:59.999999", tz="UTC")
+    assert hourly.searchsorted(end, "right") == 48
