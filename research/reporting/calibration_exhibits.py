@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
+from research.data.timeindex import as_index_timestamp
 from research.errors import SpecificationError
 
 __all__ = [
@@ -286,8 +287,9 @@ def _setting_value(setting: str, value: Any) -> str:
 
 def _shade(ax: plt.Axes, windows: Mapping[str, tuple[Any, Any]], dates: pd.DatetimeIndex) -> None:
     labelled = False
-    for start, end in windows.values():
-        start, end = pd.Timestamp(start), pd.Timestamp(end)
+    for start, end in windows.values():  # the package's time-zone rule: naive dates on UTC data
+        start = as_index_timestamp(start, dates, what="window start")
+        end = as_index_timestamp(end, dates, end=True, what="window end")
         if end < dates[0] or start > dates[-1]:
             continue
         ax.axvspan(

@@ -139,3 +139,20 @@ def test_sweep_refuses_a_sweep_that_varies_nothing():
     flat = sweep_summary().query("mpor == 1 and offset_cap == 0.6 and stress_weight == 0.25")
     with pytest.raises(SpecificationError, match="no setting varies"):
         plot_sweep(flat, {"pair_coverage": "pair coverage"})
+
+
+def test_offset_correlations_shade_naive_window_dates_on_hourly_utc_paths():
+    hours = pd.date_range("2025-10-08", periods=120, freq="h", tz="UTC", unit="us")
+
+    class HourlyDCC(FakeDCC):
+        def correlation_pair(self, first, second):
+            return pd.Series(0.7, index=hours)
+
+    windows = {"crypto_oct_10_2025_cascade": ("2025-10-10", "2025-10-10")}
+    fig = plot_offset_correlations(
+        HourlyDCC(), OFFSETS, QUANTILES, windows, quantile_level=0.05, threshold=0.3
+    )
+    (span,) = fig.axes[0].patches  # the whole UTC day 2025-10-10
+    x = span.get_x()
+    assert pd.Timestamp(matplotlib.dates.num2date(x)) == pd.Timestamp("2025-10-10", tz="UTC")
+    plt.close(fig)
