@@ -39,6 +39,7 @@ from research.calibration.calibrate import calibrate
 from research.calibration.config import CalibrationConfig
 from research.calibration.parameters import MarginParameters
 from research.data import to_returns
+from research.data.timeindex import as_index_timestamp
 from research.errors import InsufficientDataError, SpecificationError
 from research.margin.credits import matched_notionals
 from research.portfolio import PortfolioBook, Spot
@@ -203,12 +204,14 @@ def _run(
     seed: int,
 ) -> BacktestResult:
     """Margin the set's book on every day after its ``as_of`` (to ``end``)."""
-    as_of = pd.Timestamp(parameters.as_of)
     index = returns.index
+    # the package's time-zone rule: an as-of date on hourly UTC data ends with its UTC day
+    as_of = as_index_timestamp(parameters.as_of, index, end=True, what="as_of")
     first = int(index.searchsorted(as_of, side="right"))
     last = len(index) - 1 - int(parameters.mpor)  # the last day with a realized MPOR loss
     if end is not None:
-        last = min(last, int(index.searchsorted(end, side="right")) - 1)
+        stop = as_index_timestamp(end, index, end=True, what="end")
+        last = min(last, int(index.searchsorted(stop, side="right")) - 1)
     days = last - first + 1
     if days < min_days:
         data_end = index[-1].date() if len(index) else "no date"

@@ -239,3 +239,22 @@ def test_equal_notional_sets_backtest_too(proposal: MarginParameters, prices: pd
     other = replace(proposal, offset_hedge="equal_notional")
     result = frozen_backtest(other, prices, min_days=200)
     assert result.result.fingerprint == other.fingerprint != proposal.fingerprint
+
+
+def test_frozen_backtest_on_hourly_utc_prices_starts_after_the_as_of_day() -> None:
+    """An as-of date on hourly UTC data ends with its UTC day (the package's time-zone rule)."""
+    rng = np.random.default_rng(4)
+    hours = pd.date_range("2025-09-01", periods=24 * 40, freq="h", tz="UTC", unit="us")
+    moves = rng.normal(0.0, 0.004, (len(hours), 2))
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(moves, axis=0)), index=hours, columns=["A", "B"])
+    params = MarginParameters(
+        level=0.99,
+        mpor="8h",
+        period="1h",
+        lookback=240,
+        risk_weights={"A": 0.05, "B": 0.05},
+        as_of="2025-09-20",
+    )
+    result = frozen_backtest(params, prices, min_days=24).result
+    assert result.dates[0] == pd.Timestamp("2025-09-21 00:00", tz="UTC")
+    assert result.dates[-1] == hours[-1 - 8]  # the last hour with a realized 8-hour loss
