@@ -121,10 +121,17 @@ if frozen is not None:
         "per outright position, per hedged pair and per family.",
         label="bt-frozen",
     )
+asset_class = asset_class_of(history_prices)  # the stress catalog of the data's calendar
+rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
 show_text(
     f"[Table](#tab-bt-rolling) is the rolling backtest, [Table](#tab-bt-refits) lists its "
-    f"{len(rolling.refits)} sets, [Table](#tab-bt-rolling-windows) reads it inside each named "
-    "stress window and [Figure](#fig-bt-rolling-margins) draws the margin of the two hedged "
+    f"{len(rolling.refits)} sets, "
+    + (
+        "[Table](#tab-bt-rolling-windows) reads it inside each named stress window"
+        if len(rolling_replay)
+        else f"no named {asset_class} stress window overlaps its margin days"
+    )
+    + " and [Figure](#fig-bt-rolling-margins) draws the margin of the two hedged "
     "pairs with the most exceptions against their realized loss."
 )
 show_table(
@@ -141,16 +148,15 @@ show_table(
     "margined.",
     label="bt-refits",
 )
-asset_class = asset_class_of(history_prices)  # the stress catalog of the data's calendar
-rolling_replay = stress_replay(rolling.result, stress_windows(asset_class))
-show_table(
-    rolling_replay.drop(columns=["start", "end"]),
-    f"The rolling backtest inside each named {asset_class} stress window; windows beyond the "
-    f"data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}. Breaches and margins in "
-    "currency for positions of 1m notional.",
-    kinds={"target": "percent", "margin_saved_ratio": "percent"},
-    label="bt-rolling-windows",
-)
+if len(rolling_replay):
+    show_table(
+        rolling_replay.drop(columns=["start", "end"]),
+        f"The rolling backtest inside each named {asset_class} stress window; windows beyond "
+        f"the data: {', '.join(rolling_replay.attrs['skipped']) or 'none'}. Breaches and "
+        "margins in currency for positions of 1m notional.",
+        kinds={"target": "percent", "margin_saved_ratio": "percent"},
+        label="bt-rolling-windows",
+    )
 rolling_pairs = rolling.coverage().loc["pair"].drop(index="all")
 named = list(rolling_pairs["exceptions"].sort_values(ascending=False, kind="stable").index[:2])
 show_figure(

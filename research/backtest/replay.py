@@ -18,6 +18,25 @@ from research.stress.windows import StressWindow, asset_class_of, stress_windows
 __all__ = ["stress_replay"]
 
 
+#: Columns of :func:`stress_replay` (the first two become its index).
+_REPLAY_COLUMNS = [
+    "window",
+    "account",
+    "start",
+    "end",
+    "days",
+    "observations",
+    "exceptions",
+    "coverage",
+    "target",
+    "largest_breach",
+    "average_breach",
+    "offset_caused_exceptions",
+    "mean_margin",
+    "margin_saved_ratio",
+]
+
+
 def stress_replay(
     result: BacktestResult, windows: Iterable[StressWindow] | None = None
 ) -> pd.DataFrame:
@@ -73,8 +92,6 @@ def stress_replay(
                     "margin_saved_ratio": float(saved) if account == "cross" else np.nan,
                 }
             )
-    out = pd.DataFrame(rows)
-    if len(out):
-        out = out.set_index(["window", "account"])
-    out.attrs["skipped"] = skipped
+    out = pd.DataFrame(rows, columns=_REPLAY_COLUMNS).set_index(["window", "account"])
+    out.attrs["skipped"] = skipped  # no window in the data: an empty table, same columns
     return out

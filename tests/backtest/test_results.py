@@ -105,6 +105,10 @@ def test_window_select_and_replay(result):
     assert replay.loc[("early", "cross"), "offset_caused_exceptions"] == 1
     assert replay.loc[("late", "isolated"), "exceptions"] == 2
     assert replay.attrs["skipped"] == ["outside"]
+    none = stress_replay(result, windows[2:])  # no window in the data: empty, same columns
+    assert none.empty and none.index.names == ["window", "account"]
+    assert list(none.columns) == list(replay.columns)
+    assert none.attrs["skipped"] == ["outside"]
 
 
 def test_plots_and_text(result):
