@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from research.data import source_label
+from research.data import duration_label, period_length, source_label
 from research.reporting.calibration_exhibits import regime_label
 from research.reporting.results import recorded_frame
 from research.reporting.tables import format_pvalue
@@ -356,6 +356,7 @@ def calibration_record(result: CalibrationResult) -> dict[str, Any]:
         },
         "stress_windows_outside": outside,
         "risk_weights": risk_weights,
+        "period": str(result.parameters.period),
         "offsets": {
             "cap": float(offsets.cap),
             "recent": offsets.recent or result.parameters.lookback,
@@ -776,13 +777,14 @@ def _ask(
     n_credits = sum(k.startswith("offset credit") for k in credits)
     granted = sum(k.startswith("offset credit") and v > 0 for k, v in credits.items())
     profile = f" under profile {calibration['profile']}" if calibration else ""
+    period = proposed.get("period") or "1D"
     ask = (
         f"**The committee is asked to adopt parameter set {proposed['version']} "
         f"[{fingerprint or 'fingerprint not recorded'}]**, calibrated as of "
-        f"{proposed['as_of']}{profile}: {proposed['level']:.1%} confidence over a "
-        f"{proposed['mpor']}-day margin period of risk, a lookback of {proposed['lookback']} "
-        f"days, {len(credits) - n_credits} risk weights and {n_credits} candidate offset "
-        f"credits, {granted} of them granted."
+        f"{proposed['as_of']}{profile}: {proposed['level']:.1%} confidence over a margin "
+        f"period of risk of {_span(proposed['mpor'], period)}, a lookback of "
+        f"{_span(proposed['lookback'], period)}, {len(credits) - n_credits} risk weights and "
+        f"{n_credits} candidate offset credits, {granted} of them granted."
     )
     if baseline is None:
         ask += " This is a first calibration: no current set was given, so none is replaced."
@@ -834,8 +836,10 @@ def _window_text(
     calibration: Mapping[str, Any], proposed: Mapping[str, Any], periods: Mapping[str, Any] | None
 ) -> str:
     assets = calibration["assets"]
+    period = proposed.get("period") or "1D"
     text = (
-        f"The set is calibrated on {calibration['rows']:,} daily returns of {len(assets)} "
+        f"The set is calibrated on {calibration['rows']:,} {_bar_word(period)} returns of "
+        f"{len(assets)} "
         f"assets ({', '.join(assets)}) from {calibration['first']} to {calibration['last']} "
         f"({source_label(calibration['source'])})"
     )
@@ -865,15 +869,15 @@ def _window_text(
     if "frozen" in periods:
         p = periods["frozen"]
         text += (
-            f" The frozen backtest margins the set unchanged on the {p['days']:,} days after its "
-            f"as-of date ({p['first']} to {p['last']})."
+            f" The frozen backtest margins the set unchanged on the {_count(p['days'], period)} "
+            f"after its as-of date ({p['first']} to {p['last']})."
         )
     if "rolling" in periods:
         p = periods["rolling"]
         text += (
             f" The rolling backtest re-runs the same calibration at {p['sets']} refit dates on "
-            f"past data only, each set margining the days to the next refit ({p['first']} to "
-            f"{p['last']}, {p['days']:,} days)."
+            f"past data only, each set margining the {_unit(period)}s to the next refit "
+            f"({p['first']} to {p['last']}, {_count(p['days'], period)})."
         )
     return text
 
@@ -1059,6 +1063,7 @@ def _calibration_limitations(
     notes = []
     first, last = calibration["first"], calibration["last"]
     frozen = (periods or {}).get("frozen")
+    before: list[str] = []
     for name, (start, end) in (calibration.get("stress_windows_outside") or {}).items():
         if start > last:
             text = (
@@ -1069,10 +1074,13 @@ def _calibration_limitations(
                 text += "; the frozen backtest margins the set through it"
             notes.append(text + ".")
         else:
-            notes.append(
-                f"Stress window {name} ({start} to {end}) lies before the data's first date "
-                f"({first}): the calibration cannot see it."
-            )
+            before.append(f"{name} ({start} to {end})")
+    if before:
+        notes.append(
+            f"Stress window{'s' if len(before) > 1 else ''} {_listing(before)} "
+            f"{'lie' if len(before) > 1 else 'lies'} before the data's first date ({first}): "
+            "the calibration cannot see " + ("them." if len(before) > 1 else "it.")
+        )
     if not calibration.get("stress_windows"):
         notes.append(
             "No stress window lies inside the calibration sample: the risk weights and credits "
@@ -1174,17 +1182,39 @@ def _fingerprint(parameters: Mapping[str, Any]) -> str:
 
 def _regime_label(regime: str, offsets: Mapping[str, Any]) -> str:
     """Name a regime as the exhibits do (:func:`regime_label`), with its sample."""
+    period = offsets.get("period") or "1D"
     if regime == "recent":
-        sample = f"last {offsets['recent']} days"
+        sample = f"last {_count(offsets['recent'], period)}"
     elif regime == "stressed":
         sample = "pooled"
     elif regime.startswith(("dcc", "copula")) and offsets.get("dcc_window") is not None:
-        sample = f"last {offsets['dcc_window']:,} days"
+        sample = f"last {_count(offsets['dcc_window'], period)}"
         if regime.startswith("dcc") and offsets["dcc_kind"] != "dcc":
             sample = f"{offsets['dcc_kind'].upper()}, {sample}"
     else:
         return f"{regime_label(regime)} correlation"
     return f"{regime_label(regime)} correlation ({sample})"
+
+
+def _unit(period: str) -> str:
+    """Name one observation period: ``day``, ``hour`` (else ``period``)."""
+    seconds = period_length(period).total_seconds()
+    return {86400.0: "day", 3600.0: "hour"}.get(seconds, "period")
+
+
+def _count(n: int, period: str) -> str:
+    """Write a count of observation periods: ``311 days``, ``3,396 hours``."""
+    return f"{int(n):,} {_unit(period)}{'' if int(n) == 1 else 's'}"
+
+
+def _span(n: int, period: str) -> str:
+    """Write a number of periods as a duration (``2 days``, ``8 hours``, ``90 days``)."""
+    return duration_label(int(n), period)
+
+
+def _bar_word(period: str) -> str:
+    """Name returns by their period: ``daily``, ``hourly`` (else the period)."""
+    return {"day": "daily", "hour": "hourly"}.get(_unit(period), f"{period}")
 
 
 def _windows(windows: Mapping[str, Sequence[str]]) -> str:

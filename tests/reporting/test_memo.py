@@ -509,3 +509,34 @@ def test_an_untested_independence_of_every_row_says_all_of_them():
     records = {"parameters": _parameters(), "coverage_proposal": _recorded(rows)}
     (note,) = [n for n in decision_memo(records).limitations if "independence" in n]
     assert "for 3 of 3 rows of the frozen backtest (all of them)" in note
+
+
+def test_an_hourly_set_is_described_in_hours():
+    hourly = dict(_parameters(), mpor=8, lookback=2160, period="1h")
+    periods = {"frozen": {"first": "2026-02-01", "last": "2026-03-19", "days": 1104, "sets": 1}}
+    calibration = _calibration(offsets=dict(_calibration()["offsets"], period="1h"))
+    records = {"parameters": hourly, "calibration": calibration, "backtest_periods": periods}
+    ask = decision_memo(records).sections[0].text
+    assert "over a margin period of risk of 8 hours, a lookback of 90 days" in ask
+    assert "4,211 hourly returns" in ask
+    assert "on the 1,104 hours after its as-of date" in ask
+    binding = binding_constraints(
+        _calibration(
+            offsets=calibration["offsets"],
+            credits=[dict(_calibration()["credits"][0], binding_regime="dcc_q05")],
+        )
+    )
+    assert "(last 1,000 hours)" in binding["offset credit CVX/XOM"]
+    daily = decision_memo({"parameters": _parameters(), "calibration": _calibration()})
+    assert "over a margin period of risk of 2 days" in daily.sections[0].text
+
+
+def test_windows_before_the_data_are_one_limitation():
+    before = {"gfc_lehman": ["2008-09-15", "2009-03-09"], "aug_2011": ["2011-08-01", "2011-08-31"]}
+    calibration = _calibration(stress_windows_outside=before, first="2015-01-02")
+    notes = [n for n in limitations(calibration, None, _no_verdicts()) if "before the data" in n]
+    assert notes == [
+        "Stress windows gfc_lehman (2008-09-15 to 2009-03-09) and aug_2011 (2011-08-01 to "
+        "2011-08-31) lie before the data's first date (2015-01-02): the calibration cannot see "
+        "them."
+    ]
