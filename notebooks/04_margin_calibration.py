@@ -30,6 +30,7 @@ from research.calibration.config import CalibrationConfig
 from research.data import duration_label, period_length, source_label
 from research.reporting import record, set_theme, show_figure, show_table, show_text
 from research.reporting.calibration_exhibits import (
+    credit_reason,
     plot_credits_by_regime,
     plot_offset_correlations,
     plot_sweep,
@@ -156,7 +157,10 @@ show_table(
     credits.tidy()
     .drop(columns=["first", "second"])
     .set_index("pair")
-    .assign(binding_regime=lambda t: t["binding_regime"].map(regime_label))
+    .assign(
+        binding_regime=lambda t: t["binding_regime"].map(regime_label),
+        reason=lambda t: t["reason"].map(credit_reason),
+    )
     .rename(columns=regimes),
     "Offset credit of every candidate pair (percent of the sum of standalone margins): the "
     "uncapped credit under each correlation regime, the regime that binds (the least "
@@ -215,7 +219,10 @@ zero = credits.zero_credit
 if len(zero):
     show_text("[Table](#tab-cal-zero) gives the reason for every refused credit.")
     show_table(
-        zero.assign(binding_regime=lambda t: t["binding_regime"].map(regime_label)),
+        zero.assign(
+            binding_regime=lambda t: t["binding_regime"].map(regime_label),
+            reason=lambda t: t["reason"].map(credit_reason),
+        ),
         "Pairs refused any offset credit and the reason for each.",
         label="cal-zero",
     )

@@ -904,7 +904,7 @@ class MarginParameters:
             rows += [("history", f"{k} from", v) for k, v in self.history["pairs"].items()]
             if self.history.get("balanced_from"):
                 rows.append(("history", "all assets from", self.history["balanced_from"]))
-        rows += [("APC", k, str(v)) for k, v in self.apc.to_dict().items()]
+        rows += [("APC", k, _setting_text(v)) for k, v in self.apc.to_dict().items()]
         rows += [("risk weight", n, f"{w:.4%}") for n, w in self.risk_weights.items()]
         rows.append(("offsets", "offset cap", f"{self.offset_cap:.0%}"))
         rows.append(("offsets", "legs matched", self.offset_hedge.replace("_", " ")))
@@ -1033,3 +1033,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     return value
+
+
+def _setting_text(value: object) -> str:
+    """Write a setting for the parameter table: flags as yes/no, else as given."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -48,6 +48,7 @@ _STRESS_COLOUR = "#d9d9d9"
 _REGIMES = {"recent": "recent sample", "stressed": "stress windows"}
 _QUANTILE_REGIME = re.compile(r"^(dcc|copula)_q(\d+)$")
 _QUANTILE_MODELS = {"dcc": "DCC", "copula": "t-copula"}
+_REGIME_IN_TEXT = re.compile(r"\bregime '?(recent|stressed|(?:dcc|copula)_q\d+)'?")
 
 
 def regime_label(name: str) -> str:
@@ -73,6 +74,27 @@ def regime_label(name: str) -> str:
     if match:
         return f"{_QUANTILE_MODELS[match.group(1)]} {int(match.group(2))}% quantile"
     return _REGIMES.get(name, name.replace("_", " "))
+
+
+def credit_reason(reason: str) -> str:
+    """Write the reason a credit was refused with its regime as the exhibits name it.
+
+    Parameters
+    ----------
+    reason : str
+        The calibration's reason (:attr:`research.calibration.OffsetCredits.table`), which
+        names a regime by its key (``regime 'dcc_q05'``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> credit_reason("correlation too weak in regime 'dcc_q05' (rho=0.298)")
+    'correlation too weak in the DCC 5% quantile regime (rho=0.298)'
+    """
+    return _REGIME_IN_TEXT.sub(lambda m: f"the {regime_label(m.group(1))} regime", str(reason))
 
 
 def plot_offset_correlations(

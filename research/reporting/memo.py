@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from research.data import duration_label, period_length, source_label
-from research.reporting.calibration_exhibits import regime_label
+from research.reporting.calibration_exhibits import credit_reason, regime_label
 from research.reporting.results import recorded_frame
 from research.reporting.tables import format_pvalue
 
@@ -65,7 +65,6 @@ _NAMED_ROWS = 4
 #: A warning about one asset: ``"BTC: only 68 moves ..."``.
 _ASSET_WARNING = re.compile(r"^([A-Za-z0-9._-]+): (.+)$", re.DOTALL)
 _REGIME_TOKEN = re.compile(r"\b(?:dcc|copula)_q\d+\b")
-_REGIME_NAME = re.compile(r"\bregime (recent|stressed|[a-z]+_q\d+)\b")
 
 FAILURES = ("a yellow or red traffic light", "too many exceptions", "clustered exceptions")
 """What fails a backtest row under :class:`VerdictRule`, in the order the memo names them."""
@@ -1253,7 +1252,7 @@ def _plain_text(text: str) -> str:
 
 def _reason_text(reason: str) -> str:
     """Write a refused credit's reason as prose: regimes by their exhibit names, no reprs."""
-    return _REGIME_NAME.sub(lambda m: f"the {regime_label(m.group(1))} regime", _plain_text(reason))
+    return credit_reason(_plain_text(reason))
 
 
 def _undefined(value: Any) -> bool:

@@ -111,6 +111,10 @@ def test_table(params):
     assert table.loc[("model", "MPOR"), "value"] == "2 days"
     assert table.loc[("stress window", "covid_2020"), "value"] == "2020-02-20 to 2020-04-07"
     assert params.summary().equals(table)
+    with_apc = MarginParameters(
+        level=0.99, mpor=2, lookback=250, risk_weights={"A": 0.1}, apc=APCSettings()
+    ).to_frame()
+    assert with_apc.loc[("APC", "enforce_emir_minimum"), "value"] == "yes"  # not "True"
     assert "Margin parameters" in str(params)
 
 
