@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from research._io import write_atomic
+from research.data import stamp_label
 from research.data.calendar import duration_label, mpor_periods, period_text
 from research.errors import ParameterError, SpecificationError
 from research.margin.credits import DIRECTIONS, Hedge, check_hedge
@@ -900,10 +901,10 @@ class MarginParameters:
         ]
         if self.history is not None:
             rows.append(("history", "policy", str(self.history["policy"])))
-            rows += [("history", f"{k} from", v) for k, v in self.history["assets"].items()]
-            rows += [("history", f"{k} from", v) for k, v in self.history["pairs"].items()]
+            firsts = {**self.history["assets"], **self.history["pairs"]}
             if self.history.get("balanced_from"):
-                rows.append(("history", "all assets from", self.history["balanced_from"]))
+                firsts["all assets"] = self.history["balanced_from"]
+            rows += [("history", f"{k} from", stamp_label(v)) for k, v in firsts.items()]
         rows += [("APC", k, _setting_text(v)) for k, v in self.apc.to_dict().items()]
         rows += [("risk weight", n, f"{w:.4%}") for n, w in self.risk_weights.items()]
         rows.append(("offsets", "offset cap", f"{self.offset_cap:.0%}"))

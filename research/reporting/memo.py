@@ -874,7 +874,8 @@ def _window_text(
     if "rolling" in periods:
         p = periods["rolling"]
         text += (
-            f" The rolling backtest re-runs the same calibration at {p['sets']} refit dates on "
+            f" The rolling backtest re-runs the same calibration at {p['sets']} refit "
+            f"date{'' if p['sets'] == 1 else 's'} on "
             f"past data only, each set margining the {_unit(period)}s to the next refit "
             f"({p['first']} to {p['last']}, {_count(p['days'], period)})."
         )
@@ -961,7 +962,8 @@ def _changes_text(
         )
         text += (
             " The anti-procyclicality tools act on margins over time, not on these numbers: on "
-            f"the sample's equal-weight portfolio {who} on {apc['share']:.0%} of the days "
+            f"the sample's equal-weight portfolio {who} on {apc['share']:.0%} of the "
+            f"{_unit((calibration or {}).get('period') or '1D')}s "
             f"(configured: {apc['tool'].replace('_', ' ')})."
         )
     return text

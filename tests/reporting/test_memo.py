@@ -513,13 +513,18 @@ def test_an_untested_independence_of_every_row_says_all_of_them():
 
 def test_an_hourly_set_is_described_in_hours():
     hourly = dict(_parameters(), mpor=8, lookback=2160, period="1h")
-    periods = {"frozen": {"first": "2026-02-01", "last": "2026-03-19", "days": 1104, "sets": 1}}
-    calibration = _calibration(offsets=dict(_calibration()["offsets"], period="1h"))
+    periods = {
+        "frozen": {"first": "2026-02-01", "last": "2026-03-19", "days": 1104, "sets": 1},
+        "rolling": {"first": "2026-01-01", "last": "2026-03-19", "days": 1860, "sets": 1},
+    }
+    calibration = _calibration(offsets=dict(_calibration()["offsets"], period="1h"), period="1h")
     records = {"parameters": hourly, "calibration": calibration, "backtest_periods": periods}
     ask = decision_memo(records).sections[0].text
     assert "over a margin period of risk of 8 hours, a lookback of 90 days" in ask
     assert "4,211 hourly returns" in ask
     assert "on the 1,104 hours after its as-of date" in ask
+    assert "at 1 refit date on past data only, each set margining the hours" in ask
+    assert "of the hours (configured: combined)" in decision_memo(records).sections[1].text
     binding = binding_constraints(
         _calibration(
             offsets=calibration["offsets"],
